@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_staff")
+    search_fields = ("email", "first_name", "last_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Org)
+class OrgAdmin(admin.ModelAdmin):
+    list_display = ("name", "sms_link_tracking", "credits")
+    readonly_fields = ("sms_link_tracking", "link_tracking_changed_by", "link_tracking_changed_at")
+    inlines = [MembershipInline]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "mobile", "email", "org", "sms_subscribed", "email_subscribed")
+    list_filter = ("org",)
+    search_fields = ("name", "mobile", "email", "external_id")
+
+
+@admin.register(SenderId)
+class SenderIdAdmin(admin.ModelAdmin):
+    list_display = ("header", "category", "org", "dlt_entity_id")
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "org", "sender", "dlt_template_id")
+    list_filter = ("org", "channel")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "org", "status", "launched_at")
+    list_filter = ("status", "org")
+    readonly_fields = ("status", "launched_at", "dispatched_at")

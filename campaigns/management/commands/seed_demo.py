@@ -1,0 +1,163 @@
+"""An idempotent demo: one org, two users, senders, templates, 200 customers and one finished campaign."""
+
+import random
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from campaigns import services
+from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User
+from delivery.models import Message
+from linktrack import services as linktrack_services
+from linktrack.celery import app as celery_app
+
+ORG_NAME = "Demo Brand"
+CAMPAIGN_NAME = "Order shipped (demo)"
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+PREVIEW_UA = "WhatsApp/2.24.6.77 A"
+FIRST_NAMES = ["Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Isha", "Kabir", "Meera", "Arjun", "Diya"]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo org, its users, templates, customers and one finished campaign."
+
+    def handle(self, *args, **options):
+        password = settings.DEMO_PASSWORD
+        org, manager = self._org_and_users(password)
+        templates = self._senders_and_templates(org)
+        self._customers(org)
+        campaign = Campaign.objects.filter(org=org, name=CAMPAIGN_NAME).first()
+        if campaign is None:
+            campaign = self._finished_campaign(org, manager, templates["order"])
+        url = self._working_short_url(campaign)
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"  Campaign manager: manager@demo.test / {password}")
+        self.stdout.write(f"  Support staff:    support@demo.test / {password}")
+        self.stdout.write(f"  A short URL that works: {url}")
+
+    def _org_and_users(self, password: str) -> tuple[Org, User]:
+        org, _ = Org.objects.get_or_create(name=ORG_NAME, defaults={"sms_link_tracking": True, "credits": 100_000})
+        manager, _ = User.objects.get_or_create(email="manager@demo.test", defaults={"first_name": "Maya"})
+        support, _ = User.objects.get_or_create(
+            email="support@demo.test", defaults={"first_name": "Sam", "is_staff": True}
+        )
+        for user in (manager, support):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(user=manager, org=org)
+        return org, manager
+
+    def _senders_and_templates(self, org: Org) -> dict[str, Template]:
+        service, _ = SenderId.objects.get_or_create(
+            org=org,
+            header="DEMOBR",
+            defaults={"category": SenderId.Category.SERVICE_IMPLICIT, "dlt_entity_id": "1701170000000000001"},
+        )
+        promo, _ = SenderId.objects.get_or_create(
+            org=org,
+            header="500123",
+            defaults={"category": SenderId.Category.PROMOTIONAL, "dlt_entity_id": "1701170000000000001"},
+        )
+        transactional, _ = SenderId.objects.get_or_create(
+            org=org,
+            header="DEMOTX",
+            defaults={"category": SenderId.Category.TRANSACTIONAL, "dlt_entity_id": "1701170000000000001"},
+        )
+        specs = {
+            "order": (
+                "Order shipped",
+                service,
+                "1707170000000000101",
+                "Hi {#var#}, your Demo Brand order has shipped. Track it here: {#var#} - Demo Brand",
+            ),
+            "sale": (
+                "Weekend sale",
+                promo,
+                "1707170000000000102",
+                "Flat {#var#} off on everything this weekend! Shop now: {#var#} T&C apply. Demo Brand",
+            ),
+            "otp": (
+                "Login code",
+                transactional,
+                "1707170000000000103",
+                "{#var#} is your Demo Brand login code. Do not share it with anyone. - Demo Brand",
+            ),
+        }
+        templates = {}
+        for key, (name, sender, dlt_id, body) in specs.items():
+            templates[key], _ = Template.objects.get_or_create(
+                org=org, name=name, defaults={"sender": sender, "dlt_template_id": dlt_id, "body": body}
+            )
+        return templates
+
+    def _customers(self, org: Org) -> None:
+        rng = random.Random(42)
+        existing = set(Customer.objects.filter(org=org).values_list("external_id", flat=True))
+        new = []
+        for n in range(1, 201):
+            external_id = f"CUST{n:04d}"
+            if external_id in existing:
+                continue
+            name = f"{rng.choice(FIRST_NAMES)} {chr(65 + n % 26)}."
+            # Two numbers are invalid and three customers unsubscribed, so the report has something to explain.
+            mobile = f"+91123{n:04d}" if n in (17, 133) else f"+9198{rng.randrange(10**7, 10**8)}"
+            new.append(
+                Customer(
+                    org=org,
+                    external_id=external_id,
+                    name=name,
+                    mobile=mobile,
+                    email=f"customer{n}@demo.test",
+                    sms_subscribed=n not in (5, 88, 150),
+                )
+            )
+        Customer.objects.bulk_create(new)
+
+    def _finished_campaign(self, org: Org, manager: User, template: Template) -> Campaign:
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True  # the demo is finished when this command returns
+        try:
+            with transaction.atomic():
+                campaign = services.campaign_create(
+                    org=org,
+                    user=manager,
+                    name=CAMPAIGN_NAME,
+                    template=template,
+                    slot_values=[
+                        {"source": "field", "value": "name"},
+                        {"source": "url", "value": "https://demo-brand.example/track"},
+                    ],
+                )
+            services.campaign_launch(campaign=campaign, user=manager)
+        finally:
+            celery_app.conf.task_always_eager = eager
+        self._clicks(campaign)
+        return campaign
+
+    def _clicks(self, campaign: Campaign) -> None:
+        rng = random.Random(7)
+        delivered = list(Message.objects.filter(campaign=campaign, status=Message.Status.DELIVERED).order_by("pk"))
+        for message in rng.sample(delivered, k=min(40, len(delivered))):
+            resolved = linktrack_services.resolve(_code_in(message.body))
+            target, message_id = resolved
+            for user_agent in [PREVIEW_UA] + [PHONE_UA] * rng.randint(1, 3):
+                linktrack_services.click_record(
+                    target=target,
+                    message_id=message_id,
+                    ip=f"10.0.0.{message.pk % 250}",
+                    user_agent=user_agent,
+                    method="GET",
+                )
+        linktrack_services.clicks_flush()
+
+    def _working_short_url(self, campaign: Campaign) -> str:
+        message = Message.objects.filter(campaign=campaign).exclude(body="").order_by("pk").first()
+        return settings.SHORT_LINK_BASE_URL + _code_in(message.body)
+
+
+def _code_in(body: str) -> str:
+    base = settings.SHORT_LINK_BASE_URL.split("://", 1)[-1]
+    return body.split(base, 1)[1].split()[0]

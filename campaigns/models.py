@@ -1,0 +1,179 @@
+"""The ground floor: users, orgs, customers, DLT senders and templates, campaigns. Imports no other app."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractUser):
+    """Signs in with an email address. Django's `is_staff` marks support staff."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Org(TimeStamped):
+    name = models.CharField(max_length=200, unique=True)
+    sms_link_tracking = models.BooleanField(
+        default=False, help_text="Replace links in {#var#} slots by tracked short links. Support staff only."
+    )
+    link_tracking_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    link_tracking_changed_at = models.DateTimeField(null=True, blank=True)
+    credits = models.PositiveBigIntegerField(default=0, help_text="One credit is one SMS segment.")
+    timezone = models.CharField(max_length=64, default="Asia/Kolkata")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimeStamped):
+    class Role(models.TextChoices):
+        CAMPAIGN_MANAGER = "campaign_manager", "Campaign manager"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CAMPAIGN_MANAGER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="membership_unique_user_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.org} ({self.get_role_display()})"
+
+
+class Customer(TimeStamped):
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="customers")
+    external_id = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    mobile = models.CharField(max_length=20, blank=True, help_text="E.164, for example +919812345678.")
+    email = models.EmailField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    sms_subscribed = models.BooleanField(default=True)
+    email_subscribed = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "mobile"], condition=~Q(mobile=""), name="customer_unique_org_mobile"
+            ),
+            models.UniqueConstraint(
+                fields=["org", "external_id"],
+                condition=~Q(external_id=""),
+                name="customer_unique_org_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.mobile or self.email
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class SenderId(TimeStamped):
+    """A DLT header (sender id) registered under the org's Principal Entity."""
+
+    class Category(models.TextChoices):
+        TRANSACTIONAL = "transactional", "Transactional"
+        SERVICE_IMPLICIT = "service_implicit", "Service-Implicit"
+        SERVICE_EXPLICIT = "service_explicit", "Service-Explicit"
+        PROMOTIONAL = "promotional", "Promotional"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="sender_ids")
+    header = models.CharField(max_length=6)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    dlt_entity_id = models.CharField("DLT PE id", max_length=19)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "header"], name="senderid_unique_org_header")]
+
+    def __str__(self) -> str:
+        return f"{self.header} ({self.get_category_display()})"
+
+    @property
+    def is_promotional(self) -> bool:
+        return self.category == self.Category.PROMOTIONAL
+
+
+class Template(TimeStamped):
+    """A DLT content template: fixed text with `{#var#}` slots, registered on the operator's portal."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    sender = models.ForeignKey(SenderId, null=True, blank=True, on_delete=models.PROTECT, related_name="templates")
+    dlt_template_id = models.CharField("DLT template id", max_length=19, blank=True)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(TimeStamped):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        DISPATCHING = "dispatching", "Sending"
+        DISPATCHED = "dispatched", "Handed to the gateway"
+
+    class Kind(models.TextChoices):
+        ONE_TIME = "one_time", "One-time"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ONE_TIME)
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="campaigns")
+    # One entry per slot of the template, in order: {"source": "text" | "field" | "url", "value": "..."}.
+    slot_values = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    launched_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def channel(self) -> str:
+        return self.template.channel
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT

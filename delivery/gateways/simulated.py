@@ -1,0 +1,68 @@
+"""The embedded gateway: accepts messages, then reports receipts with a reproducible mix of outcomes."""
+
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from delivery.gateways.base import OutgoingMessage, Receipt, SubmitResult
+
+# outcome -> (receipt state, reason code, the error code a real gateway would report)
+OUTCOMES = {
+    "delivered": ("delivered", "", ""),
+    "ndnc": ("not_delivered", "ndnc", "DLT:NDNC"),
+    "dlt_sender_id": ("not_delivered", "dlt_sender_id", "DLT:621"),
+    "dlt_template": ("not_delivered", "dlt_template", "DLT:630"),
+    "undeliverable": ("not_delivered", "undeliverable", "UNDELIV"),
+    "expired": ("not_delivered", "expired", "EXPIRED"),
+    "no_receipt": (None, "", ""),
+}
+
+
+def parse_mix(mix: str) -> list[tuple[str, int]]:
+    pairs = []
+    for item in mix.split(","):
+        outcome, _, weight = item.strip().partition(":")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown simulated outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
+        pairs.append((outcome, int(weight)))
+    return pairs
+
+
+@dataclass
+class SimulatedGateway:
+    seed: int
+    mix: list[tuple[str, int]]
+    name: str = "simulated"
+
+    @classmethod
+    def from_settings(cls) -> "SimulatedGateway":
+        return cls(seed=settings.SIMULATED_GATEWAY_SEED, mix=parse_mix(settings.SIMULATED_GATEWAY_MIX))
+
+    def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        # Operators report nothing for promotional (numeric) senders: the id remembers it, as a real one would.
+        return [
+            SubmitResult(
+                message_id=m.message_id,
+                accepted=True,
+                gateway_message_id=f"sim-{'p' if m.promotional else 't'}-{m.message_id}",
+            )
+            for m in messages
+        ]
+
+    def outcome(self, gateway_message_id: str) -> str:
+        """The same id always gets the same outcome for a given seed."""
+        rng = random.Random(f"{self.seed}:{gateway_message_id}")
+        outcomes, weights = zip(*self.mix, strict=True)
+        return rng.choices(outcomes, weights=weights)[0]
+
+    def receipts_for(self, gateway_message_ids: list[str]) -> list[Receipt]:
+        receipts = []
+        for gateway_message_id in gateway_message_ids:
+            if gateway_message_id.startswith("sim-p-"):
+                receipts.append(Receipt(gateway_message_id, "unknown", "operator_no_report"))
+                continue
+            state, reason_code, error = OUTCOMES[self.outcome(gateway_message_id)]
+            if state is not None:
+                receipts.append(Receipt(gateway_message_id, state, reason_code, error))
+        return receipts

@@ -1,0 +1,35 @@
+"""Short codes: hashids over (short link id, message id), salted with a secret from the environment.
+
+A code decodes without a database read, and each recipient gets a distinct code, so unique clicks are exact.
+Message id 0 means "no recipient" (a link shared outside a campaign message).
+"""
+
+from functools import lru_cache
+
+from django.conf import settings
+from hashids import Hashids
+
+
+@lru_cache(maxsize=4)
+def _codec(salt: str, alphabet: str, min_length: int) -> Hashids:
+    return Hashids(salt=salt, min_length=min_length, alphabet=alphabet)
+
+
+def _current_codec() -> Hashids:
+    return _codec(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH)
+
+
+def encode(short_link_id: int, message_id: int | None) -> str:
+    return _current_codec().encode(short_link_id, message_id or 0)
+
+
+def decode(code: str) -> tuple[int, int] | None:
+    """(short link id, message id) for a code this system minted, else None. Never raises."""
+    if not code or len(code) > 40:
+        return None
+    codec = _current_codec()
+    numbers = codec.decode(code)
+    # hashids decodes some strings it never produced; only a canonical code is one we minted.
+    if len(numbers) != 2 or codec.encode(*numbers) != code:
+        return None
+    return numbers[0], numbers[1]

@@ -1,0 +1,46 @@
+from django.db import models
+
+from campaigns.models import Channel
+
+
+class ShortLink(models.Model):
+    """A destination of a campaign. Each recipient's code encodes (short link id, message id)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="short_links")
+    destination = models.URLField(max_length=2000)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this, the code shows a 'link expired' page."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "destination"], name="shortlink_unique_campaign_destination")
+        ]
+
+    def __str__(self) -> str:
+        return self.destination
+
+
+class Click(models.Model):
+    """Every hit on a short link, bots included (flagged, and left out of the counts)."""
+
+    # The click stream's entry id (or a uuid for a synchronous insert): storing a batch twice changes nothing.
+    event_id = models.CharField(max_length=64, unique=True)
+    short_link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="clicks")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="clicks")
+    message = models.ForeignKey("delivery.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    clicked_at = models.DateTimeField()
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    is_bot = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # Click counts per campaign leave bots out.
+            models.Index(fields=["campaign", "is_bot"], name="click_campaign_is_bot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"click on {self.short_link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,143 @@
+"""One settings file, read from the environment.
+
+With no environment at all it runs the embedded mode: SQLite, Celery tasks in-process, the simulated gateway,
+clicks stored synchronously. Every variable is documented in `.env.example`.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRET_KEY = "insecure-dev-only-secret-key-change-me"
+PLACEHOLDER_HASHIDS_SALT = "insecure-dev-only-salt-change-me"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default=PLACEHOLDER_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "campaigns",
+    "delivery",
+    "linktrack.apps.LinktrackConfig",
+    "insights",
+]
+
+MIDDLEWARE = [
+    "linktrack.middleware.ShortDomainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "linktrack.urls"
+WSGI_APPLICATION = "linktrack.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("TEST", {})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "campaigns.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "campaigns:list"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-in"
+TIME_ZONE = "Asia/Kolkata"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# --- Redis, Celery, cache -----------------------------------------------------------------------------------
+# No REDIS_URL: tasks run in-process, the cache is local memory and clicks are stored synchronously.
+REDIS_URL = env.str("REDIS_URL", default="")
+
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "clicks-flush": {"task": "linktrack.tasks.clicks_flush_task", "schedule": 5.0},
+}
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Short links ---------------------------------------------------------------------------------------------
+SHORT_LINK_BASE_URL = env.str("SHORT_LINK_BASE_URL", default="http://127.0.0.1:8000/s/")
+# Messages show the short link without "https://" (22 characters for s.cplry.com/7383936D89) unless this is on.
+SHORT_LINK_SHOW_SCHEME = env.bool("SHORT_LINK_SHOW_SCHEME", default=False)
+HASHIDS_SALT = env.str("HASHIDS_SALT", default=PLACEHOLDER_HASHIDS_SALT)
+SHORT_CODE_ALPHABET = env.str("SHORT_CODE_ALPHABET", default="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+SHORT_CODE_MIN_LENGTH = env.int("SHORT_CODE_MIN_LENGTH", default=10)
+# Redis stream the redirect appends clicks to; empty means "store each click synchronously".
+CLICK_STREAM_URL = env.str("CLICK_STREAM_URL", default=REDIS_URL)
+CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
+CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
+SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
+
+# --- DLT -----------------------------------------------------------------------------------------------------
+DLT_VARIABLE_MAX_LENGTH = env.int("DLT_VARIABLE_MAX_LENGTH", default=30)
+
+# --- Dispatch and gateways -----------------------------------------------------------------------------------
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
+SIMULATED_GATEWAY_SEED = env.int("SIMULATED_GATEWAY_SEED", default=7)
+SIMULATED_RECEIPT_DELAY_SECONDS = env.float("SIMULATED_RECEIPT_DELAY_SECONDS", default=2.0)
+# outcome:weight pairs; outcomes: delivered, ndnc, dlt_sender_id, dlt_template, undeliverable, expired, no_receipt
+SIMULATED_GATEWAY_MIX = env.str(
+    "SIMULATED_GATEWAY_MIX",
+    default="delivered:85,ndnc:4,dlt_sender_id:2,dlt_template:2,undeliverable:3,expired:2,no_receipt:2",
+)
+
+# --- Demo ----------------------------------------------------------------------------------------------------
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

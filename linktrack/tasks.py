@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from linktrack import services
+
+
+@shared_task
+def clicks_flush_task() -> int:
+    return services.clicks_flush()

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from linktrack.views import healthz, short_link_redirect
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="campaigns:list"), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("campaigns/", include("campaigns.urls")),
+    path("s/<str:code>", short_link_redirect, name="short-link"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,116 @@
+import os
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+
+from campaigns.models import Customer, Membership, Org, SenderId, Template, User
+from linktrack.celery import app as celery_app
+
+PASSWORD = "a-long-test-password-1"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str) -> None:
+    """A test that needs a real service fails in CI (REQUIRE_SERVICES=1) and is skipped elsewhere."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available; set REQUIRE_SERVICES=1 to make this a failure")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_in_process():
+    """Tests call tasks in-process; the real-worker test switches this off for itself."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache(settings):
+    settings.CLICK_STREAM_URL = ""  # clicks stored synchronously unless a test asks for the Redis stream
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def postgres(db):
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = django_settings.REDIS_URL or os.environ.get("REDIS_URL", "")
+    if not url:
+        _missing("Redis (REDIS_URL)")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        _missing(f"Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def org(db) -> Org:
+    return Org.objects.create(name="Acme Retail", sms_link_tracking=True, credits=10_000)
+
+
+@pytest.fixture
+def other_org(db) -> Org:
+    return Org.objects.create(name="Other Brand", sms_link_tracking=True, credits=10_000)
+
+
+@pytest.fixture
+def manager(org) -> User:
+    user = User.objects.create_user("manager@acme.test", PASSWORD)
+    Membership.objects.create(user=user, org=org)
+    return user
+
+
+@pytest.fixture
+def outsider(other_org) -> User:
+    user = User.objects.create_user("manager@other.test", PASSWORD)
+    Membership.objects.create(user=user, org=other_org)
+    return user
+
+
+@pytest.fixture
+def support(db) -> User:
+    return User.objects.create_user("support@linktrack.test", PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def sender(org) -> SenderId:
+    return SenderId.objects.create(
+        org=org,
+        header="ACMERT",
+        category=SenderId.Category.SERVICE_IMPLICIT,
+        dlt_entity_id="1701160000000000001",
+    )
+
+
+@pytest.fixture
+def template(org, sender) -> Template:
+    return Template.objects.create(
+        org=org,
+        name="Order shipped",
+        sender=sender,
+        dlt_template_id="1707160000000000001",
+        body="Hi {#var#}, your order has shipped. Track it: {#var#} - Acme",
+    )
+
+
+def make_customers(org: Org, count: int, **fields) -> list[Customer]:
+    return Customer.objects.bulk_create(
+        [
+            Customer(org=org, name=f"Customer {n}", mobile=f"+91981{n:07d}", external_id=f"C{n}", **fields)
+            for n in range(1, count + 1)
+        ]
+    )
+
+
+@pytest.fixture
+def customers(org) -> list[Customer]:
+    return make_customers(org, 10)

@@ -1,0 +1,84 @@
+"""The project's wiring: settings safety, compose file, demo seed, health check."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from campaigns.models import Campaign, Customer, User
+from insights.selectors import click_counts
+from linktrack import checks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_debug_off_with_placeholder_secrets_is_refused(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = settings.PLACEHOLDER_SECRET_KEY
+    settings.HASHIDS_SALT = settings.PLACEHOLDER_HASHIDS_SALT
+    assert {e.id for e in checks.placeholder_secrets_check(None)} == {"linktrack.E001", "linktrack.E002"}
+    with pytest.raises(SystemCheckError, match="HASHIDS_SALT is the development placeholder"):
+        call_command("check")
+
+
+def test_debug_off_with_real_secrets_passes(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = "x" * 50
+    settings.HASHIDS_SALT = "y" * 30
+    assert checks.placeholder_secrets_check(None) == []
+
+
+def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= services.keys()
+    assert services["web"]["command"][:2] == ["gunicorn", "linktrack.wsgi:application"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "linktrack", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "linktrack", "beat"]
+    for name in ("web", "worker"):
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    for name in ("postgres", "redis", "web"):
+        assert services[name]["healthcheck"]["test"]
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    settings_source = (ROOT / "linktrack" / "settings.py").read_text()
+    documented = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', settings_source))
+    assert names, "no settings found"
+    assert sorted(n for n in names if f"{n}=" not in documented) == []
+
+
+# The seed commits as a script does (its tasks run on commit), hence transactional_db.
+def test_seed_demo_is_idempotent(transactional_db):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=out)
+    assert Customer.objects.count() == 200
+    assert Campaign.objects.count() == 1
+    assert User.objects.filter(email__in=["manager@demo.test", "support@demo.test"]).count() == 2
+    assert "A short URL that works: http://127.0.0.1:8000/s/" in out.getvalue()
+
+
+def test_seeded_short_url_redirects_and_counts(transactional_db, client):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    url = out.getvalue().split("A short URL that works: ")[1].split()[0]
+    campaign = Campaign.objects.get()
+    before = click_counts(campaign_id=campaign.pk).total
+    response = client.get(url.removeprefix("http://127.0.0.1:8000"), HTTP_USER_AGENT="Mozilla/5.0 (iPhone)")
+    assert response.status_code == 302 and response["Location"] == "https://demo-brand.example/track"
+    assert click_counts(campaign_id=campaign.pk).total == before + 1
+
+
+def test_health_check_answers(client, db):
+    assert client.get("/healthz").content == b"ok"
