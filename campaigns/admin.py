@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User
+from campaigns.models import (
+    Campaign,
+    Coupon,
+    Customer,
+    CustomerList,
+    Membership,
+    NdncEntry,
+    Org,
+    Segment,
+    SenderId,
+    Template,
+    Unsubscribe,
+    User,
+)
 
 
 @admin.register(User)
@@ -53,3 +66,32 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "org", "status", "launched_at")
     list_filter = ("status", "org")
     readonly_fields = ("status", "launched_at", "dispatched_at")
+
+
+@admin.register(CustomerList)
+class CustomerListAdmin(admin.ModelAdmin):
+    list_display = ("name", "org")
+    filter_horizontal = ("customers",)
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "org")
+
+
+@admin.register(NdncEntry)
+class NdncEntryAdmin(admin.ModelAdmin):
+    list_display = ("mobile", "org", "blocked_categories")
+    search_fields = ("mobile",)
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = ("code", "customer", "expires_on")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(Unsubscribe)
+class UnsubscribeAdmin(admin.ModelAdmin):
+    list_display = ("customer", "channel", "source", "created_at")
+    raw_id_fields = ("customer",)

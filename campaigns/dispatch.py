@@ -11,14 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.dlt import parse_template
-from campaigns.links import LinkError, find_links
 from campaigns.models import Campaign, Channel, Customer, Org
-from campaigns.rendering import rewrite_links, slot_value
-from campaigns.sms import sms_length
+from campaigns.rendering import MessageRenderer
 from delivery.models import Message
 from delivery.tasks import messages_send_task
-from linktrack.services import short_links_for, short_url
 
 
 def campaign_dispatch(*, campaign_id: int) -> None:
@@ -33,7 +29,7 @@ def campaign_dispatch(*, campaign_id: int) -> None:
         .order_by("pk")
         .iterator(chunk_size=batch_size)
     )
-    renderer = _Renderer(campaign)
+    renderer = MessageRenderer(campaign)
     while batch := list(islice(audience, batch_size)):
         _dispatch_batch(campaign, batch, renderer)
     Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DISPATCHING).update(
@@ -42,7 +38,7 @@ def campaign_dispatch(*, campaign_id: int) -> None:
 
 
 @transaction.atomic
-def _dispatch_batch(campaign: Campaign, customers: list[Customer], renderer: "_Renderer") -> None:
+def _dispatch_batch(campaign: Campaign, customers: list[Customer], renderer: MessageRenderer) -> None:
     channel = campaign.template.channel
     messages = [_message_for(campaign, channel, customer) for customer in customers]
     Message.objects.bulk_create(messages)
@@ -78,59 +74,7 @@ def _valid_recipient(channel: str, recipient: str) -> bool:
 
 
 def _not_sent(message: Message, reason_code: str) -> None:
-    message.status = Message.Status.NOT_SENT
-    message.reason_code = reason_code
-    message.finished_at = timezone.now()
-
-
-class _Renderer:
-    """Renders messages of one campaign; remembers the short link of each destination it has minted."""
-
-    def __init__(self, campaign: Campaign):
-        self.campaign = campaign
-        self.template = parse_template(campaign.template.body)
-        self.tracking = campaign.org.sms_link_tracking
-        self.short_link_ids: dict[str, int] = {}
-
-    def render(self, messages: list[Message]) -> None:
-        values_by_message = {m.pk: [slot_value(s, m.customer) for s in self.campaign.slot_values] for m in messages}
-        if self.tracking:
-            self._mint_short_links(values_by_message.values())
-        for message in messages:
-            try:
-                values = [self._rewrite(v, message.pk) for v in values_by_message[message.pk]]
-            except LinkError:
-                _not_sent(message, "dlt_template_mismatch")
-                continue
-            message.body = self.template.render(values)
-            if message.channel == Channel.SMS:
-                if not self.template.matches(message.body):
-                    _not_sent(message, "dlt_template_mismatch")
-                    continue
-                message.segments = sms_length(message.body).segments
-            else:
-                message.segments = 1
-
-    def _mint_short_links(self, all_values) -> None:
-        destinations = set()
-        for values in all_values:
-            for value in values:
-                try:
-                    destinations.update(link.destination for link in find_links(value))
-                except LinkError:
-                    continue
-        new = destinations - self.short_link_ids.keys()
-        if new:
-            self.short_link_ids.update(short_links_for(campaign=self.campaign, destinations=new))
-
-    def _rewrite(self, value: str, message_id: int) -> str:
-        if not self.tracking:
-            find_links(value)  # refuses javascript:, data:, file: links even when nothing is rewritten
-            return value
-        return rewrite_links(
-            value,
-            lambda destination: short_url(short_link_id=self.short_link_ids[destination], message_id=message_id),
-        )
+    message.mark_not_sent(reason_code)
 
 
 def _reserve_credits(org_id: int, messages: list[Message]) -> None:

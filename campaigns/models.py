@@ -54,6 +54,15 @@ class Org(TimeStamped):
     link_tracking_changed_at = models.DateTimeField(null=True, blank=True)
     credits = models.PositiveBigIntegerField(default=0, help_text="One credit is one SMS segment.")
     timezone = models.CharField(max_length=64, default="Asia/Kolkata")
+    short_domain = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Host of this org's short links (e.g. s.cplry.com), whitelisted on DLT under the org's headers. "
+        "Empty: the deployment's SHORT_LINK_BASE_URL.",
+    )
+    short_link_with_scheme = models.BooleanField(
+        default=False, help_text="Show https:// in front of short links in messages."
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -100,13 +109,98 @@ class Customer(TimeStamped):
         return self.name or self.mobile or self.email
 
 
+class CustomerList(TimeStamped):
+    """A named list of customers a campaign can target (an import, a hand-picked group)."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="customer_lists")
+    name = models.CharField(max_length=200)
+    customers = models.ManyToManyField(Customer, related_name="lists", blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="customerlist_unique_org_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Segment(TimeStamped):
+    """A saved filter on customer attributes, evaluated when a campaign is dispatched.
+
+    `conditions` is a list of {"attribute": "city", "op": "eq" | "ne" | "in" | "contains", "value": ...},
+    all of which must hold.
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="segments")
+    name = models.CharField(max_length=200)
+    conditions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="segment_unique_org_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NdncEntry(TimeStamped):
+    """A number on the national Do-Not-Disturb register (NCPR), as imported by the org.
+
+    `blocked_categories` holds NCPR categories 1-8 the number refuses; 0 means fully blocked.
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="ndnc_entries")
+    mobile = models.CharField(max_length=20)
+    blocked_categories = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "mobile"], name="ndncentry_unique_org_mobile")]
+
+    def __str__(self) -> str:
+        return self.mobile
+
+
+class Coupon(TimeStamped):
+    """A customer's coupon; coupon-expiry reminder campaigns message customers whose coupon expires soon."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="coupons")
+    code = models.CharField(max_length=40)
+    expires_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "code"], name="coupon_unique_customer_code")]
+        # Reminder runs look coupons up by expiry date.
+        indexes = [models.Index(fields=["expires_on"], name="coupon_expires_on")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Unsubscribe(TimeStamped):
+    """Who unsubscribed from which channel, how and when (the flags on Customer are the current state)."""
+
+    class Source(models.TextChoices):
+        STOP_REPLY = "stop_reply", "STOP reply"
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="unsubscribes")
+    channel = models.CharField(max_length=8)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer} from {self.channel}"
+
+
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     EMAIL = "email", "Email"
 
 
 class SenderId(TimeStamped):
-    """A DLT header (sender id) registered under the org's Principal Entity."""
+    """A DLT header (sender id) registered under the org's Principal Entity.
+
+    For a promotional header, `ncpr_category` is the NCPR category (1-8, 0 = others) its messages fall in.
+    """
 
     class Category(models.TextChoices):
         TRANSACTIONAL = "transactional", "Transactional"
@@ -118,6 +212,7 @@ class SenderId(TimeStamped):
     header = models.CharField(max_length=6)
     category = models.CharField(max_length=32, choices=Category.choices)
     dlt_entity_id = models.CharField("DLT PE id", max_length=19)
+    ncpr_category = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "header"], name="senderid_unique_org_header")]
@@ -139,7 +234,8 @@ class Template(TimeStamped):
     sender = models.ForeignKey(SenderId, null=True, blank=True, on_delete=models.PROTECT, related_name="templates")
     dlt_template_id = models.CharField("DLT template id", max_length=19, blank=True)
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
-    body = models.TextField()
+    body = models.TextField(help_text="SMS text, or the text part of an email.")
+    html_body = models.TextField(blank=True, help_text="Email only: the HTML part.")
 
     def __str__(self) -> str:
         return self.name
@@ -160,6 +256,15 @@ class Campaign(TimeStamped):
     template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="campaigns")
     # One entry per slot of the template, in order: {"source": "text" | "field" | "url", "value": "..."}.
     slot_values = models.JSONField(default=list, blank=True)
+    # Appended to every tracked link's destination at redirect time, e.g. {"utm_source": "sms"}.
+    utm_params = models.JSONField(default=dict, blank=True)
+    # Who receives it: a list, a segment, or (neither) every customer of the org.
+    audience_list = models.ForeignKey(
+        CustomerList, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    audience_segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,12 +2,18 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from campaigns.dlt import ParsedTemplate, TemplateError, parse_template
 from campaigns.links import LinkError, find_links
-from campaigns.models import Customer, Org
+from campaigns.models import Campaign, Channel, Customer, Org
+from campaigns.sms import sms_length
+from linktrack.services import short_link_base, short_links_for, short_url
+
+if TYPE_CHECKING:
+    from delivery.models import Message
 
 SLOT_SOURCES = {"text": "Text", "field": "Customer field", "url": "Link"}
 CUSTOMER_FIELDS = ("name", "mobile", "email", "external_id")
@@ -31,12 +37,9 @@ def rewrite_links(value: str, short_url_for: Callable[[str], str]) -> str:
     return "".join(pieces) + value[last:]
 
 
-def example_short_url() -> str:
-    """The longest-looking short link a message could carry, for length checks before any code exists."""
-    base = settings.SHORT_LINK_BASE_URL
-    if not settings.SHORT_LINK_SHOW_SCHEME:
-        base = base.split("://", 1)[-1]
-    return base + "X" * settings.SHORT_CODE_MIN_LENGTH
+def example_short_url(org: Org) -> str:
+    """A short link as long as the ones messages will carry, for length checks before any code exists."""
+    return short_link_base(org=org) + "X" * settings.SHORT_CODE_MIN_LENGTH
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def campaign_problems(*, org: Org, body: str, slot_values: list[dict]) -> list[P
             continue  # checked per customer at dispatch
         value = slot.get("value", "")
         try:
-            rewritten = rewrite_links(value, lambda _: example_short_url()) if org.sms_link_tracking else value
+            rewritten = rewrite_links(value, lambda _: example_short_url(org)) if org.sms_link_tracking else value
         except LinkError as error:
             problems.append(Problem(f"{error}.", number))
             continue
@@ -100,3 +103,55 @@ def template_link_problems(*, org: Org, parsed: ParsedTemplate) -> list[str]:
             for link in links
         ]
     return problems
+
+
+class MessageRenderer:
+    """Renders messages of one campaign; remembers the short link of each destination it has minted."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.template = parse_template(campaign.template.body)
+        self.tracking = campaign.org.sms_link_tracking
+        self.short_link_ids: dict[str, int] = {}
+
+    def render(self, messages: list["Message"]) -> None:
+        values_by_message = {m.pk: [slot_value(s, m.customer) for s in self.campaign.slot_values] for m in messages}
+        if self.tracking:
+            self._mint_short_links(values_by_message.values())
+        for message in messages:
+            try:
+                values = [self._rewrite(v, message.pk) for v in values_by_message[message.pk]]
+            except LinkError:
+                message.mark_not_sent("dlt_template_mismatch")
+                continue
+            message.body = self.template.render(values)
+            if message.channel == Channel.SMS:
+                if not self.template.matches(message.body):
+                    message.mark_not_sent("dlt_template_mismatch")
+                    continue
+                message.segments = sms_length(message.body).segments
+            else:
+                message.segments = 1
+
+    def _mint_short_links(self, all_values) -> None:
+        destinations = set()
+        for values in all_values:
+            for value in values:
+                try:
+                    destinations.update(link.destination for link in find_links(value))
+                except LinkError:
+                    continue
+        new = destinations - self.short_link_ids.keys()
+        if new:
+            self.short_link_ids.update(short_links_for(campaign=self.campaign, destinations=new))
+
+    def _rewrite(self, value: str, message_id: int) -> str:
+        if not self.tracking:
+            find_links(value)  # refuses javascript:, data:, file: links even when nothing is rewritten
+            return value
+        return rewrite_links(
+            value,
+            lambda destination: short_url(
+                org=self.campaign.org, short_link_id=self.short_link_ids[destination], message_id=message_id
+            ),
+        )

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from campaigns.models import Channel, TimeStamped
 
@@ -22,7 +23,9 @@ class Message(TimeStamped):
     customer = models.ForeignKey("campaigns.Customer", on_delete=models.CASCADE, related_name="messages")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     recipient = models.CharField(max_length=254, help_text="E.164 number or email address.")
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="The SMS text, or the text part of an email.")
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    html_body = models.TextField(blank=True, help_text="Email only: the HTML part.")
     segments = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     reason_code = models.CharField(max_length=40, blank=True)
@@ -48,3 +51,9 @@ class Message(TimeStamped):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+    def mark_not_sent(self, reason_code: str) -> None:
+        """In memory only: the caller saves (usually in bulk)."""
+        self.status = self.Status.NOT_SENT
+        self.reason_code = reason_code
+        self.finished_at = timezone.now()

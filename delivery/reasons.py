@@ -89,6 +89,20 @@ _REASONS = [
         "register a template that fits.",
     ),
     Reason(
+        "ndnc_precheck",
+        NOT_SENT,
+        "Customer is on your Do-Not-Disturb register",
+        "The number is on the organisation's Do-Not-Disturb (NCPR) register for this category, and the sender is "
+        "promotional, so we did not send (operators would have rejected it). Use a transactional or service "
+        "template where the law allows.",
+    ),
+    Reason(
+        "campaign_cancelled",
+        NOT_SENT,
+        "Campaign cancelled",
+        "The campaign was cancelled before these messages were handed to the gateway.",
+    ),
+    Reason(
         "gateway_other",
         NOT_SENT,
         "Other gateway problem",

@@ -48,14 +48,16 @@ def short_links_for(*, campaign, destinations: Iterable[str]) -> dict[str, int]:
     return existing
 
 
-def short_url(*, short_link_id: int, message_id: int | None, with_scheme: bool | None = None) -> str:
-    """The short link as a message shows it: `s.cplry.com/7383936D89`, or with its scheme when asked."""
-    if with_scheme is None:
-        with_scheme = settings.SHORT_LINK_SHOW_SCHEME
-    base = settings.SHORT_LINK_BASE_URL
-    if not with_scheme:
+def short_link_base(*, org) -> str:
+    """What every short link of an org starts with, as a message shows it: `s.cplry.com/` or `127.0.0.1:8000/s/`."""
+    base = f"https://{org.short_domain}/" if org.short_domain else settings.SHORT_LINK_BASE_URL
+    if not (org.short_link_with_scheme or settings.SHORT_LINK_SHOW_SCHEME):
         base = base.split("://", 1)[-1]
-    return base + codes.encode(short_link_id, message_id)
+    return base
+
+
+def short_url(*, org, short_link_id: int, message_id: int | None) -> str:
+    return short_link_base(org=org) + codes.encode(short_link_id, message_id)
 
 
 def _link_key(short_link_id: int) -> str:

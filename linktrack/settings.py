@@ -119,6 +119,8 @@ CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
 
+# --- Link tracking: add link-tracking settings above this line ------------------------------------------------
+
 # --- DLT -----------------------------------------------------------------------------------------------------
 DLT_VARIABLE_MAX_LENGTH = env.int("DLT_VARIABLE_MAX_LENGTH", default=30)
 
@@ -131,6 +133,11 @@ SIMULATED_GATEWAY_MIX = env.str(
     "SIMULATED_GATEWAY_MIX",
     default="delivered:85,ndnc:4,dlt_sender_id:2,dlt_template:2,undeliverable:3,expired:2,no_receipt:2",
 )
+
+# --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
+
+# --- Delivery: gateways, receipts ----------------------------------------------------------------------------
+# --- Delivery: add delivery settings above this line ---------------------------------------------------------
 
 # --- Demo ----------------------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("campaigns/", include("campaigns.urls")),
+    path("delivery/", include("delivery.urls")),
+    path("support/", include("campaigns.support_urls")),
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

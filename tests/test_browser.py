@@ -30,7 +30,7 @@ def browser_page():
         browser.close()
 
 
-def test_demo_manager_signs_in_and_sees_the_campaign(live_server, browser_page, transactional_db, settings):
+def test_demo_manager_signs_in_and_sees_the_campaign(transactional_db, live_server, browser_page, settings):
     settings.DEMO_PASSWORD = "demo-pass-123"
     call_command("seed_demo", stdout=io.StringIO())
     page = browser_page
