@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.audience import audience_customers
 from campaigns.models import Campaign, Channel, Customer, Org
 from campaigns.rendering import MessageRenderer
 from delivery.models import Message
@@ -24,7 +25,7 @@ def campaign_dispatch(*, campaign_id: int) -> None:
     batch_size = settings.DISPATCH_BATCH_SIZE
     # Customers who already have a message were handled by an earlier (interrupted) run: resume after them.
     audience = (
-        Customer.objects.filter(org_id=campaign.org_id)
+        audience_customers(campaign=campaign)
         .exclude(pk__in=Message.objects.filter(campaign=campaign).values("customer_id"))
         .order_by("pk")
         .iterator(chunk_size=batch_size)
