@@ -2,89 +2,338 @@
 
 This is the one place that calls into both linktrack (short links) and delivery (messages, sending).
 Work is done in batches: the number of queries grows with recipients / batch size, never with recipients.
+
+Per recipient, in this order: already has a message (a resumed run) or shares a number/address with an earlier
+recipient (one message per number), unsubscribed, invalid or missing number/address, NDNC register (promotional
+senders only), rendering (DLT match), credits. Each refusal is a not-sent reason from the catalogue.
 """
 
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from itertools import islice
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns.audience import audience_customers
-from campaigns.models import Campaign, Channel, Customer, Org
+from campaigns.audience import audience_customers, ndnc_blocked_mobiles
+from campaigns.models import Campaign, Channel, Coupon, Customer, Org
 from campaigns.rendering import MessageRenderer
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
+IST = ZoneInfo("Asia/Kolkata")
+# TRAI: promotional messages only between 09:00 and 21:00 IST.
+PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
+# Outcomes a resend may target that are not a reason code: accepted by the gateway, no receipt yet.
+WAITING_FOR_RECEIPT = "no_receipt"
+_INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
+_UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
+
+
+def now() -> datetime:
+    """The dispatcher's clock (tests move it to check the promotional window)."""
+    return timezone.now()
+
+
+def promotional_window_opens_at(moment: datetime) -> datetime | None:
+    """None inside 09:00-21:00 IST; otherwise when the window next opens."""
+    local = moment.astimezone(IST)
+    opens, closes = PROMOTIONAL_WINDOW
+    if opens <= local.time() < closes:
+        return None
+    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+    return datetime.combine(day, opens, tzinfo=IST)
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
+    """Who a campaign of any kind reaches, before the per-recipient checks."""
+    if campaign.kind == Campaign.Kind.RESEND:
+        return Customer.objects.filter(
+            pk__in=resend_messages(source=campaign.resend_of, reasons=campaign.resend_reasons).values("customer_id")
+        )
+    customers = audience_customers(campaign=campaign)
+    if campaign.kind == Campaign.Kind.COUPON_REMINDER:
+        expiring = Coupon.objects.filter(customer=OuterRef("pk"), expires_on=coupon_expiry_date(campaign))
+        customers = customers.filter(Exists(expiring))
+    return customers
+
+
+def resend_messages(*, source: Campaign, reasons: list[str]) -> QuerySet[Message]:
+    """The source campaign's messages whose outcome is one of `reasons` (no_receipt also takes those still waiting)."""
+    condition = Q(reason_code__in=reasons) & ~Q(status__in=(Message.Status.DELIVERED, Message.Status.SENT))
+    if WAITING_FOR_RECEIPT in reasons:
+        condition |= Q(status=Message.Status.SENT)
+    return Message.objects.filter(condition, campaign=source)
+
+
+def coupon_expiry_date(campaign: Campaign) -> date:
+    """Coupons expiring `coupon_days` after the run's day, in the org's time zone."""
+    started = campaign.launched_at or now()
+    return started.astimezone(ZoneInfo(campaign.org.timezone)).date() + timedelta(days=campaign.coupon_days or 0)
+
 
 def campaign_dispatch(*, campaign_id: int) -> None:
-    campaign = Campaign.objects.select_related("org", "template__sender").get(pk=campaign_id)
+    campaign = Campaign.objects.select_related("org", "template__sender", "resend_of").get(pk=campaign_id)
     if campaign.status != Campaign.Status.DISPATCHING:
         return
-    batch_size = settings.DISPATCH_BATCH_SIZE
-    # Customers who already have a message were handled by an earlier (interrupted) run: resume after them.
-    audience = (
-        audience_customers(campaign=campaign)
-        .exclude(pk__in=Message.objects.filter(campaign=campaign).values("customer_id"))
-        .order_by("pk")
-        .iterator(chunk_size=batch_size)
-    )
-    renderer = MessageRenderer(campaign)
-    while batch := list(islice(audience, batch_size)):
-        _dispatch_batch(campaign, batch, renderer)
-    Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DISPATCHING).update(
-        status=Campaign.Status.DISPATCHED, dispatched_at=timezone.now()
+    Dispatcher(campaign).run()
+
+
+class Dispatcher:
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.channel = campaign.template.channel
+        sender = campaign.template.sender
+        self.promotional = bool(sender and sender.is_promotional and self.channel == Channel.SMS)
+        self.ncpr_category = sender.ncpr_category if sender else 0
+        self.batch_size = settings.DISPATCH_BATCH_SIZE
+        self.send_task_size = settings.DISPATCH_SEND_TASK_SIZE or self.batch_size
+        self.renderer = MessageRenderer(campaign)
+        self.coupon_date = coupon_expiry_date(campaign) if campaign.kind == Campaign.Kind.COUPON_REMINDER else None
+        # One message per number/address over the whole campaign, including what an interrupted run prepared.
+        self.seen_recipients: set[str] = set(
+            Message.objects.filter(campaign=campaign).values_list("recipient", flat=True).iterator(chunk_size=5000)
+        )
+
+    def audience(self) -> Iterator[Customer]:
+        # Customers who already have a message were handled by an earlier (interrupted) run: resume after them.
+        return (
+            campaign_audience(self.campaign)
+            .exclude(pk__in=Message.objects.filter(campaign=self.campaign).values("customer_id"))
+            .order_by("pk")
+            .iterator(chunk_size=self.batch_size)
+        )
+
+    def run(self) -> None:
+        audience = self.audience()
+        while batch := list(islice(audience, self.batch_size)):
+            if self.promotional and self._hold_for_window():
+                return
+            if not self._dispatch_batch(batch):
+                return  # paused, cancelled or held meanwhile: whoever did it has withdrawn what was queued
+        Campaign.objects.filter(pk=self.campaign.pk, status=Campaign.Status.DISPATCHING).update(
+            status=Campaign.Status.DISPATCHED, dispatched_at=now(), heartbeat_at=now()
+        )
+
+    def _hold_for_window(self) -> bool:
+        opens_at = promotional_window_opens_at(now())
+        if opens_at is None:
+            return False
+        local = opens_at.astimezone(IST)
+        reason = (
+            "Promotional messages may only be sent between 09:00 and 21:00 IST, so the rest of this campaign is "
+            f"held until {local:%H:%M} IST on {local:%-d %b}; it then continues where it stopped."
+        )
+        campaign_hold(campaign_id=self.campaign.pk, status=Campaign.Status.SCHEDULED, reason=reason, until=opens_at)
+        return True
+
+    @transaction.atomic
+    def _dispatch_batch(self, customers: list[Customer]) -> bool:
+        # The campaign row lock orders this batch against pause, cancel and a second dispatcher of the campaign.
+        status = Campaign.objects.select_for_update().filter(pk=self.campaign.pk).values_list("status", flat=True)
+        if list(status) != [Campaign.Status.DISPATCHING]:
+            return False
+        already = set(
+            Message.objects.filter(campaign=self.campaign, customer__in=customers).values_list("customer_id", flat=True)
+        )
+        messages = self._messages_for([c for c in customers if c.pk not in already])
+        to_render = [m for m in messages if m.status == Message.Status.QUEUED]
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # Ids first, so each message is rendered (its short link codes carry the id) and inserted once.
+            for message, pk in zip(messages, _next_message_ids(len(messages)), strict=True):
+                message.pk = message.id = pk
+        else:
+            Message.objects.bulk_create(messages)
+        self.renderer.render(to_render)
+        charged = _reserve_credits(self.campaign.org_id, [m for m in to_render if m.status == Message.Status.QUEUED])
+        if postgres:
+            Message.objects.bulk_create(messages)
+        else:
+            Message.objects.bulk_update(messages, _UPDATE_FIELDS)
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            credits_charged=F("credits_charged") + charged, heartbeat_at=now()
+        )
+        queued_ids = [m.pk for m in to_render if m.status == Message.Status.QUEUED]
+        for start in range(0, len(queued_ids), self.send_task_size):
+            chunk = queued_ids[start : start + self.send_task_size]
+            transaction.on_commit(lambda chunk=chunk: messages_send_task.delay(chunk))
+        return True
+
+    def _messages_for(self, customers: list[Customer]) -> list[Message]:
+        if self.coupon_date is not None:
+            self._attach_coupons(customers)
+        messages = []
+        for customer in customers:
+            recipient = _normalised_recipient(self.channel, customer)
+            if recipient and recipient in self.seen_recipients:
+                continue  # the same number twice in the audience: one message
+            if recipient:
+                self.seen_recipients.add(recipient)
+            message = Message(
+                campaign=self.campaign, customer=customer, channel=self.channel, recipient=recipient or ""
+            )
+            subscribed = customer.sms_subscribed if self.channel == Channel.SMS else customer.email_subscribed
+            if not subscribed:
+                message.mark_not_sent("unsubscribed")
+            elif not recipient:
+                message.recipient = (customer.mobile if self.channel == Channel.SMS else customer.email)[:254]
+                message.mark_not_sent("validation_failed")
+            messages.append(message)
+        if self.promotional:
+            candidates = [m for m in messages if m.status == Message.Status.QUEUED]
+            blocked = ndnc_blocked_mobiles(
+                org=self.campaign.org, mobiles=[m.recipient for m in candidates], category=self.ncpr_category
+            )
+            for message in candidates:
+                if message.recipient in blocked:
+                    message.mark_not_sent("ndnc_precheck")
+        return messages
+
+    def _attach_coupons(self, customers: list[Customer]) -> None:
+        """Coupon slots read `coupon_code` and `coupon_expiry` as customer attributes (in memory only)."""
+        coupons = {}
+        for customer_id, code, expires_on in (
+            Coupon.objects.filter(customer__in=customers, expires_on=self.coupon_date)
+            .order_by("-code")
+            .values_list("customer_id", "code", "expires_on")
+        ):
+            coupons[customer_id] = (code, expires_on)
+        for customer in customers:
+            if customer.pk in coupons:
+                code, expires_on = coupons[customer.pk]
+                customer.attributes = {
+                    **(customer.attributes or {}),
+                    "coupon_code": code,
+                    "coupon_expiry": f"{expires_on:%-d %b %Y}",
+                }
+
+
+def _normalised_recipient(channel: str, customer: Customer) -> str | None:
+    """E.164 number or lower-cased address; None when missing or invalid."""
+    if channel == Channel.EMAIL:
+        email = (customer.email or "").strip().lower()
+        local, _, domain = email.partition("@")
+        return email if local and "." in domain else None
+    mobile = (customer.mobile or "").strip()
+    if _INDIAN_MOBILE.match(mobile):
+        return mobile  # the common case, without the cost of a full parse
+    if not mobile:
+        return None
+    try:
+        number = phonenumbers.parse(mobile, "IN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _next_message_ids(count: int) -> list[int]:
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Message._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _reserve_credits(org_id: int, messages: list[Message]) -> int:
+    """Take one credit per segment; messages the org cannot pay for are not sent (never overspent).
+
+    The org row is locked for the rest of the batch's transaction, so concurrent campaigns of one org take
+    credits one after the other. Returns the credits taken.
+    """
+    org = Org.objects.select_for_update().only("credits").get(pk=org_id)
+    available = org.credits
+    charged = 0
+    for message in messages:
+        if message.segments <= available:
+            available -= message.segments
+            charged += message.segments
+        else:
+            message.mark_not_sent("out_of_credits")
+    if charged:
+        Org.objects.filter(pk=org_id).update(credits=F("credits") - charged)
+    return charged
+
+
+def _refund(campaign_id: int, org_id: int, credits: int) -> None:
+    if credits:
+        Org.objects.filter(pk=org_id).update(credits=F("credits") + credits)
+        Campaign.objects.filter(pk=campaign_id).update(credits_charged=F("credits_charged") - credits)
+
+
+def _unclaimed_queued(campaign_id: int) -> list[tuple[int, int]]:
+    """(id, segments) of queued messages no sender holds; a sender claiming one right now keeps it."""
+    return list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
+        .values_list("pk", "segments")
     )
 
 
 @transaction.atomic
-def _dispatch_batch(campaign: Campaign, customers: list[Customer], renderer: MessageRenderer) -> None:
-    channel = campaign.template.channel
-    messages = [_message_for(campaign, channel, customer) for customer in customers]
-    Message.objects.bulk_create(messages)
-    to_send = [m for m in messages if m.status == Message.Status.QUEUED]
-    renderer.render(to_send)
-    _reserve_credits(campaign.org_id, [m for m in to_send if m.status == Message.Status.QUEUED])
-    Message.objects.bulk_update(messages, ["body", "segments", "status", "reason_code", "finished_at"])
-    queued_ids = [m.pk for m in to_send if m.status == Message.Status.QUEUED]
-    if queued_ids:
-        transaction.on_commit(lambda: messages_send_task.delay(queued_ids))
+def campaign_hold(*, campaign_id: int, status: str, reason: str, until: datetime | None = None) -> bool:
+    """Pause (or hold until the promotional window opens) a running campaign.
 
-
-def _message_for(campaign: Campaign, channel: str, customer: Customer) -> Message:
-    recipient = customer.mobile if channel == Channel.SMS else customer.email
-    subscribed = customer.sms_subscribed if channel == Channel.SMS else customer.email_subscribed
-    message = Message(campaign=campaign, customer=customer, channel=channel, recipient=recipient)
-    if not subscribed:
-        _not_sent(message, "unsubscribed")
-    elif not _valid_recipient(channel, recipient):
-        _not_sent(message, "validation_failed")
-    return message
-
-
-def _valid_recipient(channel: str, recipient: str) -> bool:
-    if not recipient:
+    Queued messages no worker has claimed yet are withdrawn (deleted, their credits given back): resuming
+    prepares them again, from where the campaign stopped. Returns False when the campaign was not running.
+    """
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status not in (Campaign.Status.DISPATCHING, Campaign.Status.DISPATCHED):
         return False
-    if channel == Channel.EMAIL:
-        return "@" in recipient
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(recipient, None))
-    except phonenumbers.NumberParseException:
+    withdrawn = _unclaimed_queued(campaign_id)
+    if campaign.status == Campaign.Status.DISPATCHED and not withdrawn:
+        return False  # everything is already with the gateway: nothing left to pause
+    for start in range(0, len(withdrawn), 5000):
+        Message.objects.filter(pk__in=[pk for pk, _ in withdrawn[start : start + 5000]]).delete()
+    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in withdrawn))
+    Campaign.objects.filter(pk=campaign_id).update(
+        status=status, hold_reason=reason, scheduled_at=until, dispatched_at=None
+    )
+    return True
+
+
+@transaction.atomic
+def campaign_stop(*, campaign_id: int) -> bool:
+    """Cancel: queued messages no worker has claimed become not sent (campaign_cancelled), credits given back."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if not campaign.can_cancel:
         return False
+    unclaimed = _unclaimed_queued(campaign_id)
+    for start in range(0, len(unclaimed), 5000):
+        Message.objects.filter(pk__in=[pk for pk, _ in unclaimed[start : start + 5000]]).update(
+            status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=now()
+        )
+    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in unclaimed))
+    Campaign.objects.filter(pk=campaign_id).update(
+        status=Campaign.Status.CANCELLED, next_run_at=None, scheduled_at=None, hold_reason=""
+    )
+    return True
 
 
-def _not_sent(message: Message, reason_code: str) -> None:
-    message.mark_not_sent(reason_code)
+@transaction.atomic
+def campaign_settle_credits(*, campaign_id: int) -> int:
+    """Once nothing is queued or being submitted, give back the credits of messages the gateway never took.
 
-
-def _reserve_credits(org_id: int, messages: list[Message]) -> None:
-    """Take one credit per segment; messages the org cannot pay for are not sent (never overspent)."""
-    org = Org.objects.select_for_update().get(pk=org_id)
-    available = org.credits
-    for message in messages:
-        if message.segments <= available:
-            available -= message.segments
-        else:
-            _not_sent(message, "out_of_credits")
-    Org.objects.filter(pk=org_id).update(credits=available)
+    Runs once per campaign (claimed by setting credits_settled_at); returns the credits given back.
+    """
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.credits_settled_at or campaign.status not in (Campaign.Status.DISPATCHED, Campaign.Status.CANCELLED):
+        return 0
+    messages = Message.objects.filter(campaign_id=campaign_id)
+    if messages.filter(status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)).exists():
+        return 0
+    spent = messages.exclude(gateway_message_id="").aggregate(n=Sum("segments"))["n"] or 0
+    refund = max(campaign.credits_charged - spent, 0)
+    _refund(campaign_id, campaign.org_id, refund)
+    Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=now())
+    return refund

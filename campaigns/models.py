@@ -244,11 +244,18 @@ class Template(TimeStamped):
 class Campaign(TimeStamped):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        ACTIVE = "active", "Recurring: active"
         DISPATCHING = "dispatching", "Sending"
+        PAUSED = "paused", "Paused"
         DISPATCHED = "dispatched", "Handed to the gateway"
+        CANCELLED = "cancelled", "Cancelled"
 
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
+        RECURRING = "recurring", "Recurring"
+        COUPON_REMINDER = "coupon_reminder", "Coupon-expiry reminder"
+        RESEND = "resend", "Resend"
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=200)
@@ -272,6 +279,42 @@ class Campaign(TimeStamped):
     launched_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
+    # When to start: a one-time campaign at `scheduled_at`; a held promotional campaign when the window opens.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Recurring (and recurring coupon reminders): a cron expression in the org's time zone; each run is a child.
+    schedule = models.CharField(max_length=100, blank=True, help_text="Cron expression, e.g. '0 10 * * 1'.")
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
+    # Coupon-expiry reminder: customers whose coupon expires this many days after the run's date.
+    coupon_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Resend: the finished campaign whose recipients are sent again, and which outcomes qualify.
+    resend_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="resends")
+    resend_reasons = models.JSONField(default=list, blank=True)
+
+    # Why the campaign is paused or held, in the manager's words (shown on its page).
+    hold_reason = models.CharField(max_length=300, blank=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    # The dispatcher touches this after each batch; a stale one means its worker died and dispatch is restarted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Credits taken from the org for this campaign's messages, and when what was not sent was given back.
+    credits_charged = models.PositiveBigIntegerField(default=0)
+    credits_settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="coupon_reminder") | Q(coupon_days__isnull=False),
+                name="campaign_coupon_reminder_has_days",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="resend") | Q(resend_of__isnull=False), name="campaign_resend_has_source"
+            ),
+        ]
+        indexes = [
+            # The supervisor looks for due, running and unsettled campaigns by status.
+            models.Index(fields=["status", "scheduled_at"], name="campaign_status_scheduled"),
+        ]
+
     def __str__(self) -> str:
         return self.name
 
@@ -282,3 +325,24 @@ class Campaign(TimeStamped):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.schedule) and self.parent_id is None
+
+    @property
+    def can_pause(self) -> bool:
+        return self.status in (self.Status.DISPATCHING, self.Status.SCHEDULED) and not self.is_recurring
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status == self.Status.PAUSED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (
+            self.Status.SCHEDULED,
+            self.Status.ACTIVE,
+            self.Status.DISPATCHING,
+            self.Status.PAUSED,
+        )

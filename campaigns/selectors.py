@@ -16,3 +16,24 @@ def campaigns_for_user(user: User) -> QuerySet[Campaign]:
 
 def templates_for_user(user: User) -> QuerySet[Template]:
     return Template.objects.filter(org__in=orgs_for_user(user)).select_related("org", "sender")
+
+
+def campaign_progress(*, campaign: Campaign, counts) -> dict:
+    """Live progress of a campaign: how many messages are prepared, where they are, and the share of each."""
+    figures = {
+        "queued": counts.queued,
+        "sent": counts.sent,
+        "delivered": counts.delivered,
+        "failed": counts.not_delivered,
+        "not_sent": counts.not_sent,
+    }
+    handed_over = counts.total - counts.queued
+    return {
+        "status": campaign.status,
+        "status_label": campaign.get_status_display(),
+        "hold_reason": campaign.hold_reason,
+        "prepared": counts.total,
+        "handed_over_percent": counts.percent(handed_over),
+        **figures,
+        "percent": {name: counts.percent(value) for name, value in figures.items()},
+    }

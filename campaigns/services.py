@@ -1,37 +1,224 @@
 """Business operations on campaigns. Views and tasks call these; they hold no logic themselves."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Count
 
-from campaigns.models import Campaign, Org, Template, User
+from campaigns import dispatch
+from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
 from campaigns.rendering import campaign_problems
 from campaigns.tasks import campaign_dispatch_task
+from delivery.models import Message
+from delivery.reasons import REASONS
+
+# Never offered for a resend: the recipient asked not to be reached, or the regulator forbids it.
+NEVER_RESEND = frozenset({"ndnc", "ndnc_precheck", "unsubscribed", "validation_failed", "campaign_cancelled"})
+
+
+def next_run_after(*, schedule: str, moment: datetime, tz: str) -> datetime:
+    """The next time a cron schedule fires after `moment`, read in the org's time zone."""
+    return croniter(schedule, moment.astimezone(ZoneInfo(tz))).get_next(datetime)
+
+
+def _check_schedule(schedule: str) -> None:
+    if not croniter.is_valid(schedule):
+        raise ValidationError(
+            {
+                "schedule": f"'{schedule}' is not a valid schedule. Use five fields: minute hour day month weekday, "
+                "for example '0 10 * * 1' for every Monday at 10:00."
+            }
+        )
 
 
 @transaction.atomic
-def campaign_create(*, org: Org, user: User, name: str, template: Template, slot_values: list[dict]) -> Campaign:
+def campaign_create(
+    *,
+    org: Org,
+    user: User,
+    name: str,
+    template: Template,
+    slot_values: list[dict],
+    kind: str = Campaign.Kind.ONE_TIME,
+    schedule: str = "",
+    coupon_days: int | None = None,
+    audience_list: CustomerList | None = None,
+    audience_segment: Segment | None = None,
+) -> Campaign:
     if template.org_id != org.pk:
         raise ValidationError("This template belongs to another organisation.")
+    for chosen in (audience_list, audience_segment):
+        if chosen is not None and chosen.org_id != org.pk:
+            raise ValidationError("This audience belongs to another organisation.")
+    if kind == Campaign.Kind.RECURRING and not schedule:
+        raise ValidationError({"schedule": "A recurring campaign needs a schedule."})
+    if kind == Campaign.Kind.COUPON_REMINDER and coupon_days is None:
+        raise ValidationError({"coupon_days": "Say how many days before a coupon expires the reminder goes out."})
+    if kind == Campaign.Kind.RESEND:
+        raise ValidationError("A resend is made from a finished campaign's page.")
+    if schedule:
+        _check_schedule(schedule)
     problems = campaign_problems(org=org, body=template.body, slot_values=slot_values)
     if problems:
         raise ValidationError([str(p) for p in problems])
-    campaign = Campaign(org=org, name=name, template=template, slot_values=slot_values, created_by=user)
+    campaign = Campaign(
+        org=org,
+        name=name,
+        kind=kind,
+        template=template,
+        slot_values=slot_values,
+        created_by=user,
+        schedule=schedule,
+        coupon_days=coupon_days if kind == Campaign.Kind.COUPON_REMINDER else None,
+        audience_list=audience_list,
+        audience_segment=audience_segment,
+    )
     campaign.full_clean()
     campaign.save()
     return campaign
 
 
-def campaign_launch(*, campaign: Campaign, user: User) -> Campaign:
-    """Start sending. Launching twice (double click, two tabs) starts one dispatch."""
+def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | None = None) -> Campaign:
+    """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch."""
     with transaction.atomic():
         problems = campaign_problems(org=campaign.org, body=campaign.template.body, slot_values=campaign.slot_values)
         if problems:
             raise ValidationError([str(p) for p in problems])
-        claimed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
-            status=Campaign.Status.DISPATCHING, launched_at=timezone.now()
-        )
-        if claimed:
+        moment = dispatch.now()
+        draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
+        if campaign.schedule:
+            next_run_at = next_run_after(schedule=campaign.schedule, moment=moment, tz=campaign.org.timezone)
+            draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at)
+        elif scheduled_at is not None:
+            if scheduled_at <= moment:
+                raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
+            draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at)
+        elif draft.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment):
             transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
     campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_pause(*, campaign: Campaign, user: User) -> bool:
+    return dispatch.campaign_hold(
+        campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=f"Paused by {user.email}."
+    )
+
+
+def campaign_resume(*, campaign: Campaign, user: User) -> bool:
+    """Continue a paused campaign from where it stopped (messages already handed over are not sent again)."""
+    with transaction.atomic():
+        moment = dispatch.now()
+        resumed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
+            status=Campaign.Status.DISPATCHING, hold_reason="", resumed_at=moment, heartbeat_at=moment
+        )
+        if resumed:
+            transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
+    return bool(resumed)
+
+
+def campaign_cancel(*, campaign: Campaign, user: User) -> bool:
+    return dispatch.campaign_stop(campaign_id=campaign.pk)
+
+
+@transaction.atomic
+def campaign_run_start(*, parent_id: int) -> Campaign | None:
+    """Start the due run of a recurring campaign as a child campaign with its own messages and report.
+
+    A run never overlaps the previous one: while the last run still has messages to hand over, the new one
+    waits (and starts at the next supervisor pass after it finished).
+    """
+    parent = Campaign.objects.select_for_update().select_related("org").get(pk=parent_id)
+    moment = dispatch.now()
+    if parent.status != Campaign.Status.ACTIVE or not parent.next_run_at or parent.next_run_at > moment:
+        return None
+    running = (
+        parent.runs.filter(
+            status__in=(Campaign.Status.DISPATCHING, Campaign.Status.PAUSED, Campaign.Status.SCHEDULED)
+        ).exists()
+        or Message.objects.filter(
+            campaign__parent=parent, status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)
+        ).exists()
+    )
+    if running:
+        return None
+    number = parent.runs.count() + 1
+    local = moment.astimezone(ZoneInfo(parent.org.timezone))
+    run = Campaign.objects.create(
+        org=parent.org,
+        name=f"{parent.name} · run {number} ({local:%-d %b %Y %H:%M})"[:200],
+        kind=parent.kind,
+        template_id=parent.template_id,
+        slot_values=parent.slot_values,
+        utm_params=parent.utm_params,
+        audience_list_id=parent.audience_list_id,
+        audience_segment_id=parent.audience_segment_id,
+        coupon_days=parent.coupon_days,
+        parent=parent,
+        created_by_id=parent.created_by_id,
+        status=Campaign.Status.DISPATCHING,
+        launched_at=moment,
+        heartbeat_at=moment,
+    )
+    Campaign.objects.filter(pk=parent.pk).update(
+        next_run_at=next_run_after(schedule=parent.schedule, moment=moment, tz=parent.org.timezone)
+    )
+    transaction.on_commit(lambda: campaign_dispatch_task.delay(run.pk))
+    return run
+
+
+def resend_options(*, source: Campaign) -> list[tuple[str, str, int]]:
+    """(reason code, title, messages) a resend of `source` may target: retryable outcomes that occurred."""
+    counts = dict(
+        Message.objects.filter(campaign=source)
+        .exclude(status=Message.Status.DELIVERED)
+        .values_list("reason_code")
+        .annotate(n=Count("pk"))
+        .values_list("reason_code", "n")
+    )
+    waiting = Message.objects.filter(campaign=source, status=Message.Status.SENT).count()
+    options = []
+    for code, reason in REASONS.items():
+        if not reason.retryable or code in NEVER_RESEND:
+            continue
+        count = counts.get(code, 0) + (waiting if code == dispatch.WAITING_FOR_RECEIPT else 0)
+        if count:
+            options.append((code, reason.title, count))
+    return options
+
+
+@transaction.atomic
+def campaign_resend_create(
+    *, source: Campaign, user: User, name: str, template: Template, slot_values: list[dict], reasons: list[str]
+) -> Campaign:
+    """A new campaign to the recipients of `source` whose messages ended with one of `reasons`."""
+    if source.status not in (Campaign.Status.DISPATCHED, Campaign.Status.CANCELLED) or source.is_recurring:
+        raise ValidationError("Only a campaign that has finished sending can be resent.")
+    if template.org_id != source.org_id or template.channel != source.template.channel:
+        raise ValidationError({"template": "Choose a template of the same organisation and channel."})
+    allowed = {code for code, _, _ in resend_options(source=source)}
+    refused = sorted(set(reasons) - allowed)
+    if refused:
+        raise ValidationError({"reasons": f"These outcomes cannot be resent from this campaign: {', '.join(refused)}."})
+    if not reasons:
+        raise ValidationError({"reasons": "Choose at least one outcome to resend."})
+    problems = campaign_problems(org=source.org, body=template.body, slot_values=slot_values)
+    if problems:
+        raise ValidationError([str(p) for p in problems])
+    campaign = Campaign(
+        org=source.org,
+        name=name,
+        kind=Campaign.Kind.RESEND,
+        template=template,
+        slot_values=slot_values,
+        utm_params=source.utm_params,
+        created_by=user,
+        resend_of=source,
+        resend_reasons=sorted(reasons),
+    )
+    campaign.full_clean()
+    campaign.save()
     return campaign

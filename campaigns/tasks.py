@@ -5,4 +5,12 @@ from campaigns.dispatch import campaign_dispatch
 
 @shared_task
 def campaign_dispatch_task(campaign_id: int) -> None:
+    # Safe to run twice: each batch locks the campaign and skips customers who already have a message.
     campaign_dispatch(campaign_id=campaign_id)
+
+
+@shared_task
+def campaigns_supervise_task() -> dict[str, int]:
+    from campaigns.supervisor import campaigns_supervise  # imports this module's tasks
+
+    return campaigns_supervise()

@@ -1,25 +1,35 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import services
+from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_user, templates_for_user
+from campaigns.selectors import campaign_progress, campaigns_for_user, templates_for_user
 from delivery.selectors import delivery_counts
 from insights.selectors import click_counts
 
 
 def _get_campaign_for_user(user, pk: int) -> Campaign:
     """Another org's campaign is a 404, exactly like a campaign that does not exist."""
-    return get_object_or_404(campaigns_for_user(user).select_related("template__sender"), pk=pk)
+    return get_object_or_404(campaigns_for_user(user).select_related("template__sender", "parent", "resend_of"), pk=pk)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
 
 
 @login_required
 def campaign_list(request):
-    campaigns = campaigns_for_user(request.user).order_by("-created_at")
+    campaigns = campaigns_for_user(request.user).filter(parent__isnull=True).order_by("-created_at")
     return render(request, "campaigns/list.html", {"campaigns": campaigns})
 
 
@@ -31,7 +41,8 @@ def campaign_new(request):
         return render(request, "campaigns/new.html", {"choice": choice})
     template = choice.cleaned_data["template"]
     form = CampaignForm(request.POST or None, template=template)
-    if request.method == "POST" and form.is_valid():
+    setup = CampaignSetupForm(request.POST or None, org=template.org)
+    if request.method == "POST" and form.is_valid() and setup.is_valid():
         try:
             campaign = services.campaign_create(
                 org=template.org,
@@ -39,13 +50,19 @@ def campaign_new(request):
                 name=form.cleaned_data["name"],
                 template=template,
                 slot_values=form.slot_values,
+                kind=setup.cleaned_data["kind"],
+                schedule=setup.cleaned_data["schedule"].strip(),
+                coupon_days=setup.cleaned_data["coupon_days"],
+                audience_list=setup.cleaned_data["audience_list"],
+                audience_segment=setup.cleaned_data["audience_segment"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_errors(setup, error)
         else:
             messages.success(request, "Campaign saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
-    return render(request, "campaigns/new.html", {"choice": choice, "form": form, "template": template})
+    context = {"choice": choice, "form": form, "setup": setup, "template": template}
+    return render(request, "campaigns/new.html", context)
 
 
 @login_required
@@ -58,21 +75,116 @@ def campaign_detail(request, pk: int):
         {
             "campaign": campaign,
             "counts": counts,
+            "progress": campaign_progress(campaign=campaign, counts=counts),
             "clicks": click_counts(campaign_id=campaign.pk),
+            "runs": campaign.runs.order_by("-created_at")[:50] if campaign.is_recurring else [],
+            "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
+            "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued or counts.waiting,
         },
     )
 
 
 @login_required
+def campaign_progress_json(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    progress = campaign_progress(campaign=campaign, counts=delivery_counts(campaign_id=campaign.pk))
+    return JsonResponse(progress)
+
+
+@login_required
 @require_POST
 def campaign_launch(request, pk: int):
     campaign = _get_campaign_for_user(request.user, pk)
+    form = LaunchForm(request.POST, org_timezone=campaign.org.timezone)
+    if not form.is_valid():
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect("campaigns:detail", pk=campaign.pk)
     try:
-        services.campaign_launch(campaign=campaign, user=request.user)
+        campaign = services.campaign_launch(
+            campaign=campaign, user=request.user, scheduled_at=form.cleaned_data["scheduled_at"]
+        )
     except ValidationError as error:
         for problem in error.messages:
             messages.error(request, problem)
     else:
-        messages.success(request, "Campaign launched: messages are being prepared and sent.")
+        if campaign.status == Campaign.Status.SCHEDULED:
+            messages.success(request, f"Campaign scheduled for {campaign.scheduled_at:%-d %b %Y, %H:%M}.")
+        elif campaign.status == Campaign.Status.ACTIVE:
+            messages.success(request, "Recurring campaign active: each run is sent on its schedule.")
+        else:
+            messages.success(request, "Campaign launched: messages are being prepared and sent.")
     return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_pause(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    if services.campaign_pause(campaign=campaign, user=request.user):
+        messages.success(request, "Campaign paused. Messages already with the gateway are not recalled.")
+    else:
+        messages.error(request, "This campaign is not sending, so there is nothing to pause.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_resume(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    if services.campaign_resume(campaign=campaign, user=request.user):
+        messages.success(request, "Campaign resumed from where it stopped.")
+    else:
+        messages.error(request, "Only a paused campaign can be resumed.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_cancel(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    if services.campaign_cancel(campaign=campaign, user=request.user):
+        messages.success(request, "Campaign cancelled. Messages not yet handed over will not be sent.")
+    else:
+        messages.error(request, "This campaign has finished or was never launched, so it cannot be cancelled.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+def campaign_resend(request, pk: int):
+    source = _get_campaign_for_user(request.user, pk)
+    options = services.resend_options(source=source)
+    templates = templates_for_user(request.user).filter(org=source.org, channel=source.template.channel)
+    template = templates.filter(pk=request.GET.get("template") or source.template_id).first() or source.template
+    allowed = {code for code, _, _ in options}
+    if request.method == "POST":
+        form = ResendForm(request.POST, options=options, templates=templates)
+        slots = CampaignForm(request.POST, template=template)
+    else:
+        chosen = [code for code in request.GET.getlist("reason") if code in allowed]
+        form = ResendForm(initial={"reasons": chosen, "template": template}, options=options, templates=templates)
+        initial = {"name": f"{source.name} · resend"[:200]}
+        if template.pk == source.template_id:
+            for number, slot in enumerate(source.slot_values, start=1):
+                initial[f"slot_{number}_source"] = slot.get("source")
+                initial[f"slot_{number}_value"] = slot.get("value")
+        slots = CampaignForm(initial=initial, template=template)
+    if request.method == "POST" and form.is_valid() and slots.is_valid():
+        try:
+            campaign = services.campaign_resend_create(
+                source=source,
+                user=request.user,
+                name=slots.cleaned_data["name"],
+                template=template,
+                slot_values=slots.slot_values,
+                reasons=form.cleaned_data["reasons"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Resend saved. Check it, then launch it.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {"source": source, "form": form, "slots": slots, "template": template, "options": options}
+    return render(request, "campaigns/resend.html", context)

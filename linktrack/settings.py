@@ -134,6 +134,21 @@ SIMULATED_GATEWAY_MIX = env.str(
     default="delivered:85,ndnc:4,dlt_sender_id:2,dlt_template:2,undeliverable:3,expired:2,no_receipt:2",
 )
 
+# Messages per send task (0: one task per dispatch batch).
+DISPATCH_SEND_TASK_SIZE = env.int("DISPATCH_SEND_TASK_SIZE", default=0)
+# The supervisor (a periodic task) starts due campaigns and recurring runs, restarts dispatches whose worker
+# died, re-queues lost send tasks, settles credits and pauses a campaign whose gateway errors pass the limit.
+CAMPAIGN_SUPERVISE_SECONDS = env.float("CAMPAIGN_SUPERVISE_SECONDS", default=15.0)
+DISPATCH_STALE_SECONDS = env.int("DISPATCH_STALE_SECONDS", default=120)
+QUEUED_STALE_SECONDS = env.int("QUEUED_STALE_SECONDS", default=300)
+SUBMITTING_STALE_SECONDS = env.int("SUBMITTING_STALE_SECONDS", default=300)
+AUTO_PAUSE_ERROR_RATE = env.float("AUTO_PAUSE_ERROR_RATE", default=0.2)
+AUTO_PAUSE_MIN_MESSAGES = env.int("AUTO_PAUSE_MIN_MESSAGES", default=50)
+CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
+    "task": "campaigns.tasks.campaigns_supervise_task",
+    "schedule": CAMPAIGN_SUPERVISE_SECONDS,
+}
+
 # --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
 
 # --- Delivery: gateways, receipts ----------------------------------------------------------------------------
