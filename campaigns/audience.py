@@ -1,47 +1,235 @@
 """Who a campaign reaches, and who asked not to be reached. Reads and writes customers only."""
 
+import logging
+import re
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from campaigns.models import Campaign, Customer, NdncEntry, Org, Unsubscribe
+from campaigns.models import Campaign, Channel, Customer, CustomerList, NdncEntry, Org, Segment, Unsubscribe, User
+from campaigns.ndnc import is_blocked
 
-_SEGMENT_OPS = {
-    "eq": lambda key, value: Q(**{f"attributes__{key}": value}),
-    "ne": lambda key, value: ~Q(**{f"attributes__{key}": value}),
-    "in": lambda key, value: Q(**{f"attributes__{key}__in": list(value)}),
-    "contains": lambda key, value: Q(**{f"attributes__{key}__icontains": value}),
+logger = logging.getLogger(__name__)
+
+SEGMENT_OPS = {
+    "eq": "is",
+    "ne": "is not",
+    "in": "is one of",
+    "contains": "contains",
 }
+SEGMENT_VALUE_MAX_LENGTH = 1000
+# Attribute names as the customer import writes them ("city", "loyalty_tier"); "__" would be read as a lookup path.
+_ATTRIBUTE_NAME = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+
+
+# --- Segments ----------------------------------------------------------------------------------------------------
+
+
+def segment_conditions_clean(conditions: object) -> list[dict]:
+    """Check and normalise segment conditions; raises ValidationError naming each bad condition in words.
+
+    Each condition is {"attribute": "city", "op": "eq" | "ne" | "in" | "contains", "value": ...}; "in" takes a
+    list of values (or one comma-separated text), the others one text.
+    """
+    if not isinstance(conditions, list):
+        raise ValidationError("Segment conditions must be a list.")
+    if not conditions:
+        raise ValidationError("A segment needs at least one condition.")
+    cleaned, problems = [], []
+    for number, condition in enumerate(conditions, start=1):
+        if not isinstance(condition, dict):
+            problems.append(f"Condition {number} is not an attribute, a comparison and a value.")
+            continue
+        attribute = str(condition.get("attribute", "")).strip().lower()
+        op = condition.get("op")
+        value = condition.get("value")
+        if not _ATTRIBUTE_NAME.match(attribute):
+            problems.append(
+                f"Condition {number}: “{attribute}” is not an attribute name (letters, digits and single underscores)."
+            )
+        if op not in SEGMENT_OPS:
+            problems.append(
+                f"Condition {number}: “{op}” is not a comparison; use one of "
+                + ", ".join(f"{key} ({label})" for key, label in SEGMENT_OPS.items())
+                + "."
+            )
+            continue
+        if op == "in":
+            values = value.split(",") if isinstance(value, str) else value
+            if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
+                problems.append(f"Condition {number}: “is one of” needs a list of values.")
+                continue
+            values = [str(v).strip() for v in values if str(v).strip()]
+            if not values:
+                problems.append(f"Condition {number}: “is one of” needs at least one value.")
+                continue
+            value = values
+        else:
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                problems.append(f"Condition {number}: the value must be a text.")
+                continue
+            value = str(value).strip()
+            if not value:
+                problems.append(f"Condition {number}: the value is empty.")
+                continue
+        if len(str(value)) > SEGMENT_VALUE_MAX_LENGTH:
+            problems.append(f"Condition {number}: the value is longer than {SEGMENT_VALUE_MAX_LENGTH} characters.")
+            continue
+        cleaned.append({"attribute": attribute, "op": op, "value": value})
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
+
+
+def _condition_q(condition: dict) -> Q:
+    key, op, value = f"attributes__{condition['attribute']}", condition["op"], condition["value"]
+    if op == "eq":
+        return Q(**{f"{key}__iexact": value})
+    if op == "ne":
+        # A customer without the attribute is "not Pune" too.
+        return ~Q(**{f"{key}__iexact": value}) | Q(**{f"{key}__isnull": True})
+    if op == "in":
+        return reduce(or_, (Q(**{f"{key}__iexact": v}) for v in value))
+    return Q(**{f"{key}__icontains": value})
+
+
+def customers_matching(*, org: Org, conditions: list[dict]) -> QuerySet[Customer]:
+    """The org's customers meeting every condition; raises ValidationError for conditions that make no sense."""
+    customers = Customer.objects.filter(org=org)
+    for condition in segment_conditions_clean(conditions):
+        customers = customers.filter(_condition_q(condition))
+    return customers
+
+
+@transaction.atomic
+def segment_save(*, org: Org, name: str, conditions: list[dict], segment: Segment | None = None) -> Segment:
+    """Create (or change) a segment; bad conditions are a ValidationError here, never a crash at dispatch."""
+    cleaned = segment_conditions_clean(conditions)
+    segment = segment or Segment(org=org)
+    segment.name = name.strip()
+    segment.conditions = cleaned
+    segment.full_clean()
+    segment.save()
+    return segment
+
+
+# --- Audience ----------------------------------------------------------------------------------------------------
 
 
 def audience_customers(*, campaign: Campaign) -> QuerySet[Customer]:
-    """A campaign's target: its list, its segment, or every customer of its org."""
+    """A campaign's target: its list, its segment, or every customer of its org.
+
+    A segment whose stored conditions cannot be evaluated raises ValidationError saying which and why.
+    """
     customers = Customer.objects.filter(org_id=campaign.org_id)
     if campaign.audience_list_id:
         customers = customers.filter(lists=campaign.audience_list_id)
     if campaign.audience_segment_id:
-        for condition in campaign.audience_segment.conditions:
-            customers = customers.filter(_SEGMENT_OPS[condition["op"]](condition["attribute"], condition["value"]))
+        segment = campaign.audience_segment
+        try:
+            conditions = segment_conditions_clean(segment.conditions)
+        except ValidationError as error:
+            raise ValidationError(
+                [f"Segment “{segment.name}” cannot be used: {problem}" for problem in error.messages]
+            ) from None
+        for condition in conditions:
+            customers = customers.filter(_condition_q(condition))
     return customers
 
 
+def audience_choices(*, org: Org) -> list[tuple[str, str]]:
+    """Choices for a campaign form's audience field: every customer, each list, each segment of the org.
+
+    Values are "all", "list:<id>" and "segment:<id>"; turn the chosen value into the campaign's fields with
+    audience_from_choice().
+    """
+    choices = [("all", f"All customers of {org.name}")]
+    choices += [
+        (f"list:{customer_list.pk}", f"List: {customer_list.name}")
+        for customer_list in CustomerList.objects.filter(org=org).order_by("name")
+    ]
+    choices += [(f"segment:{segment.pk}", f"Segment: {segment.name}") for segment in org.segments.order_by("name")]
+    return choices
+
+
+def audience_from_choice(*, org: Org, choice: str) -> dict:
+    """{"audience_list": ..., "audience_segment": ...} for a value of audience_choices(); ValidationError if unknown.
+
+    Another org's list or segment is refused like one that does not exist.
+    """
+    kind, _, pk = (choice or "all").partition(":")
+    if kind == "all" and not pk:
+        return {"audience_list": None, "audience_segment": None}
+    if pk.isdigit():
+        if kind == "list":
+            found = CustomerList.objects.filter(org=org, pk=int(pk)).first()
+            if found:
+                return {"audience_list": found, "audience_segment": None}
+        if kind == "segment":
+            found = Segment.objects.filter(org=org, pk=int(pk)).first()
+            if found:
+                return {"audience_list": None, "audience_segment": found}
+    raise ValidationError("Choose who receives the campaign: all customers, one of your lists or one of your segments.")
+
+
+# --- NDNC --------------------------------------------------------------------------------------------------------
+
+
 def ndnc_blocked_mobiles(*, org: Org, mobiles: Iterable[str], category: int) -> set[str]:
-    """The numbers among `mobiles` on the org's NDNC register that refuse promotional messages of `category`."""
-    blocked = set()
-    for mobile, categories in NdncEntry.objects.filter(org=org, mobile__in=list(mobiles)).values_list(
-        "mobile", "blocked_categories"
-    ):
-        if 0 in categories or category in categories or not categories:
-            blocked.add(mobile)
-    return blocked
+    """The numbers among `mobiles` on the org's NDNC register that refuse promotional messages of `category`.
+
+    0 among a number's categories blocks every category; an empty list counts as fully blocked (see
+    campaigns.ndnc.is_blocked); otherwise only the listed categories are blocked.
+    """
+    return {
+        mobile
+        for mobile, categories in NdncEntry.objects.filter(org=org, mobile__in=list(mobiles)).values_list(
+            "mobile", "blocked_categories"
+        )
+        if is_blocked(blocked_categories=categories or [], category=category)
+    }
+
+
+# --- Unsubscribes ------------------------------------------------------------------------------------------------
+
+
+def _check_channel(channel: str) -> str:
+    if channel not in Channel.values:
+        raise ValidationError(f"“{channel}” is not a channel; use one of {', '.join(Channel.values)}.")
+    return channel
+
+
+def _with_who(note: str, user: User | None) -> str:
+    who = f"by {user.email}" if user is not None else ""
+    return " — ".join(part for part in (who, note.strip()) if part)[:200]
 
 
 @transaction.atomic
-def customer_unsubscribe(*, customer: Customer, channel: str, source: str, note: str = "") -> bool:
-    """Unsubscribe a customer from a channel; returns False when they already were (nothing recorded twice)."""
-    field = f"{channel}_subscribed"
+def customer_unsubscribe(
+    *, customer: Customer, channel: str, source: str, note: str = "", user: User | None = None
+) -> bool:
+    """Unsubscribe a customer from a channel; returns False when they already were (nothing recorded twice).
+
+    The Unsubscribe row records how (source), when (created_at) and, for a manual action, who (in its note).
+    """
+    field = f"{_check_channel(channel)}_subscribed"
     changed = Customer.objects.filter(pk=customer.pk, **{field: True}).update(**{field: False})
     if changed:
-        Unsubscribe.objects.create(customer=customer, channel=channel, source=source, note=note)
+        setattr(customer, field, False)
+        Unsubscribe.objects.create(customer=customer, channel=channel, source=source, note=_with_who(note, user))
+    return bool(changed)
+
+
+@transaction.atomic
+def customer_resubscribe(*, customer: Customer, channel: str, user: User | None = None) -> bool:
+    """Subscribe a customer to a channel again (their unsubscribe history stays); False when already subscribed."""
+    field = f"{_check_channel(channel)}_subscribed"
+    changed = Customer.objects.filter(pk=customer.pk, **{field: False}).update(**{field: True})
+    if changed:
+        setattr(customer, field, True)
+        logger.info("customer %s re-subscribed to %s %s", customer.pk, channel, _with_who("", user))
     return bool(changed)

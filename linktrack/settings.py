@@ -152,6 +152,30 @@ CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
 # --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
 
 # --- Delivery: gateways, receipts ----------------------------------------------------------------------------
+# Messages with no receipt after this many hours become "not delivered: no receipt" (checked every 10 minutes).
+RECEIPT_WAIT_HOURS = env.float("RECEIPT_WAIT_HOURS", default=72)
+RECEIPT_EXPIRE_BATCH = env.int("RECEIPT_EXPIRE_BATCH", default=5000)
+# A receipt for an id no message has yet is kept this long, waiting for the id to appear.
+PENDING_RECEIPT_KEEP_HOURS = env.float("PENDING_RECEIPT_KEEP_HOURS", default=24)
+# Redis that holds each gateway's send rate across workers (default REDIS_URL; empty: per process).
+GATEWAY_RATE_REDIS_URL = env.str("GATEWAY_RATE_REDIS_URL", default=REDIS_URL)
+# Public base URL of this service as gateways call it (https://app.example.com); used to check Twilio
+# signatures behind a proxy. Empty: taken from the request.
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+# Email: SMTP in production; the embedded default writes each email to a file in EMAIL_FILE_PATH.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "outbox"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="campaigns@linktrack.localhost")
+CELERY_BEAT_SCHEDULE["receipts-expire"] = {"task": "delivery.tasks.receipts_expire_task", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["pending-receipts-purge"] = {
+    "task": "delivery.tasks.pending_receipts_purge_task",
+    "schedule": 3600.0,
+}
 # --- Delivery: add delivery settings above this line ---------------------------------------------------------
 
 # --- Demo ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,336 @@
+"""Import customers from a CSV file: streamed in batches, re-importing updates, bad rows reported one by one.
+
+Columns: mobile, email, name, external_id; coupon_code + coupon_expiry (a Coupon per customer); every other
+column becomes a custom attribute. A row is matched to an existing customer by external_id, else mobile, else
+email. An empty cell never clears what is stored; a non-empty one replaces it.
+"""
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.imports import (
+    CsvRow,
+    ImportFileError,
+    ImportReport,
+    MobileError,
+    count_rows,
+    normalise_mobile,
+    read_rows,
+)
+from campaigns.models import Coupon, Customer, CustomerList, Org
+
+BATCH_SIZE = 1000
+FIELD_MAX_LENGTHS = {"external_id": 100, "name": 200, "email": 254}
+ATTRIBUTE_MAX_LENGTH = 1000
+COUPON_CODE_MAX_LENGTH = 40
+RESERVED = ("mobile", "email", "name", "external_id", "coupon_code", "coupon_expiry")
+HEADER_ALIASES = {
+    "phone": "mobile",
+    "mobile_number": "mobile",
+    "phone_number": "mobile",
+    "mobile_no": "mobile",
+    "msisdn": "mobile",
+    "email_address": "email",
+    "e_mail": "email",
+    "full_name": "name",
+    "customer_name": "name",
+    "externalid": "external_id",
+    "external_id": "external_id",
+    "customer_id": "external_id",
+    "coupon": "coupon_code",
+    "coupon_expires_on": "coupon_expiry",
+    "coupon_expiry_date": "coupon_expiry",
+}
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d-%b-%Y")
+_ATTRIBUTE_KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+
+
+@dataclass
+class _Row:
+    line: int
+    mobile: str = ""
+    email: str = ""
+    name: str = ""
+    external_id: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    coupon: tuple[str, datetime.date] | None = None
+
+
+def import_customers(
+    *,
+    path: Path,
+    org_id: int,
+    list_name: str = "",
+    batch_size: int = BATCH_SIZE,
+    total_rows: int | None = None,
+    on_progress: Callable[[ImportReport], None] | None = None,
+    on_row_error: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import (create or update) the customers of a CSV file into an org, batch by batch.
+
+    Each batch commits on its own, so an interrupted import keeps what it did and running it again finishes it.
+    Raises ImportFileError when the file itself is unusable (nothing imported).
+    """
+    org = Org.objects.get(pk=org_id)
+    report = ImportReport(total_rows=count_rows(path) if total_rows is None else total_rows)
+
+    def bad_row(line: int, value: str, reason: str) -> None:
+        error = report.add_error(line, value, reason)
+        report.processed += 1
+        if on_row_error:
+            on_row_error(str(error))
+
+    columns, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
+    _check_columns(columns)
+    customer_list = None
+    if list_name.strip():
+        customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
+    started_at = timezone.now()
+    batch: list[_Row] = []
+    for csv_row in rows:
+        parsed = _parse_row(csv_row, report, on_row_error)
+        report.processed += parsed is None
+        if parsed is not None:
+            batch.append(parsed)
+        if len(batch) >= batch_size:
+            _import_batch(org, batch, customer_list, started_at, report, on_row_error)
+            batch = []
+            if on_progress:
+                on_progress(report)
+    if batch:
+        _import_batch(org, batch, customer_list, started_at, report, on_row_error)
+    report.processed = max(report.processed, report.total_rows)
+    if on_progress:
+        on_progress(report)
+    return report
+
+
+def _check_columns(columns: list[str]) -> None:
+    if "mobile" not in columns and "email" not in columns:
+        found = ", ".join(columns) or "none"
+        hint = " The first line looks like data, not column names." if any(c.isdigit() for c in columns) else ""
+        raise ImportFileError(
+            "The file needs a “mobile” or an “email” column (and may have name, external_id, coupon_code, "
+            f"coupon_expiry and any attributes). Columns found: {found}.{hint}"
+        )
+    if ("coupon_code" in columns) != ("coupon_expiry" in columns):
+        raise ImportFileError("Coupons need both a “coupon_code” and a “coupon_expiry” column.")
+    for column in columns:
+        if column not in RESERVED and not _ATTRIBUTE_KEY.match(column):
+            raise ImportFileError(f"The column name “{column}” must use letters and digits only.")
+
+
+def _parse_row(csv_row: CsvRow, report: ImportReport, on_row_error) -> _Row | None:
+    """A clean row, or None after reporting every problem the row has."""
+    cells = csv_row.cells
+    row = _Row(line=csv_row.line)
+    problems: list[tuple[str, str]] = []
+    if cells.get("mobile"):
+        try:
+            row.mobile = normalise_mobile(cells["mobile"])
+        except MobileError as error:
+            problems.append((cells["mobile"], f"mobile number {error}"))
+    if cells.get("email"):
+        email = cells["email"].lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append((cells["email"], "is not a valid email address"))
+        else:
+            row.email = email
+    for name in ("name", "external_id"):
+        row_value = cells.get(name, "")
+        if len(row_value) > FIELD_MAX_LENGTHS[name]:
+            problems.append((row_value, f"{name} is {len(row_value):,} characters; at most {FIELD_MAX_LENGTHS[name]}"))
+        else:
+            setattr(row, name, row_value)
+    if row.email and len(row.email) > FIELD_MAX_LENGTHS["email"]:
+        problems.append((row.email, f"email is longer than {FIELD_MAX_LENGTHS['email']} characters"))
+    for key, value in cells.items():
+        if key in RESERVED or not value:
+            continue
+        if len(value) > ATTRIBUTE_MAX_LENGTH:
+            problems.append((value, f"{key} is {len(value):,} characters; at most {ATTRIBUTE_MAX_LENGTH}"))
+        else:
+            row.attributes[key] = value
+    code, expiry = cells.get("coupon_code", ""), cells.get("coupon_expiry", "")
+    if code or expiry:
+        if not code:
+            problems.append((expiry, "has a coupon expiry but no coupon code"))
+        elif not expiry:
+            problems.append((code, "has a coupon code but no coupon expiry date"))
+        elif len(code) > COUPON_CODE_MAX_LENGTH:
+            problems.append((code, f"coupon code is longer than {COUPON_CODE_MAX_LENGTH} characters"))
+        else:
+            expires_on = _parse_date(expiry)
+            if expires_on is None:
+                problems.append((expiry, "coupon expiry is not a date (use 2026-12-31 or 31/12/2026)"))
+            else:
+                row.coupon = (code, expires_on)
+    if not problems and not (row.mobile or row.email):
+        problems.append(("", "has no mobile number and no email address"))
+    if problems:
+        value = problems[0][0]
+        error = report.add_error(row.line, value, "; ".join(reason for _, reason in problems))
+        if on_row_error:
+            on_row_error(str(error))
+        return None
+    return row
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text.strip(), date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+@transaction.atomic
+def _import_batch(
+    org: Org,
+    rows: list[_Row],
+    customer_list: CustomerList | None,
+    started_at: datetime.datetime,
+    report: ImportReport,
+    on_row_error,
+) -> None:
+    """Match, create and update one batch in a handful of queries."""
+    external_ids = {row.external_id for row in rows if row.external_id}
+    mobiles = {row.mobile for row in rows if row.mobile}
+    emails = {row.email for row in rows if row.email}
+    existing = Customer.objects.filter(org=org).filter(
+        Q(external_id__in=external_ids) | Q(mobile__in=mobiles) | Q(email__in=emails)
+    )
+    by_external_id: dict[str, Customer] = {}
+    by_mobile: dict[str, Customer] = {}
+    by_email: dict[str, Customer] = {}
+    for customer in existing.order_by("pk"):
+        _remember(customer, by_external_id, by_mobile, by_email)
+
+    first_line: dict[int, int] = {}  # id(customer) -> line that brought it into this batch
+    to_create: dict[int, Customer] = {}
+    to_update: dict[int, Customer] = {}
+    coupons: dict[tuple[int, str], tuple[Customer, datetime.date]] = {}
+    now = timezone.now()
+    for row in rows:
+        customer = _match(row, by_external_id, by_mobile, by_email)
+        owner = by_mobile.get(row.mobile) if row.mobile else None
+        if owner is not None and owner is not customer:
+            who = owner.external_id or owner.name or owner.email or "another customer"
+            error = report.add_error(row.line, row.mobile, f"mobile number already belongs to another customer ({who})")
+            if on_row_error:
+                on_row_error(str(error))
+            report.processed += 1
+            continue
+        if customer is None:
+            customer = Customer(org=org, attributes={})
+            to_create[id(customer)] = customer
+        elif id(customer) in first_line:
+            report.add_note(
+                row.line,
+                row.external_id or row.mobile or row.email,
+                f"same customer as line {first_line[id(customer)]}; the rows were merged",
+            )
+        elif customer.pk and customer.updated_at >= started_at:
+            report.add_note(
+                row.line, row.external_id or row.mobile or row.email, "same customer as an earlier line; merged"
+            )
+        if customer.pk:
+            to_update[id(customer)] = customer
+        first_line.setdefault(id(customer), row.line)
+        if row.mobile and customer.mobile and row.mobile != customer.mobile:
+            by_mobile.pop(customer.mobile, None)
+        _apply(customer, row, now)
+        _remember(customer, by_external_id, by_mobile, by_email)
+        if row.coupon:
+            coupons[(id(customer), row.coupon[0])] = (customer, row.coupon[1])
+        report.processed += 1
+
+    # Updates first: a number an existing customer gave up in this batch is free for a new customer.
+    if to_update:
+        Customer.objects.bulk_update(
+            list(to_update.values()), ["external_id", "name", "mobile", "email", "attributes", "updated_at"]
+        )
+    Customer.objects.bulk_create(list(to_create.values()))
+    report.created += len(to_create)
+    report.updated += len(to_update)
+    if coupons:
+        report.coupons += _save_coupons(coupons)
+    if customer_list is not None:
+        through = CustomerList.customers.through
+        through.objects.bulk_create(
+            [
+                through(customerlist_id=customer_list.pk, customer_id=customer.pk)
+                for customer in [*to_create.values(), *to_update.values()]
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _remember(customer: Customer, by_external_id: dict, by_mobile: dict, by_email: dict) -> None:
+    if customer.external_id:
+        by_external_id[customer.external_id] = customer
+    if customer.mobile:
+        by_mobile[customer.mobile] = customer
+    if customer.email:
+        by_email.setdefault(customer.email, customer)
+
+
+def _match(row: _Row, by_external_id: dict, by_mobile: dict, by_email: dict) -> Customer | None:
+    """External id first; else the mobile; else the email — never a customer with a different external id."""
+    if row.external_id and row.external_id in by_external_id:
+        return by_external_id[row.external_id]
+    candidate = by_mobile.get(row.mobile) if row.mobile else None
+    if candidate is not None:
+        return candidate if not (row.external_id and candidate.external_id) else None
+    candidate = by_email.get(row.email) if row.email else None
+    if (
+        candidate is not None
+        and not (row.external_id and candidate.external_id)
+        and not (row.mobile and candidate.mobile)
+    ):
+        return candidate
+    return None
+
+
+def _apply(customer: Customer, row: _Row, now: datetime.datetime) -> None:
+    for name in ("external_id", "name", "mobile", "email"):
+        value = getattr(row, name)
+        if value:
+            setattr(customer, name, value)
+    if row.attributes:
+        customer.attributes = {**(customer.attributes or {}), **row.attributes}
+    customer.updated_at = now
+
+
+def _save_coupons(coupons: dict[tuple[int, str], tuple[Customer, datetime.date]]) -> int:
+    """Create or update (by customer and code) the coupons of a batch; returns how many rows were written."""
+    customer_ids = {customer.pk for customer, _ in coupons.values()}
+    codes = {code for _, code in coupons}
+    existing = {
+        (coupon.customer_id, coupon.code): coupon
+        for coupon in Coupon.objects.filter(customer_id__in=customer_ids, code__in=codes)
+    }
+    new, changed = [], []
+    for (_, code), (customer, expires_on) in coupons.items():
+        coupon = existing.get((customer.pk, code))
+        if coupon is None:
+            new.append(Coupon(customer=customer, code=code, expires_on=expires_on))
+        elif coupon.expires_on != expires_on:
+            coupon.expires_on = expires_on
+            changed.append(coupon)
+    Coupon.objects.bulk_create(new)
+    if changed:
+        Coupon.objects.bulk_update(changed, ["expires_on"])
+    return len(new) + len(changed)

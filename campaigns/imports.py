@@ -1,0 +1,346 @@
+"""What every CSV import shares: reading an uploaded file row by row, phone numbers, row errors, progress.
+
+An import runs in the background (a Celery task; in-process in embedded mode). The uploaded file is kept under
+IMPORT_FILES_DIR until the task has read it, and the job's progress lives in the cache (Redis in production) so
+any web process can show it.
+"""
+
+import csv
+import re
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+import phonenumbers
+from django.conf import settings
+from django.core.cache import cache
+
+DEFAULT_REGION = "IN"
+# Excel sometimes turns a number column into floats: 9876543210.0.
+_EXCEL_FLOAT = re.compile(r"^\+?\d+\.0+$")
+_EXCEL_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+# A single cell larger than this is refused by the CSV reader (the row is reported, the import goes on).
+MAX_CELL_CHARS = 100_000
+csv.field_size_limit(MAX_CELL_CHARS)
+
+_ACCEPTED_NUMBER_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+}
+_POSSIBLE_REASONS = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has a country code that does not exist",
+    phonenumbers.ValidationResult.TOO_SHORT: "is too short for a phone number",
+    phonenumbers.ValidationResult.TOO_LONG: "is too long for a phone number",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "has the wrong number of digits",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "is missing its area or country code",
+}
+
+
+class MobileError(ValueError):
+    """A value that is not a usable mobile number; the message says why, in words."""
+
+
+def normalise_mobile(value: str, *, region: str = DEFAULT_REGION) -> str:
+    """A mobile number in E.164 (+919876543210) from what people type: "98765 43210", "09876543210", "+91-...".
+
+    Raises MobileError with a reason a campaign manager can act on.
+    """
+    text = value.strip()
+    if _EXCEL_FLOAT.match(text):
+        text = text.split(".", 1)[0]
+    if _EXCEL_SCIENTIFIC.match(text):
+        raise MobileError("was turned into scientific notation by a spreadsheet; format the column as text")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == phonenumbers.NumberParseException.TOO_SHORT_NSN:
+            raise MobileError("is too short for a phone number") from None
+        if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise MobileError("has a country code that does not exist") from None
+        raise MobileError("is not a phone number") from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible in _POSSIBLE_REASONS:
+        raise MobileError(_POSSIBLE_REASONS[possible])
+    if not phonenumbers.is_valid_number(number):
+        country = phonenumbers.region_code_for_number(number) or region
+        raise MobileError(f"is not a valid number in {_country_name(country)}")
+    number_type = phonenumbers.number_type(number)
+    if number_type == phonenumbers.PhoneNumberType.FIXED_LINE:
+        raise MobileError("is a landline number; text messages need a mobile number")
+    if number_type not in _ACCEPTED_NUMBER_TYPES:
+        raise MobileError("is not a mobile number (toll-free, premium or service number)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _country_name(region: str) -> str:
+    return {"IN": "India"}.get(region, region)
+
+
+# --- Reading a CSV file ------------------------------------------------------------------------------------------
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (encoding, header); nothing was imported."""
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int  # first line of the row in the file, counting the header as line 1
+    cells: dict[str, str]
+
+
+def header_key(name: str) -> str:
+    """A column name as a key: "Customer Name " -> "customer_name"."""
+    key = re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    return key
+
+
+def _open_text(path: Path) -> IO[str]:
+    # utf-8-sig drops the byte-order mark Excel writes at the start of "CSV UTF-8" files.
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def count_rows(path: Path) -> int:
+    """Data rows in the file (blank lines not counted); also proves the file is readable UTF-8 text."""
+    with _open_text(path) as text:
+        try:
+            first = text.readline()
+            reader = csv.reader(text, delimiter=_delimiter(first))
+            total = 0
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    total += 1
+                    continue
+                if any(cell.strip() for cell in row):
+                    total += 1
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                "The file is not UTF-8 text. In Excel choose Save As → “CSV UTF-8 (comma delimited)” and upload again."
+            ) from None
+    return total
+
+
+def read_rows(
+    path: Path,
+    *,
+    aliases: dict[str, str],
+    on_bad_row: Callable[[int, str, str], None],
+) -> tuple[list[str], Iterator[CsvRow]]:
+    """The file's column keys and an iterator of its non-blank rows, keyed by column.
+
+    `aliases` maps accepted header spellings to the canonical key (e.g. "phone" -> "mobile"). Rows with more
+    values than columns, and rows the CSV reader cannot read, go to `on_bad_row(line, value, reason)`.
+    Raises ImportFileError for an empty file or an unusable header.
+    """
+    text = _open_text(path)
+    try:
+        header_line = text.readline()
+    except UnicodeDecodeError:
+        text.close()
+        raise ImportFileError("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again.") from None
+    if not header_line.strip():
+        text.close()
+        raise ImportFileError("The file is empty: the first line must name the columns.")
+    delimiter = _delimiter(header_line)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    keys = [aliases.get(header_key(name), header_key(name)) for name in header]
+    # Trailing empty header cells (a spreadsheet's extra commas) are ignored; empty names elsewhere are not.
+    while keys and not keys[-1]:
+        keys.pop()
+    problems = []
+    for position, key in enumerate(keys, start=1):
+        if not key:
+            problems.append(f"column {position} has no name")
+    duplicates = sorted({key for key in keys if key and keys.count(key) > 1})
+    if duplicates:
+        problems.append("these columns appear twice: " + ", ".join(duplicates))
+    if problems:
+        text.close()
+        raise ImportFileError("The first line must name each column once: " + "; ".join(problems) + ".")
+
+    def rows() -> Iterator[CsvRow]:
+        with text:
+            reader = csv.reader(text, delimiter=delimiter)
+            previous_end = 1
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    on_bad_row(previous_end + 1, "", f"the row cannot be read ({error})")
+                    previous_end = reader.line_num + 1
+                    continue
+                line = previous_end + 1
+                previous_end = reader.line_num + 1
+                if not any(value.strip() for value in values):
+                    continue
+                extra = [value for value in values[len(keys) :] if value.strip()]
+                if extra:
+                    on_bad_row(
+                        line,
+                        _shorten(delimiter.join(values)),
+                        f"has {len(values)} values but the first line names {len(keys)} columns",
+                    )
+                    continue
+                cells = {key: (values[i].strip() if i < len(values) else "") for i, key in enumerate(keys)}
+                yield CsvRow(line=line, cells=cells)
+
+    return keys, rows()
+
+
+def _shorten(value: str, limit: int = 80) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# --- Row errors and progress -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    line: int
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        shown = f" “{self.value}”" if self.value else ""
+        return f"line {self.line}:{shown} {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Only the first MAX_KEPT_ERRORS row errors are kept; error_count counts them all."""
+
+    MAX_KEPT_ERRORS = 1000
+
+    total_rows: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    coupons: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[RowError] = field(default_factory=list)
+
+    def add_error(self, line: int, value: str, reason: str) -> RowError:
+        error = RowError(line=line, value=_shorten(value), reason=reason)
+        self.error_count += 1
+        if len(self.errors) < self.MAX_KEPT_ERRORS:
+            self.errors.append(error)
+        return error
+
+    def add_note(self, line: int, value: str, reason: str) -> RowError:
+        note = RowError(line=line, value=_shorten(value), reason=reason)
+        self.merged += 1
+        if len(self.notes) < self.MAX_KEPT_ERRORS:
+            self.notes.append(note)
+        return note
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def progress_bar(done: int, total: int, *, label: str, stream: IO[str] | None = None, width: int = 30) -> None:
+    """Draw a one-line progress bar in the terminal (on stderr, so stdout stays clean for the report)."""
+    stream = stream or sys.stderr
+    fraction = done / total if total else 1.0
+    filled = int(width * fraction)
+    stream.write(f"\r{label} [{'#' * filled}{'-' * (width - filled)}] {done:,}/{total:,} rows ({fraction:.0%})")
+    if done >= total:
+        stream.write("\n")
+    stream.flush()
+
+
+# --- Background import jobs --------------------------------------------------------------------------------------
+
+JOB_TTL_SECONDS = 7 * 24 * 3600
+
+
+def _job_key(job_id: str) -> str:
+    return f"import-job:{job_id}"
+
+
+def import_dir() -> Path:
+    path = Path(settings.IMPORT_FILES_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_job_create(*, kind: str, org_id: int, user_id: int | None, upload: IO[bytes], options: dict) -> str:
+    """Save an uploaded file where the worker can read it and record a job waiting to run; returns its id."""
+    job_id = secrets.token_urlsafe(12)
+    path = import_dir() / f"{job_id}.csv"
+    with open(path, "wb") as destination:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b""):
+            destination.write(chunk)
+    job = {
+        "id": job_id,
+        "kind": kind,
+        "org_id": org_id,
+        "user_id": user_id,
+        "options": options,
+        "file_name": getattr(upload, "name", ""),
+        "status": "queued",
+        "failure": "",
+        "report": ImportReport().as_dict(),
+    }
+    cache.set(_job_key(job_id), job, JOB_TTL_SECONDS)
+    return job_id
+
+
+def import_job_get(job_id: str) -> dict | None:
+    return cache.get(_job_key(job_id))
+
+
+def import_job_save(job: dict) -> None:
+    cache.set(_job_key(job["id"]), job, JOB_TTL_SECONDS)
+
+
+def import_job_path(job_id: str) -> Path:
+    return import_dir() / f"{job_id}.csv"
+
+
+def import_job_run(job_id: str, importer: Callable[..., ImportReport]) -> None:
+    """Run a saved job once: progress and the final report go to the job; the file is deleted afterwards.
+
+    Safe to run twice: a job that has finished is left alone, and importing a file again updates rather than
+    duplicates.
+    """
+    job = import_job_get(job_id)
+    if job is None or job["status"] in ("done", "failed"):
+        return
+    path = import_job_path(job_id)
+    if not path.exists():
+        job.update(status="failed", failure="The uploaded file is no longer there; upload it again.")
+        import_job_save(job)
+        return
+    job["status"] = "running"
+    import_job_save(job)
+
+    def on_progress(report: ImportReport) -> None:
+        job["report"] = report.as_dict()
+        import_job_save(job)
+
+    try:
+        report = importer(path=path, org_id=job["org_id"], on_progress=on_progress, **job["options"])
+    except ImportFileError as error:
+        job.update(status="failed", failure=str(error))
+    else:
+        job.update(status="done", report=report.as_dict())
+    import_job_save(job)
+    path.unlink(missing_ok=True)

@@ -1,0 +1,63 @@
+"""manage.py import_customers customers.csv --org "Acme Retail" [--list "Diwali 2026"]"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.customer_import import BATCH_SIZE, import_customers
+from campaigns.imports import ImportFileError, ImportReport, count_rows, progress_bar
+from campaigns.models import Org
+
+
+class Command(BaseCommand):
+    help = (
+        "Import customers from a CSV file (columns mobile, email, name, external_id, coupon_code, coupon_expiry; "
+        "any other column becomes an attribute). Re-importing updates customers, never duplicates them."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--org", required=True, help="Name of the organisation the customers belong to.")
+        parser.add_argument("--list", default="", help="Also add every imported customer to this list.")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
+
+    def handle(self, *args, **options):
+        org = _org(options["org"])
+        path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"There is no file {path}.")
+        try:
+            total = count_rows(path)
+            report = import_customers(
+                path=path,
+                org_id=org.pk,
+                list_name=options["list"],
+                batch_size=options["batch_size"],
+                total_rows=total,
+                on_progress=None if options["no_progress"] else _draw("Importing customers", self.stderr),
+                on_row_error=lambda error: self.stdout.write(f"Skipped {error}"),
+            )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"{report.created:,} customers created, {report.updated:,} updated, {report.coupons:,} coupons saved, "
+            f"{report.merged:,} repeated rows merged, {report.error_count:,} rows skipped."
+        )
+        if options["list"]:
+            self.stdout.write(f"Imported customers are in the list “{options['list']}”.")
+
+
+def _org(name: str) -> Org:
+    try:
+        return Org.objects.get(name=name)
+    except Org.DoesNotExist:
+        known = ", ".join(Org.objects.order_by("name").values_list("name", flat=True)[:20]) or "none yet"
+        raise CommandError(f"There is no organisation called “{name}”. Organisations: {known}.") from None
+
+
+def _draw(label: str, stream):
+    def on_progress(report: ImportReport) -> None:
+        progress_bar(report.processed, report.total_rows, label=label, stream=stream)
+
+    return on_progress
