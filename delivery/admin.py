@@ -1,6 +1,9 @@
+import json
+
+from django import forms
 from django.contrib import admin
 
-from delivery.models import Message
+from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 
 
 @admin.register(Message)
@@ -9,3 +12,65 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ("status", "reason_code", "channel")
     search_fields = ("recipient", "gateway_message_id")
     raw_id_fields = ("campaign", "customer")
+
+
+class GatewayConfigForm(forms.ModelForm):
+    """Secrets are write-only: the form never shows them; a blank field keeps what is stored."""
+
+    new_credentials = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Set credentials",
+        help_text='JSON object of secrets, e.g. {"api_key": "...", "webhook_secret": "..."} (HTTP), '
+        '{"password": "..."} (SMPP, email), {"auth_token": "..."} (Twilio receipts). Stored values are never shown; '
+        "leave blank to keep them. Entering new ones replaces all of them.",
+    )
+
+    class Meta:
+        model = GatewayConfig
+        fields = ("org", "channel", "kind", "name", "settings", "is_active")
+
+    def clean_new_credentials(self) -> dict | None:
+        text = self.cleaned_data["new_credentials"].strip()
+        if not text:
+            return None
+        try:
+            credentials = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"This is not valid JSON: {error}.") from None
+        if not isinstance(credentials, dict):
+            raise forms.ValidationError('Enter a JSON object, like {"api_key": "..."}.')
+        return credentials
+
+    def save(self, commit=True):
+        config = super().save(commit=False)
+        if self.cleaned_data.get("new_credentials") is not None:
+            config.credentials = self.cleaned_data["new_credentials"]
+        if commit:
+            config.save()
+        return config
+
+
+@admin.register(GatewayConfig)
+class GatewayConfigAdmin(admin.ModelAdmin):
+    form = GatewayConfigForm
+    list_display = ("__str__", "org", "channel", "kind", "is_active", "credential_names")
+    list_filter = ("kind", "channel", "is_active")
+    readonly_fields = ("credential_names",)
+
+    @admin.display(description="Stored secrets")
+    def credential_names(self, config: GatewayConfig) -> str:
+        return ", ".join(sorted(config.credentials)) or "none"
+
+
+@admin.register(GatewayExchange)
+class GatewayExchangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "operation", "gateway_kind", "message", "duration_ms", "error")
+    list_filter = ("operation", "gateway_kind")
+    raw_id_fields = ("message", "gateway")
+    readonly_fields = [f.name for f in GatewayExchange._meta.fields]
+
+
+@admin.register(PendingReceipt)
+class PendingReceiptAdmin(admin.ModelAdmin):
+    list_display = ("gateway_message_id", "state", "reason_code", "received_at")

@@ -43,6 +43,8 @@ class Message(TimeStamped):
             models.Index(fields=["gateway_message_id"], condition=~Q(gateway_message_id=""), name="message_gateway_id"),
             # The campaign report counts messages by status and reason.
             models.Index(fields=["campaign", "status", "reason_code"], name="message_campaign_status"),
+            # The no-receipt sweep finds messages waiting since before a cut-off.
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="message_waiting_sent_at"),
         ]
 
     def __str__(self) -> str:
@@ -57,3 +59,82 @@ class Message(TimeStamped):
         self.status = self.Status.NOT_SENT
         self.reason_code = reason_code
         self.finished_at = timezone.now()
+
+
+class GatewayConfig(TimeStamped):
+    """How one org sends one channel: which adapter, its settings, and its secrets.
+
+    `credentials` holds secrets (passwords, API keys, webhook secrets): it is write-only in the admin and never
+    rendered on a page; the gateway log redacts its values.
+    """
+
+    class Kind(models.TextChoices):
+        SIMULATED = "simulated", "Simulated"
+        HTTP = "http", "HTTP (JSON)"
+        SMPP = "smpp", "SMPP"
+        EMAIL = "email", "Email (SMTP)"
+
+    org = models.ForeignKey("campaigns.Org", on_delete=models.CASCADE, related_name="gateway_configs")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True)
+    settings = models.JSONField(default=dict, blank=True, help_text="Non-secret settings of the adapter.")
+    credentials = models.JSONField(default=dict, blank=True, help_text="Secrets; never shown back.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "channel"], condition=Q(is_active=True), name="gatewayconfig_one_active_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.org} {self.channel} via {self.get_kind_display()}"
+
+    def secret_values(self) -> list[str]:
+        return [str(value) for value in self.credentials.values() if value not in (None, "")]
+
+
+class GatewayExchange(models.Model):
+    """One exchange with a gateway (a submit, a receipt, an inbound reply), secrets redacted. Support reads it."""
+
+    class Operation(models.TextChoices):
+        SUBMIT = "submit", "Submit"
+        RECEIPT = "receipt", "Receipt"
+        INBOUND = "inbound", "Inbound reply"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="exchanges")
+    gateway = models.ForeignKey(GatewayConfig, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    gateway_kind = models.CharField(max_length=16)
+    operation = models.CharField(max_length=16, choices=Operation.choices)
+    request = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # The gateway log page lists one message's exchanges in order.
+        indexes = [models.Index(fields=["message", "created_at"], name="exchange_message_created")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.gateway_kind} ({self.created_at:%Y-%m-%d %H:%M:%S})"
+
+
+class PendingReceipt(models.Model):
+    """A final receipt for a gateway id no message carries yet (the receipt overtook the submit response)."""
+
+    received_at = models.DateTimeField(default=timezone.now)
+    org = models.ForeignKey("campaigns.Org", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    gateway_message_id = models.CharField(max_length=100)
+    state = models.CharField(max_length=16)
+    reason_code = models.CharField(max_length=40, blank=True)
+    gateway_error = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        # messages_send looks up receipts by the ids it has just saved.
+        indexes = [models.Index(fields=["gateway_message_id"], name="pendingreceipt_gateway_id")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_message_id} {self.state}"

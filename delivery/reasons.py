@@ -149,6 +149,21 @@ _REASONS = [
         retryable=True,
     ),
     Reason(
+        "dlt_entity",
+        NOT_DELIVERED,
+        "DLT entity (PE) error",
+        "The operator did not accept your Principal Entity id: it is not registered, not approved or blocked on "
+        "the DLT portal, or the entity id sent does not exist. Check the entity id on the DLT portal and in the "
+        "sender settings.",
+    ),
+    Reason(
+        "dlt_chain",
+        NOT_DELIVERED,
+        "DLT PE-TM chain error",
+        "The operator could not verify the chain from your Principal Entity to the telemarketer (the gateway) on "
+        "the DLT portal. Ask the gateway for their chain id and declare it on the DLT portal.",
+    ),
+    Reason(
         "dlt_sender_id",
         NOT_DELIVERED,
         "DLT sender id error",

@@ -1,10 +1,14 @@
-"""Read-side queries for campaign reports."""
+"""Read-side queries for campaign reports and the View Details page."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+import phonenumbers
+from django.db.models import Count, QuerySet
 
+from delivery import reasons
 from delivery.models import Message
+
+SAMPLE_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class DeliveryCounts:
     def unknown_percent(self) -> float:
         return self.percent(self.unknown)
 
+    @property
+    def waiting_percent(self) -> float:
+        return self.percent(self.waiting)
+
 
 def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
     by_status = dict(
@@ -62,3 +70,106 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
         not_sent=by_status.get(s.NOT_SENT, 0),
         unknown=unknown,
     )
+
+
+# Which message statuses each group of reasons covers. Messages still waiting for a receipt are shown with the
+# not-delivered reasons as "pending" (submitted, waiting for the gateway's response).
+GROUP_STATUSES = {
+    reasons.NOT_SENT: [Message.Status.NOT_SENT],
+    reasons.NOT_DELIVERED: [Message.Status.NOT_DELIVERED, Message.Status.SENT],
+    reasons.UNKNOWN: [Message.Status.UNKNOWN],
+}
+_DEFAULT_REASON = {
+    Message.Status.SENT: "pending",
+    Message.Status.NOT_SENT: "gateway_other",
+    Message.Status.NOT_DELIVERED: "gateway_failed",
+    Message.Status.UNKNOWN: "operator_no_report",
+}
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    reason: reasons.Reason
+    count: int
+    percent: float  # of all the campaign's messages, as on the campaign report
+    group_percent: float  # of the messages in this group
+    raw_codes: list[tuple[str, int]]  # the gateway's own codes behind a generic reason
+    sample: list[Message]
+
+
+def masked_recipient(recipient: str) -> str:
+    """+919812345612 -> +91 98XXXXXX12; raj.kumar@example.com -> ra*******@example.com."""
+    if "@" in recipient:
+        local, _, domain = recipient.partition("@")
+        return local[:2] + "*" * max(len(local) - 2, 1) + "@" + domain
+    try:
+        number = phonenumbers.parse(recipient, None)
+        national = str(number.national_number)
+        prefix = f"+{number.country_code} "
+    except phonenumbers.NumberParseException:
+        national, prefix = recipient.lstrip("+"), ""
+    if len(national) <= 4:
+        return prefix + "X" * len(national)
+    return prefix + national[:2] + "X" * (len(national) - 4) + national[-2:]
+
+
+def group_messages(*, campaign_id: int, group: str) -> QuerySet[Message]:
+    return Message.objects.filter(campaign_id=campaign_id, status__in=GROUP_STATUSES[group])
+
+
+def reason_of(message: Message) -> str:
+    if message.status == Message.Status.SENT:
+        return "pending"
+    return message.reason_code or _DEFAULT_REASON.get(message.status, "gateway_other")
+
+
+def reason_breakdown(*, campaign_id: int, group: str, total: int) -> list[ReasonRow]:
+    """Each reason of a group with its count, share and a sample of the affected recipients."""
+    counts: dict[str, int] = {}
+    raw: dict[str, dict[str, int]] = {}
+    codes_by_reason: dict[str, list[tuple[str, str]]] = {}
+    rows = (
+        group_messages(campaign_id=campaign_id, group=group)
+        .values_list("status", "reason_code", "gateway_error")
+        .annotate(n=Count("pk"))
+        .values_list("status", "reason_code", "gateway_error", "n")
+    )
+    for status, reason_code, gateway_error, n in rows:
+        code = "pending" if status == Message.Status.SENT else reason_code
+        if code not in reasons.REASONS:  # an unmapped code: the generic reason of its group, raw code kept
+            code = _DEFAULT_REASON[status]
+        counts[code] = counts.get(code, 0) + n
+        codes_by_reason.setdefault(code, []).append((status, reason_code))
+        if gateway_error:
+            raw.setdefault(code, {})
+            raw[code][gateway_error] = raw[code].get(gateway_error, 0) + n
+    group_total = sum(counts.values())
+    breakdown = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        sample_filter = group_messages(campaign_id=campaign_id, group=group)
+        if code == "pending":
+            sample_filter = sample_filter.filter(status=Message.Status.SENT)
+        else:
+            stored = {reason_code for status, reason_code in codes_by_reason[code] if status != Message.Status.SENT}
+            sample_filter = sample_filter.exclude(status=Message.Status.SENT).filter(reason_code__in=stored)
+        breakdown.append(
+            ReasonRow(
+                reason=reasons.reason_for(code),
+                count=count,
+                percent=round(100 * count / total, 1) if total else 0.0,
+                group_percent=round(100 * count / group_total, 1) if group_total else 0.0,
+                raw_codes=sorted(raw.get(code, {}).items(), key=lambda item: -item[1]),
+                sample=list(sample_filter.select_related("customer").order_by("pk")[:SAMPLE_SIZE]),
+            )
+        )
+    return breakdown
+
+
+def reason_messages(*, campaign_id: int, group: str, reason_code: str = "") -> QuerySet[Message]:
+    """The messages of a group (optionally of one reason), for the CSV export."""
+    messages = group_messages(campaign_id=campaign_id, group=group)
+    if reason_code == "pending":
+        messages = messages.filter(status=Message.Status.SENT)
+    elif reason_code:
+        messages = messages.exclude(status=Message.Status.SENT).filter(reason_code=reason_code)
+    return messages.select_related("customer").order_by("pk")

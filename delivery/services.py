@@ -1,14 +1,23 @@
 """Hand messages to gateways and apply what the gateways report back."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from delivery.gateways import OutgoingMessage, Receipt, gateway_for
+from delivery.gateways import (
+    Exchange,
+    OutgoingMessage,
+    Receipt,
+    gateway_config_for,
+    gateway_for,
+    gateway_from_config,
+)
+from delivery.gateways.base import redact
 from delivery.gateways.simulated import SimulatedGateway
-from delivery.models import Message
+from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +38,12 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     if not messages:
         return []
     campaign = messages[0].campaign
-    gateway = gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    config = gateway_config_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    gateway = (
+        gateway_from_config(config)
+        if config
+        else gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    )
     sender = campaign.template.sender
     outgoing = [
         OutgoingMessage(
@@ -41,14 +55,22 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
             dlt_entity_id=sender.dlt_entity_id if sender else "",
             dlt_template_id=campaign.template.dlt_template_id,
             promotional=bool(sender and sender.is_promotional),
+            subject=m.subject,
+            html_body=m.html_body,
         )
         for m in messages
     ]
-    results = {r.message_id: r for r in gateway.send_batch(outgoing)}
+    try:
+        results = {r.message_id: r for r in gateway.send_batch(outgoing)}
+    except Exception:
+        # An adapter bug must not leave messages claimed forever: they are recorded as not sent, with the error.
+        logger.exception("gateway %s failed on a batch of %d messages", gateway.name, len(messages))
+        results = None
     now = timezone.now()
     accepted = []
+    exchanges = []
     for message in messages:
-        result = results.get(message.pk)
+        result = results.get(message.pk) if results is not None else None
         if result and result.accepted:
             message.status = Message.Status.SENT
             message.gateway_message_id = result.gateway_message_id
@@ -56,14 +78,25 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
             accepted.append(message)
         else:
             message.status = Message.Status.NOT_SENT
-            message.reason_code = result.reason_code if result else "gateway_bad_response"
-            message.gateway_error = result.gateway_error if result else ""
+            if result:
+                message.reason_code, message.gateway_error = result.reason_code, result.gateway_error[:100]
+            elif results is None:
+                message.reason_code, message.gateway_error = "gateway_other", "adapter:error"
+            else:  # the gateway answered for the batch but said nothing about this message
+                message.reason_code, message.gateway_error = "gateway_bad_response", "missing"
             message.finished_at = now
-    Message.objects.bulk_update(
-        messages, ["status", "gateway_message_id", "sent_at", "reason_code", "gateway_error", "finished_at"]
-    )
+        exchanges += [(message.pk, e) for e in (result.exchanges if result else ())]
+    with transaction.atomic():
+        Message.objects.bulk_update(
+            messages, ["status", "gateway_message_id", "sent_at", "reason_code", "gateway_error", "finished_at"]
+        )
+        exchanges_log(config=config, gateway_kind=gateway.name, exchanges=exchanges)
+        pending_receipts_apply(gateway_message_ids=[m.gateway_message_id for m in accepted])
+    drain = getattr(gateway, "drain_receipts", None)
+    if drain:
+        receipts_apply(receipts=drain(), org_id=campaign.org_id, config=config, gateway_kind=gateway.name)
     if isinstance(gateway, SimulatedGateway) and accepted:
-        _schedule_simulated_receipts([m.gateway_message_id for m in accepted])
+        _schedule_simulated_receipts([m.gateway_message_id for m in accepted], config)
     return [m.pk for m in accepted]
 
 
@@ -79,38 +112,158 @@ def _claim(message_ids: list[int]) -> list[Message]:
     return messages
 
 
-def _schedule_simulated_receipts(gateway_message_ids: list[str]) -> None:
+def _schedule_simulated_receipts(gateway_message_ids: list[str], config: GatewayConfig | None) -> None:
     from delivery.tasks import receipts_simulate_task
 
+    config_id = config.pk if config else None
     transaction.on_commit(
         lambda: receipts_simulate_task.apply_async(
-            (gateway_message_ids,), countdown=settings.SIMULATED_RECEIPT_DELAY_SECONDS
+            (gateway_message_ids, config_id), countdown=settings.SIMULATED_RECEIPT_DELAY_SECONDS
         )
     )
 
 
-def receipts_apply(*, receipts: list[Receipt]) -> int:
+def exchanges_log(
+    *, config: GatewayConfig | None, gateway_kind: str, exchanges: list[tuple[int | None, Exchange]]
+) -> None:
+    """Keep each exchange in the message's gateway log, with the gateway's secrets redacted."""
+    secrets = config.secret_values() if config else []
+    GatewayExchange.objects.bulk_create(
+        [
+            GatewayExchange(
+                message_id=message_id,
+                gateway=config,
+                gateway_kind=gateway_kind,
+                operation=exchange.operation,
+                request=redact(exchange.request, secrets),
+                response=redact(exchange.response, secrets),
+                error=redact(exchange.error, secrets),
+                duration_ms=exchange.duration_ms,
+            )
+            for message_id, exchange in exchanges
+        ]
+    )
+
+
+def receipts_apply(
+    *,
+    receipts: list[Receipt],
+    org_id: int | None = None,
+    config: GatewayConfig | None = None,
+    gateway_kind: str = "",
+) -> int:
     """Apply receipts; returns how many changed a message.
 
     Only a message still waiting (sent) moves: a final state is never overwritten, an intermediate receipt
-    ("pending") changes nothing, and a repeated receipt finds its message already final.
+    ("pending") changes nothing, and a repeated receipt finds its message already final. A final receipt for an
+    id no message carries yet is kept (PendingReceipt) and applied when a message gets that id.
     """
     changed = 0
     now = timezone.now()
+    log: list[tuple[int | None, Exchange]] = []
     for receipt in receipts:
+        candidates = Message.objects.filter(gateway_message_id__in=receipt.ids)
+        if org_id is not None:
+            candidates = candidates.filter(campaign__org_id=org_id)
+        message_ids = list(candidates.values_list("pk", flat=True)[:10])
         status = _RECEIPT_STATUS.get(receipt.state)
+        if receipt.raw:
+            log.append((message_ids[0] if message_ids else None, Exchange("receipt", receipt.raw)))
         if status is None:
             continue
-        changed += Message.objects.filter(
-            gateway_message_id=receipt.gateway_message_id, status=Message.Status.SENT
-        ).update(
+        if not message_ids:
+            PendingReceipt.objects.create(
+                org_id=org_id,
+                gateway_message_id=receipt.gateway_message_id,
+                state=receipt.state,
+                reason_code=receipt.reason_code,
+                gateway_error=receipt.gateway_error[:100],
+            )
+            for alternative in receipt.alternative_ids:
+                PendingReceipt.objects.create(
+                    org_id=org_id,
+                    gateway_message_id=alternative,
+                    state=receipt.state,
+                    reason_code=receipt.reason_code,
+                    gateway_error=receipt.gateway_error[:100],
+                )
+            continue
+        changed += Message.objects.filter(pk__in=message_ids, status=Message.Status.SENT).update(
             status=status,
             reason_code=receipt.reason_code,
-            gateway_error=receipt.gateway_error,
+            gateway_error=receipt.gateway_error[:100],
             finished_at=now,
+            updated_at=now,
         )
+    if log:
+        exchanges_log(config=config, gateway_kind=gateway_kind or (config.kind if config else ""), exchanges=log)
     return changed
 
 
-def simulated_receipts_deliver(*, gateway_message_ids: list[str]) -> int:
-    return receipts_apply(receipts=SimulatedGateway.from_settings().receipts_for(gateway_message_ids))
+def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
+    """Apply receipts that arrived before their message had its gateway id."""
+    ids = [i for i in gateway_message_ids if i]
+    if not ids:
+        return 0
+    pending = list(PendingReceipt.objects.filter(gateway_message_id__in=ids).order_by("received_at"))
+    if not pending:
+        return 0
+    changed = 0
+    for receipt in pending:
+        candidates = Message.objects.filter(gateway_message_id=receipt.gateway_message_id, status=Message.Status.SENT)
+        if receipt.org_id:
+            candidates = candidates.filter(campaign__org_id=receipt.org_id)
+        changed += candidates.update(
+            status=_RECEIPT_STATUS[receipt.state],
+            reason_code=receipt.reason_code,
+            gateway_error=receipt.gateway_error,
+            finished_at=timezone.now(),
+        )
+    PendingReceipt.objects.filter(pk__in=[p.pk for p in pending]).delete()
+    return changed
+
+
+def receipts_expire(*, batch_size: int | None = None) -> int:
+    """Messages still waiting after RECEIPT_WAIT become not delivered, "no receipt". One bounded batch per call."""
+    cutoff = timezone.now() - timedelta(hours=settings.RECEIPT_WAIT_HOURS)
+    batch = list(
+        Message.objects.filter(status=Message.Status.SENT, sent_at__lt=cutoff)
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[: batch_size or settings.RECEIPT_EXPIRE_BATCH]
+    )
+    now = timezone.now()
+    return Message.objects.filter(pk__in=batch, status=Message.Status.SENT).update(
+        status=Message.Status.NOT_DELIVERED, reason_code="no_receipt", finished_at=now, updated_at=now
+    )
+
+
+def pending_receipts_purge() -> int:
+    """Receipts whose message never appeared are dropped after PENDING_RECEIPT_KEEP_HOURS."""
+    cutoff = timezone.now() - timedelta(hours=settings.PENDING_RECEIPT_KEEP_HOURS)
+    deleted, _ = PendingReceipt.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+def simulated_receipts_deliver(*, gateway_message_ids: list[str], gateway_config_id: int | None = None) -> int:
+    config = GatewayConfig.objects.filter(pk=gateway_config_id).first() if gateway_config_id else None
+    gateway = SimulatedGateway.from_settings(config.settings if config else None)
+    return receipts_apply(receipts=gateway.receipts_for(gateway_message_ids))
+
+
+def inbound_replies_apply(*, config: GatewayConfig, replies: list) -> int:
+    """A "STOP" reply unsubscribes the customer with that number from SMS; returns how many were unsubscribed."""
+    from campaigns.audience import customer_unsubscribe
+    from campaigns.models import Customer
+
+    unsubscribed = 0
+    for reply in replies:
+        if not reply.is_stop:
+            continue
+        mobile = reply.from_number if reply.from_number.startswith("+") else f"+{reply.from_number}"
+        customer = Customer.objects.filter(org_id=config.org_id, mobile=mobile).first()
+        if customer is None:
+            logger.info("STOP reply from a number that is no customer of org %s", config.org_id)
+            continue
+        note = f"replied {reply.text.strip()[:40]!r} via {config}"
+        unsubscribed += customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note)
+    return unsubscribed

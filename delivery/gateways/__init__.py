@@ -1,10 +1,62 @@
-from delivery.gateways.base import Gateway, OutgoingMessage, Receipt, SubmitResult
+from django.conf import settings
+
+from delivery.gateways.base import Exchange, Gateway, OutgoingMessage, Receipt, SubmitResult
 from delivery.gateways.simulated import SimulatedGateway
 
 
+def gateway_config_for(*, org_id: int, channel: str):
+    from delivery.models import GatewayConfig
+
+    return GatewayConfig.objects.filter(org_id=org_id, channel=channel, is_active=True).first()
+
+
+def gateway_from_config(config) -> Gateway:
+    """Build the adapter a GatewayConfig describes."""
+    from delivery.models import GatewayConfig
+
+    options, secrets = config.settings or {}, config.credentials or {}
+    if config.kind == GatewayConfig.Kind.HTTP:
+        from delivery.gateways.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpGateway
+        from delivery.gateways.ratelimit import RateLimiter
+
+        return HttpGateway(
+            url=options["url"],
+            api_key=secrets.get("api_key", ""),
+            timeout=float(options.get("timeout", DEFAULT_TIMEOUT)),
+            max_retries=int(options.get("max_retries", DEFAULT_RETRIES)),
+            backoff=float(options.get("backoff", DEFAULT_BACKOFF)),
+            callback_url=options.get("callback_url", ""),
+            limiter=RateLimiter(
+                key=f"gateway-{config.pk}",
+                per_second=float(options.get("rate_per_second", 0) or 0),
+                redis_url=settings.GATEWAY_RATE_REDIS_URL,
+            ),
+        )
+    if config.kind == GatewayConfig.Kind.SMPP:
+        from delivery.gateways.smpp import SmppGateway
+
+        return SmppGateway.from_config(options, secrets)
+    if config.kind == GatewayConfig.Kind.EMAIL:
+        from delivery.gateways.email import EmailGateway
+
+        return EmailGateway.from_config(options, secrets)
+    return SimulatedGateway.from_settings(options)
+
+
 def gateway_for(*, org_id: int, channel: str) -> Gateway:
-    """The gateway adapter an org sends a channel through. Only the simulated gateway is wired in so far."""
+    """The gateway adapter an org sends a channel through.
+
+    No configuration: the embedded defaults, the simulated gateway for SMS and Django's email backend (a local
+    outbox in the embedded mode) for email.
+    """
+    config = gateway_config_for(org_id=org_id, channel=channel)
+    if config is not None:
+        return gateway_from_config(config)
+    if channel == "email":
+        from delivery.gateways.email import EmailGateway
+
+        return EmailGateway.from_config({}, {})
     return SimulatedGateway.from_settings()
 
 
-__all__ = ["Gateway", "OutgoingMessage", "Receipt", "SubmitResult", "gateway_for"]
+__all__ = ["Exchange", "Gateway", "OutgoingMessage", "Receipt", "SubmitResult", "gateway_for"]

@@ -36,8 +36,13 @@ class SimulatedGateway:
     name: str = "simulated"
 
     @classmethod
-    def from_settings(cls) -> "SimulatedGateway":
-        return cls(seed=settings.SIMULATED_GATEWAY_SEED, mix=parse_mix(settings.SIMULATED_GATEWAY_MIX))
+    def from_settings(cls, options: dict | None = None) -> "SimulatedGateway":
+        """The deployment's seed and mix, or those of an org's simulated gateway configuration."""
+        options = options or {}
+        return cls(
+            seed=int(options.get("seed", settings.SIMULATED_GATEWAY_SEED)),
+            mix=parse_mix(options.get("mix") or settings.SIMULATED_GATEWAY_MIX),
+        )
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         # Operators report nothing for promotional (numeric) senders: the id remembers it, as a real one would.

@@ -1,0 +1,195 @@
+import csv
+import logging
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from campaigns.models import Campaign
+from campaigns.selectors import campaigns_for_user
+from delivery import reasons, selectors, services
+from delivery.gateways.base import Exchange
+from delivery.models import GatewayConfig, Message
+from delivery.webhooks import WebhookRefused, authenticate, parse_inbound, parse_receipts
+
+logger = logging.getLogger(__name__)
+
+
+def _get_campaign_for_user(user, pk: int) -> Campaign:
+    """Another org's campaign is a 404, exactly like a campaign that does not exist."""
+    return get_object_or_404(campaigns_for_user(user), pk=pk)
+
+
+def _group_or_404(group: str) -> str:
+    if group not in reasons.GROUP_TITLES:
+        raise Http404("no such group")
+    return group
+
+
+def _resend_url(campaign_pk: int, reason_code: str) -> str:
+    """The resend page for one reason, when the campaigns app offers it."""
+    try:
+        return reverse("campaigns:resend", args=[campaign_pk]) + "?" + urlencode({"reason": reason_code})
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+def campaign_delivery_details(request, pk: int, group: str):
+    campaign = _get_campaign_for_user(request.user, pk)
+    group = _group_or_404(group)
+    counts = selectors.delivery_counts(campaign_id=campaign.pk)
+    rows = selectors.reason_breakdown(campaign_id=campaign.pk, group=group, total=counts.total)
+    return render(
+        request,
+        "delivery/details.html",
+        {
+            "campaign": campaign,
+            "group": group,
+            "group_title": reasons.GROUP_TITLES[group],
+            "counts": counts,
+            "group_count": sum(row.count for row in rows),
+            "rows": [
+                {
+                    "row": row,
+                    "sample": [(message, selectors.masked_recipient(message.recipient)) for message in row.sample],
+                    "resend_url": _resend_url(campaign.pk, row.reason.code) if row.reason.retryable else "",
+                }
+                for row in rows
+            ],
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def campaign_delivery_export(request, pk: int, group: str):
+    """Every affected recipient of a group (or of one reason), streamed as CSV."""
+    campaign = _get_campaign_for_user(request.user, pk)
+    group = _group_or_404(group)
+    reason_code = request.GET.get("reason", "")
+    messages = selectors.reason_messages(campaign_id=campaign.pk, group=group, reason_code=reason_code)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(
+            ["recipient", "customer_id", "customer_name", "reason_code", "reason", "gateway_error", "status", "sent_at"]
+        )
+        for message in messages.iterator(chunk_size=2000):
+            code = selectors.reason_of(message)
+            yield writer.writerow(
+                [
+                    message.recipient,
+                    message.customer.external_id,
+                    message.customer.name,
+                    code,
+                    reasons.reason_for(code).title,
+                    message.gateway_error,
+                    message.get_status_display(),
+                    message.sent_at.isoformat() if message.sent_at else "",
+                ]
+            )
+
+    filename = f"campaign-{campaign.pk}-{group}{'-' + reason_code if reason_code else ''}.csv"
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@staff_member_required
+def message_gateway_log(request, pk: int):
+    """Support staff: every exchange with the gateway about one message, secrets redacted."""
+    message = get_object_or_404(Message.objects.select_related("campaign__org"), pk=pk)
+    return render(
+        request,
+        "delivery/message_log.html",
+        {
+            "message": message,
+            "masked": selectors.masked_recipient(message.recipient),
+            "reason": reasons.reason_for(selectors.reason_of(message)) if message.status != "delivered" else None,
+            "exchanges": message.exchanges.order_by("created_at", "pk"),
+        },
+    )
+
+
+# --- Webhooks: gateways call these, so no session and no CSRF token; each is authenticated by its signature. ---
+
+
+def _webhook_url(request) -> str:
+    if settings.WEBHOOK_BASE_URL:
+        return settings.WEBHOOK_BASE_URL.rstrip("/") + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[str]]]:
+    receipt_format = config.settings.get("receipt_format", "infobip")
+    params = {key: values for key, values in request.POST.lists()} if receipt_format == "twilio" else {}
+    authenticate(
+        receipt_format=receipt_format,
+        credentials=config.credentials,
+        url=_webhook_url(request),
+        headers=request.headers,
+        params=params,
+        body=request.body,
+    )
+    return receipt_format, params
+
+
+def _refused(request, config: GatewayConfig, operation: str, refused: WebhookRefused, started: float):
+    logger.warning("refused %s webhook for gateway %s: %s", operation, config.pk, refused.why)
+    services.exchanges_log(
+        config=config,
+        gateway_kind=config.kind,
+        exchanges=[
+            (
+                None,
+                Exchange(
+                    operation,
+                    request=request.body.decode("utf-8", "replace")[:4000],
+                    response=str(refused.status),
+                    error=f"refused: {refused.why}",
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                ),
+            )
+        ],
+    )
+    return HttpResponse(refused.why, status=refused.status, content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def receipt_webhook(request, gateway_id: int):
+    started = time.monotonic()
+    config = get_object_or_404(GatewayConfig, pk=gateway_id, kind=GatewayConfig.Kind.HTTP)
+    try:
+        receipt_format, params = _authenticated(request, config)
+        receipts = parse_receipts(receipt_format=receipt_format, params=params, body=request.body)
+    except WebhookRefused as refused:
+        return _refused(request, config, "receipt", refused, started)
+    services.receipts_apply(receipts=receipts, org_id=config.org_id, config=config, gateway_kind=config.kind)
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def inbound_webhook(request, gateway_id: int):
+    started = time.monotonic()
+    config = get_object_or_404(GatewayConfig, pk=gateway_id, kind=GatewayConfig.Kind.HTTP)
+    try:
+        receipt_format, params = _authenticated(request, config)
+        replies = parse_inbound(receipt_format=receipt_format, params=params, body=request.body)
+    except WebhookRefused as refused:
+        return _refused(request, config, "inbound", refused, started)
+    services.inbound_replies_apply(config=config, replies=replies)
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,149 @@
+"""Receipt and inbound-reply webhooks of HTTP gateways: authenticate, then parse into the project's terms.
+
+Two real shapes: Twilio-style form posts signed with X-Twilio-Signature (HMAC-SHA1 of the URL and the sorted
+parameters, keyed with the account's auth token), and Infobip-style JSON authenticated with a shared secret
+(X-Signature: sha256=<hex HMAC of the body>) or a token (Authorization: Bearer <token>).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from delivery.errors import infobip_receipt_reason, twilio_receipt_reason
+from delivery.gateways.base import Receipt
+
+TWILIO = "twilio"
+INFOBIP = "infobip"
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+
+
+class WebhookRefused(Exception):
+    """The request is not from the gateway (401) or cannot be read (400). Nothing is applied."""
+
+    def __init__(self, status: int, why: str):
+        super().__init__(why)
+        self.status = status
+        self.why = why
+
+
+@dataclass(frozen=True)
+class InboundReply:
+    from_number: str
+    text: str
+
+    @property
+    def is_stop(self) -> bool:
+        words = self.text.strip().upper().split()
+        return bool(words) and words[0].strip(".!") in STOP_WORDS
+
+
+def twilio_signature(*, auth_token: str, url: str, params: dict[str, list[str]]) -> str:
+    payload = url + "".join(key + value for key in sorted(params) for value in sorted(params[key]))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def hmac_signature(*, secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def authenticate(
+    *, receipt_format: str, credentials: dict, url: str, headers, params: dict[str, list[str]], body: bytes
+) -> None:
+    """Raise WebhookRefused(401) unless the request carries the gateway's valid signature or token."""
+    if receipt_format == TWILIO:
+        auth_token = credentials.get("auth_token", "")
+        given = headers.get("X-Twilio-Signature", "")
+        if not auth_token:
+            raise WebhookRefused(401, "no auth_token configured for this gateway")
+        expected = twilio_signature(auth_token=auth_token, url=url, params=params)
+        if not given or not hmac.compare_digest(given, expected):
+            raise WebhookRefused(401, "X-Twilio-Signature missing or wrong")
+        return
+    secret, token = credentials.get("webhook_secret", ""), credentials.get("webhook_token", "")
+    if not secret and not token:
+        raise WebhookRefused(401, "no webhook_secret or webhook_token configured for this gateway")
+    signature = headers.get("X-Signature", "")
+    if secret and signature and hmac.compare_digest(signature, hmac_signature(secret=secret, body=body)):
+        return
+    authorization = headers.get("Authorization", "")
+    scheme, _, given_token = authorization.partition(" ")
+    if token and scheme.lower() in ("bearer", "app") and hmac.compare_digest(given_token.strip(), token):
+        return
+    raise WebhookRefused(401, "signature or token missing or wrong")
+
+
+def parse_receipts(*, receipt_format: str, params: dict[str, list[str]], body: bytes) -> list[Receipt]:
+    if receipt_format == TWILIO:
+        return [_twilio_receipt(params)]
+    return _infobip_receipts(body)
+
+
+def _first(params: dict[str, list[str]], key: str) -> str:
+    values = params.get(key) or [""]
+    return values[0].strip()
+
+
+def _twilio_receipt(params: dict[str, list[str]]) -> Receipt:
+    sid, status, error_code = _first(params, "MessageSid"), _first(params, "MessageStatus"), _first(params, "ErrorCode")
+    if not sid or not status:
+        raise WebhookRefused(400, "MessageSid and MessageStatus are required")
+    mapped = twilio_receipt_reason(status, error_code)
+    if mapped is None:
+        raise WebhookRefused(400, f"unknown MessageStatus {status!r}")
+    state, reason = mapped
+    raw = "&".join(f"{k}={v}" for k in sorted(params) for v in params[k])
+    return Receipt(sid, state, reason, f"TWILIO:{error_code}" if error_code else "", raw=raw)
+
+
+def _json_body(body: bytes) -> dict:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise WebhookRefused(400, "the body is not JSON") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("results"), list) or not parsed["results"]:
+        raise WebhookRefused(400, "expected an object with a non-empty results list")
+    if not all(isinstance(result, dict) for result in parsed["results"]):
+        raise WebhookRefused(400, "every result must be an object")
+    return parsed
+
+
+def _infobip_receipts(body: bytes) -> list[Receipt]:
+    receipts = []
+    for result in _json_body(body)["results"]:
+        message_id, status = result.get("messageId"), result.get("status")
+        if not isinstance(message_id, str | int) or not str(message_id).strip() or not isinstance(status, dict):
+            raise WebhookRefused(400, "each result needs messageId and status")
+        try:
+            group_id = int(status.get("groupId"))
+        except (TypeError, ValueError):
+            raise WebhookRefused(400, "status.groupId must be a number") from None
+        error = result.get("error") if isinstance(result.get("error"), dict) else {}
+        try:
+            error_id = int(error["id"]) if error.get("id") is not None else None
+        except (TypeError, ValueError):
+            error_id = None
+        mapped = infobip_receipt_reason(group_id, error_id, str(error.get("name", "")))
+        if mapped is None:
+            raise WebhookRefused(400, f"unknown status.groupId {group_id}")
+        state, reason = mapped
+        raw_error = f"INFOBIP:{error_id}" if error_id else ""
+        receipts.append(Receipt(str(message_id).strip(), state, reason, raw_error, raw=json.dumps(result)))
+    return receipts
+
+
+def parse_inbound(*, receipt_format: str, params: dict[str, list[str]], body: bytes) -> list[InboundReply]:
+    if receipt_format == TWILIO:
+        from_number, text = _first(params, "From"), _first(params, "Body")
+        if not from_number:
+            raise WebhookRefused(400, "From is required")
+        return [InboundReply(from_number, text)]
+    replies = []
+    for result in _json_body(body)["results"]:
+        from_number, text = result.get("from"), result.get("cleanText") or result.get("text") or ""
+        if not isinstance(from_number, str | int) or not str(from_number).strip() or not isinstance(text, str):
+            raise WebhookRefused(400, "each result needs from and text")
+        replies.append(InboundReply(str(from_number).strip(), text))
+    return replies
