@@ -6,13 +6,24 @@ the registered template by one character, so parsing is strict and errors name t
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
 SLOT_KINDS = ("var", "numeric", "alphanumeric", "url", "urlott", "cbn", "email")
 _TAG = re.compile(r"\{#(" + "|".join(SLOT_KINDS) + r")#\}")
-# Anything that looks like a placeholder but is not one of the tags above.
-_LOOKALIKE = re.compile(r"\{\s*#|#\s*\}|##\s*\w+\s*##")
+_KIND_WORDS = "|".join(SLOT_KINDS)
+# Anything that looks like a placeholder but is not one of the tags above: `{#var1#}`, `{#VAR#}`, `{# var #}`,
+# `{#var}`, `{var#}`, `{var}`, `##var##`, `#var#`. Checked on the fixed text only, so real tags never match.
+_LOOKALIKE = re.compile(
+    r"\{\s*#[^{}\n]{0,20}?\}"  # {#var1#}, {#VAR#}, {# var #}, {#var}
+    r"|\{\s*#"  # {# with nothing that closes it
+    r"|\{[^{}#\n]{0,20}#\s*\}"  # {var#}
+    r"|#\s*\}"  # var#} with no opening brace
+    r"|##\s*\w+\s*##"  # ##var##
+    rf"|\{{\s*(?i:{_KIND_WORDS})\d*\s*\}}"  # {var}, {VAR1}
+    rf"|(?<!#)#\s*(?i:{_KIND_WORDS})\d*\s*#(?!#)"  # #var#
+)
 # Characters a typed slot accepts; `var` accepts anything.
 _SLOT_CHARS = {
     "var": r".",
@@ -24,6 +35,15 @@ _SLOT_CHARS = {
     "email": r"\S",
 }
 _SLOT_MAX = {"alphanumeric": 40}
+_SLOT_WORDS = {
+    "numeric": "digits only",
+    "alphanumeric": "letters A-Z and digits only",
+    "url": "one web link",
+    "urlott": "one web link",
+    "cbn": "a phone number (digits, +, - and spaces)",
+    "email": "one email address",
+}
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 class TemplateError(ValueError):
@@ -53,51 +73,63 @@ class ParsedTemplate:
 
 
 def parse_template(body: str) -> ParsedTemplate:
+    """Split a body into fixed text and slots; raises TemplateError naming the first problem and its position."""
+    if not body.strip():
+        raise TemplateError("The template is empty")
     fixed: list[str] = []
     slots: list[str] = []
     start = 0
     for tag in _TAG.finditer(body):
-        _check_fixed_text(body, start, tag.start())
+        _check_lookalikes(body, start, tag.start())
         fixed.append(body[start : tag.start()])
         slots.append(tag.group(1))
         start = tag.end()
-    _check_fixed_text(body, start, len(body))
+    _check_lookalikes(body, start, len(body))
     fixed.append(body[start:])
+    _check_braces(_TAG.sub(lambda tag: " " * len(tag.group(0)), body))
     return ParsedTemplate(fixed=tuple(fixed), slots=tuple(slots))
 
 
-def _check_fixed_text(body: str, start: int, end: int) -> None:
-    text = body[start:end]
-    lookalike = _LOOKALIKE.search(text)
+def _check_lookalikes(body: str, start: int, end: int) -> None:
+    lookalike = _LOOKALIKE.search(body, start, end)
     if lookalike:
-        found = text[lookalike.start() :]
-        close = found.find("}")
-        shown = found[: close + 1] if 0 <= close < 20 else found[:12]
         raise TemplateError(
-            f"'{shown}' looks like a variable but is not one: write {{#var#}} exactly "
-            f"(or a typed tag: {', '.join('{#' + k + '#}' for k in SLOT_KINDS[1:])})",
-            start + lookalike.start() + 1,
+            f"'{lookalike.group(0)}' looks like a variable but is not one: write {{#var#}} exactly, in lower case "
+            f"with no spaces or numbers (or a typed tag: {', '.join('{#' + k + '#}' for k in SLOT_KINDS[1:])})",
+            lookalike.start() + 1,
         )
-    depth = 0
+
+
+def _check_braces(text: str) -> None:
+    """Braces in the fixed text must pair up (tags already blanked out, positions unchanged)."""
+    opened: list[int] = []
     for offset, char in enumerate(text):
         if char == "{":
-            depth += 1
+            opened.append(offset)
         elif char == "}":
-            depth -= 1
-            if depth < 0:
-                raise TemplateError("'}' closes a brace that was never opened", start + offset + 1)
-    if depth > 0:
-        raise TemplateError("'{' is opened and never closed", start + text.rfind("{") + 1)
+            if not opened:
+                raise TemplateError("'}' closes a brace that was never opened", offset + 1)
+            opened.pop()
+    if opened:
+        raise TemplateError("'{' is opened and never closed", opened[0] + 1)
 
 
-_matchers: dict[tuple[ParsedTemplate, int], re.Pattern] = {}
+def slot_value_problem(kind: str, value: str, max_length: int | None = None) -> str | None:
+    """Why `value` cannot fill a slot of this kind, in words; None when it fits."""
+    limit = _SLOT_MAX.get(kind, max_length or settings.DLT_VARIABLE_MAX_LENGTH)
+    if len(value) > limit:
+        return f"it is {len(value)} characters and a {{#{kind}#}} variable takes at most {limit}"
+    if not value or kind == "var":
+        return None
+    if not re.fullmatch(f"{_SLOT_CHARS[kind]}*", value) or (kind == "email" and not _EMAIL.fullmatch(value)):
+        return f"a {{#{kind}#}} variable takes {_SLOT_WORDS[kind]}"
+    return None
 
 
+@lru_cache(maxsize=256)
 def _matcher(parsed: ParsedTemplate, max_length: int) -> re.Pattern:
-    key = (parsed, max_length)
-    if key not in _matchers:
-        pattern = re.escape(parsed.fixed[0])
-        for kind, fixed in zip(parsed.slots, parsed.fixed[1:], strict=True):
-            pattern += f"({_SLOT_CHARS[kind]}{{0,{_SLOT_MAX.get(kind, max_length)}}})" + re.escape(fixed)
-        _matchers[key] = re.compile(pattern, re.DOTALL)
-    return _matchers[key]
+    """Fixed text exactly (regex metacharacters escaped), each slot 0..limit characters of its kind."""
+    pattern = re.escape(parsed.fixed[0])
+    for kind, fixed in zip(parsed.slots, parsed.fixed[1:], strict=True):
+        pattern += f"({_SLOT_CHARS[kind]}{{0,{_SLOT_MAX.get(kind, max_length)}}})" + re.escape(fixed)
+    return re.compile(pattern, re.DOTALL)
