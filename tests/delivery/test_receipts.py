@@ -71,8 +71,8 @@ def twilio_config(config):
 def test_a_signed_twilio_receipt_delivers_the_message(sent):
     config, _, messages = sent
     twilio_config(config)
-    response = post_twilio(Client(enforce_csrf_checks=True), config, {"MessageSid": "gw-%d" % messages[0].pk,
-                                                                       "MessageStatus": "delivered", "To": "+91"})  # fmt: skip
+    params = {"MessageSid": f"gw-{messages[0].pk}", "MessageStatus": "delivered", "To": "+919810000001"}
+    response = post_twilio(Client(enforce_csrf_checks=True), config, params)
     assert response.status_code == 200
     messages[0].refresh_from_db()
     assert messages[0].status == Message.Status.DELIVERED
@@ -124,7 +124,7 @@ def test_a_twilio_receipt_signed_for_another_url_is_refused(sent, client):
 
 
 def test_a_malformed_twilio_receipt_is_refused_with_400(sent, client):
-    config, _, messages = sent
+    config, _, _ = sent
     twilio_config(config)
     assert post_twilio(client, config, {"MessageStatus": "delivered"}).status_code == 400
     assert post_twilio(client, config, {"MessageSid": "x", "MessageStatus": "exploded"}).status_code == 400
@@ -165,7 +165,7 @@ def test_an_infobip_receipt_with_a_bad_signature_is_refused(sent, client):
      b'{"results": [{"messageId": "x", "status": {"groupId": 42}}]}'],
 )  # fmt: skip
 def test_a_malformed_infobip_body_is_refused_with_400_and_nothing_changes(sent, client, body):
-    config, _, messages = sent
+    config, _, _ = sent
     assert post_infobip(client, config, body).status_code == 400
     assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
 
