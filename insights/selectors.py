@@ -1,9 +1,14 @@
-"""Click counts: bots and link previews are stored but never counted."""
+"""Click counts: bots and link previews are stored but never counted.
+
+Total Click Count = human hits. Unique Click Count = distinct recipients (messages) with a human hit, plus, for
+hits without a recipient, distinct visitors (hashed IP + user agent) per day. Each selector is one query.
+"""
 
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat, TruncDate
 
 from linktrack.models import Click
 
@@ -11,20 +16,125 @@ from linktrack.models import Click
 @dataclass(frozen=True)
 class ClickCounts:
     total: int  # human hits
-    unique: int  # distinct recipients with a human hit
+    unique: int  # distinct recipients with a human hit (visitors per day for hits without a recipient)
 
 
-def click_counts(*, campaign_id: int) -> ClickCounts:
-    human = Click.objects.filter(campaign_id=campaign_id, is_bot=False)
-    with_recipient = human.aggregate(
-        total=Count("pk"), recipients=Count("message_id", distinct=True, filter=Q(message__isnull=False))
+@dataclass(frozen=True)
+class LinkClickCounts:
+    short_link_id: int
+    destination: str
+    total: int
+    unique: int
+
+
+@dataclass(frozen=True)
+class DayClickCounts:
+    day: date
+    total: int
+    unique: int
+
+
+def _counts(*, tz: tzinfo | None = None) -> dict:
+    # The ip hash is fixed-length hex and the day a fixed-format date, so the joined key is unambiguous.
+    visitor = Concat(
+        "ip_hash",
+        Value("|"),
+        Cast(TruncDate("clicked_at", tzinfo=tz), CharField()),
+        Value("|"),
+        "user_agent",
+        output_field=CharField(),
     )
-    # A link without a recipient counts distinct visitors: hashed IP + user agent, per day.
-    anonymous_visitors = (
-        human.filter(message__isnull=True)
-        .annotate(day=TruncDate("clicked_at"))
-        .values("ip_hash", "user_agent", "day")
-        .distinct()
-        .count()
+    return {
+        "total": Count("pk"),
+        "recipients": Count("message_id", distinct=True),
+        "visitors": Count(visitor, distinct=True, filter=Q(message__isnull=True)),
+    }
+
+
+def _human_clicks(
+    *, campaign_id: int | None = None, org_id: int | None = None, since: datetime | None = None, until=None
+) -> QuerySet:
+    clicks = Click.objects.filter(is_bot=False)
+    if campaign_id is not None:
+        clicks = clicks.filter(campaign_id=campaign_id)
+    if org_id is not None:
+        clicks = clicks.filter(campaign__org_id=org_id)
+    if since is not None:
+        clicks = clicks.filter(clicked_at__gte=since)
+    if until is not None:
+        clicks = clicks.filter(clicked_at__lt=until)
+    return clicks
+
+
+def _to_counts(row: dict) -> ClickCounts:
+    return ClickCounts(total=row["total"], unique=row["recipients"] + row["visitors"])
+
+
+def click_counts(*, campaign_id: int, tz: tzinfo | None = None) -> ClickCounts:
+    return _to_counts(_human_clicks(campaign_id=campaign_id).aggregate(**_counts(tz=tz)))
+
+
+def click_counts_by_link(*, campaign_id: int, tz: tzinfo | None = None) -> list[LinkClickCounts]:
+    """Each link of a campaign with a human click, most clicked first."""
+    rows = (
+        _human_clicks(campaign_id=campaign_id)
+        .values("short_link_id", destination=F("short_link__destination"))
+        .annotate(**_counts(tz=tz))
+        .order_by("-total", "short_link_id")
     )
-    return ClickCounts(total=with_recipient["total"], unique=with_recipient["recipients"] + anonymous_visitors)
+    return [
+        LinkClickCounts(
+            short_link_id=row["short_link_id"],
+            destination=row["destination"],
+            total=row["total"],
+            unique=row["recipients"] + row["visitors"],
+        )
+        for row in rows
+    ]
+
+
+def click_counts_by_day(
+    *,
+    campaign_id: int | None = None,
+    org_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> list[DayClickCounts]:
+    """Clicks per calendar day (in `tz`, default the project's time zone), oldest first."""
+    rows = (
+        _human_clicks(campaign_id=campaign_id, org_id=org_id, since=since, until=until)
+        .annotate(day=TruncDate("clicked_at", tzinfo=tz))
+        .values("day")
+        .annotate(**_counts(tz=tz))
+        .order_by("day")
+    )
+    return [
+        DayClickCounts(day=row["day"], total=row["total"], unique=row["recipients"] + row["visitors"]) for row in rows
+    ]
+
+
+def click_counts_by_channel(
+    *, org_id: int, since: datetime | None = None, until: datetime | None = None, tz: tzinfo | None = None
+) -> dict[str, ClickCounts]:
+    """An org's clicks per channel (sms, email); a channel with no click is absent."""
+    rows = (
+        _human_clicks(org_id=org_id, since=since, until=until)
+        .values("channel")
+        .annotate(**_counts(tz=tz))
+        .order_by("channel")
+    )
+    return {row["channel"]: _to_counts(row) for row in rows}
+
+
+def click_counts_by_campaign(
+    *, org_id: int, since: datetime | None = None, until: datetime | None = None, tz: tzinfo | None = None
+) -> dict[int, ClickCounts]:
+    """An org's clicks per campaign id; a campaign with no click is absent."""
+    rows = (
+        _human_clicks(org_id=org_id, since=since, until=until)
+        .values("campaign_id")
+        .annotate(**_counts(tz=tz))
+        .order_by("campaign_id")
+    )
+    return {row["campaign_id"]: _to_counts(row) for row in rows}

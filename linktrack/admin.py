@@ -1,14 +1,22 @@
 from django.contrib import admin
 
 from linktrack import services
-from linktrack.models import Click, ShortLink
+from linktrack.models import Click, ShortDomain, ShortLink
+
+
+@admin.register(ShortDomain)
+class ShortDomainAdmin(admin.ModelAdmin):
+    list_display = ("host", "created_at")
+    search_fields = ("host",)
 
 
 @admin.register(ShortLink)
 class ShortLinkAdmin(admin.ModelAdmin):
-    list_display = ("id", "campaign", "destination", "expires_at", "created_at")
+    list_display = ("id", "campaign", "destination", "short_domain", "expires_at", "created_at")
     search_fields = ("destination",)
     raw_id_fields = ("campaign",)
+    # Codes already sent were minted for this domain: changing it would break them.
+    readonly_fields = ("short_domain",)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -6,4 +6,6 @@ class LinktrackConfig(AppConfig):
     verbose_name = "Link tracking"
 
     def ready(self) -> None:
-        from linktrack import checks  # noqa: F401  (registers the system checks)
+        from linktrack import checks, signals  # noqa: F401  (checks registers the system checks)
+
+        signals.connect()

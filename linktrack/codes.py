@@ -9,6 +9,8 @@ from functools import lru_cache
 from django.conf import settings
 from hashids import Hashids
 
+MAX_CODE_LENGTH = 40
+
 
 @lru_cache(maxsize=4)
 def _codec(salt: str, alphabet: str, min_length: int) -> Hashids:
@@ -19,16 +21,27 @@ def _current_codec() -> Hashids:
     return _codec(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH)
 
 
+@lru_cache(maxsize=4)
+def _single_case(alphabet: str) -> bool:
+    return alphabet == alphabet.upper()
+
+
 def encode(short_link_id: int, message_id: int | None) -> str:
     return _current_codec().encode(short_link_id, message_id or 0)
 
 
 def decode(code: str) -> tuple[int, int] | None:
     """(short link id, message id) for a code this system minted, else None. Never raises."""
-    if not code or len(code) > 40:
+    if not code or len(code) > MAX_CODE_LENGTH or not code.isascii():
         return None
+    if _single_case(settings.SHORT_CODE_ALPHABET):
+        # A code typed by hand or lowercased by an app still means the same link when the alphabet has one case.
+        code = code.upper()
     codec = _current_codec()
-    numbers = codec.decode(code)
+    try:
+        numbers = codec.decode(code)
+    except Exception:  # hashids is not written for hostile input; a bad code is simply not ours
+        return None
     # hashids decodes some strings it never produced; only a canonical code is one we minted.
     if len(numbers) != 2 or codec.encode(*numbers) != code:
         return None

@@ -1,18 +1,19 @@
-from urllib.parse import urlsplit
-
-from django.conf import settings
+from linktrack import services
 
 
 class ShortDomainMiddleware:
-    """Requests to a short domain are served by the short-link URLs at the root; others by the app."""
+    """Requests to a short domain are served by the short-link URLs at the root; others by the app.
+
+    It reads no database or cache per request: the set of short domains is a per-process copy.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.short_host = (urlsplit(settings.SHORT_LINK_BASE_URL).hostname or "").lower()
-        self.main_host_has_prefix = urlsplit(settings.SHORT_LINK_BASE_URL).path not in ("", "/")
 
     def __call__(self, request):
-        host = request.get_host().split(":")[0].lower()
-        if host == self.short_host and not self.main_host_has_prefix:
+        # get_host() refuses a Host missing from ALLOWED_HOSTS (400), so short domains must be listed there too.
+        domain = services.request_short_domain(request.get_host())
+        if domain is not None:
             request.urlconf = "linktrack.short_urls"
+            request.short_domain = domain
         return self.get_response(request)

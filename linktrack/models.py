@@ -3,11 +3,26 @@ from django.db import models
 from campaigns.models import Channel
 
 
+class ShortDomain(models.Model):
+    """A host short links were minted for. Requests to it are served codes at the root, for as long as its
+    links live, even after the org moved to another domain."""
+
+    host = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.host
+
+
 class ShortLink(models.Model):
     """A destination of a campaign. Each recipient's code encodes (short link id, message id)."""
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="short_links")
     destination = models.URLField(max_length=2000)
+    # The host its codes were minted for (the org's short domain then); empty: the deployment's
+    # SHORT_LINK_BASE_URL. A code resolves only there, and links already sent keep working after the org
+    # changes its domain.
+    short_domain = models.CharField(max_length=100, blank=True)
     expires_at = models.DateTimeField(
         null=True, blank=True, help_text="After this, the code shows a 'link expired' page."
     )
@@ -15,7 +30,9 @@ class ShortLink(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "destination"], name="shortlink_unique_campaign_destination")
+            models.UniqueConstraint(
+                fields=["campaign", "short_domain", "destination"], name="shortlink_unique_campaign_domain_destination"
+            )
         ]
 
     def __str__(self) -> str:

@@ -119,6 +119,9 @@ CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
 
+# Behind a proxy, the request header holding the clicker's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+CLICK_CLIENT_IP_HEADER = env.str("CLICK_CLIENT_IP_HEADER", default="")
+
 # --- Link tracking: add link-tracking settings above this line ------------------------------------------------
 
 # --- DLT -----------------------------------------------------------------------------------------------------

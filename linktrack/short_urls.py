@@ -1,7 +1,14 @@
 """URLs served on a short domain (`s.cplry.com/7383936D89`): only codes, at the root."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from linktrack.views import short_link_redirect
+from linktrack.views import short_link_not_found, short_link_redirect
 
-urlpatterns = [path("<str:code>", short_link_redirect, name="short-link")]
+urlpatterns = [
+    path("", short_link_not_found),
+    # A trailing slash some apps add still finds the link.
+    re_path(r"^(?P<code>[^/]+)/?$", short_link_redirect, name="short-link"),
+]
+
+# Any other path on a short domain gets the same friendly page.
+handler404 = short_link_not_found

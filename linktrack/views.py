@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -5,23 +6,42 @@ from django.views.decorators.http import require_safe
 
 from linktrack import services
 
+NO_STORE = "private, no-store"
+
 
 @require_safe
 def short_link_redirect(request, code: str):
-    resolved = services.resolve(code)
-    if resolved is None:
-        return render(request, "linktrack/not_found.html", status=404)
-    target, message_id = resolved
+    """A click: 302 to the destination at once; the click is recorded off the database (Redis stream)."""
+    resolution = services.link_resolve(code=code, domain=getattr(request, "short_domain", ""))
+    if not resolution.found:
+        return _not_found(request, expired=resolution.problem == services.Problem.EXPIRED)
     services.click_record(
-        target=target,
-        message_id=message_id,
-        ip=request.META.get("REMOTE_ADDR", ""),
+        target=resolution.target,
+        message_id=resolution.message_id,
+        ip=_client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         method=request.method,
     )
-    response = HttpResponseRedirect(target.destination)
-    response["Cache-Control"] = "private, no-store"
+    response = HttpResponseRedirect(resolution.target.destination)
+    response["Cache-Control"] = NO_STORE
     return response
+
+
+def short_link_not_found(request, exception=None):
+    return _not_found(request, expired=False)
+
+
+def _not_found(request, *, expired: bool):
+    response = render(request, "linktrack/not_found.html", {"expired": expired}, status=404)
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+def _client_ip(request) -> str:
+    # Behind a proxy, the header it sets (e.g. HTTP_X_REAL_IP); a list takes its first address.
+    header = settings.CLICK_CLIENT_IP_HEADER
+    value = request.META.get(header, "") if header else ""
+    return value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def healthz(request):
