@@ -1,6 +1,12 @@
 """Support staff pages (org settings only staff may change)."""
 
-from django.urls import path  # noqa: F401  (patterns are added with the support pages)
+from django.urls import path
+
+from campaigns import support_views
 
 app_name = "support"
-urlpatterns: list = []
+urlpatterns = [
+    path("", support_views.org_list, name="orgs"),
+    path("orgs/<int:pk>/", support_views.org_detail, name="org"),
+    path("orgs/<int:pk>/link-tracking/", support_views.org_link_tracking, name="org-link-tracking"),
+]
