@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from campaigns.models import Campaign, CustomerList, Segment, Template
+from campaigns.models import Campaign, CustomerList, Segment
 
 
 class CampaignSetupForm(forms.Form):
@@ -77,11 +77,8 @@ class LaunchForm(forms.Form):
 
 
 class ResendForm(forms.Form):
-    name = forms.CharField(max_length=200)
     reasons = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Resend the messages that ended as")
-    template = forms.ModelChoiceField(queryset=Template.objects.none(), empty_label=None)
 
-    def __init__(self, *args, options: list[tuple[str, str, int]], templates, **kwargs):
+    def __init__(self, *args, options: list[tuple[str, str, int]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(code, f"{title} ({count})") for code, title, count in options]
-        self.fields["template"].queryset = templates

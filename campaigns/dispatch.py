@@ -306,9 +306,11 @@ def campaign_hold(*, campaign_id: int, status: str, reason: str, until: datetime
 def campaign_stop(*, campaign_id: int) -> bool:
     """Cancel: queued messages no worker has claimed become not sent (campaign_cancelled), credits given back."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-    if not campaign.can_cancel:
+    if not campaign.can_cancel and campaign.status != Campaign.Status.DISPATCHED:
         return False
     unclaimed = _unclaimed_queued(campaign_id)
+    if campaign.status == Campaign.Status.DISPATCHED and not unclaimed:
+        return False  # everything is already with the gateway: nothing left to cancel
     for start in range(0, len(unclaimed), 5000):
         Message.objects.filter(pk__in=[pk for pk, _ in unclaimed[start : start + 5000]]).update(
             status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=now()

@@ -80,6 +80,7 @@ def campaign_detail(request, pk: int):
             "runs": campaign.runs.order_by("-created_at")[:50] if campaign.is_recurring else [],
             "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
+            "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued or counts.waiting,
         },
     )
@@ -157,14 +158,16 @@ def campaign_resend(request, pk: int):
     source = _get_campaign_for_user(request.user, pk)
     options = services.resend_options(source=source)
     templates = templates_for_user(request.user).filter(org=source.org, channel=source.template.channel)
-    template = templates.filter(pk=request.GET.get("template") or source.template_id).first() or source.template
+    chosen_template = request.POST.get("template") or request.GET.get("template") or source.template_id
+    template = templates.filter(pk=chosen_template).first() if str(chosen_template).isdigit() else None
+    template = template or source.template
     allowed = {code for code, _, _ in options}
     if request.method == "POST":
-        form = ResendForm(request.POST, options=options, templates=templates)
+        form = ResendForm(request.POST, options=options)
         slots = CampaignForm(request.POST, template=template)
     else:
         chosen = [code for code in request.GET.getlist("reason") if code in allowed]
-        form = ResendForm(initial={"reasons": chosen, "template": template}, options=options, templates=templates)
+        form = ResendForm(initial={"reasons": chosen}, options=options)
         initial = {"name": f"{source.name} · resend"[:200]}
         if template.pk == source.template_id:
             for number, slot in enumerate(source.slot_values, start=1):
@@ -186,5 +189,12 @@ def campaign_resend(request, pk: int):
         else:
             messages.success(request, "Resend saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
-    context = {"source": source, "form": form, "slots": slots, "template": template, "options": options}
+    context = {
+        "source": source,
+        "form": form,
+        "slots": slots,
+        "template": template,
+        "templates": templates,
+        "options": options,
+    }
     return render(request, "campaigns/resend.html", context)
