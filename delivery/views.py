@@ -33,8 +33,13 @@ def _group_or_404(group: str) -> str:
     return group
 
 
+# Messages still waiting are resent under the "no receipt" outcome (the resend page counts them there).
+_RESEND_AS = {"pending": "no_receipt"}
+
+
 def _resend_url(campaign_pk: int, reason_code: str) -> str:
     """The resend page for one reason, when the campaigns app offers it."""
+    reason_code = _RESEND_AS.get(reason_code, reason_code)
     try:
         return reverse("campaigns:resend", args=[campaign_pk]) + "?" + urlencode({"reason": reason_code})
     except NoReverseMatch:
