@@ -276,29 +276,41 @@ def fixed_links(parsed: ParsedTemplate) -> list[str]:
 
 def email_template_problems(*, body: str, html_body: str, subject: str) -> list[str]:
     """An email template's parts: valid tags, no more tags than the text part, no javascript: links."""
-    problems = []
+    labels = {"body": "Text part", "subject": "Subject", "html_body": "HTML part"}
+    return [
+        f"{labels[part]}: {message}"
+        for part, message in email_template_field_problems(body=body, html_body=html_body, subject=subject)
+    ]
+
+
+def email_template_field_problems(*, body: str, html_body: str, subject: str) -> list[tuple[str, str]]:
+    """(field, problem) for each part of an email template."""
     try:
         slots = len(parse_template(body).slots)
     except TemplateError as error:
-        return [f"Text part: {error}."]
-    for label, text in (("Subject", subject), ("HTML part", html_body)):
+        return [("body", f"{error}.")]
+    problems = []
+    for part, text in (("subject", subject), ("html_body", html_body)):
         if not text:
             continue
         try:
             used = len(parse_template(text).slots)
         except TemplateError as error:
-            problems.append(f"{label}: {error}.")
+            problems.append((part, f"{error}."))
             continue
         if used > slots:
             problems.append(
-                f"{label}: it has {used} variable(s) but the text part has {slots}; the n-th variable of every "
-                f"part takes the campaign's n-th value, so it may use at most {slots}."
+                (
+                    part,
+                    f"It has {used} variable(s) but the text part has {slots}; the n-th variable of every part takes "
+                    f"the campaign's n-th value, so it may use at most {slots}.",
+                )
             )
-    try:
-        find_links(body)
-        rewrite_hrefs(html_body, lambda destination: destination)
-    except LinkError as error:
-        problems.append(f"{error}.")
+    for part, check in (("body", lambda: find_links(body)), ("html_body", lambda: rewrite_hrefs(html_body, str))):
+        try:
+            check()
+        except LinkError as error:
+            problems.append((part, f"{error}."))
     return problems
 
 

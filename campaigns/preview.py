@@ -1,0 +1,156 @@
+"""Campaign preview: the message before and after link rewriting, its length, and the credits for the audience."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from campaigns.audience import audience_customers
+from campaigns.dlt import TemplateError, parse_template
+from campaigns.links import LinkError
+from campaigns.models import Campaign, Channel, Customer
+from campaigns.rendering import (
+    EmailParts,
+    RenderRefused,
+    absolute_url,
+    example_short_url,
+    fill_email,
+    render_sms,
+    rewrite_email,
+    slot_value,
+    slots_use_customer,
+)
+from campaigns.sms import SmsLength, sms_length
+
+CUSTOMER_COLUMNS = ("pk", "name", "mobile", "email", "external_id", "attributes")
+
+
+@dataclass(frozen=True)
+class MessageFigures:
+    text: str
+    length: SmsLength
+
+
+@dataclass
+class CampaignPreview:
+    channel: str
+    tracking: bool
+    customer: Customer | None
+    recipients: int = 0
+    before: MessageFigures | None = None
+    after: MessageFigures | None = None
+    refused: str = ""  # why the sample customer's message would not be sent
+    email_before: EmailParts | None = None
+    email_after: EmailParts | None = None
+    credits_before: int = 0
+    credits_after: int = 0
+    not_sendable: int = 0  # recipients whose message would be refused (a value that does not fit its variable)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def credits_difference(self) -> int:
+        return self.credits_after - self.credits_before
+
+
+def preview_audience(*, campaign: Campaign) -> QuerySet[Customer]:
+    """Who would be messaged: the campaign's audience, subscribed and with an address on the channel."""
+    customers = audience_customers(campaign=campaign)
+    if campaign.template.channel == Channel.EMAIL:
+        return customers.filter(email_subscribed=True).exclude(email="")
+    return customers.filter(sms_subscribed=True).exclude(mobile="")
+
+
+def campaign_preview(
+    *, campaign: Campaign, customer: Customer | None = None, batch_size: int = 2000
+) -> CampaignPreview:
+    """Render the message for one sample customer (the first of the audience unless given) and count credits.
+
+    Credits are one per segment per message. When no slot reads a customer field, every message is the same and
+    the audience is only counted; otherwise customers are read in batches and each message measured.
+    """
+    audience = preview_audience(campaign=campaign)
+    customer = customer or audience.order_by("pk").first()
+    preview = CampaignPreview(
+        channel=campaign.template.channel, tracking=campaign.org.sms_link_tracking, customer=customer
+    )
+    try:
+        parsed = parse_template(campaign.template.body)
+    except TemplateError as error:
+        preview.problems.append(f"The template is not a valid DLT template: {error}.")
+        return preview
+    if len(parsed.slots) != len(campaign.slot_values):
+        preview.problems.append("The campaign's values do not match the template's variables.")
+        return preview
+    sample = customer or Customer(org=campaign.org)
+    if preview.channel == Channel.EMAIL:
+        _email_preview(preview, campaign, sample)
+        preview.recipients = audience.count()
+        return preview
+    measure = _SmsMeasure(campaign, parsed)
+    before, after, preview.refused = measure.render(sample)
+    preview.before = MessageFigures(before, sms_length(before))
+    preview.after = MessageFigures(after, sms_length(after)) if after is not None else None
+    if slots_use_customer(campaign.slot_values):
+        for row in audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size):
+            _add_credits(preview, *measure.segments(Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True)))))
+    else:
+        preview.recipients = audience.count()
+        segments_before, segments_after = measure.segments(sample)
+        preview.credits_before = segments_before * preview.recipients
+        preview.credits_after = segments_after * preview.recipients if segments_after is not None else 0
+        preview.not_sendable = preview.recipients if segments_after is None else 0
+    return preview
+
+
+def _add_credits(preview: CampaignPreview, segments_before: int, segments_after: int | None) -> None:
+    preview.recipients += 1
+    preview.credits_before += segments_before
+    if segments_after is None:
+        preview.not_sendable += 1
+    else:
+        preview.credits_after += segments_after
+
+
+class _SmsMeasure:
+    """Renders a campaign's SMS with an example short link of the real length; remembers repeated values."""
+
+    def __init__(self, campaign: Campaign, parsed):
+        self.campaign = campaign
+        self.parsed = parsed
+        self.short = example_short_url(campaign.org)
+        self.seen: dict[tuple[str, ...], tuple[int, int | None]] = {}
+
+    def render(self, customer: Customer) -> tuple[str, str | None, str]:
+        values = [slot_value(slot, customer) for slot in self.campaign.slot_values]
+        before = self.parsed.render(values)
+        try:
+            after = render_sms(
+                parsed=self.parsed,
+                values=values,
+                tracking=self.campaign.org.sms_link_tracking,
+                short_url_for=lambda _: self.short,
+            )
+        except RenderRefused as refused:
+            return before, None, str(refused)
+        return before, after, ""
+
+    def segments(self, customer: Customer) -> tuple[int, int | None]:
+        values = tuple(slot_value(slot, customer) for slot in self.campaign.slot_values)
+        if values not in self.seen:
+            before, after, _ = self.render(customer)
+            self.seen[values] = (
+                sms_length(before).segments,
+                sms_length(after).segments if after is not None else None,
+            )
+        return self.seen[values]
+
+
+def _email_preview(preview: CampaignPreview, campaign: Campaign, customer: Customer) -> None:
+    template = campaign.template
+    values = [slot_value(slot, customer) for slot in campaign.slot_values]
+    try:
+        parts = fill_email(subject=template.subject, body=template.body, html_body=template.html_body, values=values)
+        preview.email_before = parts
+        short = absolute_url(campaign.org, example_short_url(campaign.org))
+        preview.email_after = rewrite_email(parts, tracking=preview.tracking, short_url_for=lambda _: short)
+    except (LinkError, TemplateError) as error:
+        preview.refused = f"{error}."

@@ -1,0 +1,114 @@
+"""Campaign preview: the message before and after rewriting, its length, and the credits for the audience."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign, Customer, Template
+from campaigns.preview import campaign_preview
+from tests.conftest import make_customers
+
+
+@pytest.fixture(autouse=True)
+def _short_domain(org):
+    org.short_domain = "s.cplry.com"
+    org.save(update_fields=["short_domain"])
+
+
+def _campaign(template: Template, slot_values: list[dict]) -> Campaign:
+    return Campaign.objects.create(org=template.org, name="Preview me", template=template, slot_values=slot_values)
+
+
+def test_rewriting_a_link_that_pushes_the_message_into_two_segments_shows_the_extra_credits(org, sender):
+    # given a 154-character GSM-7 message whose link becomes 22 characters (from 14) with tracking on
+    body = "Hi {#var#}! " + "x" * 130 + " {#var#}"
+    template = Template.objects.create(org=org, name="Long", sender=sender, body=body)
+    make_customers(org, 5)
+    campaign = _campaign(template, [{"source": "text", "value": "Asha"}, {"source": "url", "value": "www.google.com"}])
+    # when previewed
+    preview = campaign_preview(campaign=campaign)
+    # then before: 1 segment per message, after: 2, and 5 more credits for 5 recipients
+    assert preview.before.text == "Hi Asha! " + "x" * 130 + " www.google.com"
+    assert preview.after.text == "Hi Asha! " + "x" * 130 + " s.cplry.com/XXXXXXXXXX"
+    assert (preview.before.length.characters, preview.before.length.segments) == (154, 1)
+    assert (preview.after.length.characters, preview.after.length.segments) == (162, 2)
+    assert preview.before.length.encoding == "GSM-7"
+    assert (preview.recipients, preview.credits_before, preview.credits_after, preview.credits_difference) == (
+        5,
+        5,
+        10,
+        5,
+    )
+
+
+def test_extension_characters_count_twice_and_can_add_a_segment(org, sender):
+    template = Template.objects.create(org=org, name="Ext", sender=sender, body="{#var#} " + "y" * 130 + " €€€€")
+    make_customers(org, 3)
+    campaign = _campaign(template, [{"source": "url", "value": "acme.in/sale"}])
+    preview = campaign_preview(campaign=campaign)
+    # 12 + 1 + 130 + 1 + 4 euro signs (8 units) = 152 units before; 22 instead of 12 = 162 after
+    assert (preview.before.length.units, preview.before.length.segments) == (152, 1)
+    assert (preview.after.length.units, preview.after.length.segments) == (162, 2)
+    assert (preview.credits_before, preview.credits_after, preview.credits_difference) == (3, 6, 3)
+
+
+def test_unicode_message_is_ucs2_and_counted_in_utf16_units(org, sender):
+    template = Template.objects.create(org=org, name="Hindi", sender=sender, body="नमस्ते {#var#} 🎉 " + "क" * 50)
+    make_customers(org, 2)
+    campaign = _campaign(template, [{"source": "text", "value": "आशा"}])
+    preview = campaign_preview(campaign=campaign)
+    assert preview.before.length.encoding == "UCS-2"
+    assert (preview.before.length.characters, preview.before.length.units) == (63, 64)
+    assert preview.credits_after == 2 and preview.credits_difference == 0
+
+
+def test_credits_use_each_customers_values_read_in_batches(org, sender, django_assert_max_num_queries):
+    # given a name slot: customers with long names need two segments
+    template = Template.objects.create(org=org, name="Named", sender=sender, body="Dear {#var#}, " + "z" * 130)
+    short_names = make_customers(org, 4)
+    Customer.objects.create(org=org, name="Bartholomew-Venkataraman", mobile="+919899999999")
+    Customer.objects.create(org=org, name="N" * 31, mobile="+919899999998")  # too long for a variable
+    Customer.objects.create(org=org, name="Unsubscribed", mobile="+919899999997", sms_subscribed=False)
+    campaign = _campaign(template, [{"source": "field", "value": "name"}])
+    # when previewed, with a small batch size
+    with django_assert_max_num_queries(6):
+        preview = campaign_preview(campaign=campaign, batch_size=2)
+    # then each message is measured: 4 x 1 + 1 x 2 sendable, the 31-character name is not sendable
+    assert preview.customer == short_names[0]
+    assert preview.recipients == 6
+    assert (preview.credits_before, preview.credits_after, preview.not_sendable) == (4 + 2 + 2, 4 + 2, 1)
+
+
+def test_preview_of_a_refused_sample_says_why(org, sender):
+    template = Template.objects.create(org=org, name="Named", sender=sender, body="Dear {#var#}")
+    customer = Customer.objects.create(org=org, name="N" * 31, mobile="+919899999998")
+    preview = campaign_preview(campaign=_campaign(template, [{"source": "field", "value": "name"}]), customer=customer)
+    assert preview.after is None
+    assert (
+        preview.refused == f"Variable 1 ('{'N' * 31}'): it is 31 characters and a {{#var#}} variable takes at most 30."
+    )
+
+
+def test_preview_page_is_linked_from_the_draft_and_shows_the_figures(client, manager, template, customers):
+    campaign = _campaign(template, [{"source": "field", "value": "name"}, {"source": "url", "value": "www.acme.in"}])
+    client.force_login(manager)
+    detail = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert reverse("campaigns:preview", args=[campaign.pk]) in detail
+    page = client.get(reverse("campaigns:preview", args=[campaign.pk]), {"customer": customers[2].pk})
+    html = page.content.decode()
+    assert "Hi Customer 3, your order has shipped. Track it: www.acme.in - Acme" in html
+    assert "Hi Customer 3, your order has shipped. Track it: s.cplry.com/XXXXXXXXXX - Acme" in html
+    assert 'data-figure="recipients">10<' in html and 'data-figure="credits_difference">0<' in html
+    assert "contact support" in html
+
+
+def test_preview_of_another_orgs_campaign_is_not_found(client, outsider, template):
+    campaign = _campaign(template, [{"source": "text", "value": "x"}, {"source": "text", "value": "y"}])
+    client.force_login(outsider)
+    assert client.get(reverse("campaigns:preview", args=[campaign.pk])).status_code == 404
+
+
+def test_sample_customer_outside_the_audience_is_not_found(client, manager, template, other_org):
+    stranger = Customer.objects.create(org=other_org, name="Stranger", mobile="+919800000001")
+    campaign = _campaign(template, [{"source": "text", "value": "x"}, {"source": "text", "value": "y"}])
+    client.force_login(manager)
+    assert client.get(reverse("campaigns:preview", args=[campaign.pk]), {"customer": stranger.pk}).status_code == 404
