@@ -24,6 +24,7 @@ from campaigns.imports import (
     MobileError,
     count_rows,
     normalise_mobile,
+    read_header,
     read_rows,
 )
 from campaigns.models import Coupon, Customer, CustomerList, Org
@@ -89,8 +90,8 @@ def import_customers(
         if on_row_error:
             on_row_error(str(error))
 
-    columns, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
-    _check_columns(columns)
+    _check_columns(read_header(path, aliases=HEADER_ALIASES))
+    _, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
     customer_list = None
     if list_name.strip():
         customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
@@ -112,6 +113,13 @@ def import_customers(
     if on_progress:
         on_progress(report)
     return report
+
+
+def check_customer_file(path: Path) -> int:
+    """Refuse at once (ImportFileError) a file that cannot be imported at all; returns its number of rows."""
+    total = count_rows(path)
+    _check_columns(read_header(path, aliases=HEADER_ALIASES))
+    return total
 
 
 def _check_columns(columns: list[str]) -> None:

@@ -19,6 +19,7 @@ from campaigns.imports import (
     MobileError,
     count_rows,
     normalise_mobile,
+    read_header,
     read_rows,
 )
 from campaigns.models import NdncEntry, Org
@@ -98,12 +99,8 @@ def import_ndnc(
         if on_row_error:
             on_row_error(str(error))
 
-    columns, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
-    if "mobile" not in columns:
-        raise ImportFileError(
-            "The file needs a “mobile” column (and optionally “categories”, such as 1,3 or 0 for fully "
-            f"blocked). Columns found: {', '.join(columns) or 'none'}."
-        )
+    _check_columns(read_header(path, aliases=HEADER_ALIASES))
+    _, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
     batch: list[_Entry] = []
     for csv_row in rows:
         entry = _parse(csv_row, bad_row)
@@ -120,6 +117,21 @@ def import_ndnc(
     if on_progress:
         on_progress(report)
     return report
+
+
+def check_ndnc_file(path: Path) -> int:
+    """Refuse at once (ImportFileError) a file that cannot be imported at all; returns its number of rows."""
+    total = count_rows(path)
+    _check_columns(read_header(path, aliases=HEADER_ALIASES))
+    return total
+
+
+def _check_columns(columns: list[str]) -> None:
+    if "mobile" not in columns:
+        raise ImportFileError(
+            "The file needs a “mobile” column (and optionally “categories”, such as 1,3 or 0 for fully "
+            f"blocked). Columns found: {', '.join(columns) or 'none'}."
+        )
 
 
 def _parse(csv_row: CsvRow, bad_row: Callable[[int, str, str], None]) -> _Entry | None:
