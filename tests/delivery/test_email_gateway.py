@@ -1,0 +1,126 @@
+"""The email adapter through Django's SMTP backend against a real local SMTP server (aiosmtpd)."""
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+
+from campaigns.models import Customer, Template
+from delivery.models import GatewayConfig, GatewayExchange, Message
+from tests.delivery.conftest import statuses
+from tests.delivery.test_reason_catalogue import assert_shown
+
+
+class RefusingMailbox:
+    """Accepts mail except for nobody@ (no such mailbox) and bad.address@ (invalid address)."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody@"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.startswith("bad.address@"):
+            return "553 5.1.3 The recipient address is not a valid RFC-5321 address"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    mailbox = RefusingMailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def email_template(org) -> Template:
+    return Template.objects.create(
+        org=org,
+        name="Newsletter",
+        channel="email",
+        subject="News for {#var#}",
+        body="Hello {#var#}, read more: {#var#}",
+        html_body="<p>Hello</p>",
+    )
+
+
+@pytest.fixture
+def email_customers(org) -> list[Customer]:
+    addresses = ["asha@acme.test", "nobody@acme.test", "bad.address@acme.test", "ravi@acme.test"]
+    return [
+        Customer.objects.create(org=org, name=f"Reader {n}", email=address, external_id=f"E{n}")
+        for n, address in enumerate(addresses)
+    ]
+
+
+def test_smtp_refusals_become_mailbox_unavailable_and_invalid_address_shown_on_view_details(
+    smtp_server, org, email_template, email_customers, send_campaign, client, manager
+):
+    # given an org whose email goes through an SMTP server that refuses two of four recipients
+    controller, mailbox = smtp_server
+    GatewayConfig.objects.create(
+        org=org,
+        channel="email",
+        kind=GatewayConfig.Kind.EMAIL,
+        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
+    )
+
+    # when an email campaign is sent
+    campaign = send_campaign(
+        use_template=email_template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/news"}],
+    )
+
+    # then the accepted two are delivered and the refused ones carry the email reasons with the SMTP code
+    assert statuses(campaign) == {
+        "delivered": 2,
+        "not_delivered:email_mailbox_unavailable": 1,
+        "not_delivered:email_invalid_address": 1,
+    }
+    assert sorted(to[0] for _, to, _ in mailbox.received) == ["asha@acme.test", "ravi@acme.test"]
+    assert all(sender == "news@acme.test" for sender, _, _ in mailbox.received)
+    refused = Message.objects.get(campaign=campaign, recipient="nobody@acme.test")
+    assert refused.gateway_error == "SMTP:550"
+    assert "User unknown" in GatewayExchange.objects.get(message=refused).response
+    # and View Details explains each, at 25% of the campaign
+    client.force_login(manager)
+    assert_shown(client, campaign, "email_mailbox_unavailable", 1, total=4)
+    assert_shown(client, campaign, "email_invalid_address", 1, total=4)
+
+
+def test_an_unreachable_smtp_server_leaves_the_emails_not_sent(org, email_template, email_customers, send_campaign):
+    GatewayConfig.objects.create(
+        org=org,
+        channel="email",
+        kind=GatewayConfig.Kind.EMAIL,
+        settings={"host": "127.0.0.1", "port": _free_port(), "timeout": 2},
+    )
+    campaign = send_campaign(
+        use_template=email_template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/news"}],
+    )
+    assert statuses(campaign) == {"not_sent:gateway_submit_failed": 4}
+
+
+def test_without_configuration_email_goes_to_the_local_outbox(org, email_template, email_customers, send_campaign):
+    campaign = send_campaign(
+        use_template=email_template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/news"}],
+    )
+    assert statuses(campaign) == {"delivered": 4}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in email_customers)
+    assert mail.outbox[0].subject.startswith("News for")
