@@ -1,0 +1,312 @@
+"""SMPP 3.4 through smpplib: bind as transceiver, submit_sm (GSM-7 / UCS-2, concatenated with a UDH, DLT ids in
+TLVs), and read deliver_sm receipts (the `id:... stat:... err:...` text and the receipted_message_id /
+message_state TLVs).
+
+Receipts that arrive while a batch is being submitted are collected and applied after it; the rest arrive on the
+long-running listener (`manage.py smpp_receipts`), which keeps a transceiver bound and applies them as they come.
+"""
+
+import contextlib
+import logging
+import re
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import smpplib.client
+import smpplib.command
+import smpplib.consts
+import smpplib.exceptions
+import smpplib.smpp
+
+from delivery.errors import SMPP_MESSAGE_STATES, SMPP_RETRYABLE_STATUSES, smpp_receipt_reason, smpp_submit_reason
+from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
+from delivery.gateways.smpp_text import encode_sms
+
+logger = logging.getLogger(__name__)
+
+# TLVs Indian SMPP gateways read the DLT ids from (vendor range; the tags are settings of the gateway).
+DEFAULT_ENTITY_ID_TLV = 0x1400
+DEFAULT_TEMPLATE_ID_TLV = 0x1401
+_RECEIPT_TEXT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>\w+)(?:.*?err:(?P<err>\w+))?", re.IGNORECASE | re.DOTALL)
+
+
+class _SubmitWithTlvs(smpplib.command.SubmitSM):
+    """submit_sm with extra vendor TLVs appended (smpplib knows only the standard ones)."""
+
+    extra_tlvs: bytes = b""
+
+    def generate(self) -> bytes:
+        pdu = super().generate()
+        if not self.extra_tlvs:
+            return pdu
+        pdu += self.extra_tlvs
+        return struct.pack(">L", len(pdu)) + pdu[4:]
+
+
+def _tlv(tag: int, value: str) -> bytes:
+    data = value.encode() + b"\x00"
+    return struct.pack(">HH", tag, len(data)) + data
+
+
+def id_spellings(message_id: str) -> tuple[str, ...]:
+    """Other spellings of an SMPP message id: submit_sm_resp may say hex where the receipt says decimal."""
+    raw = message_id.strip()
+    spellings: list[str] = []
+    stripped = raw.lstrip("0") or "0"
+    candidates = [stripped, raw.upper(), raw.lower()]
+    if raw.isdigit():
+        number = int(raw)
+        candidates += [format(number, "x"), format(number, "X"), format(number, "08x"), format(number, "08X")]
+    if re.fullmatch(r"[0-9a-fA-F]+", raw) and len(raw) <= 16:
+        candidates.append(str(int(raw, 16)))
+    for candidate in candidates:
+        if candidate != raw and candidate not in spellings:
+            spellings.append(candidate)
+    return tuple(spellings)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("latin-1")
+    return str(value)
+
+
+def receipt_from_deliver_sm(pdu) -> Receipt | None:
+    """The receipt a deliver_sm carries, or None when it is an ordinary message (a reply)."""
+    text = _text(getattr(pdu, "short_message", b""))
+    match = _RECEIPT_TEXT.search(text)
+    tlv_id = _text(getattr(pdu, "receipted_message_id", None))
+    tlv_state = getattr(pdu, "message_state", None)
+    is_receipt = bool((getattr(pdu, "esm_class", 0) or 0) & 0x04) or bool(tlv_id)
+    if not is_receipt and not match:
+        return None
+    message_id = tlv_id or (match.group("id") if match else "")
+    if not message_id:
+        return None
+    stat = match.group("stat") if match else SMPP_MESSAGE_STATES.get(int(tlv_state or 0), "UNKNOWN")
+    if tlv_state and not match:
+        stat = SMPP_MESSAGE_STATES.get(int(tlv_state), "UNKNOWN")
+    err = (match.group("err") or "") if match else ""
+    state, reason = smpp_receipt_reason(stat, err)
+    gateway_error = (
+        f"{stat.upper()}:{err}" if err and err.strip("0") else ("" if state == "delivered" else stat.upper())
+    )
+    spellings = id_spellings(message_id)
+    if match and tlv_id and match.group("id") != tlv_id:
+        spellings += (match.group("id"), *id_spellings(match.group("id")))
+    return Receipt(message_id, state, reason, gateway_error, alternative_ids=spellings, raw=text or f"TLV {tlv_id}")
+
+
+@dataclass
+class SmppGateway:
+    host: str
+    port: int
+    system_id: str
+    password: str = ""
+    system_type: str = ""
+    source_ton: int = 5  # alphanumeric header
+    source_npi: int = 0
+    dest_ton: int = 1  # international
+    dest_npi: int = 1
+    timeout: float = 10.0
+    max_retries: int = 3
+    backoff: float = 0.5
+    receipt_wait: float = 0.0  # seconds to keep reading receipts after a batch
+    entity_id_tlv: int = DEFAULT_ENTITY_ID_TLV
+    template_id_tlv: int = DEFAULT_TEMPLATE_ID_TLV
+    name: str = "smpp"
+    receipts: list[Receipt] = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, options: dict, secrets: dict) -> "SmppGateway":
+        return cls(
+            host=options["host"],
+            port=int(options["port"]),
+            system_id=options.get("system_id", ""),
+            password=secrets.get("password", ""),
+            system_type=options.get("system_type", ""),
+            source_ton=int(options.get("source_ton", 5)),
+            source_npi=int(options.get("source_npi", 0)),
+            dest_ton=int(options.get("dest_ton", 1)),
+            dest_npi=int(options.get("dest_npi", 1)),
+            timeout=float(options.get("timeout", 10)),
+            max_retries=int(options.get("max_retries", 3)),
+            backoff=float(options.get("backoff", 0.5)),
+            receipt_wait=float(options.get("receipt_wait", 0)),
+            entity_id_tlv=int(str(options.get("entity_id_tlv", DEFAULT_ENTITY_ID_TLV)), 0),
+            template_id_tlv=int(str(options.get("template_id_tlv", DEFAULT_TEMPLATE_ID_TLV)), 0),
+        )
+
+    def drain_receipts(self) -> list[Receipt]:
+        receipts, self.receipts = self.receipts, []
+        return receipts
+
+    # --- session ------------------------------------------------------------------------------------------------
+
+    def _bind(self) -> smpplib.client.Client:
+        client = smpplib.client.Client(self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
+        client.connect()
+        try:
+            client.bind_transceiver(
+                system_id=self.system_id, password=self.password, system_type=self.system_type or None
+            )
+        except Exception:
+            client.disconnect()
+            raise
+        return client
+
+    @staticmethod
+    def _close(client: smpplib.client.Client) -> None:
+        with contextlib.suppress(smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError, OSError):
+            client.unbind()
+        client.disconnect()
+
+    def _answer(self, client, pdu) -> Receipt | None:
+        """Answer what the SMSC sends on its own (deliver_sm, enquire_link); returns a receipt if it was one."""
+        if pdu.command == "deliver_sm":
+            response = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
+            response.sequence = pdu.sequence
+            client.send_pdu(response)
+            return receipt_from_deliver_sm(pdu)
+        if pdu.command == "enquire_link":
+            response = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+            response.sequence = pdu.sequence
+            client.send_pdu(response)
+        return None
+
+    # --- sending ------------------------------------------------------------------------------------------------
+
+    def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        started = time.monotonic()
+        try:
+            client = self._bind()
+        except smpplib.exceptions.PDUError as error:
+            status = error.args[1] if len(error.args) > 1 else 0
+            return self._all(messages, "gateway_submit_failed", f"SMPP:bind:0x{status:08X}", str(error), started)
+        except (smpplib.exceptions.ConnectionError, OSError) as error:
+            return self._all(messages, "gateway_submit_failed", "SMPP:connect", repr(error), started)
+        part_ids: dict[str, str] = {}  # id of every part -> id kept on the message (its first part)
+        results: list[SubmitResult] = []
+        try:
+            for message in messages:
+                result = self._submit(client, message, part_ids)
+                results.append(result)
+                if result.reason_code == "gateway_timeout":
+                    break  # the session is in an unknown state: the rest is not sent
+            self._read_receipts(client, self.receipt_wait)
+        finally:
+            self._close(client)
+        done = {r.message_id for r in results}
+        results += self._all([m for m in messages if m.message_id not in done], "gateway_timeout", "SMPP:timeout",
+                             "not submitted: the session timed out", started)  # fmt: skip
+        self.receipts = [self._to_message_id(r, part_ids) for r in self.receipts]
+        return results
+
+    @staticmethod
+    def _to_message_id(receipt: Receipt, part_ids: dict[str, str]) -> Receipt:
+        for spelling in receipt.ids:
+            if spelling in part_ids and part_ids[spelling] != receipt.gateway_message_id:
+                return Receipt(part_ids[spelling], receipt.state, receipt.reason_code, receipt.gateway_error,
+                               (receipt.gateway_message_id, *receipt.alternative_ids), receipt.raw)  # fmt: skip
+        return receipt
+
+    def _submit(self, client, message: OutgoingMessage, part_ids: dict[str, str]) -> SubmitResult:
+        encoded = encode_sms(message.body)
+        exchanges: list[Exchange] = []
+        ids: list[str] = []
+        tlvs = b""
+        if message.dlt_entity_id:
+            tlvs += _tlv(self.entity_id_tlv, message.dlt_entity_id)
+        if message.dlt_template_id:
+            tlvs += _tlv(self.template_id_tlv, message.dlt_template_id)
+        for number, short_message in enumerate(encoded.parts, start=1):
+            for attempt in range(self.max_retries + 1):
+                if attempt:
+                    time.sleep(self.backoff * 2 ** (attempt - 1))
+                started = time.monotonic()
+                pdu = _SubmitWithTlvs(
+                    "submit_sm",
+                    client=client,
+                    source_addr_ton=self.source_ton,
+                    source_addr_npi=self.source_npi,
+                    source_addr=message.sender,
+                    dest_addr_ton=self.dest_ton,
+                    dest_addr_npi=self.dest_npi,
+                    destination_addr=message.recipient.lstrip("+"),
+                    esm_class=encoded.esm_class,
+                    data_coding=encoded.data_coding,
+                    registered_delivery=1,
+                    short_message=short_message,
+                )
+                pdu.extra_tlvs = tlvs
+                request = (f"submit_sm part {number}/{len(encoded.parts)} seq {pdu.sequence} to "
+                           f"{message.recipient} from {message.sender} data_coding {encoded.data_coding} "
+                           f"esm_class 0x{encoded.esm_class:02X} {short_message.hex()}")  # fmt: skip
+                try:
+                    client.send_pdu(pdu)
+                    response = self._wait_for_response(client, pdu.sequence)
+                except (TimeoutError, smpplib.exceptions.ConnectionError, OSError) as error:
+                    exchanges.append(Exchange("submit", request, "", f"no submit_sm_resp: {error!r}",
+                                              int((time.monotonic() - started) * 1000)))  # fmt: skip
+                    return SubmitResult(message.message_id, False, reason_code="gateway_timeout",
+                                        gateway_error="SMPP:timeout", exchanges=tuple(exchanges))  # fmt: skip
+                status = int(response.status)
+                message_id = _text(getattr(response, "message_id", b"")).strip()
+                exchanges.append(Exchange("submit", request, f"submit_sm_resp status 0x{status:08X} id {message_id}",
+                                          "", int((time.monotonic() - started) * 1000)))  # fmt: skip
+                if status == 0 and message_id:
+                    ids.append(message_id)
+                    break
+                if status == 0:
+                    return SubmitResult(message.message_id, False, reason_code="gateway_bad_response",
+                                        gateway_error="SMPP:no-id", exchanges=tuple(exchanges))  # fmt: skip
+                if status in SMPP_RETRYABLE_STATUSES and attempt < self.max_retries:
+                    continue
+                return SubmitResult(message.message_id, False, reason_code=smpp_submit_reason(status),
+                                    gateway_error=f"SMPP:0x{status:08X}", exchanges=tuple(exchanges))  # fmt: skip
+        for part_id in ids:
+            for spelling in (part_id, *id_spellings(part_id)):
+                part_ids[spelling] = ids[0]
+        return SubmitResult(message.message_id, True, ids[0], exchanges=tuple(exchanges))
+
+    def _wait_for_response(self, client, sequence: int):
+        while True:
+            try:
+                pdu = client.read_pdu()
+            except TimeoutError:
+                raise TimeoutError("the SMSC did not answer in time") from None
+            if pdu.command == "submit_sm_resp" and pdu.sequence == sequence:
+                return pdu
+            receipt = self._answer(client, pdu)
+            if receipt:
+                self.receipts.append(receipt)
+
+    def _read_receipts(self, client, seconds: float, on_receipt: Callable[[Receipt], None] | None = None) -> None:
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            client._socket.settimeout(min(remaining, self.timeout))
+            try:
+                pdu = client.read_pdu()
+            except TimeoutError:
+                continue
+            receipt = self._answer(client, pdu)
+            if receipt:
+                (on_receipt or self.receipts.append)(receipt)
+        client._socket.settimeout(self.timeout)
+
+    def listen(self, *, seconds: float, on_receipt: Callable[[Receipt], None]) -> None:
+        """Stay bound for `seconds`, handing every receipt to `on_receipt` as it arrives."""
+        client = self._bind()
+        try:
+            self._read_receipts(client, seconds, on_receipt)
+        finally:
+            self._close(client)
+
+    def _all(self, messages, reason_code, gateway_error, error, started) -> list[SubmitResult]:
+        log = (Exchange("submit", f"bind_transceiver {self.system_id}@{self.host}:{self.port}", "", error,
+                        int((time.monotonic() - started) * 1000)),)  # fmt: skip
+        return [SubmitResult(m.message_id, False, "", reason_code, gateway_error, log) for m in messages]
