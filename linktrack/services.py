@@ -2,11 +2,12 @@
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,6 +17,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models import F
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import iri_to_uri
 
@@ -197,27 +199,19 @@ def _message_key(message_id: int) -> str:
     return f"linktrack:msg:{message_id}"
 
 
+def _keys(short_link_id: int, message_id: int) -> list[str]:
+    return [_link_key(short_link_id), _message_key(message_id)] if message_id else [_link_key(short_link_id)]
+
+
 def link_resolve(*, code: str, domain: str | None) -> Resolution:
     """The link and message behind a code requested on `domain` ("" = the deployment's short base; None = do
-    not check the domain). Never raises for a bad code; at most one cache round trip when cached."""
+    not check the domain). Never raises for a bad code; one cache round trip when the link is cached."""
     decoded = codes.decode(code)
     if decoded is None:
         return Resolution(problem=Problem.UNKNOWN)
     short_link_id, message_id = decoded
-    link_key, message_key = _link_key(short_link_id), _message_key(message_id)
-    cached = _cache_get_many([link_key, message_key] if message_id else [link_key])
-    target = cached.get(link_key) or _load_target(short_link_id)
-    if target is None:
-        return Resolution(problem=Problem.UNKNOWN)
-    if domain is not None and domain != target.short_domain:
-        return Resolution(problem=Problem.WRONG_DOMAIN)
-    if message_id:
-        message_campaign_id = cached.get(message_key) or _load_message_campaign(message_id)
-        if message_campaign_id != target.campaign_id:
-            return Resolution(problem=Problem.FORGED)
-    if target.expires_at is not None and target.expires_at <= time.time():
-        return Resolution(problem=Problem.EXPIRED)
-    return Resolution(target=target, message_id=message_id)
+    cached = _cache_get_many(_keys(short_link_id, message_id))
+    return _check(short_link_id, message_id, domain, cached)
 
 
 def resolve(code: str) -> tuple[LinkTarget, int] | None:
@@ -226,20 +220,100 @@ def resolve(code: str) -> tuple[LinkTarget, int] | None:
     return (resolution.target, resolution.message_id) if resolution.found else None
 
 
+def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: str) -> Resolution:
+    """The redirect's work: resolve a code and record the click, without a database write.
+
+    When the click stream and the link cache share a Redis, reading the cached link and appending the click are
+    one pipelined round trip. The click is appended before the code is checked; the flush checks every click
+    again against the database and drops those of codes that did not resolve.
+    """
+    decoded = codes.decode(code)
+    if decoded is None:
+        return Resolution(problem=Problem.UNKNOWN)
+    short_link_id, message_id = decoded
+    event = _click_event(short_link_id, message_id, domain=domain, ip=ip, user_agent=user_agent, method=method)
+    keys = _keys(short_link_id, message_id)
+    client, recorded, cached = _link_cache_client(), False, {}
+    if client is not None and settings.CLICK_STREAM_URL == settings.SHORT_LINK_CACHE_URL:
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.mget(keys)
+            pipe.xadd(settings.CLICK_STREAM_KEY, event)
+            values, _ = pipe.execute()
+            cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
+        except redis.RedisError:
+            logger.warning("Redis unavailable on the redirect path", exc_info=True)
+    else:
+        cached = _cache_get_many(keys)
+    resolution = _check(short_link_id, message_id, domain, cached)
+    if resolution.found and not recorded:
+        _click_append(event)
+    return resolution
+
+
+def _check(short_link_id: int, message_id: int, domain: str | None, cached: dict) -> Resolution:
+    target = _target_from_cache(cached.get(_link_key(short_link_id))) or _load_target(short_link_id)
+    if target is None:
+        return Resolution(problem=Problem.UNKNOWN)
+    if domain is not None and domain != target.short_domain:
+        return Resolution(problem=Problem.WRONG_DOMAIN)
+    if message_id:
+        message_campaign = cached.get(_message_key(message_id))
+        message_campaign_id = int(message_campaign) if message_campaign else _load_message_campaign(message_id)
+        if message_campaign_id != target.campaign_id:
+            return Resolution(problem=Problem.FORGED)
+    if target.expires_at is not None and target.expires_at <= time.time():
+        return Resolution(problem=Problem.EXPIRED)
+    return Resolution(target=target, message_id=message_id)
+
+
+# The link cache: Redis itself when configured (Django's cache client costs more per call than the round trip
+# here), else Django's cache (local memory in the embedded mode). Values are JSON in both.
+def _link_cache_client() -> redis.Redis | None:
+    url = settings.SHORT_LINK_CACHE_URL
+    return _redis_client(url) if url else None
+
+
 def _cache_get_many(keys: list[str]) -> dict:
     # A cache outage must not take the redirect down: the database answers instead.
     try:
-        return cache.get_many(keys)
+        client = _link_cache_client()
+        if client is None:
+            return cache.get_many(keys)
+        return {k: v for k, v in zip(keys, client.mget(keys), strict=True) if v is not None}
     except Exception:
         logger.warning("short link cache unavailable", exc_info=True)
         return {}
 
 
-def _cache_set(key: str, value) -> None:
+def _cache_set(key: str, value: str) -> None:
     try:
-        cache.set(key, value, settings.SHORT_LINK_CACHE_SECONDS)
+        client = _link_cache_client()
+        if client is None:
+            cache.set(key, value, settings.SHORT_LINK_CACHE_SECONDS)
+        else:
+            client.set(key, value, ex=settings.SHORT_LINK_CACHE_SECONDS)
     except Exception:
         logger.warning("short link cache unavailable", exc_info=True)
+
+
+def _cache_delete_many(keys: list[str]) -> None:
+    if not keys:
+        return
+    client = _link_cache_client()
+    if client is None:
+        cache.delete_many(keys)
+    else:
+        client.delete(*keys)
+
+
+def _target_from_cache(value: str | None) -> LinkTarget | None:
+    if not value:
+        return None
+    try:
+        return LinkTarget(**json.loads(value))
+    except (ValueError, TypeError):
+        return None
 
 
 def _load_target(short_link_id: int) -> LinkTarget | None:
@@ -258,7 +332,7 @@ def _load_target(short_link_id: int) -> LinkTarget | None:
         short_domain=link.short_domain,
         expires_at=link.expires_at.timestamp() if link.expires_at else None,
     )
-    _cache_set(_link_key(short_link_id), target)
+    _cache_set(_link_key(short_link_id), json.dumps(asdict(target)))
     return target
 
 
@@ -266,7 +340,7 @@ def _load_message_campaign(message_id: int) -> int | None:
     message_model = apps.get_model("delivery", "Message")
     campaign_id = message_model.objects.filter(pk=message_id).values_list("campaign_id", flat=True).first()
     if campaign_id is not None:
-        _cache_set(_message_key(message_id), campaign_id)
+        _cache_set(_message_key(message_id), str(campaign_id))
     return campaign_id
 
 
@@ -296,42 +370,57 @@ def redirect_location(destination: str, utm_params: dict | None) -> str | None:
 
 def short_link_forget(*, short_link_id: int) -> None:
     """Drop a cached destination after its short link changed."""
-    cache.delete(_link_key(short_link_id))
+    _cache_delete_many([_link_key(short_link_id)])
 
 
 def campaign_links_forget(*, campaign_id: int) -> None:
     """Drop the cached destinations of a campaign's links, after its UTM parameters changed."""
     link_ids = ShortLink.objects.filter(campaign_id=campaign_id).values_list("pk", flat=True)
-    cache.delete_many([_link_key(link_id) for link_id in link_ids])
+    _cache_delete_many([_link_key(link_id) for link_id in link_ids])
 
 
 # --- clicks ---------------------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=4)
-def _click_stream(url: str) -> redis.Redis:
+def _redis_client(url: str) -> redis.Redis:
+    # One client (and connection pool) per URL and process; short timeouts so an outage falls back quickly.
     return redis.Redis.from_url(url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
+def _click_stream(url: str) -> redis.Redis:
+    return _redis_client(url)
 
 
 def hash_ip(ip: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def click_record(*, target: LinkTarget, message_id: int, ip: str, user_agent: str, method: str) -> None:
-    """Note a click without writing to the database: append it to the click stream (stored in batches later).
-
-    With no stream configured, or when Redis is down, the click is stored at once: never lost.
-    """
+def _click_event(
+    short_link_id: int, message_id: int, *, domain: str | None, ip: str, user_agent: str, method: str
+) -> dict:
     event = {
-        "link": target.short_link_id,
+        "link": short_link_id,
         "message": message_id,
-        "campaign": target.campaign_id,
-        "channel": target.channel,
         "at": f"{time.time():.6f}",
         "ip": hash_ip(ip) if ip else "",
         "ua": user_agent[:500],
         "method": method,
     }
+    if domain is not None:
+        event["domain"] = domain
+    return event
+
+
+def click_record(*, target: LinkTarget, message_id: int, ip: str, user_agent: str, method: str) -> None:
+    """Note a click on a resolved link without writing to the database (see click_redirect for the redirect)."""
+    _click_append(
+        _click_event(target.short_link_id, message_id, domain=None, ip=ip, user_agent=user_agent, method=method)
+    )
+
+
+def _click_append(event: dict) -> None:
+    """Append a click to the stream (stored in batches later); with no stream, or Redis down, store it now."""
     if settings.CLICK_STREAM_URL:
         try:
             _click_stream(settings.CLICK_STREAM_URL).xadd(settings.CLICK_STREAM_KEY, event)
@@ -339,7 +428,7 @@ def click_record(*, target: LinkTarget, message_id: int, ip: str, user_agent: st
         except redis.RedisError:
             logger.warning("click stream unavailable, storing the click synchronously", exc_info=True)
     try:
-        _click_from_event(f"sync-{uuid.uuid4().hex}", event).save()
+        clicks_store(entries=[(f"sync-{uuid.uuid4().hex}", event)])
     except DatabaseError:
         # The person still gets their page; the click is in the log for a manual replay.
         logger.exception("could not store a click: %s", event)
@@ -349,12 +438,10 @@ def _click_from_event(event_id: str, event: dict) -> Click:
     return Click(
         event_id=event_id,
         short_link_id=int(event["link"]),
-        campaign_id=int(event["campaign"]),
         message_id=int(event["message"]) or None,
-        channel=event["channel"],
         clicked_at=datetime.fromtimestamp(float(event["at"]), tz=UTC),
-        ip_hash=event.get("ip", ""),
-        user_agent=event.get("ua", ""),
+        ip_hash=event.get("ip", "")[:64],
+        user_agent=event.get("ua", "")[:500],
         is_bot=is_bot(event.get("ua", ""), event.get("method", "GET")),
     )
 
@@ -382,34 +469,50 @@ def clicks_flush(*, batch_size: int | None = None, max_batches: int = 100) -> in
 
 
 def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
-    """Insert one batch of stream entries as clicks (ids already stored are ignored); returns how many it tried.
+    """Insert a batch of click events as clicks (ids already stored are ignored); returns how many it kept.
 
-    An entry that cannot be stored (malformed, or its link deleted with its campaign) is logged and skipped
-    rather than blocking every later click behind it.
+    Every event is checked again here, as the redirect did: its link exists, was minted for the domain it was
+    requested on and had not expired, and its message belongs to the link's campaign. The redirect may append
+    a click before it has checked the code, so this is what keeps a forged or expired code out of the counts.
+    Malformed events are logged and skipped rather than blocking every later click behind them.
     """
-    clicks = []
+    clicks, domains = [], {}
     for entry_id, event in entries:
         try:
             clicks.append(_click_from_event(entry_id, event))
-        except (KeyError, ValueError, TypeError, OverflowError):
+            domains[entry_id] = event.get("domain")
+        except (KeyError, ValueError, TypeError, OverflowError, AttributeError):
             logger.error("skipping a malformed click event %s: %r", entry_id, event)
     if not clicks:
         return 0
-    campaign_of_link = dict(
-        ShortLink.objects.filter(pk__in={c.short_link_id for c in clicks}).values_list("pk", "campaign_id")
-    )
+    links = {
+        row["pk"]: row
+        for row in ShortLink.objects.filter(pk__in={c.short_link_id for c in clicks}).values(
+            "pk", "campaign_id", "short_domain", "expires_at", channel=F("campaign__template__channel")
+        )
+    }
     message_model = apps.get_model("delivery", "Message")
-    messages = set(
-        message_model.objects.filter(pk__in={c.message_id for c in clicks if c.message_id}).values_list("pk", flat=True)
+    campaign_of_message = dict(
+        message_model.objects.filter(pk__in={c.message_id for c in clicks if c.message_id}).values_list(
+            "pk", "campaign_id"
+        )
     )
     storable = []
     for click in clicks:
-        if click.short_link_id not in campaign_of_link:
-            logger.warning("skipping click %s: short link %s no longer exists", click.event_id, click.short_link_id)
+        link = links.get(click.short_link_id)
+        domain = domains[click.event_id]
+        if link is None:
+            problem = "its short link does not exist (any more)"
+        elif domain is not None and domain != link["short_domain"]:
+            problem = f"it was requested on {domain or 'the default short domain'}"
+        elif click.message_id and campaign_of_message.get(click.message_id) != link["campaign_id"]:
+            problem = "its message is not one of the link's campaign"
+        elif link["expires_at"] is not None and click.clicked_at >= link["expires_at"]:
+            problem = "its link had expired"
+        else:
+            click.campaign_id, click.channel = link["campaign_id"], link["channel"]
+            storable.append(click)
             continue
-        click.campaign_id = campaign_of_link[click.short_link_id]
-        if click.message_id not in messages:
-            click.message_id = None
-        storable.append(click)
+        logger.info("not storing click %s on link %s: %s", click.event_id, click.short_link_id, problem)
     Click.objects.bulk_create(storable, ignore_conflicts=True)
     return len(storable)

@@ -122,6 +122,10 @@ SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
 # Behind a proxy, the request header holding the clicker's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
 CLICK_CLIENT_IP_HEADER = env.str("CLICK_CLIENT_IP_HEADER", default="")
 
+# Redis holding cached link destinations (default: REDIS_URL); empty uses Django's cache. When it is also the
+# click stream's Redis, a click costs one round trip.
+SHORT_LINK_CACHE_URL = env.str("SHORT_LINK_CACHE_URL", default=REDIS_URL)
+
 # --- Link tracking: add link-tracking settings above this line ------------------------------------------------
 
 # --- DLT -----------------------------------------------------------------------------------------------------

@@ -12,16 +12,15 @@ NO_STORE = "private, no-store"
 @require_safe
 def short_link_redirect(request, code: str):
     """A click: 302 to the destination at once; the click is recorded off the database (Redis stream)."""
-    resolution = services.link_resolve(code=code, domain=getattr(request, "short_domain", ""))
-    if not resolution.found:
-        return _not_found(request, expired=resolution.problem == services.Problem.EXPIRED)
-    services.click_record(
-        target=resolution.target,
-        message_id=resolution.message_id,
+    resolution = services.click_redirect(
+        code=code,
+        domain=getattr(request, "short_domain", ""),
         ip=_client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         method=request.method,
     )
+    if not resolution.found:
+        return _not_found(request, expired=resolution.problem == services.Problem.EXPIRED)
     response = HttpResponseRedirect(resolution.target.destination)
     response["Cache-Control"] = NO_STORE
     return response

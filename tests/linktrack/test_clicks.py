@@ -3,12 +3,15 @@
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+import redis
 from django.db import connection
+from django.utils import timezone
 
-from linktrack import services, tasks
-from linktrack.models import Click
+from linktrack import codes, services, tasks
+from linktrack.models import Click, ShortLink
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
 WHATSAPP_UA = "WhatsApp/2.23.20.0 A"
@@ -156,7 +159,7 @@ def test_two_flushers_reading_the_same_batch_store_it_once(client, link, message
 def test_bad_entries_are_skipped_without_blocking_the_stream(
     client, campaign, link, messages, click_stream, settings, django_capture_on_commit_callbacks
 ):
-    # given a malformed entry, a click on a link deleted since, a click whose message is gone, and a good click
+    # given a malformed entry, a click on a link deleted since, a click whose message is gone, and a good one
     click_stream.xadd(settings.CLICK_STREAM_KEY, {"link": "not-a-number"})
     doomed = link_for(campaign, "https://shop.acme.test/gone")
     client.get(path_for(doomed, messages[0]), HTTP_USER_AGENT=PHONE_UA)
@@ -168,8 +171,8 @@ def test_bad_entries_are_skipped_without_blocking_the_stream(
     # when the flush runs
     assert services.clicks_flush() == 4
 
-    # then the good clicks are stored (the orphaned one without recipient) and the stream is empty
-    assert sorted(Click.objects.values_list("message_id", flat=True), key=str) == [messages[2].pk, None]
+    # then only the good click is stored, and the stream is empty
+    assert list(Click.objects.values_list("message_id", flat=True)) == [messages[2].pk]
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
 
 
@@ -226,3 +229,51 @@ def test_two_flushers_running_at_once_store_every_click_once(postgres, template,
     assert errors == []
     assert Click.objects.count() == 2000
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
+
+
+@pytest.mark.parametrize("kind", ["forged", "expired", "wrong domain", "unknown link"])
+def test_click_appended_before_its_code_failed_is_not_stored(
+    kind, client, template, campaign, link, messages, customers, click_stream, settings
+):
+    # given a code that decodes but must not count (the redirect appends the click while it reads the cache)
+    path = path_for(link, messages[0])
+    if kind == "forged":
+        path = path_for(link, make_messages(make_campaign(template, name="Other"), customers[:1])[0])
+    elif kind == "expired":
+        ShortLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif kind == "wrong domain":
+        ShortLink.objects.filter(pk=link.pk).update(short_domain="s.elsewhere.test")
+    elif kind == "unknown link":
+        path = "/s/" + codes.encode(link.pk + 1000, messages[0].pk)
+
+    # when it is requested, then flushed
+    assert client.get(path, HTTP_USER_AGENT=PHONE_UA).status_code == 404
+    services.clicks_flush()
+
+    # then nothing is stored and the stream is empty
+    assert not Click.objects.exists()
+    assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
+
+
+def test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_redis(
+    client, link, messages, click_stream, settings, monkeypatch
+):
+    # given a cached link, the link cache and the click stream on the same Redis
+    assert settings.SHORT_LINK_CACHE_URL == settings.CLICK_STREAM_URL
+    path = path_for(link, messages[0])
+    client.get(path, HTTP_USER_AGENT=PHONE_UA)
+    round_trips = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counting_send(self, *args, **kwargs):
+        round_trips.append(1)
+        return send(self, *args, **kwargs)
+
+    # when the next click comes
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting_send)
+    response = client.get(path, HTTP_USER_AGENT=PHONE_UA)
+
+    # then reading the link and appending the click went to Redis in one round trip
+    assert response.status_code == 302
+    assert len(round_trips) == 1
+    assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2

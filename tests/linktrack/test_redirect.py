@@ -202,6 +202,7 @@ def click_stream_key(client) -> str:
 
 def test_redirect_works_when_the_cache_is_down(client, settings, link, messages):
     # given a cache server that refuses connections
+    settings.SHORT_LINK_CACHE_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
