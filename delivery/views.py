@@ -197,4 +197,10 @@ def inbound_webhook(request, gateway_id: int):
     except WebhookRefused as refused:
         return _refused(request, config, "inbound", refused, started)
     services.inbound_replies_apply(config=config, replies=replies)
+    raw = "&".join(f"{k}={v}" for k in sorted(params) for v in params[k]) or request.body.decode("utf-8", "replace")
+    services.exchanges_log(
+        config=config,
+        gateway_kind=config.kind,
+        exchanges=[(None, Exchange("inbound", raw[:4000], "200", "", int((time.monotonic() - started) * 1000)))],
+    )
     return HttpResponse("ok", content_type="text/plain")
