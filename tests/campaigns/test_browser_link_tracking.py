@@ -1,0 +1,92 @@
+"""Chromium: support switches tracking on after confirming; a manager fixes a template and previews a campaign."""
+
+import os
+import shutil
+
+import pytest
+
+from campaigns.models import Campaign, Membership, Org, SenderId, Template, User
+from tests.conftest import PASSWORD, make_customers
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is required for browser tests")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser.new_page()
+        browser.close()
+
+
+def _sign_in(page, base_url: str, email: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_support_confirms_before_switching_tracking_on(transactional_db, live_server, page):
+    # given an org without tracking whose template has a link in its fixed text
+    org = Org.objects.create(name="Chai Co")
+    sender = SenderId.objects.create(org=org, header="CHAICO", category="service_implicit", dlt_entity_id="1" * 19)
+    Template.objects.create(org=org, name="Sale", sender=sender, body="Sale at chai.in/sale today, {#var#}")
+    User.objects.create_user("support@linktrack.test", PASSWORD, is_staff=True)
+    _sign_in(page, live_server.url, "support@linktrack.test")
+    # when support opens the org and switches tracking on without confirming
+    page.click("text=Support")
+    page.click("text=Chai Co")
+    assert page.locator("#affected-templates code").inner_text() == "chai.in/sale"
+    page.click("text=Switch SMS link tracking on")
+    # then it is refused with the reason, and switched on once confirmed
+    assert "have links outside a variable" in page.locator(".errorlist").inner_text()
+    assert page.locator("#tracking-state").inner_text() == "off"
+    page.check("#id_confirm")
+    page.click("text=Switch SMS link tracking on")
+    assert page.locator("#tracking-state").inner_text() == "on"
+    org.refresh_from_db()
+    assert org.sms_link_tracking and org.link_tracking_changed_by.email == "support@linktrack.test"
+
+
+def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(transactional_db, live_server, page):
+    org = Org.objects.create(name="Chai Co", sms_link_tracking=True, short_domain="s.cplry.com")
+    manager = User.objects.create_user("manager@chai.test", PASSWORD)
+    Membership.objects.create(user=manager, org=org)
+    make_customers(org, 3)
+    _sign_in(page, live_server.url, "manager@chai.test")
+    # when the manager writes a template with a malformed variable
+    page.click("text=Templates")
+    page.click("text=New template")
+    page.fill("#id_name", "Welcome")
+    page.fill("#id_body", "Hi {#Var#}, shop: {#var#}")
+    page.click("text=Save template")
+    # then the error is next to the body, with the position, and the text is kept
+    error = page.locator("#field-body .errorlist").inner_text()
+    assert "'{#Var#}' looks like a variable but is not one" in error and "(at character 4)" in error
+    assert page.locator("#id_body").input_value() == "Hi {#Var#}, shop: {#var#}"
+    page.fill("#id_body", "Hi {#var#}, shop: {#var#}")
+    page.click("text=Save template")
+    template = Template.objects.get(name="Welcome")
+    # and the preview of a draft using it shows the message before and after rewriting
+    campaign = Campaign.objects.create(
+        org=org,
+        name="Launch",
+        template=template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "www.chai.in"}],
+    )
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.click("#preview-link")
+    assert page.locator('[data-row="before"] code').inner_text() == "Hi Customer 1, shop: www.chai.in"
+    assert page.locator('[data-row="after"] code').inner_text() == "Hi Customer 1, shop: s.cplry.com/XXXXXXXXXX"
+    assert page.locator('[data-figure="credits_after"]').inner_text() == "3"
