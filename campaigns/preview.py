@@ -1,13 +1,15 @@
 """Campaign preview: the message before and after link rewriting, its length, and the credits for the audience."""
 
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from campaigns.audience import audience_customers
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.links import LinkError
-from campaigns.models import Campaign, Channel, Customer
+from campaigns.models import Campaign, Channel, Coupon, Customer
 from campaigns.rendering import (
     EmailParts,
     RenderRefused,
@@ -81,6 +83,7 @@ def campaign_preview(
         preview.problems.append("The campaign's values do not match the template's variables.")
         return preview
     sample = customer or Customer(org=campaign.org)
+    _attach_coupons(campaign, [sample])
     if preview.channel == Channel.EMAIL:
         _email_preview(preview, campaign, sample)
         preview.recipients = audience.count()
@@ -90,8 +93,11 @@ def campaign_preview(
     preview.before = MessageFigures(before, sms_length(before))
     preview.after = MessageFigures(after, sms_length(after)) if after is not None else None
     if slots_use_customer(campaign.slot_values):
-        for row in audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size):
-            _add_credits(preview, *measure.segments(Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True)))))
+        rows = audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size)
+        while batch := [Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True))) for row in islice(rows, batch_size)]:
+            _attach_coupons(campaign, batch)
+            for each in batch:
+                _add_credits(preview, *measure.segments(each))
     else:
         preview.recipients = audience.count()
         segments_before, segments_after = measure.segments(sample)
@@ -99,6 +105,28 @@ def campaign_preview(
         preview.credits_after = segments_after * preview.recipients if segments_after is not None else 0
         preview.not_sendable = preview.recipients if segments_after is None else 0
     return preview
+
+
+def _attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
+    """A coupon-expiry reminder's slots read `coupon_code` and `coupon_expiry` (as dispatch fills them, in memory):
+    the preview uses each customer's next coupon to expire. One query per batch."""
+    if campaign.kind != Campaign.Kind.COUPON_REMINDER or not any(c.pk for c in customers):
+        return
+    coupons: dict[int, tuple[str, object]] = {}
+    for customer_id, code, expires_on in (
+        Coupon.objects.filter(customer__in=[c.pk for c in customers if c.pk], expires_on__gte=timezone.localdate())
+        .order_by("customer_id", "expires_on")
+        .values_list("customer_id", "code", "expires_on")
+    ):
+        coupons.setdefault(customer_id, (code, expires_on))
+    for customer in customers:
+        if customer.pk in coupons:
+            code, expires_on = coupons[customer.pk]
+            customer.attributes = {
+                **customer.attributes,
+                "coupon_code": code,
+                "coupon_expiry": f"{expires_on:%-d %b %Y}",
+            }
 
 
 def _add_credits(preview: CampaignPreview, segments_before: int, segments_after: int | None) -> None:

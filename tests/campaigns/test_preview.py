@@ -112,3 +112,46 @@ def test_sample_customer_outside_the_audience_is_not_found(client, manager, temp
     campaign = _campaign(template, [{"source": "text", "value": "x"}, {"source": "text", "value": "y"}])
     client.force_login(manager)
     assert client.get(reverse("campaigns:preview", args=[campaign.pk]), {"customer": stranger.pk}).status_code == 404
+
+
+def test_credits_of_a_message_without_customer_values_take_no_query_per_customer(
+    org, sender, django_assert_num_queries
+):
+    # given 50 customers and values that do not depend on the customer
+    template = Template.objects.create(org=org, name="Static", sender=sender, body="Sale {#var#} today")
+    make_customers(org, 50)
+    campaign = Campaign.objects.select_related("org", "template").get(
+        pk=_campaign(template, [{"source": "text", "value": "acme.in/s"}]).pk
+    )
+    # when previewed: the sample customer and one count
+    with django_assert_num_queries(2):
+        preview = campaign_preview(campaign=campaign)
+    # then every message costs the same
+    assert (preview.recipients, preview.credits_before, preview.credits_after) == (50, 50, 50)
+
+
+def test_coupon_reminder_preview_uses_the_customers_next_coupon(org, sender):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.models import Coupon
+
+    template = Template.objects.create(
+        org=org, name="Coupon", sender=sender, body="Your coupon {#var#} expires on {#var#}. Acme"
+    )
+    [customer] = make_customers(org, 1)
+    soon = timezone.localdate() + timedelta(days=3)
+    Coupon.objects.create(customer=customer, code="LATER50", expires_on=soon + timedelta(days=10))
+    Coupon.objects.create(customer=customer, code="SAVE20", expires_on=soon)
+    campaign = Campaign.objects.create(
+        org=org,
+        name="Reminder",
+        template=template,
+        kind=Campaign.Kind.COUPON_REMINDER,
+        coupon_days=3,
+        slot_values=[{"source": "field", "value": "coupon_code"}, {"source": "field", "value": "coupon_expiry"}],
+    )
+    preview = campaign_preview(campaign=campaign)
+    assert preview.after.text == f"Your coupon SAVE20 expires on {soon:%-d %b %Y}. Acme"
+    assert preview.credits_after == 1
