@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 # any script, digits, hyphens) can be part of a label, so Devanagari vowel signs do not split a domain.
 _LABEL = r"[^\s.,;:!?/\\#@'\"()\[\]{}<>|*&^%$=+~`“”‘’«»،।]+"
 _LINK = re.compile(
-    rf"(?P<scheme>[a-z][a-z0-9+.-]*://)?(?P<host>(?:{_LABEL}\.)+{_LABEL}|localhost)(?P<port>:\d{{1,5}})?"
+    rf"(?:(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^\s/@]+@)?)?(?P<host>(?:{_LABEL}\.)+{_LABEL}|localhost)(?P<port>:\d{{1,5}})?"
     rf"(?P<rest>[/?#]\S*)?",
     re.IGNORECASE,
 )
@@ -63,7 +63,8 @@ class FoundLink:
 
 def link_destination(link: str) -> str:
     """Where a click should go: the link with a scheme (https when none was written), IDN hosts in ASCII."""
-    url = link if re.match(r"https?://", link, re.IGNORECASE) else f"https://{link}"
+    scheme = re.match(r"https?://", link, re.IGNORECASE)
+    url = scheme.group(0).lower() + link[scheme.end() :] if scheme else f"https://{link}"
     parts = urlsplit(url)
     host = parts.hostname or ""
     if host.isascii():
@@ -87,15 +88,20 @@ def find_links(text: str) -> list[FoundLink]:
         if any(start <= match.start() < end for start, end in emails):
             continue  # the domain of an email address
         scheme = (match.group("scheme") or "").lower()
+        start = match.start()
         if scheme and scheme not in ("http://", "https://"):
-            raise LinkError(
-                f"'{match.group(0)}' is not a web link: only http and https links are allowed "
-                f"(found at character {match.start() + 1})"
-            )
+            # "Link-https://x.in": the word glued in front is not part of the scheme.
+            glued = max(scheme.rfind("http://"), scheme.rfind("https://"))
+            if glued <= 0:
+                raise LinkError(
+                    f"'{match.group(0)}' is not a web link: only http and https links are allowed "
+                    f"(found at character {start + 1})"
+                )
+            start += glued
         if not _looks_like_link(match.group("host"), has_scheme=bool(scheme)):
             continue
-        link = _trim(match.group(0))
-        found.append(FoundLink(text=link, start=match.start(), end=match.start() + len(link)))
+        link = _trim(text[start : match.end()])
+        found.append(FoundLink(text=link, start=start, end=start + len(link)))
     return found
 
 

@@ -30,6 +30,8 @@ def _texts(text: str) -> list[str]:
         ("WWW.ACME.COM", ["WWW.ACME.COM"]),
         ("www.acme.test/sale", ["www.acme.test/sale"]),
         ("https://acme.shop/x and acme.shop", ["https://acme.shop/x", "acme.shop"]),
+        ("Link-https://acme.in/x", ["https://acme.in/x"]),
+        ("देखेंhttps://acme.in/x", ["https://acme.in/x"]),
         # not links
         ("Mr.Sharma", []),
         ("Rs.500 only", []),
@@ -64,6 +66,8 @@ def test_positions_point_at_the_link_in_the_text():
         ("acme.in:8080/p", "https://acme.in:8080/p"),
         ("उदाहरण.भारत/x?q=1", "https://xn--p1b6ci4b4b3a.xn--h2brj9c/x?q=1"),
         ("https://Bücher.de:8443/x#f", "https://xn--bcher-kva.de:8443/x#f"),
+        ("HTTPS://ACME.IN/X", "https://ACME.IN/X"),
+        ("https://user:pw@acme.in/x", "https://user:pw@acme.in/x"),
     ],
 )
 def test_destination_has_a_scheme_and_an_ascii_host(text, destination):
