@@ -5,9 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
+from campaigns.dlt import TemplateError, parse_template
 from campaigns.forms import TemplateForm
-from campaigns.models import Campaign, Template
+from campaigns.models import Campaign, Channel, Template
 from campaigns.preview import campaign_preview, preview_audience
+from campaigns.rendering import fixed_links
 from campaigns.selectors import campaigns_for_user, orgs_for_user, templates_for_user
 from campaigns.template_services import template_save
 
@@ -27,7 +29,18 @@ def _get_campaign_for_user(user, pk: int) -> Campaign:
 def template_list(request):
     templates = templates_for_user(request.user).order_by("org__name", "name")
     orgs = orgs_for_user(request.user).select_related("link_tracking_changed_by").order_by("name")
-    return render(request, "campaigns/template_list.html", {"templates": templates, "orgs": orgs})
+    rows = [(template, _links_outside_variables(template)) for template in templates]
+    return render(request, "campaigns/template_list.html", {"rows": rows, "orgs": orgs})
+
+
+def _links_outside_variables(template: Template) -> list[str]:
+    """Links in an SMS template's fixed text: refused while the org's tracking is on."""
+    if template.channel != Channel.SMS:
+        return []
+    try:
+        return fixed_links(parse_template(template.body))
+    except TemplateError:
+        return []
 
 
 @login_required

@@ -142,3 +142,12 @@ def test_template_form_is_csrf_protected(manager, org):
     client = Client(enforce_csrf_checks=True)
     client.force_login(manager)
     assert client.post(reverse("campaigns:template-new"), _form(org=org.pk)).status_code == 403
+
+
+def test_template_list_shows_links_outside_variables(signed_in, org, sender):
+    org.sms_link_tracking = False
+    org.save(update_fields=["sms_link_tracking"])
+    template = Template.objects.create(org=org, name="Sale", sender=sender, body="Sale at acme.in/sale, {#var#}")
+    page = signed_in.get(reverse("campaigns:template-list")).content.decode()
+    assert f'data-fixed-links="{template.pk}"><code>acme.in/sale</code>' in page
+    assert "Would be refused if link tracking were switched on." in page
