@@ -2,7 +2,7 @@ from django import forms
 
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.models import Channel, Org, SenderId, Template
-from campaigns.rendering import SLOT_SOURCES, campaign_problems
+from campaigns.rendering import SLOT_SOURCES, template_campaign_problems
 from campaigns.template_services import template_errors
 
 
@@ -54,15 +54,9 @@ class CampaignForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        problems = campaign_problems(
-            org=self.template.org,
-            body=self.template.body,
-            slot_values=self.slot_values,
-            channel=self.template.channel,
-            html_body=self.template.html_body,
-            subject=self.template.subject,
-        )
-        for problem in problems:
+        for problem in template_campaign_problems(
+            org=self.template.org, template=self.template, slot_values=self.slot_values
+        ):
             self.add_error(f"slot_{problem.slot}_value" if problem.slot else None, problem.message)
         return cleaned
 

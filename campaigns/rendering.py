@@ -216,6 +216,18 @@ def campaign_problems(
     return problems
 
 
+def template_campaign_problems(*, org: Org, template, slot_values: list[dict]) -> list[Problem]:
+    """campaign_problems for a saved template: SMS and email templates each get their own checks."""
+    return campaign_problems(
+        org=org,
+        body=template.body,
+        slot_values=slot_values,
+        channel=template.channel,
+        html_body=template.html_body,
+        subject=template.subject,
+    )
+
+
 def _static_value_problem(org: Org, channel: str, kind: str, slot: dict) -> str | None:
     value = slot.get("value", "")
     try:

@@ -187,3 +187,14 @@ def test_email_without_tracking_keeps_links(email_template, org):
     MessageRenderer(Campaign.objects.select_related("org", "template").get(pk=campaign.pk)).render([message])
     assert 'href="https://acme.in/sale?a=1&amp;b=2"' in message.html_body and "href='acme.in'" in message.html_body
     assert not ShortLink.objects.exists()
+
+
+def test_email_campaign_values_have_no_dlt_length_limit_but_sms_ones_do(email_template, template):
+    from campaigns.rendering import template_campaign_problems
+
+    long_link = [{"source": "text", "value": "Asha"}, {"source": "url", "value": "https://acme.in/" + "p" * 40}]
+    assert template_campaign_problems(org=email_template.org, template=email_template, slot_values=long_link) == []
+    org = template.org
+    org.sms_link_tracking = False
+    problems = template_campaign_problems(org=org, template=template, slot_values=long_link)
+    assert [p.slot for p in problems] == [2] and "DLT allows at most 30" in problems[0].message
