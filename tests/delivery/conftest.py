@@ -31,7 +31,8 @@ class RecordedRequest:
 class FakeHttpGateway:
     """A real HTTP server on an ephemeral port that answers each POST as the script says.
 
-    Script entries: ("ok",), ("status", code), ("slow", seconds), ("garbage",), ("refuse", code, error_code).
+    Script entries: ("ok",), ("ok_id", gateway id), ("status", code), ("slow", seconds), ("garbage",),
+    ("refuse", code, error_code).
     The last entry repeats when the script runs out.
     """
 
@@ -64,6 +65,8 @@ def http_gateway():
                 self._reply(answer[1], json.dumps({"error": {"code": "server_error"}}))
             elif kind == "garbage":
                 self._reply(200, "<html>Service temporarily <b>maybe</b> up</html>", "text/html")
+            elif kind == "ok_id":
+                self._reply(200, json.dumps({"message_id": answer[1]}))
             elif kind == "refuse":
                 self._reply(answer[1], json.dumps({"error": {"code": answer[2], "message": "refused"}}))
             else:
