@@ -10,6 +10,7 @@ part of the link; a query and a fragment are.
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 # Characters that end a host label: whitespace and URL/sentence punctuation. Everything else (letters and marks of
@@ -56,7 +57,7 @@ class FoundLink:
     start: int
     end: int
 
-    @property
+    @cached_property
     def destination(self) -> str:
         return link_destination(self.text)
 
@@ -75,6 +76,12 @@ def link_destination(link: str) -> str:
 
 def find_links(text: str) -> list[FoundLink]:
     """Every http(s) link in `text`, in order. Raises LinkError for a javascript:, data: or file: link."""
+    return list(_find_links(text))
+
+
+# A campaign's static values are the same in every message: find their links once, not once per recipient.
+@lru_cache(maxsize=4096)
+def _find_links(text: str) -> tuple[FoundLink, ...]:
     unsafe = _UNSAFE.search(text)
     if unsafe:
         scheme = unsafe.group(0).split(":", 1)[0]
@@ -102,7 +109,7 @@ def find_links(text: str) -> list[FoundLink]:
             continue
         link = _trim(text[start : match.end()])
         found.append(FoundLink(text=link, start=start, end=start + len(link)))
-    return found
+    return tuple(found)
 
 
 def _trim(link: str) -> str:

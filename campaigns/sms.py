@@ -8,6 +8,7 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("\f^{}\\[~]|€")
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -22,8 +23,9 @@ class SmsLength:
 
 
 def sms_length(text: str) -> SmsLength:
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
-        units = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    chars = set(text)
+    if chars <= GSM7_ALL:
+        units = len(text) + sum(text.count(char) for char in chars & GSM7_EXTENSION)
         single, part = 160, 153
         encoding = GSM7
     else:
@@ -34,6 +36,8 @@ def sms_length(text: str) -> SmsLength:
         segments = 0
     elif units <= single:
         segments = 1
+    elif units == len(text):
+        segments = -(-units // part)  # no escape or surrogate pair to keep whole: plain division
     else:
         segments = _parts(text, encoding, part)
     return SmsLength(encoding=encoding, characters=len(text), units=units, segments=segments)
