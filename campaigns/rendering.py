@@ -44,11 +44,12 @@ class RenderRefused(Exception):
 
 
 def slot_value(slot: dict, customer: Customer) -> str:
+    """The value of one slot for one customer. Customer data is tidied to single spaces: DLT scrubbers reject a
+    message with two spaces in a row where the template has one."""
     if slot.get("source") == "field":
         field = slot.get("value", "")
-        if field in CUSTOMER_FIELDS:
-            return str(getattr(customer, field) or "")
-        return str(customer.attributes.get(field, ""))
+        value = getattr(customer, field) if field in CUSTOMER_FIELDS else (customer.attributes or {}).get(field, "")
+        return " ".join(str(value if value is not None else "").split())
     return slot.get("value", "")
 
 
@@ -108,6 +109,10 @@ def render_sms(
     body = parsed.render(filled)
     if not parsed.matches(body, max_length):
         raise RenderRefused(SMS_REFUSED_REASON, "The message does not match its DLT template.")
+    if body.count("  ") > sum(fixed.count("  ") for fixed in parsed.fixed):
+        raise RenderRefused(
+            SMS_REFUSED_REASON, "The message has two spaces in a row where the template has one; operators reject it."
+        )
     return body
 
 
@@ -238,6 +243,8 @@ def _static_value_problem(org: Org, channel: str, kind: str, slot: dict) -> str 
         return f"'{value}' is not a web link: write one link such as https://shop.example.in/sale."
     if channel == Channel.EMAIL:
         return None
+    if "  " in value:
+        return "This value has two spaces in a row; DLT scrubbers reject such messages. Use single spaces."
     limit = settings.DLT_VARIABLE_MAX_LENGTH
     rewritten = rewrite_links(value, lambda _: example_short_url(org)) if org.sms_link_tracking and links else value
     problem = slot_value_problem(kind, rewritten, limit)

@@ -198,3 +198,20 @@ def test_email_campaign_values_have_no_dlt_length_limit_but_sms_ones_do(email_te
     org.sms_link_tracking = False
     problems = template_campaign_problems(org=org, template=template, slot_values=long_link)
     assert [p.slot for p in problems] == [2] and "DLT allows at most 30" in problems[0].message
+
+
+def test_customer_values_are_tidied_to_single_spaces(template, customers):
+    customers[0].name = "  Asha   Rao "
+    customers[0].save()
+    campaign = _campaign(template, [{"source": "field", "value": "name"}, {"source": "text", "value": "soon"}])
+    messages = _messages(campaign, customers[:1])
+    MessageRenderer(campaign).render(messages)
+    assert messages[0].body == "Hi Asha Rao, your order has shipped. Track it: soon - Acme"
+
+
+def test_a_value_that_makes_two_spaces_in_a_row_is_not_sent(org, sender, customers):
+    from campaigns.dlt import parse_template
+    from campaigns.rendering import RenderRefused, render_sms
+
+    with pytest.raises(RenderRefused, match="two spaces in a row"):
+        render_sms(parsed=parse_template("Hi {#var#}!"), values=[" Asha"], tracking=False, short_url_for=str)

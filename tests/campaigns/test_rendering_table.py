@@ -326,6 +326,16 @@ CASES = [
         [TOO_LONG.format(1, 33, " after its link is shortened", f"Buy now at {EXAMPLE}")],
     ),
     ("fits-without-tracking", "Hi {#var#}", ["Buy now at acme.in/p1"], OFF, 30, ("Hi Buy now at acme.in/p1", [])),
+    # double spaces: DLT scrubbers reject them
+    (
+        "double-space-in-a-value",
+        "Hi {#var#}",
+        ["Asha  Rao"],
+        ON,
+        30,
+        ["Variable 1: This value has two spaces in a row; DLT scrubbers reject such messages. Use single spaces."],
+    ),
+    ("double-space-in-the-template-is-kept", "Hi  {#var#}", ["Asha"], ON, 30, ("Hi  Asha", [])),
     # regex metacharacters in the fixed text are matched literally
     (
         "metacharacters",
