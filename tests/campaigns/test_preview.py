@@ -155,3 +155,29 @@ def test_coupon_reminder_preview_uses_the_customers_next_coupon(org, sender):
     preview = campaign_preview(campaign=campaign)
     assert preview.after.text == f"Your coupon SAVE20 expires on {soon:%-d %b %Y}. Acme"
     assert preview.credits_after == 1
+
+
+def test_email_preview_shows_both_parts_with_links_shortened(client, manager, org):
+    template = Template.objects.create(
+        org=org,
+        name="News",
+        channel="email",
+        subject="Hi {#var#}",
+        body="Hi {#var#}, see {#var#}",
+        html_body='<p>Hi {#var#}</p><a href="{#var#}">See</a> <a href="mailto:x@acme.in">Mail</a>',
+    )
+    Customer.objects.create(org=org, name="Asha", email="asha@example.in")
+    Customer.objects.create(org=org, name="No address")
+    campaign = _campaign(
+        template, [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.in/n"}]
+    )
+    preview = campaign_preview(campaign=campaign)
+    assert preview.recipients == 1
+    assert preview.email_before.text == "Hi Asha, see https://acme.in/n"
+    assert preview.email_after.text == "Hi Asha, see https://s.cplry.com/XXXXXXXXXX"
+    assert preview.email_after.html == (
+        '<p>Hi Asha</p><a href="https://s.cplry.com/XXXXXXXXXX">See</a> <a href="mailto:x@acme.in">Mail</a>'
+    )
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:preview", args=[campaign.pk])).content.decode()
+    assert "Hi Asha, see https://s.cplry.com/XXXXXXXXXX" in page
