@@ -6,6 +6,36 @@ from django.contrib import admin
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 
 
+class SupportStaffAdmin(admin.ModelAdmin):
+    """Support staff (is_staff) manage gateways and read logs without per-model permissions being handed out."""
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+
+class ReadOnlyForStaffAdmin(SupportStaffAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ("recipient", "campaign", "status", "reason_code", "gateway_error", "sent_at")
@@ -52,7 +82,7 @@ class GatewayConfigForm(forms.ModelForm):
 
 
 @admin.register(GatewayConfig)
-class GatewayConfigAdmin(admin.ModelAdmin):
+class GatewayConfigAdmin(SupportStaffAdmin):
     form = GatewayConfigForm
     list_display = ("__str__", "org", "channel", "kind", "is_active", "credential_names")
     list_filter = ("kind", "channel", "is_active")
@@ -64,13 +94,12 @@ class GatewayConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(GatewayExchange)
-class GatewayExchangeAdmin(admin.ModelAdmin):
+class GatewayExchangeAdmin(ReadOnlyForStaffAdmin):
     list_display = ("created_at", "operation", "gateway_kind", "message", "duration_ms", "error")
     list_filter = ("operation", "gateway_kind")
     raw_id_fields = ("message", "gateway")
-    readonly_fields = [f.name for f in GatewayExchange._meta.fields]
 
 
 @admin.register(PendingReceipt)
-class PendingReceiptAdmin(admin.ModelAdmin):
+class PendingReceiptAdmin(ReadOnlyForStaffAdmin):
     list_display = ("gateway_message_id", "state", "reason_code", "received_at")

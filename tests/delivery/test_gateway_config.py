@@ -9,15 +9,17 @@ from delivery.gateways.email import EmailGateway
 from delivery.gateways.http import HttpGateway
 from delivery.gateways.simulated import SimulatedGateway
 from delivery.gateways.smpp import SmppGateway
-from delivery.models import GatewayConfig
+from delivery.models import GatewayConfig, GatewayExchange
 from tests.delivery.conftest import statuses
 
 SECRETS = {"api_key": "sk-live-SECRET-123", "webhook_secret": "whsec-abc-987"}
 
 
 @pytest.fixture
-def admin_user(db) -> User:
-    return User.objects.create_superuser("admin@linktrack.test", "a-long-test-password-1")
+def admin_user(support) -> User:
+    """Support staff: is_staff, no superuser rights and no model permissions handed out."""
+    assert not support.is_superuser and not support.user_permissions.exists()
+    return support
 
 
 def test_without_configuration_sms_is_simulated_and_email_uses_django_email(org):
@@ -101,3 +103,14 @@ def test_campaign_managers_cannot_reach_gateway_configuration(client, manager):
     client.force_login(manager)
     response = client.get(reverse("admin:delivery_gatewayconfig_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_support_staff_read_the_gateway_log_in_admin_but_cannot_edit_it(client, admin_user, org):
+    exchange = GatewayExchange.objects.create(gateway_kind="http", operation="submit", request="POST /sms")
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:delivery_gatewayexchange_change", args=[exchange.pk]))
+    assert page.status_code == 200 and "POST /sms" in page.content.decode()
+    assert (
+        client.post(reverse("admin:delivery_gatewayexchange_delete", args=[exchange.pk]), {"post": "yes"}).status_code
+        == 403
+    )
