@@ -1,0 +1,74 @@
+"""Chromium: a campaign manager goes from the campaign page to View Details and downloads the affected recipients."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from campaigns import services as campaign_services
+from campaigns.models import Membership, User
+from delivery.models import Message
+from tests.conftest import PASSWORD, make_customers
+from tests.delivery.conftest import SLOTS
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is required for browser tests")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser.new_page(accept_downloads=True)
+        browser.close()
+
+
+def test_manager_reads_why_messages_failed_and_downloads_them(transactional_db, live_server, browser_page, settings):
+    # given a sent campaign where the simulated operators reported undeliverable and DLT header errors
+    from campaigns.models import Org, SenderId, Template
+
+    settings.SIMULATED_GATEWAY_MIX = "delivered:2,undeliverable:1,dlt_sender_id:1"
+    org = Org.objects.create(name="Browser Brand", sms_link_tracking=True, credits=1000)
+    manager = User.objects.create_user("browser@brand.test", PASSWORD)
+    Membership.objects.create(user=manager, org=org)
+    sender = SenderId.objects.create(org=org, header="BRANDS", category="service_implicit",
+                                     dlt_entity_id="1701160000000000003")  # fmt: skip
+    template = Template.objects.create(org=org, name="Shipped", sender=sender, dlt_template_id="1707160000000000003",
+                                       body="Hi {#var#}, your order has shipped. Track it: {#var#} - Brand")  # fmt: skip
+    make_customers(org, 20)
+    campaign = campaign_services.campaign_create(org=org, user=manager, name="Browser run", template=template,
+                                                 slot_values=SLOTS)  # fmt: skip
+    campaign_services.campaign_launch(campaign=campaign, user=manager)
+    failed = Message.objects.filter(campaign=campaign, status=Message.Status.NOT_DELIVERED)
+    undeliverable = failed.filter(reason_code="undeliverable").count()
+    assert failed.count() and undeliverable
+
+    # when the manager signs in, opens the campaign and follows View Details next to "Not delivered"
+    page = browser_page
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.fill("#id_username", manager.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click('a[data-details="not_delivered"]')
+
+    # then each reason is explained with its share, and the recipients can be downloaded
+    section = page.locator('[data-reason="undeliverable"]')
+    assert section.locator("h2").inner_text() == "Gateway confirmed it cannot be delivered"
+    assert section.locator("[data-count]").inner_text() == str(undeliverable)
+    assert section.locator("[data-percent]").inner_text() == f"{round(100 * undeliverable / 20, 1)}%"
+    assert "XXXXXX" in section.locator(".recipient").first.inner_text()
+    with page.expect_download() as download:
+        section.locator("text=Download these").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("recipient,") and len(lines) == undeliverable + 1
