@@ -6,6 +6,7 @@ email. An empty cell never clears what is stored; a non-empty one replaces it.
 """
 
 import datetime
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -196,6 +197,10 @@ def _parse_row(csv_row: CsvRow, report: ImportReport, on_row_error) -> _Row | No
 
 
 def _parse_date(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
     for date_format in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text.strip(), date_format).date()
@@ -214,21 +219,29 @@ def _import_batch(
     on_row_error,
 ) -> None:
     """Match, create and update one batch in a handful of queries."""
-    external_ids = {row.external_id for row in rows if row.external_id}
-    mobiles = {row.mobile for row in rows if row.mobile}
-    emails = {row.email for row in rows if row.email}
-    existing = Customer.objects.filter(org=org).filter(
-        Q(external_id__in=external_ids) | Q(mobile__in=mobiles) | Q(email__in=emails)
-    )
     by_external_id: dict[str, Customer] = {}
     by_mobile: dict[str, Customer] = {}
     by_email: dict[str, Customer] = {}
-    for customer in existing.order_by("pk"):
+    # The "<> ''" lets PostgreSQL use the partial unique indexes on (org, external_id) and (org, mobile).
+    external_ids = {row.external_id for row in rows if row.external_id}
+    mobiles = {row.mobile for row in rows if row.mobile}
+    keys = (Q(external_id__in=external_ids) & ~Q(external_id="")) | (Q(mobile__in=mobiles) & ~Q(mobile=""))
+    found = set()
+    for customer in Customer.objects.filter(org=org).filter(keys).order_by("pk"):
         _remember(customer, by_external_id, by_mobile, by_email)
+        found.add(customer.pk)
+    # Email is the last resort, looked up only for rows the keys above did not match.
+    emails = {
+        row.email for row in rows if row.email and row.external_id not in by_external_id and row.mobile not in by_mobile
+    }
+    if emails:
+        for customer in Customer.objects.filter(org=org, email__in=emails).exclude(pk__in=found).order_by("pk"):
+            _remember(customer, by_external_id, by_mobile, by_email)
 
     first_line: dict[int, int] = {}  # id(customer) -> line that brought it into this batch
     to_create: dict[int, Customer] = {}
-    to_update: dict[int, Customer] = {}
+    matched: dict[int, Customer] = {}  # existing customers this batch's rows matched
+    before: dict[int, tuple] = {}
     coupons: dict[tuple[int, str], tuple[Customer, datetime.date]] = {}
     now = timezone.now()
     for row in rows:
@@ -254,33 +267,34 @@ def _import_batch(
             report.add_note(
                 row.line, row.external_id or row.mobile or row.email, "same customer as an earlier line; merged"
             )
-        if customer.pk:
-            to_update[id(customer)] = customer
+        if customer.pk and id(customer) not in matched:
+            matched[id(customer)] = customer
+            before[id(customer)] = _stored_values(customer)
         first_line.setdefault(id(customer), row.line)
         if row.mobile and customer.mobile and row.mobile != customer.mobile:
             by_mobile.pop(customer.mobile, None)
-        _apply(customer, row, now)
+        _apply(customer, row)
         _remember(customer, by_external_id, by_mobile, by_email)
         if row.coupon:
             coupons[(id(customer), row.coupon[0])] = (customer, row.coupon[1])
         report.processed += 1
 
+    changed = [customer for key, customer in matched.items() if _stored_values(customer) != before[key]]
     # Updates first: a number an existing customer gave up in this batch is free for a new customer.
-    if to_update:
-        Customer.objects.bulk_update(
-            list(to_update.values()), ["external_id", "name", "mobile", "email", "attributes", "updated_at"]
-        )
+    if changed:
+        _update_customers(changed, now)
     Customer.objects.bulk_create(list(to_create.values()))
     report.created += len(to_create)
-    report.updated += len(to_update)
+    report.updated += len(changed)
+    report.unchanged += len(matched) - len(changed)
     if coupons:
-        report.coupons += _save_coupons(coupons)
+        report.coupons += _save_coupons(coupons, set(to_create))
     if customer_list is not None:
         through = CustomerList.customers.through
         through.objects.bulk_create(
             [
                 through(customerlist_id=customer_list.pk, customer_id=customer.pk)
-                for customer in [*to_create.values(), *to_update.values()]
+                for customer in [*to_create.values(), *matched.values()]
             ],
             ignore_conflicts=True,
         )
@@ -312,24 +326,69 @@ def _match(row: _Row, by_external_id: dict, by_mobile: dict, by_email: dict) -> 
     return None
 
 
-def _apply(customer: Customer, row: _Row, now: datetime.datetime) -> None:
+def _apply(customer: Customer, row: _Row) -> None:
     for name in ("external_id", "name", "mobile", "email"):
         value = getattr(row, name)
         if value:
             setattr(customer, name, value)
     if row.attributes:
         customer.attributes = {**(customer.attributes or {}), **row.attributes}
-    customer.updated_at = now
 
 
-def _save_coupons(coupons: dict[tuple[int, str], tuple[Customer, datetime.date]]) -> int:
-    """Create or update (by customer and code) the coupons of a batch; returns how many rows were written."""
-    customer_ids = {customer.pk for customer, _ in coupons.values()}
-    codes = {code for _, code in coupons}
-    existing = {
-        (coupon.customer_id, coupon.code): coupon
-        for coupon in Coupon.objects.filter(customer_id__in=customer_ids, code__in=codes)
-    }
+def _stored_values(customer: Customer) -> tuple:
+    return (customer.external_id, customer.name, customer.mobile, customer.email, dict(customer.attributes or {}))
+
+
+_UPDATE_SQL = """
+UPDATE {table} AS customer
+SET external_id = v.external_id, name = v.name, mobile = v.mobile, email = v.email,
+    attributes = v.attributes::jsonb, updated_at = %s
+FROM (VALUES {values}) AS v(id, external_id, name, mobile, email, attributes)
+WHERE customer.id = v.id
+"""
+
+
+def _update_customers(customers: list[Customer], now: datetime.datetime) -> None:
+    """Write the changed customers of a batch in one statement.
+
+    On PostgreSQL an UPDATE ... FROM (VALUES ...) join: Django's bulk_update builds a CASE per field and row,
+    which made re-importing 100,000 customers several times slower than importing them.
+    """
+    for customer in customers:
+        customer.updated_at = now
+    if connection.vendor != "postgresql":
+        Customer.objects.bulk_update(customers, ["external_id", "name", "mobile", "email", "attributes", "updated_at"])
+        return
+    values = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s)"] * len(customers))
+    params: list = [now]
+    for customer in customers:
+        params += [
+            customer.pk,
+            customer.external_id,
+            customer.name,
+            customer.mobile,
+            customer.email,
+            json.dumps(customer.attributes or {}),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_SQL.format(table=Customer._meta.db_table, values=values), params)
+
+
+def _save_coupons(coupons: dict[tuple[int, str], tuple[Customer, datetime.date]], new_customers: set[int]) -> int:
+    """Create or update (by customer and code) the coupons of a batch; returns how many rows were written.
+
+    Customers created in this batch have no coupons yet, so only the others' coupons are looked up.
+    """
+    customer_ids = {customer.pk for key, (customer, _) in coupons.items() if key[0] not in new_customers}
+    codes = {code for owner, code in coupons if owner not in new_customers}
+    existing = (
+        {
+            (coupon.customer_id, coupon.code): coupon
+            for coupon in Coupon.objects.filter(customer_id__in=customer_ids, code__in=codes)
+        }
+        if customer_ids
+        else {}
+    )
     new, changed = [], []
     for (_, code), (customer, expires_on) in coupons.items():
         coupon = existing.get((customer.pk, code))

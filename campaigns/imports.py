@@ -134,26 +134,18 @@ def count_rows(path: Path) -> int:
     return total
 
 
-def read_rows(
-    path: Path,
-    *,
-    aliases: dict[str, str],
-    on_bad_row: Callable[[int, str, str], None],
-) -> tuple[list[str], Iterator[CsvRow]]:
-    """The file's column keys and an iterator of its non-blank rows, keyed by column.
+def read_header(path: Path, *, aliases: dict[str, str]) -> list[str]:
+    """The file's column keys; raises ImportFileError for an empty file or an unusable header."""
+    with _open_text(path) as text:
+        return _read_header(text, aliases)[0]
 
-    `aliases` maps accepted header spellings to the canonical key (e.g. "phone" -> "mobile"). Rows with more
-    values than columns, and rows the CSV reader cannot read, go to `on_bad_row(line, value, reason)`.
-    Raises ImportFileError for an empty file or an unusable header.
-    """
-    text = _open_text(path)
+
+def _read_header(text: IO[str], aliases: dict[str, str]) -> tuple[list[str], str]:
     try:
         header_line = text.readline()
     except UnicodeDecodeError:
-        text.close()
         raise ImportFileError("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again.") from None
     if not header_line.strip():
-        text.close()
         raise ImportFileError("The file is empty: the first line must name the columns.")
     delimiter = _delimiter(header_line)
     header = next(csv.reader([header_line], delimiter=delimiter))
@@ -169,8 +161,28 @@ def read_rows(
     if duplicates:
         problems.append("these columns appear twice: " + ", ".join(duplicates))
     if problems:
-        text.close()
         raise ImportFileError("The first line must name each column once: " + "; ".join(problems) + ".")
+    return keys, delimiter
+
+
+def read_rows(
+    path: Path,
+    *,
+    aliases: dict[str, str],
+    on_bad_row: Callable[[int, str, str], None],
+) -> tuple[list[str], Iterator[CsvRow]]:
+    """The file's column keys and an iterator of its non-blank rows, keyed by column.
+
+    `aliases` maps accepted header spellings to the canonical key (e.g. "phone" -> "mobile"). Rows with more
+    values than columns, and rows the CSV reader cannot read, go to `on_bad_row(line, value, reason)`.
+    Raises ImportFileError for an empty file or an unusable header.
+    """
+    text = _open_text(path)
+    try:
+        keys, delimiter = _read_header(text, aliases)
+    except ImportFileError:
+        text.close()
+        raise
 
     def rows() -> Iterator[CsvRow]:
         with text:
@@ -231,6 +243,7 @@ class ImportReport:
     processed: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     merged: int = 0
     coupons: int = 0
     error_count: int = 0

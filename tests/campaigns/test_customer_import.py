@@ -288,3 +288,34 @@ def test_command_names_a_missing_org_and_a_bad_file(tmp_path, org):
         call_command("import_customers", "x.csv", "--org", "Nope")
     with pytest.raises(CommandError, match="needs a “mobile” or an “email” column"):
         call_command("import_customers", str(write_csv(tmp_path, "a,b\n1,2\n")), "--org", org.name)
+
+
+def test_importing_the_same_file_again_changes_nothing(tmp_path, org):
+    path = write_csv(tmp_path, "mobile,email,name,city\n9876543210,asha@example.com,Asha,Pune\n9000000001,,Neha,Goa\n")
+    import_customers(path=path, org_id=org.pk)
+    before = dict(Customer.objects.values_list("pk", "updated_at"))
+
+    report = import_customers(path=path, org_id=org.pk)
+
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    assert dict(Customer.objects.values_list("pk", "updated_at")) == before
+
+
+def test_a_row_matching_one_customer_by_mobile_and_email_updates_it_once(tmp_path, org):
+    # given a customer known by mobile and email, and an email-only customer
+    Customer.objects.create(org=org, mobile="+919876543210", email="asha@example.com", name="Asha")
+    Customer.objects.create(org=org, email="ravi@example.com", name="Ravi")
+
+    # when rows reach them by mobile, and by email with a new mobile
+    report = import_customers(
+        path=write_csv(
+            tmp_path, "mobile,email,city\n9876543210,asha@example.com,Pune\n9000000001,ravi@example.com,Goa\n"
+        ),
+        org_id=org.pk,
+    )
+
+    # then each is updated in place: no new customer
+    assert (report.created, report.updated) == (0, 2)
+    assert Customer.objects.get(name="Asha").attributes == {"city": "Pune"}
+    ravi = Customer.objects.get(name="Ravi")
+    assert (ravi.mobile, ravi.attributes) == ("+919000000001", {"city": "Goa"})

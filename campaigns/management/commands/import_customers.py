@@ -41,7 +41,8 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
-            f"{report.created:,} customers created, {report.updated:,} updated, {report.coupons:,} coupons saved, "
+            f"{report.created:,} customers created, {report.updated:,} updated, "
+            f"{report.unchanged:,} already up to date, {report.coupons:,} coupons saved, "
             f"{report.merged:,} repeated rows merged, {report.error_count:,} rows skipped."
         )
         if options["list"]:
