@@ -202,3 +202,23 @@ def test_short_domain_problems_say_what_to_fix(hosts, domain, problem):
         assert problems == []
     else:
         assert len(problems) == 1 and problem in problems[0]
+
+
+def test_short_domain_answers_with_the_security_headers_and_no_session(client, acme_on_own_domain, template, customers):
+    campaign = make_campaign(template)
+    code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
+
+    for response in (
+        client.get(f"/{code}", HTTP_HOST="s.acme.test"),
+        client.get("/nothing-here", HTTP_HOST="s.acme.test"),
+    ):
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in response and "Vary" not in response
+
+
+def test_post_on_a_short_domain_is_refused(client, acme_on_own_domain, template, customers):
+    campaign = make_campaign(template)
+    code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
+    assert client.post(f"/{code}", HTTP_HOST="s.acme.test").status_code == 405
+    assert not Click.objects.exists()
