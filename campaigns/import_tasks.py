@@ -1,4 +1,8 @@
-"""Celery entry points for customer and NDNC imports (registered through CELERY_IMPORTS in settings)."""
+"""Celery entry points for customer and NDNC imports (registered through CELERY_IMPORTS in settings).
+
+An import may run again after a worker died (acks_late): it updates what the first run imported, never
+duplicates, and a finished job is not run twice.
+"""
 
 from celery import shared_task
 
@@ -7,11 +11,11 @@ from campaigns.imports import import_job_run
 from campaigns.ndnc import import_ndnc
 
 
-@shared_task
+@shared_task(acks_late=True)
 def customers_import_task(job_id: str) -> None:
     import_job_run(job_id, import_customers)
 
 
-@shared_task
+@shared_task(acks_late=True)
 def ndnc_import_task(job_id: str) -> None:
     import_job_run(job_id, import_ndnc)

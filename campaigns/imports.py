@@ -6,6 +6,7 @@ any web process can show it.
 """
 
 import csv
+import logging
 import re
 import secrets
 import sys
@@ -17,6 +18,8 @@ from typing import IO
 import phonenumbers
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_REGION = "IN"
 # Excel sometimes turns a number column into floats: 9876543210.0.
@@ -353,6 +356,13 @@ def import_job_run(job_id: str, importer: Callable[..., ImportReport]) -> None:
         report = importer(path=path, org_id=job["org_id"], on_progress=on_progress, **job["options"])
     except ImportFileError as error:
         job.update(status="failed", failure=str(error))
+    except Exception:
+        logger.exception("import %s stopped", job_id)
+        job.update(
+            status="failed",
+            failure=f"The import stopped after {job['report']['processed']:,} rows because of an error on our side. "
+            "Upload the file again: rows already imported will be updated, not duplicated.",
+        )
     else:
         job.update(status="done", report=report.as_dict())
     import_job_save(job)

@@ -270,3 +270,28 @@ def test_another_orgs_ndnc_numbers_are_not_shown(signed_in, other_org):
     NdncEntry.objects.create(org=other_org, mobile="+919876543210", blocked_categories=[0])
     page = signed_in.get(reverse("campaigns:ndnc"), {"q": "9876543210"}).content.decode()
     assert "is not on the register" in page and "ndnc_count" not in page
+
+
+def test_an_import_that_breaks_midway_says_so_and_can_be_run_again(signed_in, org, monkeypatch):
+    from campaigns import customer_import
+    from campaigns.import_tasks import customers_import_task
+
+    # given an upload whose import fails on our side after it started
+    job_id = import_job_create(
+        kind="customers", org_id=org.pk, user_id=None, upload=upload("mobile\n9876543210\n"), options={}
+    )
+
+    def broken_batch(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(customer_import, "_import_batch", broken_batch)
+
+    # when the task runs, then the page says it stopped and what to do, in words
+    customers_import_task(job_id)
+    html = signed_in.get(reverse("campaigns:import-progress", args=[job_id])).content.decode()
+    assert "The import stopped after" in html and "Upload the file again" in html
+
+    # and running the finished task again does nothing
+    monkeypatch.undo()
+    customers_import_task(job_id)
+    assert not Customer.objects.exists()
