@@ -60,6 +60,25 @@ class GatewayConfigForm(forms.ModelForm):
         model = GatewayConfig
         fields = ("org", "channel", "kind", "name", "settings", "is_active")
 
+    REQUIRED_SETTINGS = {
+        GatewayConfig.Kind.HTTP: ["url"],
+        GatewayConfig.Kind.SMPP: ["host", "port", "system_id"],
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        options = cleaned.get("settings")
+        if options is not None and not isinstance(options, dict):
+            self.add_error("settings", 'Enter a JSON object, like {"url": "https://gateway.example/sms"}.')
+            return cleaned
+        missing = [key for key in self.REQUIRED_SETTINGS.get(cleaned.get("kind"), []) if not (options or {}).get(key)]
+        if missing:
+            self.add_error(
+                "settings",
+                f"A {GatewayConfig.Kind(cleaned['kind']).label} gateway needs these settings: {', '.join(missing)}.",
+            )
+        return cleaned
+
     def clean_new_credentials(self) -> dict | None:
         text = self.cleaned_data["new_credentials"].strip()
         if not text:

@@ -39,11 +39,16 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
         return []
     campaign = messages[0].campaign
     config = gateway_config_for(org_id=campaign.org_id, channel=campaign.template.channel)
-    gateway = (
-        gateway_from_config(config)
-        if config
-        else gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
-    )
+    try:
+        gateway = (
+            gateway_from_config(config)
+            if config
+            else gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        # A configuration missing a setting: nothing can be submitted, and the messages must not stay claimed.
+        logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
+        return _all_not_sent(messages, config, "gateway_submit_failed", f"config:{type(error).__name__}", error)
     sender = campaign.template.sender
     outgoing = [
         OutgoingMessage(
@@ -98,6 +103,23 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     if isinstance(gateway, SimulatedGateway) and accepted:
         _schedule_simulated_receipts([m.gateway_message_id for m in accepted], config)
     return [m.pk for m in accepted]
+
+
+def _all_not_sent(messages: list[Message], config, reason_code: str, gateway_error: str, error) -> list[int]:
+    now = timezone.now()
+    for message in messages:
+        message.status, message.reason_code, message.gateway_error = Message.Status.NOT_SENT, reason_code, gateway_error
+        message.finished_at = now
+    with transaction.atomic():
+        Message.objects.bulk_update(messages, ["status", "reason_code", "gateway_error", "finished_at"])
+        exchanges_log(
+            config=config,
+            gateway_kind=config.kind if config else "",
+            exchanges=[
+                (m.pk, Exchange("submit", error=f"gateway configuration unusable: {error!r}")) for m in messages
+            ],
+        )
+    return []
 
 
 def _claim(message_ids: list[int]) -> list[Message]:

@@ -9,7 +9,7 @@ from delivery.gateways.email import EmailGateway
 from delivery.gateways.http import HttpGateway
 from delivery.gateways.simulated import SimulatedGateway
 from delivery.gateways.smpp import SmppGateway
-from delivery.models import GatewayConfig, GatewayExchange
+from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.conftest import statuses
 
 SECRETS = {"api_key": "sk-live-SECRET-123", "webhook_secret": "whsec-abc-987"}
@@ -114,3 +114,18 @@ def test_support_staff_read_the_gateway_log_in_admin_but_cannot_edit_it(client, 
         client.post(reverse("admin:delivery_gatewayexchange_delete", args=[exchange.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_admin_says_which_settings_a_gateway_kind_needs(client, admin_user, org):
+    client.force_login(admin_user)
+    form = _admin_form(org, kind="smpp", settings='{"host": "smsc.test"}')
+    response = client.post(reverse("admin:delivery_gatewayconfig_add"), form)
+    assert "A SMPP gateway needs these settings: port, system_id." in response.content.decode()
+    assert not GatewayConfig.objects.exists()
+
+
+def test_a_configuration_missing_a_setting_leaves_messages_not_sent_instead_of_stuck(org, customers, send_campaign):
+    GatewayConfig.objects.create(org=org, channel="sms", kind="http", settings={"timeout": 5})
+    campaign = send_campaign()
+    assert statuses(campaign) == {"not_sent:gateway_submit_failed": 10}
+    assert set(Message.objects.filter(campaign=campaign).values_list("gateway_error", flat=True)) == {"config:KeyError"}

@@ -257,3 +257,18 @@ def test_messages_without_a_receipt_after_the_wait_become_not_delivered_no_recei
     expired = Message.objects.filter(status=Message.Status.NOT_DELIVERED, reason_code="no_receipt")
     assert sorted(expired.values_list("pk", flat=True)) == old
     assert Message.objects.filter(campaign=campaign, status=Message.Status.SENT).count() == 7
+
+
+def test_behind_a_proxy_the_twilio_signature_is_checked_against_the_public_url(sent, client, settings):
+    config, _, messages = sent
+    twilio_config(config)
+    settings.WEBHOOK_BASE_URL = "https://app.example.com"
+    url = reverse("delivery:receipts", args=[config.pk])
+    params = {"MessageSid": f"gw-{messages[0].pk}", "MessageStatus": "delivered"}
+    signed_for = {k: [v] for k, v in params.items()}
+    for public_url, expected in (("http://testserver" + url, 401), ("https://app.example.com" + url, 200)):
+        signature = twilio_signature(auth_token=TWILIO_TOKEN, url=public_url, params=signed_for)
+        response = client.post(url, urlencode(params), content_type="application/x-www-form-urlencoded",
+                               HTTP_X_TWILIO_SIGNATURE=signature)  # fmt: skip
+        assert response.status_code == expected
+    assert Message.objects.get(pk=messages[0].pk).status == Message.Status.DELIVERED
