@@ -63,9 +63,20 @@ class TemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "org", "status", "launched_at")
-    list_filter = ("status", "org")
-    readonly_fields = ("status", "launched_at", "dispatched_at")
+    list_display = ("name", "org", "kind", "status", "launched_at", "credits_charged")
+    list_filter = ("status", "kind", "org")
+    raw_id_fields = ("parent", "resend_of")
+    # State the dispatcher and supervisor own: changed through pause / resume / cancel, never by hand.
+    readonly_fields = (
+        "status",
+        "launched_at",
+        "dispatched_at",
+        "next_run_at",
+        "hold_reason",
+        "heartbeat_at",
+        "credits_charged",
+        "credits_settled_at",
+    )
 
 
 @admin.register(CustomerList)

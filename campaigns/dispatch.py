@@ -32,6 +32,23 @@ PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
 # Outcomes a resend may target that are not a reason code: accepted by the gateway, no receipt yet.
 WAITING_FOR_RECEIPT = "no_receipt"
 _INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
+_PLAIN_FIELD_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateTimeField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
 _UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
 
 
@@ -253,12 +270,22 @@ def _insert(messages: list[Message]) -> None:
     if not messages:
         return
     fields = Message._meta.concrete_fields
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    # Plain values (text, numbers, ids, aware datetimes) go to the driver as they are; others (JSON...) are
+    # prepared by their field.
+    plain = [f.get_internal_type() in _PLAIN_FIELD_TYPES for f in fields]
+    attnames = [f.attname for f in fields]
     rows = []
     for message in messages:
-        for field in fields:
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                field.pre_save(message, add=True)
-        rows.append([field.get_db_prep_save(getattr(message, field.attname), connection) for field in fields])
+        for field in stamped:
+            field.pre_save(message, add=True)
+        values = message.__dict__
+        rows.append(
+            [
+                values[attname] if is_plain else field.get_db_prep_save(values[attname], connection)
+                for field, attname, is_plain in zip(fields, attnames, plain, strict=True)
+            ]
+        )
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:

@@ -182,7 +182,10 @@ def pause_failing_campaigns() -> int:
         if since is None:
             continue
         figures = Message.objects.filter(campaign=campaign).aggregate(
-            failed=Count("pk", filter=Q(reason_code__startswith="gateway_", finished_at__gte=since)),
+            failed=Count(
+                "pk",
+                filter=Q(status=Message.Status.NOT_SENT, reason_code__startswith="gateway_", finished_at__gte=since),
+            ),
             accepted=Count("pk", filter=Q(sent_at__gte=since)),
         )
         attempts = figures["failed"] + figures["accepted"]
