@@ -269,7 +269,7 @@ def pending_receipts_purge() -> int:
 def simulated_receipts_deliver(*, gateway_message_ids: list[str], gateway_config_id: int | None = None) -> int:
     config = GatewayConfig.objects.filter(pk=gateway_config_id).first() if gateway_config_id else None
     gateway = SimulatedGateway.from_settings(config.settings if config else None)
-    return receipts_apply(receipts=gateway.receipts_for(gateway_message_ids))
+    return receipts_apply(receipts=gateway.receipts_for(gateway_message_ids), config=config, gateway_kind="simulated")
 
 
 def inbound_replies_apply(*, config: GatewayConfig, replies: list) -> int:

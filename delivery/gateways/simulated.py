@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from delivery.gateways.base import OutgoingMessage, Receipt, SubmitResult
+from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 
 # outcome -> (receipt state, reason code, the error code a real gateway would report)
 OUTCOMES = {
@@ -46,14 +46,19 @@ class SimulatedGateway:
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         # Operators report nothing for promotional (numeric) senders: the id remembers it, as a real one would.
-        return [
-            SubmitResult(
-                message_id=m.message_id,
-                accepted=True,
-                gateway_message_id=f"sim-{'p' if m.promotional else 't'}-{m.message_id}",
+        results = []
+        for m in messages:
+            gateway_message_id = f"sim-{'p' if m.promotional else 't'}-{m.message_id}"
+            request = f"simulated submit to {m.recipient} from {m.sender} (DLT template {m.dlt_template_id})"
+            results.append(
+                SubmitResult(
+                    message_id=m.message_id,
+                    accepted=True,
+                    gateway_message_id=gateway_message_id,
+                    exchanges=(Exchange("submit", request, f"accepted as {gateway_message_id}"),),
+                )
             )
-            for m in messages
-        ]
+        return results
 
     def outcome(self, gateway_message_id: str) -> str:
         """The same id always gets the same outcome for a given seed."""
@@ -65,9 +70,12 @@ class SimulatedGateway:
         receipts = []
         for gateway_message_id in gateway_message_ids:
             if gateway_message_id.startswith("sim-p-"):
-                receipts.append(Receipt(gateway_message_id, "unknown", "operator_no_report"))
+                receipts.append(
+                    Receipt(gateway_message_id, "unknown", "operator_no_report", raw="simulated: no report")
+                )
                 continue
-            state, reason_code, error = OUTCOMES[self.outcome(gateway_message_id)]
+            outcome = self.outcome(gateway_message_id)
+            state, reason_code, error = OUTCOMES[outcome]
             if state is not None:
-                receipts.append(Receipt(gateway_message_id, state, reason_code, error))
+                receipts.append(Receipt(gateway_message_id, state, reason_code, error, raw=f"simulated: {outcome}"))
         return receipts
