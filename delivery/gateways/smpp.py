@@ -50,21 +50,18 @@ def _tlv(tag: int, value: str) -> bytes:
     return struct.pack(">HH", tag, len(data)) + data
 
 
-def id_spellings(message_id: str) -> tuple[str, ...]:
-    """Other spellings of an SMPP message id: submit_sm_resp may say hex where the receipt says decimal."""
+def canonical_id(message_id: str, base: int | None = None) -> str:
+    """One spelling per SMPP message id. SMSCs often answer submit_sm in hex and report receipts in decimal (or
+    the reverse): with the base of each declared in the gateway settings, both become the same decimal string.
+    Without a declared base the id is kept as sent, less leading zeros, in upper case (guessing the base would
+    make "100" and "64" the same message)."""
     raw = message_id.strip()
-    spellings: list[str] = []
-    stripped = raw.lstrip("0") or "0"
-    candidates = [stripped, raw.upper(), raw.lower()]
-    if raw.isdigit():
-        number = int(raw)
-        candidates += [format(number, "x"), format(number, "X"), format(number, "08x"), format(number, "08X")]
-    if re.fullmatch(r"[0-9a-fA-F]+", raw) and len(raw) <= 16:
-        candidates.append(str(int(raw, 16)))
-    for candidate in candidates:
-        if candidate != raw and candidate not in spellings:
-            spellings.append(candidate)
-    return tuple(spellings)
+    if base in (10, 16):
+        try:
+            return str(int(raw, base))
+        except ValueError:
+            return raw
+    return (raw.lstrip("0") or "0").upper() if re.fullmatch(r"[0-9a-fA-F]+", raw) else raw
 
 
 def _text(value) -> str:
@@ -75,7 +72,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def receipt_from_deliver_sm(pdu) -> Receipt | None:
+def receipt_from_deliver_sm(pdu, id_base: int | None = None) -> Receipt | None:
     """The receipt a deliver_sm carries, or None when it is an ordinary message (a reply)."""
     text = _text(getattr(pdu, "short_message", b""))
     match = _RECEIPT_TEXT.search(text)
@@ -95,10 +92,7 @@ def receipt_from_deliver_sm(pdu) -> Receipt | None:
     gateway_error = (
         f"{stat.upper()}:{err}" if err and err.strip("0") else ("" if state == "delivered" else stat.upper())
     )
-    spellings = id_spellings(message_id)
-    if match and tlv_id and match.group("id") != tlv_id:
-        spellings += (match.group("id"), *id_spellings(match.group("id")))
-    return Receipt(message_id, state, reason, gateway_error, alternative_ids=spellings, raw=text or f"TLV {tlv_id}")
+    return Receipt(canonical_id(message_id, id_base), state, reason, gateway_error, raw=text or f"TLV {tlv_id}")
 
 
 @dataclass
@@ -118,6 +112,8 @@ class SmppGateway:
     receipt_wait: float = 0.0  # seconds to keep reading receipts after a batch
     entity_id_tlv: int = DEFAULT_ENTITY_ID_TLV
     template_id_tlv: int = DEFAULT_TEMPLATE_ID_TLV
+    submit_id_base: int | None = None  # 16 when submit_sm_resp gives ids in hex, 10 in decimal
+    receipt_id_base: int | None = None  # the same for the id in receipts
     name: str = "smpp"
     receipts: list[Receipt] = field(default_factory=list)
 
@@ -139,6 +135,8 @@ class SmppGateway:
             receipt_wait=float(options.get("receipt_wait", 0)),
             entity_id_tlv=int(str(options.get("entity_id_tlv", DEFAULT_ENTITY_ID_TLV)), 0),
             template_id_tlv=int(str(options.get("template_id_tlv", DEFAULT_TEMPLATE_ID_TLV)), 0),
+            submit_id_base=int(options["submit_id_base"]) if options.get("submit_id_base") else None,
+            receipt_id_base=int(options["receipt_id_base"]) if options.get("receipt_id_base") else None,
         )
 
     def drain_receipts(self) -> list[Receipt]:
@@ -171,7 +169,7 @@ class SmppGateway:
             response = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
             response.sequence = pdu.sequence
             client.send_pdu(response)
-            return receipt_from_deliver_sm(pdu)
+            return receipt_from_deliver_sm(pdu, self.receipt_id_base)
         if pdu.command == "enquire_link":
             response = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
             response.sequence = pdu.sequence
@@ -208,10 +206,10 @@ class SmppGateway:
 
     @staticmethod
     def _to_message_id(receipt: Receipt, part_ids: dict[str, str]) -> Receipt:
-        for spelling in receipt.ids:
-            if spelling in part_ids and part_ids[spelling] != receipt.gateway_message_id:
-                return Receipt(part_ids[spelling], receipt.state, receipt.reason_code, receipt.gateway_error,
-                               (receipt.gateway_message_id, *receipt.alternative_ids), receipt.raw)  # fmt: skip
+        """A receipt for a later part of a concatenated message counts for the message (kept under its first id)."""
+        first = part_ids.get(receipt.gateway_message_id)
+        if first and first != receipt.gateway_message_id:
+            return Receipt(first, receipt.state, receipt.reason_code, receipt.gateway_error, raw=receipt.raw)
         return receipt
 
     def _submit(self, client, message: OutgoingMessage, part_ids: dict[str, str]) -> SubmitResult:
@@ -255,8 +253,9 @@ class SmppGateway:
                     return SubmitResult(message.message_id, False, reason_code="gateway_timeout",
                                         gateway_error="SMPP:timeout", exchanges=tuple(exchanges))  # fmt: skip
                 status = int(response.status)
-                message_id = _text(getattr(response, "message_id", b"")).strip()
-                exchanges.append(Exchange("submit", request, f"submit_sm_resp status 0x{status:08X} id {message_id}",
+                raw_id = _text(getattr(response, "message_id", b"")).strip()
+                message_id = canonical_id(raw_id, self.submit_id_base) if raw_id else ""
+                exchanges.append(Exchange("submit", request, f"submit_sm_resp status 0x{status:08X} id {raw_id}",
                                           "", int((time.monotonic() - started) * 1000)))  # fmt: skip
                 if status == 0 and message_id:
                     ids.append(message_id)
@@ -269,8 +268,7 @@ class SmppGateway:
                 return SubmitResult(message.message_id, False, reason_code=smpp_submit_reason(status),
                                     gateway_error=f"SMPP:0x{status:08X}", exchanges=tuple(exchanges))  # fmt: skip
         for part_id in ids:
-            for spelling in (part_id, *id_spellings(part_id)):
-                part_ids[spelling] = ids[0]
+            part_ids[part_id] = ids[0]
         return SubmitResult(message.message_id, True, ids[0], exchanges=tuple(exchanges))
 
     def _wait_for_response(self, client, sequence: int):
@@ -288,6 +286,7 @@ class SmppGateway:
     def _read_receipts(self, client, seconds: float, on_receipt: Callable[[Receipt], None] | None = None) -> None:
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
+            # smpplib reads with the session's socket timeout; shorten it so the wait ends on time.
             client._socket.settimeout(min(remaining, self.timeout))
             try:
                 pdu = client.read_pdu()

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from delivery.gateways.base import OutgoingMessage
-from delivery.gateways.smpp import SmppGateway, id_spellings
+from delivery.gateways.smpp import SmppGateway, canonical_id
 from delivery.gateways.smpp_text import GSM7_BASIC, decode_gsm7, encode_sms
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.conftest import statuses
@@ -23,8 +23,9 @@ def smsc():
 
 
 def smpp_config(org, smsc: Smsc, **options) -> GatewayConfig:
+    # The loopback SMSC answers submit_sm with hex ids and reports receipts with decimal ones, unless told otherwise.
     settings = {"host": "127.0.0.1", "port": smsc.port, "system_id": "acme", "timeout": 2, "backoff": 0.01,
-                "receipt_wait": 0.3}  # fmt: skip
+                "receipt_wait": 0.3, "submit_id_base": 16, "receipt_id_base": 10}  # fmt: skip
     settings.update(options)
     return GatewayConfig.objects.create(
         org=org, channel="sms", kind=GatewayConfig.Kind.SMPP, settings=settings, credentials={"password": "sm-pw-77"}
@@ -115,23 +116,36 @@ def test_every_gsm_character_round_trips():
 # --- receipts ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("submit_ids", "receipt_ids"), [("hex", "decimal"), ("decimal", "hex"), ("hex", "hex")])
+@pytest.mark.parametrize(
+    ("submit_ids", "receipt_ids", "bases"),
+    [("hex", "decimal", {"submit_id_base": 16, "receipt_id_base": 10}),
+     ("decimal", "hex", {"submit_id_base": 10, "receipt_id_base": 16}),
+     ("hex", "hex", {"submit_id_base": None, "receipt_id_base": None})],
+)  # fmt: skip
 def test_receipts_find_their_message_whether_ids_are_hex_or_decimal(
-    smsc, org, customers, send_campaign, submit_ids, receipt_ids
+    smsc, org, customers, send_campaign, submit_ids, receipt_ids, bases
 ):
-    # given an SMSC that answers with ids in one base and reports receipts in another
+    # given an SMSC that answers with ids in one base and reports receipts in another, as its settings say
     smsc.id_format, smsc.receipt_id_format = submit_ids, receipt_ids
     smsc.outcome = lambda destination: ("DELIVRD", "000")
-    smpp_config(org, smsc)
+    smpp_config(org, smsc, **bases)
 
     # when a campaign is sent
     campaign = send_campaign()
 
-    # then every message is delivered, its receipt acknowledged, and the id kept as submit_sm_resp gave it
+    # then every message is delivered, its receipt acknowledged, and the id kept in one spelling
     assert statuses(campaign) == {"delivered": 10}
     assert smsc.receipts_acknowledged == 10
     first = Message.objects.filter(campaign=campaign).order_by("pk").first()
-    assert first.gateway_message_id == smsc.submits[0].message_id
+    raw = smsc.submits[0].message_id
+    assert first.gateway_message_id == (str(int(raw, 16)) if bases.get("submit_id_base") == 16 else raw)
+
+
+def test_ids_that_differ_only_in_base_are_never_confused():
+    assert canonical_id("1A2B3C", 16) == canonical_id("1715004", 10) == "1715004"
+    assert canonical_id("100") != canonical_id("64")
+    assert canonical_id("0000012345") == "12345" and canonical_id("abc123") == "ABC123"
+    assert canonical_id("msg-7", 16) == "msg-7"
 
 
 def test_receipt_errors_map_to_reasons_and_show_on_view_details(smsc, org, customers, send_campaign, client, manager):
@@ -180,12 +194,6 @@ def test_receipts_sent_after_the_batch_are_applied_by_the_listener(smsc, org, cu
     # then the held receipts were read, acknowledged and applied
     assert statuses(campaign) == {"delivered": 10}
     assert "10 receipt(s) applied" in output.getvalue()
-
-
-def test_id_spellings_cover_hex_and_decimal():
-    assert "1715004" in id_spellings("1A2B3C")
-    assert "1a2b3c" in id_spellings("1715004") and "1A2B3C" in id_spellings("1715004")
-    assert "12345" in id_spellings("0000012345")
 
 
 # --- submit errors ----------------------------------------------------------------------------------------------
@@ -250,7 +258,9 @@ def test_submit_log_records_each_part_and_its_id(smsc, org, customers, send_camp
     campaign = send_campaign()
     message = Message.objects.filter(campaign=campaign).order_by("pk").first()
     exchange = GatewayExchange.objects.get(message=message)
-    assert "submit_sm part 1/1" in exchange.request and f"id {message.gateway_message_id}" in exchange.response
+    raw_id = smsc.submits[0].message_id  # as the SMSC sent it (hex); the message keeps the decimal spelling
+    assert "submit_sm part 1/1" in exchange.request and f"id {raw_id}" in exchange.response
+    assert message.gateway_message_id == str(int(raw_id, 16))
 
 
 def test_unpack_check_of_the_udh_layout():
