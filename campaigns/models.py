@@ -332,7 +332,7 @@ class Campaign(TimeStamped):
 
     @property
     def can_pause(self) -> bool:
-        return self.status in (self.Status.DISPATCHING, self.Status.SCHEDULED) and not self.is_recurring
+        return self.status == self.Status.DISPATCHING
 
     @property
     def can_resume(self) -> bool:
