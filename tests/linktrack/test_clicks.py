@@ -277,3 +277,14 @@ def test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_red
     assert response.status_code == 302
     assert len(round_trips) == 1
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
+
+
+def test_agent_with_a_nul_character_does_not_block_its_batch(link, messages, click_stream, settings):
+    # given a click whose agent holds a NUL character (PostgreSQL refuses those in text) and a normal one
+    target = services.link_resolve(code=path_for(link, messages[0]).removeprefix("/s/"), domain="").target
+    services.click_record(target=target, message_id=messages[0].pk, ip="", user_agent="bad\x00agent", method="GET")
+    services.click_record(target=target, message_id=messages[1].pk, ip="", user_agent=PHONE_UA, method="GET")
+
+    # when the flush runs, both are stored
+    assert services.clicks_flush() == 2
+    assert sorted(Click.objects.values_list("user_agent", flat=True)) == sorted(["badagent", PHONE_UA])
