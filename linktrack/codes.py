@@ -43,6 +43,7 @@ def decode(code: str) -> tuple[int, int] | None:
         numbers = _current_codec().decode(code)
     except Exception:  # it is not written for hostile input; a code it chokes on is simply not ours
         return None
-    if len(numbers) != 2:
+    # Ids are 64-bit in the database; a larger number cannot be ours and would fail a query.
+    if len(numbers) != 2 or max(numbers) >= 2**63:
         return None
     return numbers[0], numbers[1]

@@ -74,3 +74,9 @@ def test_decode_never_raises_on_random_strings():
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 45)))
         assert codes.decode(text) in (None, codes.decode(text.upper()))
+
+
+def test_code_of_numbers_beyond_database_ids_is_refused():
+    assert codes.decode(codes._current_codec().encode(2**63, 1)) is None
+    assert codes.decode(codes._current_codec().encode(1, 2**64)) is None
+    assert codes.decode(codes._current_codec().encode(2**63 - 1, 1)) == (2**63 - 1, 1)
