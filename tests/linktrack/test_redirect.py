@@ -180,7 +180,9 @@ def test_changed_utm_parameters_are_used_on_the_next_click(
     assert client.get(path)["Location"] == "https://shop.acme.test/sale?x=1&utm_source=sms&utm_campaign=holi#top"
 
 
-def test_cached_click_reads_nothing_from_the_database(client, link, messages, click_stream, django_assert_num_queries):
+def test_cached_click_reads_nothing_from_the_database(
+    client, link, messages, click_stream, settings, django_assert_num_queries
+):
     # given the link and message already cached by a first click, and the click stream on Redis
     path = path_for(link, messages[0])
     client.get(path, HTTP_USER_AGENT=PHONE_UA)
@@ -191,13 +193,7 @@ def test_cached_click_reads_nothing_from_the_database(client, link, messages, cl
 
     # then it is redirected and noted on the stream without any query
     assert response.status_code == 302
-    assert click_stream.xlen(click_stream_key(client)) == 2
-
-
-def click_stream_key(client) -> str:
-    from django.conf import settings
-
-    return settings.CLICK_STREAM_KEY
+    assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
 
 
 def test_redirect_works_when_the_cache_is_down(client, settings, link, messages):
