@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from linktrack import codes, services
 from linktrack.models import Click, ShortLink
-from tests.linktrack.conftest import DESTINATION, PHONE_UA, link_for, make_campaign, make_messages, path_for
+from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
 
 def _closed_port() -> int:
@@ -218,7 +218,3 @@ def test_link_shared_without_a_recipient_redirects(client, link):
     response = client.get(path_for(link), HTTP_USER_AGENT=PHONE_UA)
     assert response.status_code == 302
     assert Click.objects.get().message is None
-
-
-def test_destination_constant_is_what_the_link_stores(link):
-    assert link.destination == DESTINATION
