@@ -15,9 +15,15 @@ def gateway_from_config(config) -> Gateway:
     from delivery.models import GatewayConfig
 
     options, secrets = config.settings or {}, config.credentials or {}
+    from delivery.gateways.ratelimit import RateLimiter
+
+    limiter = RateLimiter(
+        key=f"gateway-{config.pk}",
+        per_second=float(options.get("rate_per_second", 0) or 0),
+        redis_url=settings.GATEWAY_RATE_REDIS_URL,
+    )
     if config.kind == GatewayConfig.Kind.HTTP:
         from delivery.gateways.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpGateway
-        from delivery.gateways.ratelimit import RateLimiter
 
         return HttpGateway(
             url=options["url"],
@@ -26,16 +32,14 @@ def gateway_from_config(config) -> Gateway:
             max_retries=int(options.get("max_retries", DEFAULT_RETRIES)),
             backoff=float(options.get("backoff", DEFAULT_BACKOFF)),
             callback_url=options.get("callback_url", ""),
-            limiter=RateLimiter(
-                key=f"gateway-{config.pk}",
-                per_second=float(options.get("rate_per_second", 0) or 0),
-                redis_url=settings.GATEWAY_RATE_REDIS_URL,
-            ),
+            limiter=limiter,
         )
     if config.kind == GatewayConfig.Kind.SMPP:
         from delivery.gateways.smpp import SmppGateway
 
-        return SmppGateway.from_config(options, secrets)
+        gateway = SmppGateway.from_config(options, secrets)
+        gateway.limiter = limiter
+        return gateway
     if config.kind == GatewayConfig.Kind.EMAIL:
         from delivery.gateways.email import EmailGateway
 

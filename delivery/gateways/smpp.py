@@ -22,6 +22,7 @@ import smpplib.smpp
 
 from delivery.errors import SMPP_MESSAGE_STATES, SMPP_RETRYABLE_STATUSES, smpp_receipt_reason, smpp_submit_reason
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
+from delivery.gateways.ratelimit import RateLimiter
 from delivery.gateways.smpp_text import encode_sms
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class SmppGateway:
     template_id_tlv: int = DEFAULT_TEMPLATE_ID_TLV
     submit_id_base: int | None = None  # 16 when submit_sm_resp gives ids in hex, 10 in decimal
     receipt_id_base: int | None = None  # the same for the id in receipts
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(key="none", per_second=0))
     name: str = "smpp"
     receipts: list[Receipt] = field(default_factory=list)
 
@@ -225,6 +227,7 @@ class SmppGateway:
             for attempt in range(self.max_retries + 1):
                 if attempt:
                     time.sleep(self.backoff * 2 ** (attempt - 1))
+                self.limiter.wait()  # every part counts against the gateway's rate
                 started = time.monotonic()
                 pdu = _SubmitWithTlvs(
                     "submit_sm",

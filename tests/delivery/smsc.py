@@ -4,6 +4,7 @@ ids (hex or decimal), send deliver_sm receipts (text, TLVs or both), throttle, a
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 
 BIND_TRANSCEIVER, BIND_TRANSCEIVER_RESP = 0x00000009, 0x80000009
@@ -31,6 +32,7 @@ class Submit:
     short_message: bytes
     tlvs: dict[int, bytes]
     message_id: str = ""
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -266,3 +266,10 @@ def test_submit_log_records_each_part_and_its_id(smsc, org, customers, send_camp
 def test_unpack_check_of_the_udh_layout():
     encoded = encode_sms("y" * 200, reference=77)
     assert [struct.unpack("BBBBBB", p[:6]) for p in encoded.parts] == [(5, 0, 3, 77, 2, 1), (5, 0, 3, 77, 2, 2)]
+
+
+def test_the_send_rate_applies_to_each_submitted_part(smsc, org, customers, send_campaign):
+    smpp_config(org, smsc, rate_per_second=40)
+    assert statuses(send_campaign()) == {"sent": 10}
+    times = [submit.at for submit in smsc.submits]
+    assert times[-1] - times[0] >= 9 / 40 * 0.95
