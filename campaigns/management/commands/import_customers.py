@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import reset_queries
 
 from campaigns.customer_import import BATCH_SIZE, import_customers
 from campaigns.imports import ImportFileError, ImportReport, count_rows, progress_bar
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 list_name=options["list"],
                 batch_size=options["batch_size"],
                 total_rows=total,
-                on_progress=None if options["no_progress"] else _draw("Importing customers", self.stderr),
+                on_progress=_draw(None if options["no_progress"] else "Importing customers", self.stderr),
                 on_row_error=lambda error: self.stdout.write(f"Skipped {error}"),
             )
         except ImportFileError as error:
@@ -57,8 +58,11 @@ def _org(name: str) -> Org:
         raise CommandError(f"There is no organisation called “{name}”. Organisations: {known}.") from None
 
 
-def _draw(label: str, stream):
+def _draw(label: str | None, stream):
     def on_progress(report: ImportReport) -> None:
-        progress_bar(report.processed, report.total_rows, label=label, stream=stream)
+        # With DEBUG on, Django keeps every SQL statement of the run; a long import must not grow with it.
+        reset_queries()
+        if label:
+            progress_bar(report.processed, report.total_rows, label=label, stream=stream)
 
     return on_progress

@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 org_id=org.pk,
                 batch_size=options["batch_size"],
                 total_rows=count_rows(path),
-                on_progress=None if options["no_progress"] else _draw("Importing NDNC numbers", self.stderr),
+                on_progress=_draw(None if options["no_progress"] else "Importing NDNC numbers", self.stderr),
                 on_row_error=lambda error: self.stdout.write(f"Skipped {error}"),
             )
         except ImportFileError as error:
