@@ -109,8 +109,14 @@ def customers_matching(*, org: Org, conditions: list[dict]) -> QuerySet[Customer
 def segment_save(*, org: Org, name: str, conditions: list[dict], segment: Segment | None = None) -> Segment:
     """Create (or change) a segment; bad conditions are a ValidationError here, never a crash at dispatch."""
     cleaned = segment_conditions_clean(conditions)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the segment a name."})
+    taken = Segment.objects.filter(org=org, name=name).exclude(pk=segment.pk if segment else None)
+    if taken.exists():
+        raise ValidationError({"name": f"There is already a segment called “{name}”; choose another name."})
     segment = segment or Segment(org=org)
-    segment.name = name.strip()
+    segment.name = name
     segment.conditions = cleaned
     segment.full_clean()
     segment.save()

@@ -156,6 +156,11 @@ CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
     "schedule": CAMPAIGN_SUPERVISE_SECONDS,
 }
 
+# Uploaded customer / NDNC files wait here until the import task reads them (a volume shared by web and workers).
+IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "imports")
+# Task modules outside the apps' tasks.py that workers must load.
+CELERY_IMPORTS = ["campaigns.import_tasks"]
+
 # --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
 
 # --- Delivery: gateways, receipts ----------------------------------------------------------------------------
