@@ -14,6 +14,11 @@ def upload(text: str, name: str = "customers.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    settings.IMPORT_FILES_DIR = tmp_path
+
+
 @pytest.fixture
 def signed_in(client, manager):
     client.force_login(manager)
