@@ -73,6 +73,13 @@ def workers(postgres, redis_url, transactional_db):
     running = Workers(redis_url)
     yield running
     running.stop_all()
+    # A SIGKILLed worker's database sessions linger until the server notices; end them so the test database
+    # can be dropped.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
     celery_app.control.purge()
     _forget_unacked_tasks(redis_url)
     celery_app.conf.task_always_eager = True

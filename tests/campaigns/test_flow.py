@@ -46,7 +46,7 @@ def test_manager_creates_launches_and_sees_a_click_counted(
         signed_in.post(reverse("campaigns:launch", args=[campaign.pk]))
 
     # then every message was rewritten, handed to the simulated gateway and got a final receipt
-    messages = list(Message.objects.filter(campaign=campaign))
+    messages = list(Message.objects.filter(campaign=campaign).order_by("customer_id"))
     assert len(messages) == 10
     assert {m.status for m in messages} <= {Message.Status.DELIVERED, Message.Status.NOT_DELIVERED}
     assert all(m.gateway_message_id for m in messages)
