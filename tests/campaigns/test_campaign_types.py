@@ -240,3 +240,33 @@ def test_recurring_without_schedule_is_refused_next_to_the_field(client, manager
     assert response.status_code == 200
     assert "A recurring campaign needs a schedule." in response.content.decode()
     assert not Campaign.objects.exists()
+
+
+def test_recurring_email_campaign_sends_each_run_by_email(org, manager, clock, django_capture_on_commit_callbacks):
+    from campaigns.models import Template
+
+    template = Template.objects.create(
+        org=org, name="Weekly mail", channel="email", subject="This week", body="Hello {#var#}"
+    )
+    Customer.objects.create(org=org, name="Asha", email="asha@example.com")
+    Customer.objects.create(org=org, name="No email", mobile="+919810000009")
+    parent = launch(
+        make_campaign(
+            template,
+            manager,
+            kind=Campaign.Kind.RECURRING,
+            schedule="0 9 * * 1",
+            slot_values=[{"source": "field", "value": "name"}],
+        ),
+        manager,
+        django_capture_on_commit_callbacks,
+    )
+
+    clock.set(2026, 11, 30, 9, 0, 1)  # the next Monday
+    supervise(django_capture_on_commit_callbacks)
+
+    run = parent.runs.get()
+    sent = Message.objects.get(campaign=run, customer__name="Asha")
+    assert sent.channel == "email" and sent.recipient == "asha@example.com" and sent.body == "Hello Asha"
+    assert sent.gateway_message_id
+    assert Message.objects.get(campaign=run, customer__name="No email").reason_code == "validation_failed"
