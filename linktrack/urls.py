@@ -12,6 +12,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("delivery/", include("delivery.urls")),
     path("support/", include("campaigns.support_urls")),
+    path("insights/", include("insights.urls")),
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
