@@ -114,3 +114,16 @@ def make_customers(org: Org, count: int, **fields) -> list[Customer]:
 @pytest.fixture
 def customers(org) -> list[Customer]:
     return make_customers(org, 10)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Live-server request threads can leave a PostgreSQL session open; end them so the test database drops."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

@@ -19,6 +19,7 @@ from linktrack.celery import app as celery_app
 from tests.conftest import make_customers
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_APPLICATION_NAME = "linktrack-test-worker"
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/t"}]
 
 
@@ -33,7 +34,8 @@ class Workers:
         database = connection.settings_dict
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+            f"?application_name={WORKER_APPLICATION_NAME}",
             "REDIS_URL": redis_url,
             "SIMULATED_RECEIPT_DELAY_SECONDS": "0.5",
             "SIMULATED_GATEWAY_MIX": "delivered:80,undeliverable:10,expired:10",
@@ -73,12 +75,12 @@ def workers(postgres, redis_url, transactional_db):
     running = Workers(redis_url)
     yield running
     running.stop_all()
-    # A SIGKILLed worker's database sessions linger until the server notices; end them so the test database
-    # can be dropped.
+    # A SIGKILLed worker's database sessions linger until the server notices; end them (and only them) so the
+    # test database can be dropped.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            [WORKER_APPLICATION_NAME],
         )
     celery_app.control.purge()
     _forget_unacked_tasks(redis_url)
