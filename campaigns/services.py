@@ -9,8 +9,9 @@ from django.db import transaction
 from django.db.models import Count
 
 from campaigns import dispatch
+from campaigns.audience import audience_customers
 from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
-from campaigns.rendering import campaign_problems
+from campaigns.rendering import template_campaign_problems
 from campaigns.tasks import campaign_dispatch_task
 from delivery.models import Message
 from delivery.reasons import REASONS
@@ -61,9 +62,7 @@ def campaign_create(
         raise ValidationError("A resend is made from a finished campaign's page.")
     if schedule:
         _check_schedule(schedule)
-    problems = campaign_problems(org=org, body=template.body, slot_values=slot_values)
-    if problems:
-        raise ValidationError([str(p) for p in problems])
+    _refuse_problems(org=org, template=template, slot_values=slot_values)
     campaign = Campaign(
         org=org,
         name=name,
@@ -81,12 +80,18 @@ def campaign_create(
     return campaign
 
 
+def _refuse_problems(*, org: Org, template: Template, slot_values: list[dict]) -> None:
+    """Refuse what operators would block (DLT) or what cannot be tracked, with every reason in words."""
+    problems = template_campaign_problems(org=org, template=template, slot_values=slot_values)
+    if problems:
+        raise ValidationError([str(p) for p in problems])
+
+
 def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | None = None) -> Campaign:
     """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch."""
     with transaction.atomic():
-        problems = campaign_problems(org=campaign.org, body=campaign.template.body, slot_values=campaign.slot_values)
-        if problems:
-            raise ValidationError([str(p) for p in problems])
+        _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
+        audience_customers(campaign=campaign)  # a segment that cannot be evaluated is refused here, in words
         moment = dispatch.now()
         draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
         if campaign.schedule:
@@ -131,7 +136,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
     A run never overlaps the previous one: while the last run still has messages to hand over, the new one
     waits (and starts at the next supervisor pass after it finished).
     """
-    parent = Campaign.objects.select_for_update().select_related("org").get(pk=parent_id)
+    parent = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=parent_id)
     moment = dispatch.now()
     if parent.status != Campaign.Status.ACTIVE or not parent.next_run_at or parent.next_run_at > moment:
         return None
@@ -144,6 +149,17 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         ).exists()
     )
     if running:
+        return None
+    next_run_at = next_run_after(schedule=parent.schedule, moment=moment, tz=parent.org.timezone)
+    # The org or template may have changed since launch (e.g. link tracking switched on): check every run.
+    problems = template_campaign_problems(org=parent.org, template=parent.template, slot_values=parent.slot_values)
+    if problems:
+        Campaign.objects.filter(pk=parent.pk).update(
+            next_run_at=next_run_at,
+            hold_reason="The run of "
+            f"{moment.astimezone(ZoneInfo(parent.org.timezone)):%-d %b %Y %H:%M} was skipped: "
+            + " ".join(str(p) for p in problems),
+        )
         return None
     number = parent.runs.count() + 1
     local = moment.astimezone(ZoneInfo(parent.org.timezone))
@@ -163,9 +179,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         launched_at=moment,
         heartbeat_at=moment,
     )
-    Campaign.objects.filter(pk=parent.pk).update(
-        next_run_at=next_run_after(schedule=parent.schedule, moment=moment, tz=parent.org.timezone)
-    )
+    Campaign.objects.filter(pk=parent.pk).update(next_run_at=next_run_at, hold_reason="")
     transaction.on_commit(lambda: campaign_dispatch_task.delay(run.pk))
     return run
 
@@ -205,9 +219,7 @@ def campaign_resend_create(
         raise ValidationError({"reasons": f"These outcomes cannot be resent from this campaign: {', '.join(refused)}."})
     if not reasons:
         raise ValidationError({"reasons": "Choose at least one outcome to resend."})
-    problems = campaign_problems(org=source.org, body=template.body, slot_values=slot_values)
-    if problems:
-        raise ValidationError([str(p) for p in problems])
+    _refuse_problems(org=source.org, template=template, slot_values=slot_values)
     campaign = Campaign(
         org=source.org,
         name=name,

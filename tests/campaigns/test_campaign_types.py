@@ -270,3 +270,63 @@ def test_recurring_email_campaign_sends_each_run_by_email(org, manager, clock, d
     assert sent.channel == "email" and sent.recipient == "asha@example.com" and sent.body == "Hello Asha"
     assert sent.gateway_message_id
     assert Message.objects.get(campaign=run, customer__name="No email").reason_code == "validation_failed"
+
+
+def test_a_recurring_run_is_skipped_in_words_when_its_template_no_longer_passes(
+    org, sender, manager, clock, django_capture_on_commit_callbacks
+):
+    # given a recurring campaign launched while tracking was off, on a template with a link in its fixed text
+    from campaigns.models import Template
+
+    org.sms_link_tracking = False
+    org.save(update_fields=["sms_link_tracking"])
+    template = Template.objects.create(
+        org=org, name="Fixed link", sender=sender, body="Weekly deals at www.acme.test/deals for {#var#}"
+    )
+    make_customers(org, 3)
+    parent = make_campaign(
+        template,
+        manager,
+        kind=Campaign.Kind.RECURRING,
+        schedule="0 10 * * *",
+        slot_values=[{"source": "field", "value": "name"}],
+    )
+    parent = launch(parent, manager, django_capture_on_commit_callbacks)
+
+    # when support switches tracking on before the next run
+    org.sms_link_tracking = True
+    org.save(update_fields=["sms_link_tracking"])
+    clock.set(2026, 11, 24, 10, 0, 5)
+    supervise(django_capture_on_commit_callbacks)
+
+    # then the run is skipped (nothing sent that operators would block) and the page says why
+    parent.refresh_from_db()
+    assert not parent.runs.exists()
+    assert "was skipped" in parent.hold_reason and "www.acme.test/deals" in parent.hold_reason
+    assert parent.next_run_at.astimezone(IST).day == 25
+
+
+def test_launch_refuses_a_segment_that_cannot_be_evaluated(template, manager):
+    from campaigns.models import Segment
+
+    segment = Segment.objects.create(
+        org=template.org, name="Broken", conditions=[{"attribute": "city", "op": "near", "value": "Pune"}]
+    )
+    campaign = make_campaign(template, manager)
+    Campaign.objects.filter(pk=campaign.pk).update(audience_segment=segment)
+    campaign.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.campaign_launch(campaign=campaign, user=manager)
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+def test_an_email_campaign_takes_a_link_longer_than_a_dlt_variable(org, manager):
+    # DLT's 30-character limit is an SMS rule: email has no DLT template to match.
+    from campaigns.models import Template
+
+    template = Template.objects.create(
+        org=org, name="Newsletter", channel="email", subject="News", body="Read it here: {#var#}"
+    )
+    long_link = "https://shop.acme.test/newsletters/2026/november/diwali-specials"
+    campaign = make_campaign(template, manager, slot_values=[{"source": "url", "value": long_link}])
+    assert campaign.slot_values[0]["value"] == long_link
