@@ -46,6 +46,9 @@ def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
         assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+        # an upload saved by web must be readable by the worker that imports it
+        assert "media:/app/media" in services[name]["volumes"]
+        assert services[name]["environment"]["IMPORT_FILES_DIR"].startswith("/app/media/")
     for name in ("postgres", "redis", "web"):
         assert services[name]["healthcheck"]["test"]
 
