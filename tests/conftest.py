@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 import redis
@@ -10,6 +11,7 @@ from campaigns.models import Customer, Membership, Org, SenderId, Template, User
 from linktrack.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
+CHROMIUM = "/usr/bin/chromium"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -127,3 +129,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in the system Chromium, driven by Playwright (its own browser download does not exist here)."""
+    if not shutil.which(CHROMIUM):
+        _missing(f"Chromium at {CHROMIUM}")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are not async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser.new_page(accept_downloads=True)
+        browser.close()

@@ -1,33 +1,11 @@
 """Chromium: support switches tracking on after confirming; a manager fixes a template and previews a campaign."""
 
-import os
-import shutil
-
 import pytest
 
 from campaigns.models import Campaign, Membership, Org, SenderId, Template, User
 from tests.conftest import PASSWORD, make_customers
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def page():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required for browser tests")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page()
-        browser.close()
 
 
 def _sign_in(page, base_url: str, email: str) -> None:
@@ -37,12 +15,13 @@ def _sign_in(page, base_url: str, email: str) -> None:
     page.click("button[type=submit]")
 
 
-def test_support_confirms_before_switching_tracking_on(transactional_db, live_server, page):
+def test_support_confirms_before_switching_tracking_on(transactional_db, live_server, browser_page):
     # given an org without tracking whose template has a link in its fixed text
     org = Org.objects.create(name="Chai Co")
     sender = SenderId.objects.create(org=org, header="CHAICO", category="service_implicit", dlt_entity_id="1" * 19)
     Template.objects.create(org=org, name="Sale", sender=sender, body="Sale at chai.in/sale today, {#var#}")
     User.objects.create_user("support@linktrack.test", PASSWORD, is_staff=True)
+    page = browser_page
     _sign_in(page, live_server.url, "support@linktrack.test")
     # when support opens the org and switches tracking on without confirming
     page.click("text=Support")
@@ -59,11 +38,12 @@ def test_support_confirms_before_switching_tracking_on(transactional_db, live_se
     assert org.sms_link_tracking and org.link_tracking_changed_by.email == "support@linktrack.test"
 
 
-def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(transactional_db, live_server, page):
+def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(transactional_db, live_server, browser_page):
     org = Org.objects.create(name="Chai Co", sms_link_tracking=True, short_domain="s.cplry.com")
     manager = User.objects.create_user("manager@chai.test", PASSWORD)
     Membership.objects.create(user=manager, org=org)
     make_customers(org, 3)
+    page = browser_page
     _sign_in(page, live_server.url, "manager@chai.test")
     # when the manager writes a template with a malformed variable
     page.click("text=Templates")

@@ -1,7 +1,5 @@
 """Chromium: a campaign manager goes from the campaign page to View Details and downloads the affected recipients."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,25 +11,6 @@ from tests.conftest import PASSWORD, make_customers
 from tests.delivery.conftest import SLOTS
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required for browser tests")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page(accept_downloads=True)
-        browser.close()
 
 
 def test_manager_reads_why_messages_failed_and_downloads_them(transactional_db, live_server, browser_page, settings):
