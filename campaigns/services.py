@@ -154,11 +154,10 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
     # The org or template may have changed since launch (e.g. link tracking switched on): check every run.
     problems = template_campaign_problems(org=parent.org, template=parent.template, slot_values=parent.slot_values)
     if problems:
+        when = moment.astimezone(ZoneInfo(parent.org.timezone))
+        reason = f"The run of {when:%-d %b %Y %H:%M} was skipped: {problems[0]}"
         Campaign.objects.filter(pk=parent.pk).update(
-            next_run_at=next_run_at,
-            hold_reason="The run of "
-            f"{moment.astimezone(ZoneInfo(parent.org.timezone)):%-d %b %Y %H:%M} was skipped: "
-            + " ".join(str(p) for p in problems),
+            next_run_at=next_run_at, hold_reason=reason[: Campaign._meta.get_field("hold_reason").max_length]
         )
         return None
     number = parent.runs.count() + 1

@@ -1,5 +1,6 @@
 import os
 import shutil
+import time
 
 import pytest
 import redis
@@ -8,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from campaigns.models import Customer, Membership, Org, SenderId, Template, User
+from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
@@ -30,9 +32,12 @@ def _tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache(settings):
+def _clean_cache(settings, monkeypatch):
     settings.CLICK_STREAM_URL = ""  # clicks stored synchronously unless a test asks for the Redis stream
     cache.clear()
+    # Each test starts with no short domain known and freshly loaded, so the host-routing middleware does not
+    # re-read the orgs' domains (a query) at a moment that depends on the clock; saving an org invalidates it.
+    monkeypatch.setattr(linktrack_services, "_short_domains", (time.monotonic(), frozenset()))
     yield
 
 
