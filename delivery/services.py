@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from delivery.gateways import (
@@ -92,9 +92,7 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
             message.finished_at = now
         exchanges += [(message.pk, e) for e in (result.exchanges if result else ())]
     with transaction.atomic():
-        Message.objects.bulk_update(
-            messages, ["status", "gateway_message_id", "sent_at", "reason_code", "gateway_error", "finished_at"]
-        )
+        _outcomes_save(messages, now)
         exchanges_log(config=config, gateway_kind=gateway.name, exchanges=exchanges)
         pending_receipts_apply(gateway_message_ids=[m.gateway_message_id for m in accepted])
     drain = getattr(gateway, "drain_receipts", None)
@@ -111,7 +109,7 @@ def _all_not_sent(messages: list[Message], config, reason_code: str, gateway_err
         message.status, message.reason_code, message.gateway_error = Message.Status.NOT_SENT, reason_code, gateway_error
         message.finished_at = now
     with transaction.atomic():
-        Message.objects.bulk_update(messages, ["status", "reason_code", "gateway_error", "finished_at"])
+        _outcomes_save(messages, now)
         exchanges_log(
             config=config,
             gateway_kind=config.kind if config else "",
@@ -130,8 +128,42 @@ def _claim(message_ids: list[int]) -> list[Message]:
             .select_related("campaign__template__sender")
             .order_by("pk")
         )
-        Message.objects.filter(pk__in=[m.pk for m in messages]).update(status=Message.Status.SUBMITTING)
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+            status=Message.Status.SUBMITTING, updated_at=timezone.now()
+        )
     return messages
+
+
+_OUTCOME_FIELDS = ["status", "gateway_message_id", "sent_at", "reason_code", "gateway_error", "finished_at"]
+
+
+def _outcomes_save(messages: list[Message], now) -> None:
+    """Write each message's outcome of a send batch (and updated_at).
+
+    On PostgreSQL in one `UPDATE ... FROM (VALUES ...)` statement: Django's bulk_update builds a CASE expression
+    per row and field, which cost about 3 ms per message and dominated sending. Elsewhere bulk_update.
+    """
+    if not messages:
+        return
+    for message in messages:
+        message.updated_at = now
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_update(messages, [*_OUTCOME_FIELDS, "updated_at"])
+        return
+    table = connection.ops.quote_name(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s, %s::timestamptz)"] * len(messages))
+    params = []
+    for m in messages:
+        params += [m.pk, m.status, m.gateway_message_id, m.sent_at, m.reason_code, m.gateway_error, m.finished_at]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET status = v.status, gateway_message_id = v.gateway_message_id, "
+            "sent_at = v.sent_at, reason_code = v.reason_code, gateway_error = v.gateway_error, "
+            "finished_at = v.finished_at, updated_at = %s "
+            f"FROM (VALUES {rows}) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
+            "finished_at) WHERE m.id = v.id",
+            [now, *params],
+        )
 
 
 def _schedule_simulated_receipts(gateway_message_ids: list[str], config: GatewayConfig | None) -> None:
@@ -179,68 +211,98 @@ def receipts_apply(
     Only a message still waiting (sent) moves: a final state is never overwritten, an intermediate receipt
     ("pending") changes nothing, and a repeated receipt finds its message already final. A final receipt for an
     id no message carries yet is kept (PendingReceipt) and applied when a message gets that id.
+
+    A few queries per batch, not per receipt: one finds the messages, one UPDATE per distinct outcome (status,
+    reason, error) moves them, and the first final receipt of a batch for a message is the one that counts.
     """
-    changed = 0
+    if not receipts:
+        return 0
     now = timezone.now()
+    by_gateway_id = _messages_by_gateway_id({i for r in receipts for i in r.ids if i}, org_id=org_id)
     log: list[tuple[int | None, Exchange]] = []
+    pending: list[PendingReceipt] = []
+    outcomes: dict[tuple[str, str, str], list[int]] = {}
+    decided: set[int] = set()
     for receipt in receipts:
-        candidates = Message.objects.filter(gateway_message_id__in=receipt.ids)
-        if org_id is not None:
-            candidates = candidates.filter(campaign__org_id=org_id)
-        message_ids = list(candidates.values_list("pk", flat=True)[:10])
+        message_ids = sorted({pk for i in receipt.ids for pk in by_gateway_id.get(i, ())})[:10]
         status = _RECEIPT_STATUS.get(receipt.state)
         if receipt.raw:
             log.append((message_ids[0] if message_ids else None, Exchange("receipt", receipt.raw)))
         if status is None:
             continue
         if not message_ids:
-            PendingReceipt.objects.create(
-                org_id=org_id,
-                gateway_message_id=receipt.gateway_message_id,
-                state=receipt.state,
-                reason_code=receipt.reason_code,
-                gateway_error=receipt.gateway_error[:100],
-            )
-            for alternative in receipt.alternative_ids:
-                PendingReceipt.objects.create(
+            pending += [
+                PendingReceipt(
                     org_id=org_id,
-                    gateway_message_id=alternative,
+                    gateway_message_id=gateway_message_id,
                     state=receipt.state,
                     reason_code=receipt.reason_code,
                     gateway_error=receipt.gateway_error[:100],
+                    received_at=now,
                 )
+                for gateway_message_id in receipt.ids
+            ]
             continue
-        changed += Message.objects.filter(pk__in=message_ids, status=Message.Status.SENT).update(
-            status=status,
-            reason_code=receipt.reason_code,
-            gateway_error=receipt.gateway_error[:100],
-            finished_at=now,
-            updated_at=now,
-        )
+        outcome = (status, receipt.reason_code, receipt.gateway_error[:100])
+        for pk in message_ids:
+            if pk not in decided:  # a later receipt in the batch would find the message final already
+                decided.add(pk)
+                outcomes.setdefault(outcome, []).append(pk)
+    changed = _outcomes_apply(outcomes, now)
+    if pending:
+        PendingReceipt.objects.bulk_create(pending)
     if log:
         exchanges_log(config=config, gateway_kind=gateway_kind or (config.kind if config else ""), exchanges=log)
     return changed
 
 
+def _messages_by_gateway_id(gateway_message_ids: set[str], *, org_id: int | None) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    ids = sorted(gateway_message_ids)
+    for start in range(0, len(ids), 5000):
+        candidates = Message.objects.filter(gateway_message_id__in=ids[start : start + 5000])
+        if org_id is not None:
+            candidates = candidates.filter(campaign__org_id=org_id)
+        for pk, gateway_message_id in candidates.values_list("pk", "gateway_message_id"):
+            found.setdefault(gateway_message_id, []).append(pk)
+    return found
+
+
+def _outcomes_apply(outcomes: dict[tuple[str, str, str], list[int]], now) -> int:
+    """Move messages still waiting (sent) to their outcome: one UPDATE per outcome; returns how many moved."""
+    changed = 0
+    for (status, reason_code, gateway_error), message_ids in outcomes.items():
+        for start in range(0, len(message_ids), 5000):
+            changed += Message.objects.filter(
+                pk__in=message_ids[start : start + 5000], status=Message.Status.SENT
+            ).update(
+                status=status, reason_code=reason_code, gateway_error=gateway_error, finished_at=now, updated_at=now
+            )
+    return changed
+
+
 def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
-    """Apply receipts that arrived before their message had its gateway id."""
+    """Apply receipts that arrived before their message had its gateway id (the earliest kept receipt counts)."""
     ids = [i for i in gateway_message_ids if i]
     if not ids:
         return 0
-    pending = list(PendingReceipt.objects.filter(gateway_message_id__in=ids).order_by("received_at"))
+    pending = list(PendingReceipt.objects.filter(gateway_message_id__in=ids).order_by("received_at", "pk"))
     if not pending:
         return 0
-    changed = 0
+    waiting: dict[str, list[tuple[int, int]]] = {}
+    for pk, gateway_message_id, message_org_id in Message.objects.filter(
+        gateway_message_id__in={p.gateway_message_id for p in pending}, status=Message.Status.SENT
+    ).values_list("pk", "gateway_message_id", "campaign__org_id"):
+        waiting.setdefault(gateway_message_id, []).append((pk, message_org_id))
+    outcomes: dict[tuple[str, str, str], list[int]] = {}
+    decided: set[int] = set()
     for receipt in pending:
-        candidates = Message.objects.filter(gateway_message_id=receipt.gateway_message_id, status=Message.Status.SENT)
-        if receipt.org_id:
-            candidates = candidates.filter(campaign__org_id=receipt.org_id)
-        changed += candidates.update(
-            status=_RECEIPT_STATUS[receipt.state],
-            reason_code=receipt.reason_code,
-            gateway_error=receipt.gateway_error,
-            finished_at=timezone.now(),
-        )
+        outcome = (_RECEIPT_STATUS[receipt.state], receipt.reason_code, receipt.gateway_error)
+        for pk, message_org_id in waiting.get(receipt.gateway_message_id, ()):
+            if pk not in decided and (not receipt.org_id or receipt.org_id == message_org_id):
+                decided.add(pk)
+                outcomes.setdefault(outcome, []).append(pk)
+    changed = _outcomes_apply(outcomes, timezone.now())
     PendingReceipt.objects.filter(pk__in=[p.pk for p in pending]).delete()
     return changed
 
