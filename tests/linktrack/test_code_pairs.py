@@ -1,0 +1,58 @@
+"""The fast two-number encoder mints exactly the codes the hashids package mints, so existing links keep working."""
+
+import random
+
+import pytest
+from hashids import Hashids
+
+from linktrack import codes
+
+CONFIGURATIONS = [
+    # (salt, alphabet, min_length): the deployment's default, the package's default alphabet, no padding, padding
+    # of several rounds, a small alphabet, and an alphabet short of separators.
+    ("insecure-dev-only-salt-change-me", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10),
+    ("another secret salt", Hashids.ALPHABET, 10),
+    ("s", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 0),
+    ("long padding", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 40),
+    ("", "abcdefghijklmnop", 25),
+    ("tiny", "0123456789abcdef", 12),
+    ("x" * 80, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 8),
+]
+
+
+def random_pairs(rng: random.Random, count: int) -> list[tuple[int, int]]:
+    def number() -> int:
+        return rng.choice(
+            [rng.randrange(0, 10), rng.randrange(0, 10**6), rng.randrange(0, 10**12), rng.randrange(2**64)]
+        )
+
+    return [(number(), number()) for _ in range(count)]
+
+
+@pytest.mark.parametrize(("salt", "alphabet", "min_length"), CONFIGURATIONS)
+def test_the_pair_encoder_mints_the_codes_hashids_mints(salt, alphabet, min_length):
+    # given hashids and the pair encoder for the same salt, alphabet and minimum length
+    reference = Hashids(salt=salt, min_length=min_length, alphabet=alphabet)
+    fast = codes.PairEncoder(Hashids(salt=salt, min_length=min_length, alphabet=alphabet))
+    pairs = random_pairs(random.Random(f"{salt}:{min_length}"), 4000)
+    pairs += [(0, 0), (1, 0), (0, 1), (2**63 - 1, 2**63 - 1)] + [(a, b) for a in range(30) for b in range(120)]
+
+    # when both encode every pair, then every code is the same and decodes back to its pair
+    for a, b in pairs:
+        code = fast.encode(a, b)
+        assert code == reference.encode(a, b), (a, b)
+        assert reference.decode(code) == (a, b)
+
+
+def test_what_hashids_does_not_encode_is_left_to_hashids():
+    fast = codes.PairEncoder(Hashids(salt="s", min_length=10))
+    assert fast.encode(-1, 5) == "" and fast.encode(5, -1) == ""
+    assert fast.encode(True, 2) == Hashids(salt="s", min_length=10).encode(True, 2)
+
+
+def test_the_codes_of_the_deployment_are_those_of_hashids_with_its_settings(settings):
+    settings.HASHIDS_SALT, settings.SHORT_CODE_MIN_LENGTH = "deployment salt", 12
+    reference = Hashids(salt="deployment salt", min_length=12, alphabet=settings.SHORT_CODE_ALPHABET)
+    for a, b in [*random_pairs(random.Random(7), 500), (5, None)]:
+        assert codes.encode(a, b) == reference.encode(a, b or 0)
+        assert codes.decode(codes.encode(a, b)) == ((a, b or 0) if max(a, b or 0) < 2**63 else None)
