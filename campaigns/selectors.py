@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from campaigns.models import Campaign, Org, Template, User
 
@@ -24,7 +27,7 @@ def campaign_progress(*, campaign: Campaign, counts) -> dict:
         "queued": counts.queued,
         "sent": counts.sent,
         "delivered": counts.delivered,
-        "failed": counts.not_delivered,
+        "failed": counts.not_delivered - counts.waiting,
         "not_sent": counts.not_sent,
     }
     handed_over = counts.total - counts.queued
@@ -37,3 +40,16 @@ def campaign_progress(*, campaign: Campaign, counts) -> dict:
         **figures,
         "percent": {name: counts.percent(value) for name, value in figures.items()},
     }
+
+
+# Receipts mostly arrive within minutes of the hand-over; a few never do (they become "no receipt" after days).
+RECEIPTS_ARRIVING = timedelta(minutes=15)
+
+
+def campaign_page_is_live(*, campaign: Campaign, counts) -> bool:
+    """Whether the campaign page should refresh itself: messages are still being handed over, or receipts are
+    still arriving shortly after the last hand-over (not for the days a missing receipt may take)."""
+    if campaign.status == Campaign.Status.DISPATCHING or counts.queued:
+        return True
+    recently_handed_over = campaign.dispatched_at and campaign.dispatched_at > timezone.now() - RECEIPTS_ARRIVING
+    return bool(counts.waiting and recently_handed_over)

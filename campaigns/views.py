@@ -9,7 +9,7 @@ from campaigns import services
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_progress, campaigns_for_user, templates_for_user
+from campaigns.selectors import campaign_page_is_live, campaign_progress, campaigns_for_user, templates_for_user
 from delivery.selectors import delivery_counts
 from insights.selectors import click_counts
 
@@ -81,7 +81,8 @@ def campaign_detail(request, pk: int):
             "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
-            "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued or counts.waiting,
+            "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
+            "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
         },
     )
 

@@ -16,9 +16,9 @@ class DeliveryCounts:
     total: int
     queued: int  # not yet handed to the gateway
     sent: int  # accepted by the gateway (delivered, not delivered, unknown and still waiting)
-    waiting: int
+    waiting: int  # accepted, no receipt yet: counted with "not delivered" (reason "pending") until one comes
     delivered: int
-    not_delivered: int
+    not_delivered: int  # failed after the gateway accepted them (receipts), and the ones still waiting
     not_sent: int
     unknown: int
 
@@ -66,7 +66,7 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
         sent=waiting + delivered + not_delivered + unknown,
         waiting=waiting,
         delivered=delivered,
-        not_delivered=not_delivered,
+        not_delivered=not_delivered + waiting,
         not_sent=by_status.get(s.NOT_SENT, 0),
         unknown=unknown,
     )

@@ -1,6 +1,9 @@
 """The campaign page: live progress with percentages, the buttons that fit the campaign's state, its JSON feed."""
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns import dispatch
 from campaigns.dispatch import campaign_dispatch
@@ -59,3 +62,22 @@ def test_progress_feed_of_another_org_is_not_found(client, outsider, template, m
     campaign = make_campaign(template, manager)
     client.force_login(outsider)
     assert client.get(reverse("campaigns:progress", args=[campaign.pk])).status_code == 404
+
+
+def test_page_refreshes_while_receipts_arrive_but_not_for_days(client, template, manager):
+    # given a campaign handed over with messages still waiting for receipts
+    make_customers(template.org, 4)
+    campaign = make_campaign(template, manager)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=dispatch.now())
+    campaign_dispatch(campaign_id=campaign.pk)
+    Message.objects.filter(campaign=campaign).update(status=Message.Status.SENT, gateway_message_id="g")
+    client.force_login(manager)
+    url = reverse("campaigns:detail", args=[campaign.pk])
+
+    # when it was handed over a minute ago, the page keeps itself fresh; two days later it does not
+    Campaign.objects.filter(pk=campaign.pk).update(dispatched_at=timezone.now() - timedelta(minutes=1))
+    assert 'http-equiv="refresh"' in client.get(url).content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(dispatched_at=timezone.now() - timedelta(days=2))
+    page = client.get(url).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert "4 of them still waiting for a receipt" in page
