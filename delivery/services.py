@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.models import Campaign
 from delivery.gateways import (
     Exchange,
     OutgoingMessage,
@@ -37,7 +38,8 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     messages = _claim(message_ids)
     if not messages:
         return []
-    campaign = messages[0].campaign
+    # A send task holds messages of one campaign.
+    campaign = Campaign.objects.select_related("template__sender").get(pk=messages[0].campaign_id)
     config = gateway_config_for(org_id=campaign.org_id, channel=campaign.template.channel)
     try:
         gateway = (
@@ -125,7 +127,6 @@ def _claim(message_ids: list[int]) -> list[Message]:
         messages = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=message_ids, status=Message.Status.QUEUED)
-            .select_related("campaign__template__sender")
             .order_by("pk")
         )
         Message.objects.filter(pk__in=[m.pk for m in messages]).update(
@@ -181,22 +182,46 @@ def exchanges_log(
     *, config: GatewayConfig | None, gateway_kind: str, exchanges: list[tuple[int | None, Exchange]]
 ) -> None:
     """Keep each exchange in the message's gateway log, with the gateway's secrets redacted."""
+    if not exchanges:
+        return
     secrets = config.secret_values() if config else []
-    GatewayExchange.objects.bulk_create(
-        [
-            GatewayExchange(
-                message_id=message_id,
-                gateway=config,
-                gateway_kind=gateway_kind,
-                operation=exchange.operation,
-                request=redact(exchange.request, secrets),
-                response=redact(exchange.response, secrets),
-                error=redact(exchange.error, secrets),
-                duration_ms=exchange.duration_ms,
-            )
-            for message_id, exchange in exchanges
-        ]
-    )
+    now = timezone.now()
+    rows = [
+        {
+            "created_at": now,
+            "message_id": message_id,
+            "gateway_id": config.pk if config else None,
+            "gateway_kind": gateway_kind,
+            "operation": exchange.operation,
+            "request": redact(exchange.request, secrets),
+            "response": redact(exchange.response, secrets),
+            "error": redact(exchange.error, secrets),
+            "duration_ms": exchange.duration_ms,
+        }
+        for message_id, exchange in exchanges
+    ]
+    if connection.vendor == "postgresql":
+        _insert_rows(GatewayExchange, rows)
+    else:
+        GatewayExchange.objects.bulk_create([GatewayExchange(**row) for row in rows])
+
+
+def _insert_rows(model, rows: list[dict]) -> None:
+    """One INSERT of plain values (a send batch's log): bulk_create without building a model instance per row.
+
+    Every concrete field but the id is written; one the rows do not name takes its default.
+    """
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields if f.attname not in rows[0]}
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [row[f.attname] if f.attname in row else defaults[f.attname] for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES "
+            + ", ".join([placeholders] * len(rows)),
+            params,
+        )
 
 
 def receipts_apply(

@@ -38,7 +38,7 @@ def send_counting_queries(messages: list[Message]) -> tuple[list[int], int]:
 
 def test_a_send_batch_writes_each_messages_outcome_and_when_it_changed(http_gateway, org, template, manager):
     # given 10 queued messages, and a gateway that takes the first, refuses the second and takes the rest
-    http_config(org, http_gateway.url)
+    config = http_config(org, http_gateway.url)
     messages = queued_messages(org, template, manager, 10)
     http_gateway.script = [("ok",), ("refuse", 401, "unauthorised"), ("ok",)]
     before = timezone.now()
@@ -59,8 +59,12 @@ def test_a_send_batch_writes_each_messages_outcome_and_when_it_changed(http_gate
     )
     assert refused.gateway_message_id == "" and refused.sent_at is None and refused.finished_at >= before
     assert all(m.updated_at >= before for m in rows.values())
-    # and the gateway log keeps each submit
-    assert GatewayExchange.objects.filter(message_id__in=rows, operation="submit").count() == 10
+    # and the gateway log keeps each submit, with the gateway, its kind and when, the API key redacted
+    log = GatewayExchange.objects.filter(message_id__in=rows, operation="submit")
+    assert log.count() == 10
+    entry = log.get(message_id=first.pk)
+    assert (entry.gateway_id, entry.gateway_kind, entry.created_at >= before) == (config.pk, "http", True)
+    assert f"gw-{first.pk}" in entry.response and "sk-live-SECRET-123" not in entry.request + entry.response
 
 
 def test_the_queries_of_a_send_batch_do_not_grow_with_its_size(org, template, manager, settings):
