@@ -30,6 +30,11 @@ def queued_messages(org, template, manager, count: int) -> list[Message]:
     )
 
 
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """The statements run, without the savepoints of the test's transaction."""
+    return [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
 def send_counting_queries(messages: list[Message]) -> tuple[list[int], int]:
     with CaptureQueriesContext(connection) as queries:
         accepted = services.messages_send(message_ids=[m.pk for m in messages])
@@ -133,7 +138,7 @@ def test_a_batch_of_receipts_applies_each_outcome_once_with_a_few_queries(waitin
     assert GatewayExchange.objects.filter(operation="receipt").count() == 10
     assert GatewayExchange.objects.get(operation="receipt", request="r6").message_id == m[5].pk
     # with one query to find the messages, one per outcome (4), one to keep the unknown and one for the log
-    assert len(queries) == 7
+    assert len(statements(queries)) == 7
 
     # when the same batch arrives again, nothing changes
     finished = {message.pk: message.finished_at for message in Message.objects.filter(pk__in=[x.pk for x in m])}
@@ -148,7 +153,7 @@ def test_a_batch_of_receipts_takes_the_same_queries_for_10_messages_as_for_1(wai
         assert services.receipts_apply(receipts=one, org_id=org.pk) == 1
     with CaptureQueriesContext(connection) as for_ten:
         assert services.receipts_apply(receipts=ten, org_id=org.pk) == 9
-    assert len(for_one) == len(for_ten) == 2
+    assert len(statements(for_one)) == len(statements(for_ten)) == 2
     assert set(Message.objects.filter(pk__in=[m.pk for m in waiting]).values_list("status", flat=True)) == {"delivered"}
 
 
