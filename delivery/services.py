@@ -124,11 +124,15 @@ def _all_not_sent(messages: list[Message], config, reason_code: str, gateway_err
 
 def _claim(message_ids: list[int]) -> list[Message]:
     with transaction.atomic():
-        messages = list(
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=message_ids, status=Message.Status.QUEUED)
+        # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
+        # (a first large campaign) walked the campaign's whole status index for each batch.
+        messages = [
+            m
+            for m in Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=message_ids)
             .order_by("pk")
-        )
+            if m.status == Message.Status.QUEUED
+        ]
         Message.objects.filter(pk__in=[m.pk for m in messages]).update(
             status=Message.Status.SUBMITTING, updated_at=timezone.now()
         )
@@ -283,18 +287,31 @@ def receipts_apply(
 
 
 def _messages_by_gateway_id(gateway_message_ids: set[str], *, org_id: int | None) -> dict[str, list[int]]:
+    """Message ids by gateway id (at most 10 per gateway id), within an org when given."""
     found: dict[str, list[int]] = {}
     ids = sorted(gateway_message_ids)
-    for start in range(0, len(ids), 5000):
-        # The "not empty" condition is the index's own: PostgreSQL uses it for a long list of ids only when the
-        # query states it (without it, 1,000 ids were a sequential scan of every message).
-        candidates = Message.objects.filter(gateway_message_id__in=ids[start : start + 5000]).exclude(
-            gateway_message_id=""
+    if connection.vendor == "postgresql":
+        # One index probe per id, whatever the planner's statistics say: asked for a list of 1,000 ids,
+        # PostgreSQL without fresh statistics (a first large campaign) scanned every message instead.
+        message, campaign = Message._meta.db_table, Message._meta.get_field("campaign").related_model._meta.db_table
+        in_org = (
+            f" AND m.campaign_id IN (SELECT c.id FROM {campaign} c WHERE c.org_id = %s)" if org_id is not None else ""
         )
+        sql = (
+            f"SELECT m.id, m.gateway_message_id FROM unnest(%s::text[]) AS g(id) CROSS JOIN LATERAL "
+            f"(SELECT m.id, m.gateway_message_id FROM {message} m WHERE m.gateway_message_id = g.id "
+            f"AND NOT (m.gateway_message_id = ''){in_org} ORDER BY m.id LIMIT 10) AS m"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [ids] if org_id is None else [ids, org_id])
+            rows = cursor.fetchall()
+    else:
+        candidates = Message.objects.filter(gateway_message_id__in=ids).exclude(gateway_message_id="")
         if org_id is not None:
             candidates = candidates.filter(campaign__org_id=org_id)
-        for pk, gateway_message_id in candidates.values_list("pk", "gateway_message_id"):
-            found.setdefault(gateway_message_id, []).append(pk)
+        rows = candidates.values_list("pk", "gateway_message_id")
+    for pk, gateway_message_id in rows:
+        found.setdefault(gateway_message_id, []).append(pk)
     return found
 
 
