@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import create_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linktrack.settings")
@@ -83,6 +85,7 @@ def main() -> None:
         return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real services.")
+    create_database(os.environ["DATABASE_URL"])
     os.environ["DISPATCH_BATCH_SIZE"] = str(args.batch_size)
     if args.receipt_delay is not None:
         os.environ["SIMULATED_RECEIPT_DELAY_SECONDS"] = str(args.receipt_delay)

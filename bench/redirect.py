@@ -19,7 +19,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from common import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_DOMAIN = "s.bench.test"
@@ -126,23 +127,6 @@ def main() -> int:
         ratios = sorted(r["project"]["rps"] / r["floor"]["rps"] for r in rounds)
         print(f"median project / floor throughput over {len(rounds)} rounds: {ratios[len(ratios) // 2]:.2f}")
     return 0
-
-
-def create_database(database_url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def seed() -> str:
