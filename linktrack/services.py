@@ -442,7 +442,6 @@ def _click_from_event(event_id: str, event: dict) -> Click:
         clicked_at=datetime.fromtimestamp(float(event["at"]), tz=UTC),
         ip_hash=event.get("ip", "")[:64],
         # PostgreSQL refuses NUL in text: one such agent must not block the batch it is in.
-        # PostgreSQL refuses NUL in text: one such agent must not block the batch it is in.
         user_agent=event.get("ua", "").replace("\x00", "")[:500],
         is_bot=is_bot(event.get("ua", ""), event.get("method", "GET")),
     )
