@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from campaigns.audience import audience_customers, ndnc_blocked_mobiles
 from campaigns.models import Campaign, Channel, Coupon, Customer, Org
-from campaigns.rendering import MessageRenderer
+from campaigns.rendering import MessageRenderer, with_coupon_values
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
@@ -221,14 +221,7 @@ class Dispatcher:
             .values_list("customer_id", "code", "expires_on")
         ):
             coupons[customer_id] = (code, expires_on)
-        for customer in customers:
-            if customer.pk in coupons:
-                code, expires_on = coupons[customer.pk]
-                customer.attributes = {
-                    **(customer.attributes or {}),
-                    "coupon_code": code,
-                    "coupon_expiry": f"{expires_on:%-d %b %Y}",
-                }
+        with_coupon_values(customers, coupons)
 
 
 def _normalised_recipient(channel: str, customer: Customer) -> str | None:

@@ -20,6 +20,7 @@ from campaigns.rendering import (
     rewrite_email,
     slot_value,
     slots_use_customer,
+    with_coupon_values,
 )
 from campaigns.sms import SmsLength, sms_length
 
@@ -119,14 +120,7 @@ def _attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
         .values_list("customer_id", "code", "expires_on")
     ):
         coupons.setdefault(customer_id, (code, expires_on))
-    for customer in customers:
-        if customer.pk in coupons:
-            code, expires_on = coupons[customer.pk]
-            customer.attributes = {
-                **customer.attributes,
-                "coupon_code": code,
-                "coupon_expiry": f"{expires_on:%-d %b %Y}",
-            }
+    with_coupon_values(customers, coupons)
 
 
 def _add_credits(preview: CampaignPreview, segments_before: int, segments_after: int | None) -> None:

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -41,6 +42,19 @@ class RenderRefused(Exception):
     def __init__(self, reason_code: str, message: str):
         self.reason_code = reason_code
         super().__init__(message)
+
+
+def with_coupon_values(customers: list[Customer], coupons: dict[int, tuple[str, date]]) -> None:
+    """Give coupon-expiry reminders their slot values: each customer's coupon as the attributes `coupon_code`
+    and `coupon_expiry` (in memory only; dispatch and preview both render from these)."""
+    for customer in customers:
+        if customer.pk in coupons:
+            code, expires_on = coupons[customer.pk]
+            customer.attributes = {
+                **(customer.attributes or {}),
+                "coupon_code": code,
+                "coupon_expiry": f"{expires_on:%-d %b %Y}",
+            }
 
 
 def slot_value(slot: dict, customer: Customer) -> str:
