@@ -7,8 +7,8 @@ from functools import reduce
 from operator import or_
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 
 from campaigns.models import Campaign, Channel, Customer, CustomerList, NdncEntry, Org, Segment, Unsubscribe, User
 from campaigns.ndnc import is_blocked
@@ -121,6 +121,145 @@ def segment_save(*, org: Org, name: str, conditions: list[dict], segment: Segmen
     segment.full_clean()
     segment.save()
     return segment
+
+
+# Campaigns in these states still need their list or segment: it is read when they (or their next run) send.
+# A draft counts too: without its audience it would go to every customer of the org.
+AUDIENCE_IN_USE = (
+    Campaign.Status.DRAFT,
+    Campaign.Status.SCHEDULED,
+    Campaign.Status.ACTIVE,
+    Campaign.Status.DISPATCHING,
+    Campaign.Status.PAUSED,
+)
+
+
+def audience_campaigns(*, customer_list: CustomerList | None = None, segment: Segment | None = None) -> dict:
+    """{"in_use": [...], "finished": count} for the campaigns targeting a list or a segment.
+
+    "in_use" are the campaigns that still read it (drafts, scheduled, recurring, sending, paused), oldest first;
+    "finished" counts those already handed to the gateway or cancelled, whose reports stay when it is deleted.
+    """
+    campaigns = (
+        Campaign.objects.filter(audience_list=customer_list)
+        if customer_list is not None
+        else Campaign.objects.filter(audience_segment=segment)
+    )
+    return {
+        "in_use": list(campaigns.filter(status__in=AUDIENCE_IN_USE).order_by("created_at", "pk")),
+        "finished": campaigns.exclude(status__in=AUDIENCE_IN_USE).count(),
+    }
+
+
+def _refuse_when_in_use(*, what: str, in_use: list[Campaign]) -> None:
+    if in_use:
+        names = ", ".join(f"“{campaign.name}” ({campaign.get_status_display().lower()})" for campaign in in_use)
+        raise ValidationError(
+            f"{what} cannot be deleted: {names} still use{'s' if len(in_use) == 1 else ''} it. "
+            "Cancel or finish those campaigns first (a draft keeps its audience until it is launched)."
+        )
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment) -> int:
+    """Delete a segment no campaign still needs; returns how many finished campaigns targeted it.
+
+    Finished campaigns keep their messages and reports; they no longer point at the segment. A segment used by a
+    draft, scheduled, recurring, sending or paused campaign is refused (ValidationError naming the campaigns).
+    """
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    _refuse_when_in_use(what=f"Segment “{segment.name}”", in_use=audience_campaigns(segment=segment)["in_use"])
+    finished = Campaign.objects.filter(audience_segment=segment).update(audience_segment=None)
+    segment.delete()
+    return finished
+
+
+def _list_name(*, org: Org, name: str, customer_list: CustomerList | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the list a name."})
+    max_length = CustomerList._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ValidationError({"name": f"A list name has at most {max_length} characters."})
+    taken = CustomerList.objects.filter(org=org, name=name).exclude(pk=customer_list.pk if customer_list else None)
+    if taken.exists():
+        raise ValidationError({"name": f"There is already a list called “{name}”; choose another name."})
+    return name
+
+
+@transaction.atomic
+def customer_list_create(*, org: Org, name: str) -> CustomerList:
+    """An empty list, to fill from the customer pages or an import."""
+    customer_list = CustomerList(org=org, name=_list_name(org=org, name=name))
+    customer_list.full_clean()
+    customer_list.save()
+    return customer_list
+
+
+@transaction.atomic
+def customer_list_rename(*, customer_list: CustomerList, name: str) -> CustomerList:
+    customer_list.name = _list_name(org=customer_list.org, name=name, customer_list=customer_list)
+    customer_list.full_clean()
+    customer_list.save(update_fields=["name", "updated_at"])
+    return customer_list
+
+
+@transaction.atomic
+def customer_list_delete(*, customer_list: CustomerList) -> int:
+    """Delete a list no campaign still needs (its customers stay); returns how many finished campaigns targeted it.
+
+    Same rules as segment_delete: refused while a draft, scheduled, recurring, sending or paused campaign uses it.
+    """
+    customer_list = CustomerList.objects.select_for_update().get(pk=customer_list.pk)
+    _refuse_when_in_use(
+        what=f"List “{customer_list.name}”", in_use=audience_campaigns(customer_list=customer_list)["in_use"]
+    )
+    finished = Campaign.objects.filter(audience_list=customer_list).update(audience_list=None)
+    customer_list.delete()
+    return finished
+
+
+def customer_list_remove(*, customer_list: CustomerList, customer: Customer) -> bool:
+    """Take a customer off a list (the customer stays); False when they were not on it."""
+    through = CustomerList.customers.through
+    removed, _ = through.objects.filter(customerlist_id=customer_list.pk, customer_id=customer.pk).delete()
+    return bool(removed)
+
+
+def customer_lists_add(*, customer: Customer, customer_lists: Iterable[CustomerList]) -> list[CustomerList]:
+    """Put a customer on lists of their org; returns the lists they were not on before."""
+    chosen = list(customer_lists)
+    if any(customer_list.org_id != customer.org_id for customer_list in chosen):
+        raise ValidationError("A customer can only be put on lists of their own organisation.")
+    already = set(customer.lists.filter(pk__in=[c.pk for c in chosen]).values_list("pk", flat=True))
+    added = [customer_list for customer_list in chosen if customer_list.pk not in already]
+    through = CustomerList.customers.through
+    through.objects.bulk_create(
+        [through(customerlist_id=customer_list.pk, customer_id=customer.pk) for customer_list in added],
+        ignore_conflicts=True,
+    )
+    return added
+
+
+def customer_list_add_matching(*, customer_list: CustomerList, customers: QuerySet[Customer]) -> int:
+    """Add every customer of `customers` that belongs to the list's org and is not on it yet; returns how many.
+
+    One INSERT ... SELECT, however many customers match, so a search of a million customers is added at once.
+    """
+    chosen = (
+        customers.filter(org_id=customer_list.org_id).exclude(lists=customer_list).order_by().values(chosen_id=F("pk"))
+    )
+    select_sql, params = chosen.query.sql_with_params()
+    through = CustomerList.customers.through
+    table = connection.ops.quote_name(through._meta.db_table)
+    # "WHERE true": SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT (PostgreSQL accepts it).
+    sql = (
+        f"INSERT INTO {table} (customerlist_id, customer_id) "
+        f"SELECT %s, chosen.chosen_id FROM ({select_sql}) AS chosen WHERE true ON CONFLICT DO NOTHING"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [customer_list.pk, *params])
+        return max(cursor.rowcount, 0)
 
 
 # --- Audience ----------------------------------------------------------------------------------------------------
