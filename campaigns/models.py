@@ -241,6 +241,38 @@ class Template(TimeStamped):
         return self.name
 
 
+class WhitelistedUrl(TimeStamped):
+    """A URL the org has whitelisted on the DLT portal. Since 1 Oct 2024 operators block SMS whose links are not
+    whitelisted (TRAI, Aug 2024).
+
+    A static URL is whitelisted exactly (it has no `?`); a dynamic URL whitelists its fixed prefix, and every link
+    that starts with it is covered (`https://acme.in/order?id=` covers `https://acme.in/order?id=42`). An org's
+    short domain is whitelisted as a dynamic URL (`s.cplry.com/`), never each short link.
+    """
+
+    class Kind(models.TextChoices):
+        STATIC = "static", "Static URL"
+        DYNAMIC = "dynamic", "Dynamic URL (fixed prefix)"
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="whitelisted_urls")
+    url = models.CharField("URL", max_length=500)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STATIC)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "url"], name="whitelistedurl_unique_org_url"),
+            models.CheckConstraint(
+                condition=Q(kind="dynamic") | ~Q(url__contains="?"), name="whitelistedurl_static_has_no_query"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.get_kind_display()})"
+
+
 class Campaign(TimeStamped):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
