@@ -13,13 +13,31 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.audience import (
     SEGMENT_OPS,
+    audience_campaigns,
+    customer_list_add_matching,
+    customer_list_create,
+    customer_list_delete,
+    customer_list_remove,
+    customer_list_rename,
+    customer_lists_add,
     customer_resubscribe,
     customer_unsubscribe,
     customers_matching,
     segment_conditions_clean,
+    segment_delete,
     segment_save,
 )
-from campaigns.customer_forms import CustomerImportForm, NdncImportForm, SegmentForm, SubscriptionForm
+from campaigns.customer_forms import (
+    MAX_SEGMENT_CONDITIONS,
+    CustomerBulkAddForm,
+    CustomerImportForm,
+    CustomerListForm,
+    CustomerListRenameForm,
+    CustomerListsAddForm,
+    NdncImportForm,
+    SegmentForm,
+    SubscriptionForm,
+)
 from campaigns.customer_import import check_customer_file
 from campaigns.import_tasks import customers_import_task, ndnc_import_task
 from campaigns.imports import (
@@ -89,6 +107,16 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's refusal next to the field it names, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
 # --- Customers ---------------------------------------------------------------------------------------------------
 
 
@@ -101,11 +129,44 @@ def customer_list(request):
         customers = customers.filter(org=org)
     query = request.GET.get("q", "")
     page = _page(request, _search(customers, query).order_by("name", "pk"))
+    bulk_add = CustomerBulkAddForm(
+        orgs=orgs.filter(pk=org.pk) if org else orgs, initial={"q": query, "org": org.pk if org else None}
+    )
     return render(
         request,
         "campaigns/customer_list.html",
-        {"page": page, "query": query, "orgs": orgs, "org": org, "many_orgs": len(orgs) > 1},
+        {
+            "page": page,
+            "query": query,
+            "orgs": orgs,
+            "org": org,
+            "many_orgs": len(orgs) > 1,
+            "bulk_add": bulk_add if bulk_add.fields["customer_list"].queryset.exists() else None,
+        },
     )
+
+
+@login_required
+@require_POST
+def customer_bulk_add(request):
+    """Add every customer the customer page's search finds (within the list's org) to one list."""
+    form = CustomerBulkAddForm(request.POST, orgs=orgs_for_user(request.user))
+    back = reverse("campaigns:customer-list")
+    if not form.is_valid():
+        messages.error(request, " ".join(message for problems in form.errors.values() for message in problems))
+        return redirect(back)
+    customer_list, query, org = (form.cleaned_data[name] for name in ("customer_list", "q", "org"))
+    customers = _customers_for_user(request.user)
+    if org:
+        customers = customers.filter(org=org)
+    added = customer_list_add_matching(customer_list=customer_list, customers=_search(customers, query))
+    found = f"matching “{query.strip()}”" if query.strip() else "of the search"
+    messages.success(
+        request,
+        f"{added:,} customer{'s' if added != 1 else ''} {found} added to “{customer_list.name}” "
+        f"(customers already on it, or of another organisation, were left as they were).",
+    )
+    return redirect("campaigns:list-detail", pk=customer_list.pk)
 
 
 @login_required
@@ -118,6 +179,7 @@ def customer_detail(request, pk: int):
             "customer": customer,
             "coupons": customer.coupons.order_by("expires_on"),
             "lists": customer.lists.order_by("name"),
+            "lists_form": CustomerListsAddForm(customer=customer),
             "unsubscribes": customer.unsubscribes.order_by("-created_at"),
             "channels": [
                 ("sms", "SMS", customer.sms_subscribed),
@@ -151,6 +213,21 @@ def customer_subscription(request, pk: int):
         changed = customer_resubscribe(customer=customer, channel=channel, user=request.user)
         text = "subscribed again to" if changed else "was already subscribed to"
     messages.success(request, f"{customer} {text} {label[channel]}.")
+    return redirect("campaigns:customer-detail", pk=customer.pk)
+
+
+@login_required
+@require_POST
+def customer_lists(request, pk: int):
+    """Put the customer on the lists ticked on their page."""
+    customer = _get_customer_for_user(request.user, pk)
+    form = CustomerListsAddForm(request.POST, customer=customer)
+    if form.is_valid():
+        added = customer_lists_add(customer=customer, customer_lists=form.cleaned_data["customer_lists"])
+        names = ", ".join(f"“{customer_list.name}”" for customer_list in added)
+        messages.success(request, f"{customer} added to {names}." if added else f"{customer} was already on them.")
+    else:
+        messages.error(request, " ".join(message for problems in form.errors.values() for message in problems))
     return redirect("campaigns:customer-detail", pk=customer.pk)
 
 
@@ -230,11 +307,89 @@ def list_index(request):
 
 
 @login_required
+def list_new(request):
+    form = CustomerListForm(request.POST or None, orgs=orgs_for_user(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_list = customer_list_create(org=form.cleaned_data["org"], name=form.cleaned_data["name"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"List “{customer_list.name}” created. Add customers from the customer pages.")
+            return redirect("campaigns:list-detail", pk=customer_list.pk)
+    return render(request, "campaigns/list_new.html", {"form": form})
+
+
+@login_required
 def list_detail(request, pk: int):
     customer_list = _get_list_for_user(request.user, pk)
     query = request.GET.get("q", "")
     page = _page(request, _search(customer_list.customers.all(), query).order_by("name", "pk"))
-    return render(request, "campaigns/list_detail.html", {"customer_list": customer_list, "page": page, "query": query})
+    return render(
+        request,
+        "campaigns/list_detail.html",
+        {"customer_list": customer_list, "page": page, "query": query, "removable": True},
+    )
+
+
+@login_required
+def list_edit(request, pk: int):
+    customer_list = _get_list_for_user(request.user, pk)
+    form = CustomerListRenameForm(request.POST or None, initial={"name": customer_list.name})
+    if request.method == "POST" and form.is_valid():
+        old_name = customer_list.name
+        try:
+            customer_list_rename(customer_list=customer_list, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"List “{old_name}” is now called “{customer_list.name}”.")
+            return redirect("campaigns:list-detail", pk=customer_list.pk)
+    return render(request, "campaigns/list_edit.html", {"customer_list": customer_list, "form": form})
+
+
+@login_required
+def list_delete(request, pk: int):
+    customer_list = _get_list_for_user(request.user, pk)
+    if request.method == "POST":
+        try:
+            finished = customer_list_delete(customer_list=customer_list)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("campaigns:list-delete", pk=customer_list.pk)
+        kept = f" {finished} finished campaign{'s' if finished != 1 else ''} keep their reports." if finished else ""
+        messages.success(request, f"List “{customer_list.name}” deleted; its customers stay.{kept}")
+        return redirect("campaigns:list-index")
+    return render(
+        request,
+        "campaigns/audience_delete.html",
+        {
+            "kind": "list",
+            "audience": customer_list,
+            "size": customer_list.customers.count(),
+            "campaigns": audience_campaigns(customer_list=customer_list),
+            "cancel_url": reverse("campaigns:list-detail", args=[customer_list.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def list_remove(request, pk: int):
+    """Take one customer off the list (from the list page, or the customer's page with back=customer)."""
+    customer_list = _get_list_for_user(request.user, pk)
+    customer_id = request.POST.get("customer", "")
+    customer = get_object_or_404(
+        _customers_for_user(request.user).filter(org=customer_list.org_id),
+        pk=int(customer_id) if customer_id.isdigit() else None,
+    )
+    if customer_list_remove(customer_list=customer_list, customer=customer):
+        messages.success(request, f"{customer} removed from “{customer_list.name}”.")
+    else:
+        messages.info(request, f"{customer} was not on “{customer_list.name}”.")
+    if request.POST.get("back") == "customer":
+        return redirect("campaigns:customer-detail", pk=customer.pk)
+    return redirect("campaigns:list-detail", pk=customer_list.pk)
 
 
 # --- Segments ----------------------------------------------------------------------------------------------------
@@ -276,6 +431,64 @@ def segment_new(request):
 
 
 @login_required
+def segment_edit(request, pk: int):
+    """Change a segment's name and conditions, with the same live count as when it was made."""
+    segment = _get_segment_for_user(request.user, pk)
+    form = SegmentForm(request.POST or None, orgs=orgs_for_user(request.user), segment=segment)
+    count = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            count = customers_matching(org=segment.org, conditions=form.cleaned_data["conditions"]).count()
+        else:
+            try:
+                segment_save(
+                    org=segment.org,
+                    name=form.cleaned_data["name"],
+                    conditions=form.cleaned_data["conditions"],
+                    segment=segment,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, f"Segment “{segment.name}” saved.")
+                return redirect("campaigns:segment-detail", pk=segment.pk)
+    elif request.method != "POST":
+        try:
+            count = customers_matching(org=segment.org, conditions=segment.conditions).count()
+        except ValidationError:
+            count = None
+    return render(
+        request,
+        "campaigns/segment_new.html",
+        {"form": form, "count": count, "segment": segment, "campaigns": audience_campaigns(segment=segment)},
+    )
+
+
+@login_required
+def segment_delete_page(request, pk: int):
+    segment = _get_segment_for_user(request.user, pk)
+    if request.method == "POST":
+        try:
+            finished = segment_delete(segment=segment)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("campaigns:segment-delete", pk=segment.pk)
+        kept = f" {finished} finished campaign{'s' if finished != 1 else ''} keep their reports." if finished else ""
+        messages.success(request, f"Segment “{segment.name}” deleted; its customers stay.{kept}")
+        return redirect("campaigns:segment-index")
+    return render(
+        request,
+        "campaigns/audience_delete.html",
+        {
+            "kind": "segment",
+            "audience": segment,
+            "campaigns": audience_campaigns(segment=segment),
+            "cancel_url": reverse("campaigns:segment-detail", args=[segment.pk]),
+        },
+    )
+
+
+@login_required
 @require_GET
 def segment_count(request):
     """The live count on the segment form: how many of the org's customers the conditions select."""
@@ -284,7 +497,7 @@ def segment_count(request):
     if org is None:
         raise Http404("No such organisation.")
     conditions = []
-    for n in range(1, 11):
+    for n in range(1, MAX_SEGMENT_CONDITIONS + 1):
         attribute = request.GET.get(f"attribute_{n}", "").strip()
         value = request.GET.get(f"value_{n}", "").strip()
         if attribute or value:
