@@ -183,6 +183,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="campaigns@linktrack.localhost")
+# Domain of the per-message return paths (bounces+<signed id>@<domain>); its MX points at `manage.py
+# receive_bounces`, which turns delivery status notifications into "not delivered". Empty: bounces are not read.
+EMAIL_BOUNCE_DOMAIN = env.str("EMAIL_BOUNCE_DOMAIN", default="")
 CELERY_BEAT_SCHEDULE["receipts-expire"] = {"task": "delivery.tasks.receipts_expire_task", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["pending-receipts-purge"] = {
     "task": "delivery.tasks.pending_receipts_purge_task",

@@ -3,9 +3,15 @@
 The SMTP server's answer for each recipient is the receipt: accepted means delivered to the receiving server,
 a refused recipient is a mailbox that does not exist or is unavailable (5.1.1, 5.2.x), or an address the
 server considers invalid (5.1.3, 501, 553).
+
+When EMAIL_BOUNCE_DOMAIN is set, each email goes out with its own envelope sender (return path)
+`bounces+<token>@<bounce domain>`: the token is the message's id and a signature keyed by SECRET_KEY, so a bounce
+that arrives later (delivery/bounces.py) names its message and cannot be forged for another. The From header stays
+the gateway's from address.
 """
 
 import contextlib
+import re
 import smtplib
 import time
 from dataclasses import dataclass, field
@@ -13,10 +19,21 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 
 _INVALID_ADDRESS_CODES = {501, 553}
+# Enhanced status codes (RFC 3463) that mean the address itself is wrong: bad syntax (5.1.3), or a domain that
+# does not receive mail at all (5.1.2), most often a typo such as "gmial.com". Correcting the address is what
+# helps, so they are "invalid address"; every other refusal of the address or the mailbox (5.1.1 no such user,
+# 5.2.x disabled or full, 5.7.x refused by policy, ...) is "mailbox unavailable". 5.1.10 stays there too: RFC 7505
+# gives it to a domain with a null MX, but Microsoft's servers send it for a mailbox that does not exist.
+_INVALID_ADDRESS_STATUSES = {"5.1.2", "5.1.3"}
+_ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_BOUNCE_LOCAL_PART = "bounces"
+_BOUNCE_SALT = "delivery.email.bounce-address"
+_BOUNCE_SIGNATURE_LENGTH = 16  # hex digits: 64 bits
 
 
 @dataclass
@@ -24,6 +41,7 @@ class EmailGateway:
     backend: str
     from_email: str
     connection_options: dict = field(default_factory=dict)
+    bounce_domain: str = ""
     name: str = "email"
     receipts: list[Receipt] = field(default_factory=list)
 
@@ -47,6 +65,7 @@ class EmailGateway:
             backend=backend,
             from_email=options.get("from_email") or settings.DEFAULT_FROM_EMAIL,
             connection_options=connection_options,
+            bounce_domain=settings.EMAIL_BOUNCE_DOMAIN,
         )
 
     def drain_receipts(self) -> list[Receipt]:
@@ -71,17 +90,23 @@ class EmailGateway:
     def _send_one(self, connection, message: OutgoingMessage) -> SubmitResult:
         started = time.monotonic()
         message_id = make_msgid(domain=self.from_email.rpartition("@")[2] or "localhost")
+        headers = {"Message-ID": message_id}
+        envelope_sender = self.from_email
+        if self.bounce_domain:
+            # Django's backends take the envelope sender from from_email and the header from "From".
+            envelope_sender = bounce_address(message_id=message.message_id, domain=self.bounce_domain)
+            headers["From"] = self.from_email
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,
-            from_email=self.from_email,
+            from_email=envelope_sender,
             to=[message.recipient],
-            headers={"Message-ID": message_id},
+            headers=headers,
             connection=connection,
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
-        request = f"MAIL FROM:<{self.from_email}> RCPT TO:<{message.recipient}> Subject: {message.subject}"
+        request = f"MAIL FROM:<{envelope_sender}> RCPT TO:<{message.recipient}> Subject: {message.subject}"
 
         def exchange(response: str = "", error: str = "") -> tuple[Exchange, ...]:
             return (Exchange("submit", request, response, error, int((time.monotonic() - started) * 1000)),)
@@ -91,7 +116,7 @@ class EmailGateway:
         except smtplib.SMTPRecipientsRefused as refused:
             code, text = next(iter(refused.recipients.values()))
             text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-            reason = "email_invalid_address" if _is_invalid_address(code, text) else "email_mailbox_unavailable"
+            reason = "email_invalid_address" if code in _INVALID_ADDRESS_CODES else email_reason_for_status(text)
             self.receipts.append(Receipt(message_id, "not_delivered", reason, f"SMTP:{code}"))
             return SubmitResult(message.message_id, True, message_id, exchanges=exchange(f"{code} {text}"))
         except TimeoutError as error:
@@ -118,5 +143,37 @@ class EmailGateway:
         return [SubmitResult(m.message_id, False, "", reason_code, gateway_error, log) for m in messages]
 
 
-def _is_invalid_address(code: int, text: str) -> bool:
-    return code in _INVALID_ADDRESS_CODES or "5.1.3" in text
+def email_reason_for_status(text: str) -> str:
+    """The not-delivered reason of a permanent refusal, from the enhanced status code in `text` (if any)."""
+    status = enhanced_status(text)
+    return "email_invalid_address" if status in _INVALID_ADDRESS_STATUSES else "email_mailbox_unavailable"
+
+
+def enhanced_status(text: str) -> str:
+    """The first enhanced status code (RFC 3463, e.g. 5.1.1) in `text`, without leading zeros; "" if none."""
+    found = _ENHANCED_STATUS.search(text or "")
+    return ".".join(str(int(part)) for part in found.groups()) if found else ""
+
+
+def bounce_address(*, message_id: int, domain: str) -> str:
+    """The return path of one message: bounces+<id>.<signature>@<domain>, all lower case (some servers fold case)."""
+    return f"{_BOUNCE_LOCAL_PART}+{message_id}.{_bounce_signature(message_id)}@{domain.lower()}"
+
+
+def bounce_address_message_id(address: str, *, domain: str) -> int | None:
+    """The message id a bounce address names, or None when it is not a correctly signed one of `domain`."""
+    local_part, _, address_domain = address.strip().strip("<>").rpartition("@")
+    prefix, _, token = local_part.partition("+")
+    message_id, _, signature = token.partition(".")
+    if not domain or address_domain.lower() != domain.lower() or prefix.lower() != _BOUNCE_LOCAL_PART:
+        return None
+    if not message_id.isascii() or not message_id.isdigit() or len(message_id) > 18:
+        return None
+    if not constant_time_compare(signature.lower(), _bounce_signature(int(message_id))):
+        return None
+    return int(message_id)
+
+
+def _bounce_signature(message_id: int) -> str:
+    digest = salted_hmac(_BOUNCE_SALT, str(message_id), algorithm="sha256").hexdigest()
+    return digest[:_BOUNCE_SIGNATURE_LENGTH]

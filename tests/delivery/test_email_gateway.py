@@ -1,5 +1,6 @@
 """The email adapter through Django's SMTP backend against a real local SMTP server (aiosmtpd)."""
 
+import email
 import socket
 
 import pytest
@@ -7,6 +8,7 @@ from aiosmtpd.controller import Controller
 from django.core import mail
 
 from campaigns.models import Customer, Template
+from delivery.gateways.email import bounce_address
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.conftest import statuses
 from tests.delivery.test_reason_catalogue import assert_shown
@@ -124,3 +126,39 @@ def test_without_configuration_email_goes_to_the_local_outbox(org, email_templat
     assert statuses(campaign) == {"delivered": 4}
     assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in email_customers)
     assert mail.outbox[0].subject.startswith("News for")
+
+
+def test_with_a_bounce_domain_each_email_has_its_own_signed_return_path_and_the_same_from(
+    smtp_server, org, email_template, email_customers, send_campaign, settings
+):
+    # given a bounce domain
+    settings.EMAIL_BOUNCE_DOMAIN = "bounces.acme.test"
+    controller, mailbox = smtp_server
+    GatewayConfig.objects.create(
+        org=org,
+        channel="email",
+        kind=GatewayConfig.Kind.EMAIL,
+        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
+    )
+
+    # when an email campaign is sent
+    campaign = send_campaign(
+        use_template=email_template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/news"}],
+    )
+
+    # then each accepted email went out with the return path of its own message, From and Message-ID as before
+    assert len(mailbox.received) == 2
+    for envelope_sender, to, content in mailbox.received:
+        message = Message.objects.get(campaign=campaign, recipient=to[0])
+        assert envelope_sender == bounce_address(message_id=message.pk, domain="bounces.acme.test")
+        headers = email.message_from_string(content)
+        assert headers["From"] == "news@acme.test"
+        assert headers["Message-ID"] == message.gateway_message_id
+        assert f"MAIL FROM:<{envelope_sender}>" in GatewayExchange.objects.get(message=message).request
+    # and the refused recipients keep their reasons
+    assert statuses(campaign) == {
+        "delivered": 2,
+        "not_delivered:email_mailbox_unavailable": 1,
+        "not_delivered:email_invalid_address": 1,
+    }
