@@ -71,6 +71,13 @@ def _get_list_for_user(user, pk: int) -> CustomerList:
     return get_object_or_404(CustomerList.objects.filter(org__in=orgs_for_user(user)).select_related("org"), pk=pk)
 
 
+def _refuse_other_orgs_lists(user, list_ids: list[str]) -> None:
+    """A posted list id of another org is a 404, like its page."""
+    ids = [int(list_id) for list_id in list_ids if list_id.isdigit()]
+    if CustomerList.objects.filter(pk__in=ids).exclude(org__in=orgs_for_user(user)).exists():
+        raise Http404("No such list.")
+
+
 def _get_segment_for_user(user, pk: int) -> Segment:
     return get_object_or_404(Segment.objects.filter(org__in=orgs_for_user(user)).select_related("org"), pk=pk)
 
@@ -150,6 +157,7 @@ def customer_list(request):
 @require_POST
 def customer_bulk_add(request):
     """Add every customer the customer page's search finds (within the list's org) to one list."""
+    _refuse_other_orgs_lists(request.user, request.POST.getlist("customer_list"))
     form = CustomerBulkAddForm(request.POST, orgs=orgs_for_user(request.user))
     back = reverse("campaigns:customer-list")
     if not form.is_valid():
@@ -221,6 +229,7 @@ def customer_subscription(request, pk: int):
 def customer_lists(request, pk: int):
     """Put the customer on the lists ticked on their page."""
     customer = _get_customer_for_user(request.user, pk)
+    _refuse_other_orgs_lists(request.user, request.POST.getlist("customer_lists"))
     form = CustomerListsAddForm(request.POST, customer=customer)
     if form.is_valid():
         added = customer_lists_add(customer=customer, customer_lists=form.cleaned_data["customer_lists"])
