@@ -8,6 +8,7 @@ every other recipient is refused with 550. Each delivery status notification is 
 still being handed over, 451 (the bouncing server tries again later).
 """
 
+import logging
 import signal
 import threading
 
@@ -90,6 +91,9 @@ class Command(BaseCommand):
         domain = settings.EMAIL_BOUNCE_DOMAIN
         if not domain:
             raise CommandError("Set EMAIL_BOUNCE_DOMAIN: without it no email carries a bounce address.")
+        if options["verbosity"] < 2:
+            # aiosmtpd logs every SMTP command at INFO; what each bounce did is logged by delivery.bounces.
+            logging.getLogger("mail.log").setLevel(logging.WARNING)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: self.stop())
         server = bounce_server(host=host, port=port, domain=domain)
