@@ -169,11 +169,13 @@ def bounce_address_message_id(address: str, *, domain: str) -> int | None:
         return None
     if not message_id.isascii() or not message_id.isdigit() or len(message_id) > 18:
         return None
-    if not constant_time_compare(signature.lower(), _bounce_signature(int(message_id))):
+    # Bounces arrive days after sending: return paths signed before a SECRET_KEY rotation stay valid.
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if not any(constant_time_compare(signature.lower(), _bounce_signature(int(message_id), key)) for key in keys):
         return None
     return int(message_id)
 
 
-def _bounce_signature(message_id: int) -> str:
-    digest = salted_hmac(_BOUNCE_SALT, str(message_id), algorithm="sha256").hexdigest()
+def _bounce_signature(message_id: int, secret: str | None = None) -> str:
+    digest = salted_hmac(_BOUNCE_SALT, str(message_id), secret=secret, algorithm="sha256").hexdigest()
     return digest[:_BOUNCE_SIGNATURE_LENGTH]

@@ -444,6 +444,17 @@ def test_each_email_gets_its_own_signed_return_path_and_keeps_its_from_and_messa
     assert {m.message()["From"] for m in mail.outbox} == {"campaigns@linktrack.localhost"}
 
 
+def test_return_paths_signed_before_a_secret_key_rotation_stay_valid(settings):
+    path = bounce_address(message_id=42, domain=BOUNCE_DOMAIN)
+
+    settings.SECRET_KEY_FALLBACKS, settings.SECRET_KEY = [settings.SECRET_KEY], "a-new-secret-key-after-rotation"
+    kept = bounce_address_message_id(path, domain=BOUNCE_DOMAIN)
+    settings.SECRET_KEY_FALLBACKS = []
+    dropped = bounce_address_message_id(path, domain=BOUNCE_DOMAIN)
+
+    assert (kept, dropped) == (42, None)
+
+
 def test_gmail_and_exchange_bounces_are_applied_with_their_status(outboxed):
     campaign, sent = outboxed
     asha_path, asha_id = sent["asha@acme.test"]
