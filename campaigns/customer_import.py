@@ -19,14 +19,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.imports import (
+    BadRow,
     CsvRow,
     ImportFileError,
     ImportReport,
     MobileError,
     count_rows,
+    import_in_batches,
     normalise_mobile,
     read_header,
-    read_rows,
 )
 from campaigns.models import Coupon, Customer, CustomerList, Org
 
@@ -83,37 +84,25 @@ def import_customers(
     Raises ImportFileError when the file itself is unusable (nothing imported).
     """
     org = Org.objects.get(pk=org_id)
-    report = ImportReport(total_rows=count_rows(path) if total_rows is None else total_rows)
 
-    def bad_row(line: int, value: str, reason: str) -> None:
-        error = report.add_error(line, value, reason)
-        report.processed += 1
-        if on_row_error:
-            on_row_error(str(error))
+    def start(report: ImportReport, bad_row: BadRow) -> Callable[[list[_Row]], None]:
+        customer_list = None
+        if list_name.strip():
+            customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
+        started_at = timezone.now()
+        return lambda batch: _import_batch(org, batch, customer_list, started_at, report, bad_row)
 
-    _check_columns(read_header(path, aliases=HEADER_ALIASES))
-    _, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
-    customer_list = None
-    if list_name.strip():
-        customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
-    started_at = timezone.now()
-    batch: list[_Row] = []
-    for csv_row in rows:
-        parsed = _parse_row(csv_row, report, on_row_error)
-        report.processed += parsed is None
-        if parsed is not None:
-            batch.append(parsed)
-        if len(batch) >= batch_size:
-            _import_batch(org, batch, customer_list, started_at, report, on_row_error)
-            batch = []
-            if on_progress:
-                on_progress(report)
-    if batch:
-        _import_batch(org, batch, customer_list, started_at, report, on_row_error)
-    report.processed = max(report.processed, report.total_rows)
-    if on_progress:
-        on_progress(report)
-    return report
+    return import_in_batches(
+        path=path,
+        aliases=HEADER_ALIASES,
+        check_columns=_check_columns,
+        parse_row=_parse_row,
+        start=start,
+        batch_size=batch_size,
+        total_rows=total_rows,
+        on_progress=on_progress,
+        on_row_error=on_row_error,
+    )
 
 
 def check_customer_file(path: Path) -> int:
@@ -138,7 +127,7 @@ def _check_columns(columns: list[str]) -> None:
             raise ImportFileError(f"The column name “{column}” must use letters and digits only.")
 
 
-def _parse_row(csv_row: CsvRow, report: ImportReport, on_row_error) -> _Row | None:
+def _parse_row(csv_row: CsvRow, bad_row: BadRow) -> _Row | None:
     """A clean row, or None after reporting every problem the row has."""
     cells = csv_row.cells
     row = _Row(line=csv_row.line)
@@ -188,10 +177,7 @@ def _parse_row(csv_row: CsvRow, report: ImportReport, on_row_error) -> _Row | No
     if not problems and not (row.mobile or row.email):
         problems.append(("", "has no mobile number and no email address"))
     if problems:
-        value = problems[0][0]
-        error = report.add_error(row.line, value, "; ".join(reason for _, reason in problems))
-        if on_row_error:
-            on_row_error(str(error))
+        bad_row(row.line, problems[0][0], "; ".join(reason for _, reason in problems))
         return None
     return row
 
@@ -216,7 +202,7 @@ def _import_batch(
     customer_list: CustomerList | None,
     started_at: datetime.datetime,
     report: ImportReport,
-    on_row_error,
+    bad_row: BadRow,
 ) -> None:
     """Match, create and update one batch in a handful of queries."""
     by_external_id: dict[str, Customer] = {}
@@ -249,10 +235,7 @@ def _import_batch(
         owner = by_mobile.get(row.mobile) if row.mobile else None
         if owner is not None and owner is not customer:
             who = owner.external_id or owner.name or owner.email or "another customer"
-            error = report.add_error(row.line, row.mobile, f"mobile number already belongs to another customer ({who})")
-            if on_row_error:
-                on_row_error(str(error))
-            report.processed += 1
+            bad_row(row.line, row.mobile, f"mobile number already belongs to another customer ({who})")
             continue
         if customer is None:
             customer = Customer(org=org, attributes={})

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import phonenumbers
 from django.conf import settings
@@ -280,6 +280,61 @@ def progress_bar(done: int, total: int, *, label: str, stream: IO[str] | None = 
     if done >= total:
         stream.write("\n")
     stream.flush()
+
+
+# --- Importing a file in batches ---------------------------------------------------------------------------------
+
+# Reports a row that is skipped: bad_row(line, value, reason).
+BadRow = Callable[[int, str, str], None]
+Row = TypeVar("Row")
+
+
+def import_in_batches(
+    *,
+    path: Path,
+    aliases: dict[str, str],
+    check_columns: Callable[[list[str]], None],
+    parse_row: Callable[[CsvRow, BadRow], Row | None],
+    start: Callable[[ImportReport, BadRow], Callable[[list[Row]], None]],
+    batch_size: int,
+    total_rows: int | None = None,
+    on_progress: Callable[[ImportReport], None] | None = None,
+    on_row_error: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Read a CSV file row by row and import it batch by batch; returns the report.
+
+    `check_columns` refuses an unusable header (ImportFileError: nothing imported). Then `start(report, bad_row)`
+    prepares the import and returns the function that imports one batch (and counts its rows as processed).
+    `parse_row` turns a row into what a batch takes, or reports it with `bad_row` and returns None. Progress is
+    reported after every batch and at the end.
+    """
+    report = ImportReport(total_rows=count_rows(path) if total_rows is None else total_rows)
+
+    def bad_row(line: int, value: str, reason: str) -> None:
+        error = report.add_error(line, value, reason)
+        report.processed += 1
+        if on_row_error:
+            on_row_error(str(error))
+
+    check_columns(read_header(path, aliases=aliases))
+    _, rows = read_rows(path, aliases=aliases, on_bad_row=bad_row)
+    import_batch = start(report, bad_row)
+    batch: list[Row] = []
+    for csv_row in rows:
+        parsed = parse_row(csv_row, bad_row)
+        if parsed is not None:
+            batch.append(parsed)
+        if len(batch) >= batch_size:
+            import_batch(batch)
+            batch = []
+            if on_progress:
+                on_progress(report)
+    if batch:
+        import_batch(batch)
+    report.processed = max(report.processed, report.total_rows)
+    if on_progress:
+        on_progress(report)
+    return report
 
 
 # --- Background import jobs --------------------------------------------------------------------------------------

@@ -13,14 +13,15 @@ from pathlib import Path
 from django.db import transaction
 
 from campaigns.imports import (
+    BadRow,
     CsvRow,
     ImportFileError,
     ImportReport,
     MobileError,
     count_rows,
+    import_in_batches,
     normalise_mobile,
     read_header,
-    read_rows,
 )
 from campaigns.models import NdncEntry, Org
 
@@ -91,32 +92,17 @@ def import_ndnc(
 ) -> ImportReport:
     """Create or update the org's NDNC entries from a CSV file, batch by batch (each batch commits)."""
     org = Org.objects.get(pk=org_id)
-    report = ImportReport(total_rows=count_rows(path) if total_rows is None else total_rows)
-
-    def bad_row(line: int, value: str, reason: str) -> None:
-        error = report.add_error(line, value, reason)
-        report.processed += 1
-        if on_row_error:
-            on_row_error(str(error))
-
-    _check_columns(read_header(path, aliases=HEADER_ALIASES))
-    _, rows = read_rows(path, aliases=HEADER_ALIASES, on_bad_row=bad_row)
-    batch: list[_Entry] = []
-    for csv_row in rows:
-        entry = _parse(csv_row, bad_row)
-        if entry is not None:
-            batch.append(entry)
-        if len(batch) >= batch_size:
-            _import_batch(org, batch, report)
-            batch = []
-            if on_progress:
-                on_progress(report)
-    if batch:
-        _import_batch(org, batch, report)
-    report.processed = max(report.processed, report.total_rows)
-    if on_progress:
-        on_progress(report)
-    return report
+    return import_in_batches(
+        path=path,
+        aliases=HEADER_ALIASES,
+        check_columns=_check_columns,
+        parse_row=_parse,
+        start=lambda report, bad_row: lambda batch: _import_batch(org, batch, report),
+        batch_size=batch_size,
+        total_rows=total_rows,
+        on_progress=on_progress,
+        on_row_error=on_row_error,
+    )
 
 
 def check_ndnc_file(path: Path) -> int:
@@ -134,7 +120,7 @@ def _check_columns(columns: list[str]) -> None:
         )
 
 
-def _parse(csv_row: CsvRow, bad_row: Callable[[int, str, str], None]) -> _Entry | None:
+def _parse(csv_row: CsvRow, bad_row: BadRow) -> _Entry | None:
     raw_mobile = csv_row.cells.get("mobile", "")
     if not raw_mobile:
         bad_row(csv_row.line, "", "has no mobile number")
