@@ -1,9 +1,12 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign, Org, Template, User
+from delivery.selectors import messages_by_campaign
+from insights.selectors import ClickCounts, click_counts_for_campaigns
 
 
 def orgs_for_user(user: User) -> QuerySet[Org]:
@@ -53,3 +56,30 @@ def campaign_page_is_live(*, campaign: Campaign, counts) -> bool:
         return True
     recently_handed_over = campaign.dispatched_at and campaign.dispatched_at > timezone.now() - RECEIPTS_ARRIVING
     return bool(counts.waiting and recently_handed_over)
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """The figures a campaign list shows: how many messages, how many delivered, who clicked."""
+
+    messages: int
+    delivered: int
+    clicks: ClickCounts
+
+    @property
+    def delivered_percent(self) -> float:
+        return round(100 * self.delivered / self.messages, 1) if self.messages else 0.0
+
+    @property
+    def click_rate(self) -> float:
+        """Unique clickers per delivered message, in percent."""
+        return round(100 * self.clicks.unique / self.delivered, 1) if self.delivered else 0.0
+
+
+def campaign_summaries(*, campaigns: list[Campaign]) -> dict[int, CampaignSummary]:
+    """A summary per campaign (a recurring campaign adds up its runs), in two queries whatever the count."""
+    ids = [campaign.pk for campaign in campaigns]
+    messages = messages_by_campaign(campaign_ids=ids)
+    clicks = click_counts_for_campaigns(campaign_ids=ids)
+    no_clicks = ClickCounts(total=0, unique=0)
+    return {pk: CampaignSummary(*messages.get(pk, (0, 0)), clicks=clicks.get(pk, no_clicks)) for pk in ids}

@@ -1,17 +1,26 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns import services
+from campaigns import services, trai
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_page_is_live, campaign_progress, campaigns_for_user, templates_for_user
+from campaigns.selectors import (
+    campaign_page_is_live,
+    campaign_progress,
+    campaign_summaries,
+    campaigns_for_user,
+    templates_for_user,
+)
 from delivery.selectors import delivery_counts
-from insights.selectors import click_counts
+from insights.selectors import click_counts, click_counts_by_link
+
+CAMPAIGNS_PER_PAGE = 50
 
 
 def _get_campaign_for_user(user, pk: int) -> Campaign:
@@ -29,8 +38,11 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def campaign_list(request):
-    campaigns = campaigns_for_user(request.user).filter(parent__isnull=True).order_by("-created_at")
-    return render(request, "campaigns/list.html", {"campaigns": campaigns})
+    campaigns = campaigns_for_user(request.user).filter(parent__isnull=True).order_by("-created_at", "-pk")
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    summaries = campaign_summaries(campaigns=list(page))
+    rows = [(campaign, summaries[campaign.pk]) for campaign in page]
+    return render(request, "campaigns/list.html", {"page": page, "rows": rows})
 
 
 @login_required
@@ -69,6 +81,9 @@ def campaign_new(request):
 def campaign_detail(request, pk: int):
     campaign = _get_campaign_for_user(request.user, pk)
     counts = delivery_counts(campaign_id=campaign.pk)
+    clicks = click_counts(campaign_id=campaign.pk)
+    runs = list(campaign.runs.order_by("-created_at")[:50]) if campaign.is_recurring else []
+    run_summaries = campaign_summaries(campaigns=runs)
     return render(
         request,
         "campaigns/detail.html",
@@ -76,8 +91,11 @@ def campaign_detail(request, pk: int):
             "campaign": campaign,
             "counts": counts,
             "progress": campaign_progress(campaign=campaign, counts=counts),
-            "clicks": click_counts(campaign_id=campaign.pk),
-            "runs": campaign.runs.order_by("-created_at")[:50] if campaign.is_recurring else [],
+            "clicks": clicks,
+            "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
+            "links": click_counts_by_link(campaign_id=campaign.pk),
+            "runs": [(run, run_summaries[run.pk]) for run in runs],
+            "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
             "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
@@ -118,6 +136,8 @@ def campaign_launch(request, pk: int):
             messages.success(request, "Recurring campaign active: each run is sent on its schedule.")
         else:
             messages.success(request, "Campaign launched: messages are being prepared and sent.")
+        for warning in trai.campaign_launch_warnings(campaign=campaign):
+            messages.warning(request, warning)
     return redirect("campaigns:detail", pk=campaign.pk)
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, When
 
 from delivery import reasons
 from delivery.models import Message
@@ -70,6 +70,23 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
         not_sent=by_status.get(s.NOT_SENT, 0),
         unknown=unknown,
     )
+
+
+def campaign_owner(campaign_ids: list[int]) -> Case:
+    """For rows with a `campaign`: the campaign among `campaign_ids` they count for (a run counts for its
+    recurring campaign when that is asked for, else for itself)."""
+    return Case(When(campaign__parent_id__in=campaign_ids, then=F("campaign__parent_id")), default=F("campaign_id"))
+
+
+def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(messages, delivered) of each campaign; a recurring campaign's runs count for it. One query."""
+    rows = (
+        Message.objects.filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
+        .values(owner=campaign_owner(campaign_ids))
+        .annotate(total=Count("pk"), delivered=Count("pk", filter=Q(status=Message.Status.DELIVERED)))
+        .order_by()
+    )
+    return {row["owner"]: (row["total"], row["delivered"]) for row in rows}
 
 
 # Which message statuses each group of reasons covers. Messages still waiting for a receipt are shown with the

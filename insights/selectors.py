@@ -1,16 +1,18 @@
 """Click counts: bots and link previews are stored but never counted.
 
 Total Click Count = human hits. Unique Click Count = distinct recipients (messages) with a human hit, plus, for
-hits without a recipient, distinct visitors (hashed IP + user agent) per day. Each selector is one query.
+hits without a recipient, distinct visitors (hashed IP + user agent) per day. Each selector is one or two queries,
+whatever the number of clicks.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, TruncDate
 
-from linktrack.models import Click
+from delivery.selectors import campaign_owner
+from linktrack.models import Click, ShortLink
 
 
 @dataclass(frozen=True)
@@ -75,22 +77,21 @@ def click_counts(*, campaign_id: int, tz: tzinfo | None = None) -> ClickCounts:
 
 
 def click_counts_by_link(*, campaign_id: int, tz: tzinfo | None = None) -> list[LinkClickCounts]:
-    """Each link of a campaign with a human click, most clicked first."""
-    rows = (
-        _human_clicks(campaign_id=campaign_id)
-        .values("short_link_id", destination=F("short_link__destination"))
-        .annotate(**_counts(tz=tz))
-        .order_by("-total", "short_link_id")
-    )
-    return [
+    """Every link of a campaign, clicked or not, most clicked first. Two queries."""
+    rows = {
+        row["short_link_id"]: row
+        for row in _human_clicks(campaign_id=campaign_id).values("short_link_id").annotate(**_counts(tz=tz)).order_by()
+    }
+    links = [
         LinkClickCounts(
-            short_link_id=row["short_link_id"],
-            destination=row["destination"],
-            total=row["total"],
-            unique=row["recipients"] + row["visitors"],
+            short_link_id=pk,
+            destination=destination,
+            total=rows[pk]["total"] if pk in rows else 0,
+            unique=rows[pk]["recipients"] + rows[pk]["visitors"] if pk in rows else 0,
         )
-        for row in rows
+        for pk, destination in ShortLink.objects.filter(campaign_id=campaign_id).values_list("pk", "destination")
     ]
+    return sorted(links, key=lambda link: (-link.total, link.short_link_id))
 
 
 def click_counts_by_day(
@@ -138,6 +139,18 @@ def click_counts_by_campaign(
         .order_by("campaign_id")
     )
     return {row["campaign_id"]: _to_counts(row) for row in rows}
+
+
+def click_counts_for_campaigns(*, campaign_ids: list[int]) -> dict[int, ClickCounts]:
+    """Clicks of each campaign; a recurring campaign's runs count for it. A campaign with no click is absent."""
+    rows = (
+        _human_clicks()
+        .filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
+        .values(owner=campaign_owner(campaign_ids))
+        .annotate(**_counts())
+        .order_by()
+    )
+    return {row["owner"]: _to_counts(row) for row in rows}
 
 
 @dataclass(frozen=True)
