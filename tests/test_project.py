@@ -51,6 +51,10 @@ def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
         assert services[name]["environment"]["IMPORT_FILES_DIR"].startswith("/app/media/")
     for name in ("postgres", "redis", "web"):
         assert services[name]["healthcheck"]["test"]
+    # SMPP receipts arrive on the gateway's session, so a listener runs beside the worker when an org uses SMPP
+    smpp = services["smpp-receipts"]
+    assert smpp["profiles"] == ["smpp"] and smpp["command"][:3] == ["python", "manage.py", "smpp_receipts"]
+    assert smpp["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_every_setting_read_from_the_environment_is_documented():
