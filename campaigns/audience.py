@@ -156,7 +156,7 @@ def _refuse_when_in_use(*, what: str, in_use: list[Campaign]) -> None:
         names = ", ".join(f"“{campaign.name}” ({campaign.get_status_display().lower()})" for campaign in in_use)
         raise ValidationError(
             f"{what} cannot be deleted: {names} still use{'s' if len(in_use) == 1 else ''} it. "
-            "Cancel or finish those campaigns first (a draft keeps its audience until it is launched)."
+            "Cancel them or wait until they finish (a draft needs its audience until it is sent)."
         )
 
 
