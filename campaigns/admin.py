@@ -14,6 +14,7 @@ from campaigns.models import (
     Template,
     Unsubscribe,
     User,
+    WhitelistedUrl,
 )
 
 
@@ -106,3 +107,16 @@ class CouponAdmin(admin.ModelAdmin):
 class UnsubscribeAdmin(admin.ModelAdmin):
     list_display = ("customer", "channel", "source", "created_at")
     raw_id_fields = ("customer",)
+
+
+@admin.register(WhitelistedUrl)
+class WhitelistedUrlAdmin(admin.ModelAdmin):
+    list_display = ("url", "kind", "org", "created_by", "created_at")
+    list_filter = ("kind", "org")
+    search_fields = ("url",)
+    raw_id_fields = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

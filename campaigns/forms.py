@@ -1,7 +1,7 @@
 from django import forms
 
 from campaigns.dlt import TemplateError, parse_template
-from campaigns.models import Channel, Org, SenderId, Template
+from campaigns.models import Channel, Org, SenderId, Template, WhitelistedUrl
 from campaigns.rendering import SLOT_SOURCES, template_campaign_problems
 from campaigns.template_services import template_errors
 
@@ -110,3 +110,23 @@ class TemplateForm(forms.ModelForm):
             for message in messages:
                 self.add_error(field, message)
         return cleaned
+
+
+class WhitelistedUrlForm(forms.Form):
+    """A URL as whitelisted on the DLT portal; checked by the service (shape, static without '?', shorteners)."""
+
+    url = forms.CharField(
+        label="URL",
+        max_length=500,
+        help_text="Exactly as whitelisted on the DLT portal, e.g. https://www.acme.in/sale or, for short links, "
+        "s.cplry.com/ as a dynamic URL.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+    kind = forms.ChoiceField(
+        label="Type",
+        choices=WhitelistedUrl.Kind.choices,
+        initial=WhitelistedUrl.Kind.STATIC,
+        widget=forms.RadioSelect,
+        help_text="Static: this exact link (no '?'). Dynamic: every link that starts with it, "
+        "e.g. https://acme.in/order?id= covers https://acme.in/order?id=42.",
+    )

@@ -6,6 +6,7 @@ from itertools import islice
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from campaigns import trai
 from campaigns.audience import audience_customers
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.links import LinkError
@@ -106,6 +107,17 @@ def campaign_preview(
         preview.credits_after = segments_after * preview.recipients if segments_after is not None else 0
         preview.not_sendable = preview.recipients if segments_after is None else 0
     return preview
+
+
+def campaign_trai_findings(*, campaign: Campaign, customer: Customer | None = None) -> list[trai.Finding]:
+    """TRAI's rules for this campaign before launch (fixed-text share, variables, whitelisted links), values from
+    customer fields read for the sample customer. The blocking ones are what launching would refuse."""
+    sample = customer
+    if sample is not None:
+        _attach_coupons(campaign, [sample])
+    return trai.campaign_findings(
+        org=campaign.org, template=campaign.template, slot_values=campaign.slot_values, customer=sample
+    )
 
 
 def _attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:

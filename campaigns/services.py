@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
-from campaigns import dispatch
+from campaigns import dispatch, trai
 from campaigns.audience import audience_customers
 from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
 from campaigns.rendering import template_campaign_problems
@@ -91,6 +91,11 @@ def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | 
     """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch."""
     with transaction.atomic():
         _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
+        # Links operators would block (not whitelisted on DLT, public shorteners). An org that has recorded no
+        # whitelist is only warned (see trai.campaign_launch_warnings): nothing to check against.
+        refusals = trai.campaign_refusals(campaign=campaign)
+        if refusals:
+            raise ValidationError([finding.message for finding in refusals])
         audience_customers(campaign=campaign)  # a segment that cannot be evaluated is refused here, in words
         moment = dispatch.now()
         draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
@@ -153,6 +158,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
     next_run_at = next_run_after(schedule=parent.schedule, moment=moment, tz=parent.org.timezone)
     # The org or template may have changed since launch (e.g. link tracking switched on): check every run.
     problems = template_campaign_problems(org=parent.org, template=parent.template, slot_values=parent.slot_values)
+    problems = problems or trai.campaign_refusals(campaign=parent)
     if problems:
         when = moment.astimezone(ZoneInfo(parent.org.timezone))
         reason = f"The run of {when:%-d %b %Y %H:%M} was skipped: {problems[0]}"

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from campaigns import trai
 from campaigns.link_tracking import org_link_tracking_set, templates_with_fixed_links
 from campaigns.models import Org
 
@@ -72,6 +73,12 @@ def _org_page(request, org: Org, form: LinkTrackingForm, status: int = 200):
     return render(
         request,
         "support/org_detail.html",
-        {"org": org, "form": form, "affected": templates_with_fixed_links(org=org)},
+        {
+            "org": org,
+            "form": form,
+            "affected": templates_with_fixed_links(org=org),
+            "whitelist_findings": trai.org_findings(org=org),
+            "short_link_prefix": trai.short_link_prefix(org),
+        },
         status=status,
     )

@@ -1,14 +1,18 @@
-"""Campaign managers' pages for DLT templates, and the campaign preview."""
+"""Campaign managers' pages for DLT templates, the org's DLT URL whitelist, and the campaign preview."""
+
+from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from campaigns import trai
 from campaigns.dlt import TemplateError, parse_template
-from campaigns.forms import TemplateForm
-from campaigns.models import Campaign, Channel, Template
-from campaigns.preview import campaign_preview, preview_audience
+from campaigns.forms import TemplateForm, WhitelistedUrlForm
+from campaigns.models import Campaign, Channel, Org, Template, WhitelistedUrl
+from campaigns.preview import campaign_preview, campaign_trai_findings, preview_audience
 from campaigns.rendering import fixed_links
 from campaigns.selectors import campaigns_for_user, orgs_for_user, templates_for_user
 from campaigns.template_services import template_save
@@ -25,12 +29,40 @@ def _get_campaign_for_user(user, pk: int) -> Campaign:
     return get_object_or_404(campaigns_for_user(user).select_related("template__sender"), pk=pk)
 
 
+def _get_org_for_user(user, pk: int) -> Org:
+    """Another org is a 404, exactly like an org that does not exist."""
+    return get_object_or_404(orgs_for_user(user), pk=pk)
+
+
+def _whitelists(orgs) -> dict[int, trai.Whitelist]:
+    """Every org's whitelist in one query."""
+    urls = defaultdict(list)
+    for org_id, url, kind in WhitelistedUrl.objects.filter(org__in=orgs).values_list("org_id", "url", "kind"):
+        urls[org_id].append((url, kind))
+    return {org.pk: trai.Whitelist(org, urls[org.pk]) for org in orgs}
+
+
 @login_required
 def template_list(request):
     templates = templates_for_user(request.user).order_by("org__name", "name")
-    orgs = orgs_for_user(request.user).select_related("link_tracking_changed_by").order_by("name")
-    rows = [(template, _links_outside_variables(template)) for template in templates]
-    return render(request, "campaigns/template_list.html", {"rows": rows, "orgs": orgs})
+    orgs = list(orgs_for_user(request.user).select_related("link_tracking_changed_by").order_by("name"))
+    whitelists = _whitelists(orgs)
+    rows = [
+        (
+            template,
+            _links_outside_variables(template),
+            trai.template_findings(
+                org=template.org, body=template.body, channel=template.channel, whitelist=whitelists[template.org_id]
+            ),
+        )
+        for template in templates
+    ]
+    whitelist_states = [
+        (org, len(whitelists[org.pk].entries), trai.org_findings(org=org, whitelist=whitelists[org.pk])) for org in orgs
+    ]
+    return render(
+        request, "campaigns/template_list.html", {"rows": rows, "orgs": orgs, "whitelist_states": whitelist_states}
+    )
 
 
 def _links_outside_variables(template: Template) -> list[str]:
@@ -50,7 +82,7 @@ def template_new(request):
     if request.method == "POST" and form.is_valid():
         template = _save(request, form, org=form.cleaned_data["org"], template=None)
         if template:
-            messages.success(request, f"Template '{template.name}' saved.")
+            _saved(request, template)
             return redirect("campaigns:template-list")
     return render(request, "campaigns/template_form.html", {"form": form, "orgs": orgs})
 
@@ -60,9 +92,19 @@ def template_edit(request, pk: int):
     template = _get_template_for_user(request.user, pk)
     form = TemplateForm(request.POST or None, instance=template, orgs=orgs_for_user(request.user))
     if request.method == "POST" and form.is_valid() and _save(request, form, org=template.org, template=template):
-        messages.success(request, f"Template '{template.name}' saved.")
+        _saved(request, template)
         return redirect("campaigns:template-list")
-    return render(request, "campaigns/template_form.html", {"form": form, "template": template, "orgs": [template.org]})
+    findings = trai.template_findings(org=template.org, body=template.body, channel=template.channel)
+    context = {"form": form, "template": template, "orgs": [template.org], "findings": findings}
+    return render(request, "campaigns/template_form.html", context)
+
+
+def _saved(request, template: Template) -> None:
+    """Saved: TRAI's rules are warnings, never a reason to refuse a template the DLT portal has accepted."""
+    template.refresh_from_db()
+    messages.success(request, f"Template '{template.name}' saved.")
+    for finding in trai.template_findings(org=template.org, body=template.body, channel=template.channel):
+        messages.warning(request, f"{template.name}: {finding}")
 
 
 def _save(request, form: TemplateForm, *, org, template: Template | None) -> Template | None:
@@ -94,4 +136,53 @@ def campaign_preview_page(request, pk: int):
     if request.GET.get("customer", "").isdigit():
         customer = get_object_or_404(audience, pk=int(request.GET["customer"]))
     preview = campaign_preview(campaign=campaign, customer=customer)
-    return render(request, "campaigns/preview.html", {"campaign": campaign, "preview": preview, "samples": samples})
+    findings = campaign_trai_findings(campaign=campaign, customer=preview.customer)
+    context = {
+        "campaign": campaign,
+        "preview": preview,
+        "samples": samples,
+        "findings": findings,
+        "refused_at_launch": [finding for finding in findings if finding.blocking],
+    }
+    return render(request, "campaigns/preview.html", context)
+
+
+@login_required
+def url_whitelist(request, org_pk: int):
+    """The URLs the org whitelisted on the DLT portal: listed, added, removed by its campaign managers."""
+    org = _get_org_for_user(request.user, org_pk)
+    form = WhitelistedUrlForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = trai.whitelisted_url_add(
+                org=org, user=request.user, url=form.cleaned_data["url"], kind=form.cleaned_data["kind"]
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, f"'{entry.url}' is on {org.name}'s URL whitelist.")
+            return redirect("campaigns:url-whitelist", org_pk=org.pk)
+    entries = org.whitelisted_urls.select_related("created_by").order_by("url")
+    context = {
+        "org": org,
+        "form": form,
+        "entries": entries,
+        "findings": trai.org_findings(org=org),
+        "short_link_prefix": trai.short_link_prefix(org),
+    }
+    return render(request, "campaigns/url_whitelist.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def url_whitelist_remove(request, org_pk: int, pk: int):
+    org = _get_org_for_user(request.user, org_pk)
+    entry = get_object_or_404(WhitelistedUrl, org=org, pk=pk)
+    trai.whitelisted_url_remove(entry=entry, user=request.user)
+    if org.whitelisted_urls.exists():
+        effect = "Launching a campaign whose links only it covered is now refused."
+    else:
+        effect = "The whitelist is empty: links are no longer checked before launch."
+    messages.success(request, f"'{entry.url}' removed from {org.name}'s URL whitelist. {effect}")
+    return redirect("campaigns:url-whitelist", org_pk=org.pk)

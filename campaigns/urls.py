@@ -12,6 +12,12 @@ urlpatterns = [
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
     path("templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
+    path("templates/url-whitelist/<int:org_pk>/", template_views.url_whitelist, name="url-whitelist"),
+    path(
+        "templates/url-whitelist/<int:org_pk>/<int:pk>/remove/",
+        template_views.url_whitelist_remove,
+        name="url-whitelist-remove",
+    ),
     path("<int:pk>/pause/", views.campaign_pause, name="pause"),
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),

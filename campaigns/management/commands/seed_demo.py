@@ -1,4 +1,5 @@
-"""An idempotent demo: one org, two users, senders, templates, 200 customers and one finished campaign."""
+"""An idempotent demo: one org, two users, senders, templates, a DLT URL whitelist, 200 customers and one finished
+campaign."""
 
 import random
 
@@ -6,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from campaigns import services
-from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User
+from campaigns import services, trai
+from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User, WhitelistedUrl
 from delivery.models import Message
 from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app
@@ -22,12 +23,13 @@ FIRST_NAMES = ["Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Isha", "Kabir", "
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo org, its users, templates, customers and one finished campaign."
+    help = "Create (or refresh) the demo org, its users, templates, URL whitelist, customers and one finished campaign."
 
     def handle(self, *args, **options):
         password = settings.DEMO_PASSWORD
         org, manager = self._org_and_users(password)
         templates = self._senders_and_templates(org)
+        self._url_whitelist(org, manager)
         self._customers(org)
         campaign = Campaign.objects.filter(org=org, name=CAMPAIGN_NAME).first()
         if campaign is None:
@@ -92,6 +94,17 @@ class Command(BaseCommand):
                 org=org, name=name, defaults={"sender": sender, "dlt_template_id": dlt_id, "body": body}
             )
         return templates
+
+    def _url_whitelist(self, org: Org, manager: User) -> None:
+        """What the demo brand whitelisted on DLT: its short links (a dynamic URL, so every code is covered), the
+        order tracking page and the offers pages, so launches pass the whitelist check."""
+        entries = [
+            (trai.short_link_prefix(org), WhitelistedUrl.Kind.DYNAMIC),
+            ("https://demo-brand.example/track", WhitelistedUrl.Kind.STATIC),
+            ("https://demo-brand.example/offers/", WhitelistedUrl.Kind.DYNAMIC),
+        ]
+        for url, kind in entries:
+            WhitelistedUrl.objects.get_or_create(org=org, url=url, defaults={"kind": kind, "created_by": manager})
 
     def _customers(self, org: Org) -> None:
         rng = random.Random(42)
