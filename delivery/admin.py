@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
+from delivery.webhooks import INFOBIP, RECEIPT_FORMATS
 
 
 class SupportStaffAdmin(admin.ModelAdmin):
@@ -77,6 +78,11 @@ class GatewayConfigForm(forms.ModelForm):
                 "settings",
                 f"A {GatewayConfig.Kind(cleaned['kind']).label} gateway needs these settings: {', '.join(missing)}.",
             )
+        receipt_format = (options or {}).get("receipt_format", INFOBIP)
+        known = isinstance(receipt_format, str) and receipt_format in RECEIPT_FORMATS
+        if cleaned.get("kind") == GatewayConfig.Kind.HTTP and not known:
+            choices = ", ".join(f'"{code}" ({label})' for code, label in RECEIPT_FORMATS.items())
+            self.add_error("settings", f"receipt_format must be one of {choices}.")
         return cleaned
 
     def clean_new_credentials(self) -> dict | None:

@@ -1,4 +1,4 @@
-"""Gateway error codes (SMPP, DLT, Twilio, Infobip) mapped to catalogue reasons.
+"""Gateway error codes (SMPP, DLT, Twilio, Infobip, Gupshup) mapped to catalogue reasons.
 
 An unmapped code maps to the generic reason of its group and the raw code is kept on the message
 (`gateway_error`), so support can tell the gateway team exactly what came back.
@@ -98,6 +98,37 @@ _INFOBIP_ERRORS = {
     31: "gateway_failed",  # EC_SUBSCRIBER_BUSY_FOR_MT_SMS
 }
 
+# Gupshup: eventType of its JSON delivery events, then errCode and cause of a failure.
+GUPSHUP_EVENTS = {
+    "SENT": ("pending", ""),  # handed to the operator; a final event follows
+    "DELIVERED": ("delivered", ""),
+    "FAILED": ("not_delivered", "gateway_failed"),
+    "UNDELIVERED": ("not_delivered", "undeliverable"),
+    "UNKNOWN": ("unknown", "operator_no_report"),
+}
+_GUPSHUP_CODES = {
+    "001": "undeliverable",  # ABSENT_SUBSCRIBER: switched off or out of coverage
+    "002": "undeliverable",  # CALL_BARRED
+    "003": "undeliverable",  # UNKNOWN_SUBSCRIBER: the number does not exist
+    "004": "gateway_failed",  # SERVICE_DOWN at the operator
+    "005": "gateway_failed",  # SYSTEM_FAILURE at the operator
+    "006": "ndnc",  # DND_FAIL: the number is on the Do-Not-Disturb register
+    "007": "undeliverable",  # BLOCKED by the recipient
+    "008": "gateway_failed",  # DND_TIMEOUT: the DND check did not finish in time
+    "009": "gateway_failed",  # OUTSIDE_WORKING_HOURS: a promotional message outside 09:00-21:00
+}
+_GUPSHUP_CAUSES = {
+    "ABSENT_SUBSCRIBER": "undeliverable",
+    "CALL_BARRED": "undeliverable",
+    "UNKNOWN_SUBSCRIBER": "undeliverable",
+    "SERVICE_DOWN": "gateway_failed",
+    "SYSTEM_FAILURE": "gateway_failed",
+    "DND_FAIL": "ndnc",
+    "BLOCKED": "undeliverable",
+    "DND_TIMEOUT": "gateway_failed",
+    "OUTSIDE_WORKING_HOURS": "gateway_failed",
+}
+
 
 def dlt_reason(code: str) -> str:
     """The reason for a DLT 6xx code, or "" when the code is not one."""
@@ -154,6 +185,32 @@ def infobip_receipt_reason(group_id: int, error_id: int | None, error_name: str 
     if error_id is not None and error_id in _INFOBIP_ERRORS:
         return state, _INFOBIP_ERRORS[error_id]
     return state, operator_error_reason(error_name, default)
+
+
+def gupshup_error_code(err_code: str) -> str:
+    """Gupshup's errCode as it writes it (three digits, "003"), or "" when it says "no error"."""
+    code = err_code.strip()
+    if code.isdigit():
+        code = code.zfill(3)
+    return "" if code.strip("0") == "" else code
+
+
+def gupshup_receipt_reason(event_type: str, err_code: str, cause: str = "") -> tuple[str, str] | None:
+    """(state, reason) for a Gupshup event; None for an eventType we do not know.
+
+    The errCode decides when it is known (Gupshup's own codes, then DLT 6xx codes), then the cause; a code that
+    neither explains is the generic "gateway could not send", with the code kept on the message by the caller.
+    """
+    known = GUPSHUP_EVENTS.get(event_type.strip().upper())
+    if known is None:
+        return None
+    state, default = known
+    if state != "not_delivered":
+        return known
+    code, cause_name = gupshup_error_code(err_code), cause.strip().upper()
+    reason = _GUPSHUP_CODES.get(code) or operator_error_reason(code, "")
+    reason = reason or _GUPSHUP_CAUSES.get(cause_name) or operator_error_reason(cause_name, "")
+    return state, reason or ("gateway_failed" if code else default)
 
 
 def http_submit_reason(error_code: str) -> str:

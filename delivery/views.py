@@ -17,7 +17,7 @@ from campaigns.selectors import campaigns_for_user
 from delivery import reasons, selectors, services
 from delivery.gateways.base import Exchange
 from delivery.models import GatewayConfig, Message
-from delivery.webhooks import WebhookRefused, authenticate, parse_inbound, parse_receipts
+from delivery.webhooks import INFOBIP, TWILIO, WebhookRefused, authenticate, parse_inbound, parse_receipts
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ def _webhook_url(request) -> str:
 
 
 def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[str]]]:
-    receipt_format = config.settings.get("receipt_format", "infobip")
-    params = {key: values for key, values in request.POST.lists()} if receipt_format == "twilio" else {}
+    receipt_format = config.settings.get("receipt_format", INFOBIP)
+    params = {key: values for key, values in request.POST.lists()} if receipt_format == TWILIO else {}
     authenticate(
         receipt_format=receipt_format,
         credentials=config.credentials,

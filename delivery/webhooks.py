@@ -1,7 +1,8 @@
 """Receipt and inbound-reply webhooks of HTTP gateways: authenticate, then parse into the project's terms.
 
-Two real shapes: Twilio-style form posts signed with X-Twilio-Signature (HMAC-SHA1 of the URL and the sorted
-parameters, keyed with the account's auth token), and Infobip-style JSON authenticated with a shared secret
+Three real shapes: Twilio-style form posts signed with X-Twilio-Signature (HMAC-SHA1 of the URL and the sorted
+parameters, keyed with the account's auth token); Infobip-style JSON (an object with a `results` list) and
+Gupshup-style JSON (an array of up to 20 events), both authenticated with a shared secret
 (X-Signature: sha256=<hex HMAC of the body>) or a token (Authorization: Bearer <token>).
 """
 
@@ -11,11 +12,19 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from delivery.errors import infobip_receipt_reason, twilio_receipt_reason
+from delivery.errors import gupshup_error_code, gupshup_receipt_reason, infobip_receipt_reason, twilio_receipt_reason
 from delivery.gateways.base import Receipt
 
 TWILIO = "twilio"
 INFOBIP = "infobip"
+GUPSHUP = "gupshup"
+# The `receipt_format` setting of an HTTP gateway: the shape its receipts are posted in.
+RECEIPT_FORMATS = {
+    TWILIO: "Twilio-style form posts",
+    INFOBIP: "Infobip-style JSON results",
+    GUPSHUP: "Gupshup-style JSON events",
+}
+GUPSHUP_MAX_EVENTS = 20  # Gupshup posts at most 20 events in one batch
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 
 
@@ -78,6 +87,8 @@ def authenticate(
 def parse_receipts(*, receipt_format: str, params: dict[str, list[str]], body: bytes) -> list[Receipt]:
     if receipt_format == TWILIO:
         return [_twilio_receipt(params)]
+    if receipt_format == GUPSHUP:
+        return _gupshup_receipts(body)
     return _infobip_receipts(body)
 
 
@@ -132,6 +143,60 @@ def _infobip_receipts(body: bytes) -> list[Receipt]:
         raw_error = f"INFOBIP:{error_id}" if error_id else ""
         receipts.append(Receipt(str(message_id).strip(), state, reason, raw_error, raw=json.dumps(result)))
     return receipts
+
+
+def _gupshup_events(body: bytes) -> list[dict]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise WebhookRefused(400, "the body is not JSON") from None
+    if isinstance(parsed, dict) and isinstance(parsed.get("response"), list):
+        parsed = parsed["response"]  # Gupshup's own example wraps the array as {"response": [...]}
+    if not isinstance(parsed, list) or not parsed:
+        raise WebhookRefused(400, "expected a non-empty JSON array of events")
+    if len(parsed) > GUPSHUP_MAX_EVENTS:
+        raise WebhookRefused(400, f"at most {GUPSHUP_MAX_EVENTS} events in one post, got {len(parsed)}")
+    if not all(isinstance(event, dict) for event in parsed):
+        raise WebhookRefused(400, "every event must be an object")
+    return parsed
+
+
+def _text(value) -> str | None:
+    """A JSON string or number as text; None for anything else (a bool, an object, null)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip()
+
+
+def _gupshup_receipts(body: bytes) -> list[Receipt]:
+    """Receipts in the order the events happened (eventTs), so the first final event of a message counts."""
+    timed = []
+    for position, event in enumerate(_gupshup_events(body)):
+        external_id, event_type = _text(event.get("externalId")), _text(event.get("eventType"))
+        if not external_id:
+            raise WebhookRefused(400, "each event needs an externalId")
+        if not event_type:
+            raise WebhookRefused(400, "each event needs an eventType")
+        event_ts = _text(event["eventTs"]) if event.get("eventTs") is not None else ""
+        if event_ts is None or (event_ts and not event_ts.isdigit()):
+            raise WebhookRefused(400, "eventTs must be a time in milliseconds")
+        err_code, cause = _text(event.get("errCode")) or "", _text(event.get("cause")) or ""
+        mapped = gupshup_receipt_reason(event_type, err_code, cause)
+        if mapped is None:
+            raise WebhookRefused(400, f"unknown eventType {event_type!r}")
+        state, reason = mapped
+        code = gupshup_error_code(err_code)
+        if code:
+            raw_error = f"GUPSHUP:{code}"
+        elif state == "not_delivered" and cause:
+            raw_error = f"GUPSHUP:{cause.upper()}"
+        else:
+            raw_error = ""
+        receipt = Receipt(external_id, state, reason, raw_error, raw=json.dumps(event))
+        timed.append((int(event_ts) if event_ts else None, position, receipt))
+    # Events without a time come after the timed ones; ties keep the order they were posted in.
+    timed.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+    return [receipt for _, _, receipt in timed]
 
 
 def parse_inbound(*, receipt_format: str, params: dict[str, list[str]], body: bytes) -> list[InboundReply]:
