@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from linktrack import services
+from linktrack.link_cache import short_link_forget
 from linktrack.models import Click, ShortDomain, ShortLink
 
 
@@ -20,7 +20,7 @@ class ShortLinkAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.short_link_forget(short_link_id=obj.pk)
+        short_link_forget(short_link_id=obj.pk)
 
 
 @admin.register(Click)

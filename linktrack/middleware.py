@@ -2,7 +2,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver
 
-from linktrack import services
+from linktrack.short_domains import request_short_domain
 from linktrack.views import short_link_not_found
 
 SHORT_URLCONF = "linktrack.short_urls"
@@ -22,7 +22,7 @@ class ShortDomainMiddleware:
 
     def __call__(self, request):
         # get_host() refuses a Host missing from ALLOWED_HOSTS (400), so short domains must be listed there too.
-        domain = services.request_short_domain(request.get_host())
+        domain = request_short_domain(request.get_host())
         if domain is None:
             return self.get_response(request)
         request.urlconf = SHORT_URLCONF

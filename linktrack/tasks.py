@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from linktrack import services
+from linktrack.clicks import clicks_flush
 
 
 @shared_task
 def clicks_flush_task() -> int:
-    return services.clicks_flush()
+    return clicks_flush()

@@ -4,7 +4,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from linktrack import services
+from linktrack.redirect import Problem, click_redirect
 
 NO_STORE = "private, no-store"
 
@@ -12,7 +12,7 @@ NO_STORE = "private, no-store"
 @require_safe
 def short_link_redirect(request, code: str):
     """A click: 302 to the destination at once; the click is recorded off the database (Redis stream)."""
-    resolution = services.click_redirect(
+    resolution = click_redirect(
         code=code,
         domain=getattr(request, "short_domain", ""),
         ip=_client_ip(request),
@@ -20,7 +20,7 @@ def short_link_redirect(request, code: str):
         method=request.method,
     )
     if not resolution.found:
-        return _not_found(request, expired=resolution.problem == services.Problem.EXPIRED)
+        return _not_found(request, expired=resolution.problem == Problem.EXPIRED)
     response = HttpResponseRedirect(resolution.target.destination)
     response["Cache-Control"] = NO_STORE
     return response

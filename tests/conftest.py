@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from campaigns.models import Customer, Membership, Org, SenderId, Template, User
-from linktrack import services as linktrack_services
+from linktrack import short_domains
 from linktrack.celery import app as celery_app
 
 PASSWORD = "a-long-test-password-1"
@@ -37,7 +37,7 @@ def _clean_cache(settings, monkeypatch):
     cache.clear()
     # Each test starts with no short domain known and freshly loaded, so the host-routing middleware does not
     # re-read the orgs' domains (a query) at a moment that depends on the clock; saving an org invalidates it.
-    monkeypatch.setattr(linktrack_services, "_short_domains", (time.monotonic(), frozenset()))
+    monkeypatch.setattr(short_domains, "_short_domains", (time.monotonic(), frozenset()))
     yield
 
 

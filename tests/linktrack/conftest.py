@@ -4,7 +4,7 @@ import pytest
 
 from campaigns.models import Campaign, Customer, Template
 from delivery.models import Message
-from linktrack import codes, services
+from linktrack import clicks, codes, short_domains, short_links
 from linktrack.models import ShortLink
 
 PHONE_UA = (
@@ -16,9 +16,9 @@ DESTINATION = "https://shop.acme.test/sale?x=1#top"
 
 @pytest.fixture(autouse=True)
 def _fresh_short_domains():
-    services.short_domains_forget()
+    short_domains.short_domains_forget()
     yield
-    services.short_domains_forget()
+    short_domains.short_domains_forget()
 
 
 def make_campaign(template: Template, **fields) -> Campaign:
@@ -35,7 +35,7 @@ def make_messages(campaign: Campaign, customers: list[Customer]) -> list[Message
 
 
 def link_for(campaign: Campaign, destination: str = DESTINATION) -> ShortLink:
-    link_id = services.short_links_for(campaign=campaign, destinations=[destination])[destination]
+    link_id = short_links.short_links_for(campaign=campaign, destinations=[destination])[destination]
     return ShortLink.objects.get(pk=link_id)
 
 
@@ -63,6 +63,6 @@ def click_stream(settings, redis_url):
     """Clicks go to a real Redis stream under a key of this test's own."""
     settings.CLICK_STREAM_URL = redis_url
     settings.CLICK_STREAM_KEY = f"test:clicks:{uuid.uuid4().hex}"
-    stream = services._click_stream(redis_url)
+    stream = clicks._click_stream(redis_url)
     yield stream
     stream.delete(settings.CLICK_STREAM_KEY)

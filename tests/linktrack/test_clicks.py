@@ -10,7 +10,7 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from linktrack import codes, services, tasks
+from linktrack import clicks, codes, redirect, tasks
 from linktrack.models import Click, ShortLink
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
@@ -35,7 +35,7 @@ def test_hit_is_stored_with_time_channel_campaign_link_recipient_ip_hash_agent_a
     person, preview = Click.objects.order_by("pk")
     assert before - 1 <= person.clicked_at.timestamp() <= time.time()
     assert (person.channel, person.campaign, person.short_link, person.message) == ("sms", campaign, link, messages[3])
-    assert person.ip_hash == services.hash_ip("203.0.113.7") and "203.0.113.7" not in person.ip_hash
+    assert person.ip_hash == clicks.hash_ip("203.0.113.7") and "203.0.113.7" not in person.ip_hash
     assert len(person.ip_hash) == 32
     assert person.user_agent == PHONE_UA and not person.is_bot
     assert preview.is_bot and preview.user_agent == WHATSAPP_UA
@@ -44,7 +44,7 @@ def test_hit_is_stored_with_time_channel_campaign_link_recipient_ip_hash_agent_a
 def test_client_address_comes_from_the_proxy_header_when_configured(client, settings, link, messages):
     settings.CLICK_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
     client.get(path_for(link, messages[0]), HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1", REMOTE_ADDR="10.0.0.1")
-    assert Click.objects.get().ip_hash == services.hash_ip("203.0.113.9")
+    assert Click.objects.get().ip_hash == clicks.hash_ip("203.0.113.9")
 
 
 def test_email_campaign_clicks_have_the_email_channel(client, template, customers):
@@ -103,13 +103,13 @@ def test_flush_crashing_after_insert_before_delete_neither_drops_nor_double_coun
 
     # when the flush stores them and dies before deleting them from the stream
     failing = _FailingXdel(click_stream)
-    monkeypatch.setattr(services, "_click_stream", lambda url: failing)
+    monkeypatch.setattr(clicks, "_click_stream", lambda url: failing)
     with pytest.raises(ConnectionError):
-        services.clicks_flush()
+        clicks.clicks_flush()
     assert Click.objects.count() == 10 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 10
 
     # then the next run stores nothing twice and empties the stream
-    services.clicks_flush()
+    clicks.clicks_flush()
     assert Click.objects.count() == 10
     assert set(Click.objects.values_list("message_id", flat=True)) == {m.pk for m in messages}
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
@@ -121,7 +121,7 @@ def test_flush_crashing_mid_batch_neither_drops_nor_double_counts(
     # given 10 clicks on the stream, flushed 3 at a time
     for message in messages:
         client.get(path_for(link, message), HTTP_USER_AGENT=PHONE_UA)
-    real_store, calls = services.clicks_store, []
+    real_store, calls = clicks.clicks_store, []
 
     def store_then_crash(*, entries):
         calls.append(len(entries))
@@ -130,14 +130,14 @@ def test_flush_crashing_mid_batch_neither_drops_nor_double_counts(
         return real_store(entries=entries)
 
     # when the second batch's insert fails
-    monkeypatch.setattr(services, "clicks_store", store_then_crash)
+    monkeypatch.setattr(clicks, "clicks_store", store_then_crash)
     with pytest.raises(RuntimeError):
-        services.clicks_flush(batch_size=3)
+        clicks.clicks_flush(batch_size=3)
     assert Click.objects.count() == 3 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 7
 
     # then the next run stores exactly the rest
-    monkeypatch.setattr(services, "clicks_store", real_store)
-    assert services.clicks_flush(batch_size=3) == 7
+    monkeypatch.setattr(clicks, "clicks_store", real_store)
+    assert clicks.clicks_flush(batch_size=3) == 7
     assert Click.objects.count() == 10 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
 
 
@@ -148,8 +148,8 @@ def test_two_flushers_reading_the_same_batch_store_it_once(client, link, message
     slow_reader_batch = click_stream.xrange(settings.CLICK_STREAM_KEY, count=100)
 
     # when another flusher stores and deletes them first, then the slow one stores and deletes its copy
-    assert services.clicks_flush() == 10
-    services.clicks_store(entries=slow_reader_batch)
+    assert clicks.clicks_flush() == 10
+    clicks.clicks_store(entries=slow_reader_batch)
     click_stream.xdel(settings.CLICK_STREAM_KEY, *[entry_id for entry_id, _ in slow_reader_batch])
 
     # then each click is stored once
@@ -169,7 +169,7 @@ def test_bad_entries_are_skipped_without_blocking_the_stream(
     messages[1].delete()
 
     # when the flush runs
-    assert services.clicks_flush() == 4
+    assert clicks.clicks_flush() == 4
 
     # then only the good click is stored, and the stream is empty
     assert list(Click.objects.values_list("message_id", flat=True)) == [messages[2].pk]
@@ -202,9 +202,9 @@ def test_two_flushers_running_at_once_store_every_click_once(postgres, template,
     campaign = make_campaign(template)
     link = link_for(campaign)
     messages = make_messages(campaign, customers)
-    target = services.link_resolve(code=path_for(link).removeprefix("/s/"), domain="").target
+    target = redirect.link_resolve(code=path_for(link).removeprefix("/s/"), domain="").target
     for n in range(2000):
-        services.click_record(
+        clicks.click_record(
             target=target, message_id=messages[n % 10].pk, ip="203.0.113.1", user_agent=PHONE_UA, method="GET"
         )
 
@@ -213,7 +213,7 @@ def test_two_flushers_running_at_once_store_every_click_once(postgres, template,
 
     def flush():
         try:
-            services.clicks_flush(batch_size=150)
+            clicks.clicks_flush(batch_size=150)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -248,7 +248,7 @@ def test_click_appended_before_its_code_failed_is_not_stored(
 
     # when it is requested, then flushed
     assert client.get(path, HTTP_USER_AGENT=PHONE_UA).status_code == 404
-    services.clicks_flush()
+    clicks.clicks_flush()
 
     # then nothing is stored and the stream is empty
     assert not Click.objects.exists()
@@ -281,10 +281,10 @@ def test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_red
 
 def test_agent_with_a_nul_character_does_not_block_its_batch(link, messages, click_stream, settings):
     # given a click whose agent holds a NUL character (PostgreSQL refuses those in text) and a normal one
-    target = services.link_resolve(code=path_for(link, messages[0]).removeprefix("/s/"), domain="").target
-    services.click_record(target=target, message_id=messages[0].pk, ip="", user_agent="bad\x00agent", method="GET")
-    services.click_record(target=target, message_id=messages[1].pk, ip="", user_agent=PHONE_UA, method="GET")
+    target = redirect.link_resolve(code=path_for(link, messages[0]).removeprefix("/s/"), domain="").target
+    clicks.click_record(target=target, message_id=messages[0].pk, ip="", user_agent="bad\x00agent", method="GET")
+    clicks.click_record(target=target, message_id=messages[1].pk, ip="", user_agent=PHONE_UA, method="GET")
 
     # when the flush runs, both are stored
-    assert services.clicks_flush() == 2
+    assert clicks.clicks_flush() == 2
     assert sorted(Click.objects.values_list("user_agent", flat=True)) == sorted(["badagent", PHONE_UA])

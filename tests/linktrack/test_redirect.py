@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linktrack import codes, services
+from linktrack import codes, redirect
 from linktrack.models import Click, ShortLink
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
@@ -62,7 +62,7 @@ def test_click_redirects_to_the_destination_with_the_campaigns_utm_parameters(cl
     ],
 )
 def test_redirect_location(destination, utm, location):
-    assert services.redirect_location(destination, utm) == location
+    assert redirect.redirect_location(destination, utm) == location
 
 
 def test_head_request_is_redirected_and_recorded_as_a_bot(client, link, messages):

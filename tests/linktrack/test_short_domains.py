@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.models import Org
-from linktrack import codes, services
+from linktrack import codes, short_domains, short_links
 from linktrack.models import Click, ShortLink
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
@@ -29,7 +29,7 @@ def test_org_short_domain_serves_codes_at_the_root(client, acme_on_own_domain, t
     code = codes.encode(link.pk, message.pk)
 
     # then the message shows the org's domain, and the code works at that host's root
-    assert services.short_url(org=acme_on_own_domain, short_link_id=link.pk, message_id=message.pk) == (
+    assert short_links.short_url(org=acme_on_own_domain, short_link_id=link.pk, message_id=message.pk) == (
         f"s.acme.test/{code}"
     )
     response = client.get(f"/{code}", HTTP_HOST="s.acme.test", HTTP_USER_AGENT=PHONE_UA)
@@ -81,7 +81,7 @@ def test_default_code_does_not_resolve_on_an_org_short_domain(client, hosts, lin
     # given a link minted with the deployment's base URL (/s/ on the main host)
     other_org.short_domain = "s.other.test"
     other_org.save()
-    services.short_domains_forget()
+    short_domains.short_domains_forget()
     code = codes.encode(link.pk, messages[0].pk)
 
     assert client.get(f"/s/{code}").status_code == 302
@@ -117,7 +117,7 @@ def test_deployment_short_host_serves_default_codes_at_the_root(client, settings
     settings.SHORT_LINK_BASE_URL = "https://s.cplry.com/"
     code = codes.encode(link.pk, messages[0].pk)
 
-    assert services.short_link_base(org=link.campaign.org) == "s.cplry.com/"
+    assert short_links.short_link_base(org=link.campaign.org) == "s.cplry.com/"
     assert client.get(f"/{code}", HTTP_HOST="s.cplry.com").status_code == 302
     assert client.get(f"/s/{code}").status_code == 302
 
@@ -125,9 +125,9 @@ def test_deployment_short_host_serves_default_codes_at_the_root(client, settings
 def test_org_domain_equal_to_the_deployment_host_mints_default_links(settings, org, template):
     settings.SHORT_LINK_BASE_URL = "https://s.cplry.com/"
     org.short_domain = "S.Cplry.com"
-    assert services.minting_domain(org=org) == ""
+    assert short_domains.minting_domain(org=org) == ""
     org.short_domain = "https://s.acme.test/"
-    assert services.minting_domain(org=org) == "s.acme.test"
+    assert short_domains.minting_domain(org=org) == "s.acme.test"
 
 
 @pytest.mark.parametrize("path", ["/", "/favicon.ico", "/a/b/c", "/s/x", "/admin/", "/campaigns/", "/%F0%9F%99%82"])
@@ -141,22 +141,22 @@ def test_unlisted_host_is_refused_by_allowed_hosts(client, settings, org):
     settings.ALLOWED_HOSTS = ["testserver"]
     org.short_domain = "s.acme.test"
     org.save()
-    services.short_domains_forget()
+    short_domains.short_domains_forget()
     assert client.get("/7383936D89", HTTP_HOST="s.acme.test").status_code == 400
 
 
 def test_routing_by_host_reads_nothing_once_the_domains_are_loaded(acme_on_own_domain, django_assert_num_queries):
-    assert services.request_short_domain("s.acme.test") == "s.acme.test"  # loads the set
+    assert short_domains.request_short_domain("s.acme.test") == "s.acme.test"  # loads the set
     with django_assert_num_queries(0):
-        assert services.request_short_domain("s.acme.test:443") == "s.acme.test"
-        assert services.request_short_domain("testserver") is None
+        assert short_domains.request_short_domain("s.acme.test:443") == "s.acme.test"
+        assert short_domains.request_short_domain("testserver") is None
 
 
 def test_new_short_domain_is_routed_as_soon_as_the_org_is_saved(
     client, org, hosts, template, customers, django_capture_on_commit_callbacks
 ):
     # given the set of domains already loaded without s.acme.test
-    assert services.request_short_domain("s.acme.test") is None
+    assert short_domains.request_short_domain("s.acme.test") is None
 
     # when support gives the org that domain
     with django_capture_on_commit_callbacks(execute=True):
@@ -164,7 +164,7 @@ def test_new_short_domain_is_routed_as_soon_as_the_org_is_saved(
         org.save(update_fields=["short_domain"])
 
     # then this process routes it at once
-    assert services.request_short_domain("s.acme.test") == "s.acme.test"
+    assert short_domains.request_short_domain("s.acme.test") == "s.acme.test"
 
 
 def test_removed_short_domain_stops_being_routed(org, hosts, django_capture_on_commit_callbacks):
@@ -172,13 +172,13 @@ def test_removed_short_domain_stops_being_routed(org, hosts, django_capture_on_c
         Org.objects.filter(pk=org.pk).update(short_domain="s.acme.test")
         org.refresh_from_db()
         org.save()
-    assert services.request_short_domain("s.acme.test") == "s.acme.test"
+    assert short_domains.request_short_domain("s.acme.test") == "s.acme.test"
 
     with django_capture_on_commit_callbacks(execute=True):
         org.short_domain = ""
         org.save()
 
-    assert services.request_short_domain("s.acme.test") is None
+    assert short_domains.request_short_domain("s.acme.test") is None
 
 
 def test_minting_records_the_domain_on_the_link(acme_on_own_domain, template):
@@ -197,7 +197,7 @@ def test_minting_records_the_domain_on_the_link(acme_on_own_domain, template):
     ],
 )
 def test_short_domain_problems_say_what_to_fix(hosts, domain, problem):
-    problems = services.short_domain_problems(domain=domain)
+    problems = short_domains.short_domain_problems(domain=domain)
     if problem is None:
         assert problems == []
     else:
