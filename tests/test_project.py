@@ -55,6 +55,10 @@ def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
     smpp = services["smpp-receipts"]
     assert smpp["profiles"] == ["smpp"] and smpp["command"][:3] == ["python", "manage.py", "smpp_receipts"]
     assert smpp["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # bounces come to the bounce domain's MX; the worker that sends email signs their return paths
+    bounces = services["bounces"]
+    assert bounces["command"][:3] == ["python", "manage.py", "receive_bounces"] and bounces["profiles"] == ["bounces"]
+    assert "EMAIL_BOUNCE_DOMAIN" in services["worker"]["environment"]
 
 
 def test_every_setting_read_from_the_environment_is_documented():
