@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from campaigns.models import Campaign, Customer, User
-from insights.selectors import click_counts
+from insights.selectors import click_counts, click_counts_by_channel
 from linktrack import checks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,7 @@ def test_seed_demo_is_idempotent(transactional_db):
     call_command("seed_demo", stdout=out)
     call_command("seed_demo", stdout=out)
     assert Customer.objects.count() == 200
-    assert Campaign.objects.count() == 1
+    assert sorted(Campaign.objects.values_list("template__channel", flat=True)) == ["email", "sms"]
     assert User.objects.filter(email__in=["manager@demo.test", "support@demo.test"]).count() == 2
     assert "A short URL that works: http://127.0.0.1:8000/s/" in out.getvalue()
 
@@ -84,11 +84,21 @@ def test_seeded_short_url_redirects_and_counts(transactional_db, client):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     url = out.getvalue().split("A short URL that works: ")[1].split()[0]
-    campaign = Campaign.objects.get()
+    campaign = Campaign.objects.get(template__channel="sms")
     before = click_counts(campaign_id=campaign.pk).total
     response = client.get(url.removeprefix("http://127.0.0.1:8000"), HTTP_USER_AGENT="Mozilla/5.0 (iPhone)")
     assert response.status_code == 302 and response["Location"] == "https://demo-brand.example/track"
     assert click_counts(campaign_id=campaign.pk).total == before + 1
+
+
+def test_seeded_demo_reports_clicks_on_both_channels(transactional_db):
+    call_command("seed_demo", stdout=io.StringIO())
+    org = Campaign.objects.get(template__channel="email").org
+
+    by_channel = click_counts_by_channel(org_id=org.pk)
+
+    assert by_channel.keys() == {"sms", "email"}
+    assert all(counts.unique > 0 for counts in by_channel.values())
 
 
 def test_health_check_answers(client, db):

@@ -1,5 +1,5 @@
-"""An idempotent demo: one org, two users, senders, templates, a DLT URL whitelist, 200 customers and one finished
-campaign."""
+"""An idempotent demo: one org, two users, senders, templates, a DLT URL whitelist, 200 customers and two finished
+campaigns (SMS and email, so reports show both channels)."""
 
 import random
 
@@ -8,17 +8,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import services, trai
-from campaigns.models import Campaign, Customer, Membership, Org, SenderId, Template, User, WhitelistedUrl
+from campaigns.models import Campaign, Channel, Customer, Membership, Org, SenderId, Template, User, WhitelistedUrl
 from delivery.models import Message
 from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app
 
 ORG_NAME = "Demo Brand"
 CAMPAIGN_NAME = "Order shipped (demo)"
+EMAIL_CAMPAIGN_NAME = "Festive offers email (demo)"
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
 )
 PREVIEW_UA = "WhatsApp/2.24.6.77 A"
+ORDER_TRACKING_URL = "https://demo-brand.example/track"
+OFFERS_URL = "https://demo-brand.example/offers/festive"
 FIRST_NAMES = ["Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Isha", "Kabir", "Meera", "Arjun", "Diya"]
 
 
@@ -31,9 +34,13 @@ class Command(BaseCommand):
         templates = self._senders_and_templates(org)
         self._url_whitelist(org, manager)
         self._customers(org)
-        campaign = Campaign.objects.filter(org=org, name=CAMPAIGN_NAME).first()
-        if campaign is None:
-            campaign = self._finished_campaign(org, manager, templates["order"])
+        slots = [{"source": "field", "value": "name"}]
+        campaign = self._finished_campaign(
+            org, manager, templates["order"], CAMPAIGN_NAME, [*slots, {"source": "url", "value": ORDER_TRACKING_URL}]
+        )
+        self._finished_campaign(
+            org, manager, templates["newsletter"], EMAIL_CAMPAIGN_NAME, [*slots, {"source": "url", "value": OFFERS_URL}]
+        )
         url = self._working_short_url(campaign)
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Campaign manager: manager@demo.test / {password}")
@@ -93,6 +100,16 @@ class Command(BaseCommand):
             templates[key], _ = Template.objects.get_or_create(
                 org=org, name=name, defaults={"sender": sender, "dlt_template_id": dlt_id, "body": body}
             )
+        templates["newsletter"], _ = Template.objects.get_or_create(
+            org=org,
+            name="Festive offers (email)",
+            defaults={
+                "channel": Channel.EMAIL,
+                "subject": "{#var#}, the Demo Brand festive sale is on",
+                "body": "Hi {#var#}, this week's offers are waiting for you: {#var#}",
+                "html_body": '<p>Hi {#var#},</p><p><a href="{#var#}">See this week\'s offers</a></p>',
+            },
+        )
         return templates
 
     def _url_whitelist(self, org: Org, manager: User) -> None:
@@ -129,7 +146,12 @@ class Command(BaseCommand):
             )
         Customer.objects.bulk_create(new)
 
-    def _finished_campaign(self, org: Org, manager: User, template: Template) -> Campaign:
+    def _finished_campaign(
+        self, org: Org, manager: User, template: Template, name: str, slot_values: list[dict]
+    ) -> Campaign:
+        existing = Campaign.objects.filter(org=org, name=name).first()
+        if existing is not None:
+            return existing
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True  # the demo is finished when this command returns
         try:
@@ -137,12 +159,9 @@ class Command(BaseCommand):
                 campaign = services.campaign_create(
                     org=org,
                     user=manager,
-                    name=CAMPAIGN_NAME,
+                    name=name,
                     template=template,
-                    slot_values=[
-                        {"source": "field", "value": "name"},
-                        {"source": "url", "value": "https://demo-brand.example/track"},
-                    ],
+                    slot_values=slot_values,
                 )
             services.campaign_launch(campaign=campaign, user=manager)
         finally:
