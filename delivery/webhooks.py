@@ -124,8 +124,8 @@ def _json_body(body: bytes) -> dict:
 def _infobip_receipts(body: bytes) -> list[Receipt]:
     receipts = []
     for result in _json_body(body)["results"]:
-        message_id, status = result.get("messageId"), result.get("status")
-        if not isinstance(message_id, str | int) or not str(message_id).strip() or not isinstance(status, dict):
+        message_id, status = _text(result.get("messageId")), result.get("status")
+        if not message_id or not isinstance(status, dict):
             raise WebhookRefused(400, "each result needs messageId and status")
         try:
             group_id = int(status.get("groupId"))
@@ -141,7 +141,7 @@ def _infobip_receipts(body: bytes) -> list[Receipt]:
             raise WebhookRefused(400, f"unknown status.groupId {group_id}")
         state, reason = mapped
         raw_error = f"INFOBIP:{error_id}" if error_id else ""
-        receipts.append(Receipt(str(message_id).strip(), state, reason, raw_error, raw=json.dumps(result)))
+        receipts.append(Receipt(message_id, state, reason, raw_error, raw=json.dumps(result)))
     return receipts
 
 
