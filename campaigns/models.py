@@ -304,6 +304,8 @@ class Campaign(TimeStamped):
     audience_segment = models.ForeignKey(
         Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
     )
+    # The audience in words when it was chosen ("list Diwali, segment Mumbai"): kept after a list is deleted.
+    audience_description = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -349,6 +351,15 @@ class Campaign(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def describe_audience(audience_list: "CustomerList | None", audience_segment: "Segment | None") -> str:
+        words = f"list {audience_list.name}" if audience_list else "every customer"
+        return f"{words}, segment {audience_segment.name}" if audience_segment else words
+
+    @property
+    def audience_in_words(self) -> str:
+        return self.audience_description or self.describe_audience(self.audience_list, self.audience_segment)
 
     @property
     def channel(self) -> str:

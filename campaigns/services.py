@@ -35,20 +35,17 @@ def _check_schedule(schedule: str) -> None:
         )
 
 
-@transaction.atomic
-def campaign_create(
+def _check_setup(
     *,
     org: Org,
-    user: User,
-    name: str,
     template: Template,
     slot_values: list[dict],
-    kind: str = Campaign.Kind.ONE_TIME,
-    schedule: str = "",
-    coupon_days: int | None = None,
-    audience_list: CustomerList | None = None,
-    audience_segment: Segment | None = None,
-) -> Campaign:
+    kind: str,
+    schedule: str,
+    coupon_days: int | None,
+    audience_list: CustomerList | None,
+    audience_segment: Segment | None,
+) -> None:
     if template.org_id != org.pk:
         raise ValidationError("This template belongs to another organisation.")
     for chosen in (audience_list, audience_segment):
@@ -63,21 +60,71 @@ def campaign_create(
     if schedule:
         _check_schedule(schedule)
     _refuse_problems(org=org, template=template, slot_values=slot_values)
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    org: Org,
+    user: User,
+    name: str,
+    template: Template,
+    slot_values: list[dict],
+    kind: str = Campaign.Kind.ONE_TIME,
+    schedule: str = "",
+    coupon_days: int | None = None,
+    audience_list: CustomerList | None = None,
+    audience_segment: Segment | None = None,
+) -> Campaign:
+    setup = {"kind": kind, "schedule": schedule, "coupon_days": coupon_days}
+    audience = {"audience_list": audience_list, "audience_segment": audience_segment}
+    _check_setup(org=org, template=template, slot_values=slot_values, **setup, **audience)
     campaign = Campaign(
-        org=org,
-        name=name,
-        kind=kind,
-        template=template,
-        slot_values=slot_values,
-        created_by=user,
-        schedule=schedule,
-        coupon_days=coupon_days if kind == Campaign.Kind.COUPON_REMINDER else None,
-        audience_list=audience_list,
-        audience_segment=audience_segment,
+        org=org, name=name, template=template, slot_values=slot_values, created_by=user, **setup, **audience
     )
+    campaign.audience_description = Campaign.describe_audience(audience_list, audience_segment)
+    if kind != Campaign.Kind.COUPON_REMINDER:
+        campaign.coupon_days = None
     campaign.full_clean()
     campaign.save()
     return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    user: User,
+    name: str,
+    slot_values: list[dict],
+    kind: str = Campaign.Kind.ONE_TIME,
+    schedule: str = "",
+    coupon_days: int | None = None,
+    audience_list: CustomerList | None = None,
+    audience_segment: Segment | None = None,
+) -> Campaign:
+    """Change a draft (its template stays: a different template is a different campaign)."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.DRAFT or campaign.kind == Campaign.Kind.RESEND:
+        raise ValidationError("Only a campaign that has not been launched can be changed (a resend: delete it and "
+                              "make it again from its campaign).")  # fmt: skip
+    setup = {"kind": kind, "schedule": schedule, "coupon_days": coupon_days}
+    audience = {"audience_list": audience_list, "audience_segment": audience_segment}
+    _check_setup(org=campaign.org, template=campaign.template, slot_values=slot_values, **setup, **audience)
+    for field, value in {"name": name, "slot_values": slot_values, **setup, **audience}.items():
+        setattr(campaign, field, value)
+    campaign.audience_description = Campaign.describe_audience(audience_list, audience_segment)
+    if kind != Campaign.Kind.COUPON_REMINDER:
+        campaign.coupon_days = None
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+def campaign_delete(*, campaign: Campaign, user: User) -> bool:
+    """Delete a draft; a launched campaign keeps its messages and report. False when it is not a draft."""
+    deleted, _ = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).delete()
+    return bool(deleted)
 
 
 def _refuse_problems(*, org: Org, template: Template, slot_values: list[dict]) -> None:
@@ -177,6 +224,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         utm_params=parent.utm_params,
         audience_list_id=parent.audience_list_id,
         audience_segment_id=parent.audience_segment_id,
+        audience_description=parent.audience_description,
         coupon_days=parent.coupon_days,
         parent=parent,
         created_by_id=parent.created_by_id,

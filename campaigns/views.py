@@ -25,7 +25,12 @@ CAMPAIGNS_PER_PAGE = 50
 
 def _get_campaign_for_user(user, pk: int) -> Campaign:
     """Another org's campaign is a 404, exactly like a campaign that does not exist."""
-    return get_object_or_404(campaigns_for_user(user).select_related("template__sender", "parent", "resend_of"), pk=pk)
+    return get_object_or_404(
+        campaigns_for_user(user).select_related(
+            "template__sender", "parent", "resend_of", "audience_list", "audience_segment"
+        ),
+        pk=pk,
+    )
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -57,16 +62,7 @@ def campaign_new(request):
     if request.method == "POST" and form.is_valid() and setup.is_valid():
         try:
             campaign = services.campaign_create(
-                org=template.org,
-                user=request.user,
-                name=form.cleaned_data["name"],
-                template=template,
-                slot_values=form.slot_values,
-                kind=setup.cleaned_data["kind"],
-                schedule=setup.cleaned_data["schedule"].strip(),
-                coupon_days=setup.cleaned_data["coupon_days"],
-                audience_list=setup.cleaned_data["audience_list"],
-                audience_segment=setup.cleaned_data["audience_segment"],
+                org=template.org, user=request.user, template=template, **_campaign_fields(form, setup)
             )
         except ValidationError as error:
             _add_errors(setup, error)
@@ -75,6 +71,66 @@ def campaign_new(request):
             return redirect("campaigns:detail", pk=campaign.pk)
     context = {"choice": choice, "form": form, "setup": setup, "template": template}
     return render(request, "campaigns/new.html", context)
+
+
+def _campaign_fields(form: CampaignForm, setup: CampaignSetupForm) -> dict:
+    return {
+        "name": form.cleaned_data["name"],
+        "slot_values": form.slot_values,
+        "kind": setup.cleaned_data["kind"],
+        "schedule": setup.cleaned_data["schedule"].strip(),
+        "coupon_days": setup.cleaned_data["coupon_days"],
+        "audience_list": setup.cleaned_data["audience_list"],
+        "audience_segment": setup.cleaned_data["audience_segment"],
+    }
+
+
+def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
+    """What the campaign and setup forms show for a saved campaign."""
+    initial = {"name": campaign.name}
+    for number, slot in enumerate(campaign.slot_values, start=1):
+        initial[f"slot_{number}_source"] = slot.get("source")
+        initial[f"slot_{number}_value"] = slot.get("value")
+    setup = {
+        "kind": campaign.kind,
+        "schedule": campaign.schedule,
+        "coupon_days": campaign.coupon_days,
+        "audience_list": campaign.audience_list_id,
+        "audience_segment": campaign.audience_segment_id,
+    }
+    return initial, setup
+
+
+@login_required
+def campaign_edit(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    if not campaign.is_draft or campaign.kind == Campaign.Kind.RESEND:
+        messages.error(request, "Only a campaign that has not been launched can be changed.")
+        return redirect("campaigns:detail", pk=campaign.pk)
+    initial, setup_initial = _campaign_initial(campaign)
+    form = CampaignForm(request.POST or None, initial=initial, template=campaign.template)
+    setup = CampaignSetupForm(request.POST or None, initial=setup_initial, org=campaign.org)
+    if request.method == "POST" and form.is_valid() and setup.is_valid():
+        try:
+            services.campaign_update(campaign=campaign, user=request.user, **_campaign_fields(form, setup))
+        except ValidationError as error:
+            _add_errors(setup, error)
+        else:
+            messages.success(request, "Campaign changed. Check it, then launch it.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {"form": form, "setup": setup, "template": campaign.template, "campaign": campaign}
+    return render(request, "campaigns/new.html", context)
+
+
+@login_required
+@require_POST
+def campaign_delete(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    if services.campaign_delete(campaign=campaign, user=request.user):
+        messages.success(request, f"Campaign “{campaign.name}” deleted.")
+        return redirect("campaigns:list")
+    messages.error(request, "A launched campaign cannot be deleted: its messages and report are kept.")
+    return redirect("campaigns:detail", pk=campaign.pk)
 
 
 @login_required
@@ -189,11 +245,8 @@ def campaign_resend(request, pk: int):
     else:
         chosen = [code for code in request.GET.getlist("reason") if code in allowed]
         form = ResendForm(initial={"reasons": chosen}, options=options)
-        initial = {"name": f"{source.name} · resend"[:200]}
-        if template.pk == source.template_id:
-            for number, slot in enumerate(source.slot_values, start=1):
-                initial[f"slot_{number}_source"] = slot.get("source")
-                initial[f"slot_{number}_value"] = slot.get("value")
+        initial = _campaign_initial(source)[0] if template.pk == source.template_id else {}
+        initial["name"] = f"{source.name} · resend"[:200]
         slots = CampaignForm(initial=initial, template=template)
     if request.method == "POST" and form.is_valid() and slots.is_valid():
         try:
