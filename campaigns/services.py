@@ -134,29 +134,69 @@ def _refuse_problems(*, org: Org, template: Template, slot_values: list[dict]) -
         raise ValidationError([str(p) for p in problems])
 
 
+def campaign_start_problems(*, campaign: Campaign) -> list[str]:
+    """Why this campaign must not start now, in words: what operators would block (DLT template match, links not
+    whitelisted on DLT, public shorteners) or what cannot be tracked. Checked at launch and again at each start,
+    since the org, its whitelist or the template may have changed since. An org that has recorded no whitelist is
+    only warned (see trai.campaign_launch_warnings): there is nothing to check its links against."""
+    problems = template_campaign_problems(
+        org=campaign.org, template=campaign.template, slot_values=campaign.slot_values
+    )
+    return [str(problem) for problem in problems] or [f.message for f in trai.campaign_refusals(campaign=campaign)]
+
+
 def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | None = None) -> Campaign:
     """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch."""
     with transaction.atomic():
-        _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
-        # Links operators would block (not whitelisted on DLT, public shorteners). An org that has recorded no
-        # whitelist is only warned (see trai.campaign_launch_warnings): nothing to check against.
-        refusals = trai.campaign_refusals(campaign=campaign)
-        if refusals:
-            raise ValidationError([finding.message for finding in refusals])
+        problems = campaign_start_problems(campaign=campaign)
+        if problems:
+            raise ValidationError(problems)
         audience_customers(campaign=campaign)  # a segment that cannot be evaluated is refused here, in words
         moment = dispatch.now()
         draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
         if campaign.schedule:
             next_run_at = next_run_after(schedule=campaign.schedule, moment=moment, tz=campaign.org.timezone)
-            draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at)
+            draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at, hold_reason="")
         elif scheduled_at is not None:
             if scheduled_at <= moment:
                 raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
-            draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at)
-        elif draft.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment):
+            draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason="")
+        elif draft.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment, hold_reason=""):
             transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
     campaign.refresh_from_db()
     return campaign
+
+
+@transaction.atomic
+def campaign_scheduled_start(*, campaign_id: int) -> bool:
+    """Start a scheduled campaign whose time has come; False when another process did, or it is not due.
+
+    One that never started is checked again first: when it would now break a rule it goes back to draft with the
+    reason on its page, for the manager to fix and launch again. (A campaign held for the promotional window has
+    started: it continues, and each message is still matched against its template.)"""
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign_id)
+    moment = dispatch.now()
+    if campaign.status != Campaign.Status.SCHEDULED or not campaign.scheduled_at or campaign.scheduled_at > moment:
+        return False
+    problems = [] if campaign.launched_at else campaign_start_problems(campaign=campaign)
+    if problems:
+        planned = campaign.scheduled_at.astimezone(ZoneInfo(campaign.org.timezone))
+        reason = f"Not sent at {planned:%-d %b %Y %H:%M} as planned; fix this, then launch it again: {problems[0]}"
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Campaign.Status.DRAFT,
+            scheduled_at=None,
+            hold_reason=reason[: Campaign._meta.get_field("hold_reason").max_length],
+        )
+        return False
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.DISPATCHING,
+        hold_reason="",
+        scheduled_at=None,
+        heartbeat_at=moment,
+        launched_at=campaign.launched_at or moment,
+    )
+    transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
+    return True
 
 
 def campaign_pause(*, campaign: Campaign, user: User) -> bool:
@@ -204,8 +244,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         return None
     next_run_at = next_run_after(schedule=parent.schedule, moment=moment, tz=parent.org.timezone)
     # The org or template may have changed since launch (e.g. link tracking switched on): check every run.
-    problems = template_campaign_problems(org=parent.org, template=parent.template, slot_values=parent.slot_values)
-    problems = problems or trai.campaign_refusals(campaign=parent)
+    problems = campaign_start_problems(campaign=parent)
     if problems:
         when = moment.astimezone(ZoneInfo(parent.org.timezone))
         reason = f"The run of {when:%-d %b %Y %H:%M} was skipped: {problems[0]}"

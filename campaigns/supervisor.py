@@ -17,8 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from campaigns import dispatch, services
 from campaigns.models import Campaign
@@ -46,26 +45,10 @@ def campaigns_supervise() -> dict[str, int]:
 
 
 def start_due_campaigns() -> int:
-    moment = dispatch.now()
-    due = list(
-        Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=moment).values_list(
-            "pk", flat=True
-        )[:STEP_LIMIT]
-    )
-    started = 0
-    for campaign_id in due:
-        with transaction.atomic():
-            claimed = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SCHEDULED).update(
-                status=Campaign.Status.DISPATCHING,
-                hold_reason="",
-                scheduled_at=None,
-                heartbeat_at=moment,
-                launched_at=Coalesce(F("launched_at"), Value(moment)),
-            )
-            if claimed:
-                transaction.on_commit(lambda campaign_id=campaign_id: campaign_dispatch_task.delay(campaign_id))
-        started += claimed
-    return started
+    due = Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=dispatch.now()).values_list(
+        "pk", flat=True
+    )[:STEP_LIMIT]
+    return sum(services.campaign_scheduled_start(campaign_id=campaign_id) for campaign_id in list(due))
 
 
 def start_due_runs() -> int:

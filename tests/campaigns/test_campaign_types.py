@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.models import Campaign, Coupon, Customer
+from campaigns.models import Campaign, Coupon, Customer, WhitelistedUrl
 from campaigns.supervisor import campaigns_supervise
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
@@ -54,6 +54,28 @@ def test_scheduled_campaign_waits_for_its_time_in_the_org_time_zone(
     supervise(django_capture_on_commit_callbacks)
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DISPATCHED
     assert Message.objects.filter(campaign=campaign).count() == 10
+
+
+def test_scheduled_campaign_that_now_breaks_a_rule_goes_back_to_draft_with_the_reason(
+    client, template, manager, customers, clock, django_capture_on_commit_callbacks
+):
+    # given a campaign scheduled for 18:30 IST, then the org records a DLT URL whitelist without its short domain
+    campaign = make_campaign(template, manager)
+    services.campaign_launch(campaign=campaign, user=manager, scheduled_at=clock.moment + timedelta(hours=6.5))
+    WhitelistedUrl.objects.create(org=template.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC)
+
+    # when its time comes
+    clock.set(2026, 11, 23, 18, 30)
+    supervise(django_capture_on_commit_callbacks)
+
+    # then nothing is sent; it is a draft again, and its page says why and what to do
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT and campaign.scheduled_at is None
+    assert not Message.objects.filter(campaign=campaign).exists()
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert "Not sent at 23 Nov 2026 18:30 as planned; fix this, then launch it again: Tracked links" in page
+    assert "whitelist" in campaign.hold_reason
 
 
 def test_scheduling_in_the_past_is_refused(template, manager, clock):
