@@ -35,33 +35,6 @@ def _check_schedule(schedule: str) -> None:
         )
 
 
-def _check_setup(
-    *,
-    org: Org,
-    template: Template,
-    slot_values: list[dict],
-    kind: str,
-    schedule: str,
-    coupon_days: int | None,
-    audience_list: CustomerList | None,
-    audience_segment: Segment | None,
-) -> None:
-    if template.org_id != org.pk:
-        raise ValidationError("This template belongs to another organisation.")
-    for chosen in (audience_list, audience_segment):
-        if chosen is not None and chosen.org_id != org.pk:
-            raise ValidationError("This audience belongs to another organisation.")
-    if kind == Campaign.Kind.RECURRING and not schedule:
-        raise ValidationError({"schedule": "A recurring campaign needs a schedule."})
-    if kind == Campaign.Kind.COUPON_REMINDER and coupon_days is None:
-        raise ValidationError({"coupon_days": "Say how many days before a coupon expires the reminder goes out."})
-    if kind == Campaign.Kind.RESEND:
-        raise ValidationError("A resend is made from a finished campaign's page.")
-    if schedule:
-        _check_schedule(schedule)
-    _refuse_problems(org=org, template=template, slot_values=slot_values)
-
-
 @transaction.atomic
 def campaign_create(
     *,
@@ -76,18 +49,19 @@ def campaign_create(
     audience_list: CustomerList | None = None,
     audience_segment: Segment | None = None,
 ) -> Campaign:
-    setup = {"kind": kind, "schedule": schedule, "coupon_days": coupon_days}
-    audience = {"audience_list": audience_list, "audience_segment": audience_segment}
-    _check_setup(org=org, template=template, slot_values=slot_values, **setup, **audience)
-    campaign = Campaign(
-        org=org, name=name, template=template, slot_values=slot_values, created_by=user, **setup, **audience
+    if template.org_id != org.pk:
+        raise ValidationError("This template belongs to another organisation.")
+    campaign = Campaign(org=org, template=template, created_by=user)
+    return _save_setup(
+        campaign,
+        name=name,
+        slot_values=slot_values,
+        kind=kind,
+        schedule=schedule,
+        coupon_days=coupon_days,
+        audience_list=audience_list,
+        audience_segment=audience_segment,
     )
-    campaign.audience_description = Campaign.describe_audience(audience_list, audience_segment)
-    if kind != Campaign.Kind.COUPON_REMINDER:
-        campaign.coupon_days = None
-    campaign.full_clean()
-    campaign.save()
-    return campaign
 
 
 @transaction.atomic
@@ -108,13 +82,36 @@ def campaign_update(
     if campaign.status != Campaign.Status.DRAFT or campaign.kind == Campaign.Kind.RESEND:
         raise ValidationError("Only a campaign that has not been launched can be changed (a resend: delete it and "
                               "make it again from its campaign).")  # fmt: skip
-    setup = {"kind": kind, "schedule": schedule, "coupon_days": coupon_days}
-    audience = {"audience_list": audience_list, "audience_segment": audience_segment}
-    _check_setup(org=campaign.org, template=campaign.template, slot_values=slot_values, **setup, **audience)
-    for field, value in {"name": name, "slot_values": slot_values, **setup, **audience}.items():
+    return _save_setup(
+        campaign,
+        name=name,
+        slot_values=slot_values,
+        kind=kind,
+        schedule=schedule,
+        coupon_days=coupon_days,
+        audience_list=audience_list,
+        audience_segment=audience_segment,
+    )
+
+
+def _save_setup(campaign: Campaign, **fields) -> Campaign:
+    """Check what a manager chose for a campaign (name, variables, type, schedule, audience), then save it."""
+    for field, value in fields.items():
         setattr(campaign, field, value)
-    campaign.audience_description = Campaign.describe_audience(audience_list, audience_segment)
-    if kind != Campaign.Kind.COUPON_REMINDER:
+    for chosen in (campaign.audience_list, campaign.audience_segment):
+        if chosen is not None and chosen.org_id != campaign.org_id:
+            raise ValidationError("This audience belongs to another organisation.")
+    if campaign.kind == Campaign.Kind.RECURRING and not campaign.schedule:
+        raise ValidationError({"schedule": "A recurring campaign needs a schedule."})
+    if campaign.kind == Campaign.Kind.COUPON_REMINDER and campaign.coupon_days is None:
+        raise ValidationError({"coupon_days": "Say how many days before a coupon expires the reminder goes out."})
+    if campaign.kind == Campaign.Kind.RESEND:
+        raise ValidationError("A resend is made from a finished campaign's page.")
+    if campaign.schedule:
+        _check_schedule(campaign.schedule)
+    _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
+    campaign.audience_description = Campaign.describe_audience(campaign.audience_list, campaign.audience_segment)
+    if campaign.kind != Campaign.Kind.COUPON_REMINDER:
         campaign.coupon_days = None
     campaign.full_clean()
     campaign.save()
