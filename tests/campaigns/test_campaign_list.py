@@ -149,3 +149,19 @@ def test_another_orgs_campaigns_are_not_listed(client, outsider, template, manag
     client.force_login(outsider)
 
     assert "Secret launch" not in client.get(reverse("campaigns:list")).content.decode()
+
+
+def test_resend_is_offered_only_when_some_recipients_were_not_reached(client, manager, template):
+    reached = make_campaign(template, manager, name="All reached")
+    missed = make_campaign(template, manager, name="Some missed")
+    customers = make_customers(template.org, 3)
+    _sent(reached, customers, delivered=3)
+    _sent(missed, customers, delivered=2)
+    Campaign.objects.update(status=Campaign.Status.DISPATCHED)
+    client.force_login(manager)
+
+    reached_page = client.get(reverse("campaigns:detail", args=[reached.pk])).content.decode()
+    missed_page = client.get(reverse("campaigns:detail", args=[missed.pk])).content.decode()
+
+    assert reverse("campaigns:resend", args=[reached.pk]) not in reached_page
+    assert reverse("campaigns:resend", args=[missed.pk]) in missed_page
