@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from campaigns.audience import audience_customers, ndnc_blocked_mobiles
 from campaigns.models import Campaign, Channel, Coupon, Customer, Org
-from campaigns.rendering import MessageRenderer, with_coupon_values
+from campaigns.rendering import CUSTOMER_FIELDS, MessageRenderer, with_coupon_values
+from delivery.bulk import copy_rows
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
@@ -32,24 +33,24 @@ PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
 # Outcomes a resend may target that are not a reason code: accepted by the gateway, no receipt yet.
 WAITING_FOR_RECEIPT = "no_receipt"
 _INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
-_PLAIN_FIELD_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "DateTimeField",
-        "ForeignKey",
-        "IntegerField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SmallIntegerField",
-        "TextField",
-    }
-)
 _UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
+# What a prepared message's row holds; the other columns (gateway id, sent_at...) take their defaults.
+_MESSAGE_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "campaign_id",
+    "customer_id",
+    "channel",
+    "recipient",
+    "body",
+    "subject",
+    "html_body",
+    "segments",
+    "status",
+    "reason_code",
+    "finished_at",
+)
 
 
 def now() -> datetime:
@@ -94,6 +95,79 @@ def coupon_expiry_date(campaign: Campaign) -> date:
     return started.astimezone(ZoneInfo(campaign.org.timezone)).date() + timedelta(days=campaign.coupon_days or 0)
 
 
+class AudienceCustomer:
+    """The columns of a customer that dispatch and rendering read, loaded as plain values.
+
+    Building a Customer model instance per recipient cost about as much as rendering the message. `attributes`
+    (JSON) is loaded only when a slot shows one; otherwise it is None, as for a customer without attributes.
+    """
+
+    __slots__ = ("attributes", "email", "email_subscribed", "external_id", "mobile", "name", "pk", "sms_subscribed")
+    COLUMNS = ("pk", "name", "mobile", "email", "external_id", "sms_subscribed", "email_subscribed")
+
+    def __init__(self, pk, name, mobile, email, external_id, sms_subscribed, email_subscribed, attributes=None):
+        self.pk = pk
+        self.name = name
+        self.mobile = mobile
+        self.email = email
+        self.external_id = external_id
+        self.sms_subscribed = sms_subscribed
+        self.email_subscribed = email_subscribed
+        self.attributes = attributes
+
+
+class MessageDraft:
+    """A message being prepared, as plain values: a batch of them is written in one COPY.
+
+    MessageRenderer and the credit check fill it as they would a Message (body, segments, mark_not_sent); building
+    Message model instances cost more than rendering them.
+    """
+
+    __slots__ = (
+        "body",
+        "customer",
+        "finished_at",
+        "html_body",
+        "pk",
+        "reason_code",
+        "recipient",
+        "segments",
+        "status",
+        "subject",
+    )
+
+    def __init__(self, customer: AudienceCustomer, recipient: str):
+        self.pk: int | None = None
+        self.customer = customer
+        self.recipient = recipient
+        self.body = self.subject = self.html_body = self.reason_code = ""
+        self.segments = 0
+        self.status = Message.Status.QUEUED
+        self.finished_at: datetime | None = None
+
+    def mark_not_sent(self, reason_code: str) -> None:
+        """As Message.mark_not_sent."""
+        self.status = Message.Status.NOT_SENT
+        self.reason_code = reason_code
+        self.finished_at = timezone.now()
+
+    def message(self, *, campaign_id: int, channel: str) -> Message:
+        return Message(
+            pk=self.pk,
+            campaign_id=campaign_id,
+            customer_id=self.customer.pk,
+            channel=channel,
+            recipient=self.recipient,
+            body=self.body,
+            subject=self.subject,
+            html_body=self.html_body,
+            segments=self.segments,
+            status=self.status,
+            reason_code=self.reason_code,
+            finished_at=self.finished_at,
+        )
+
+
 def campaign_dispatch(*, campaign_id: int) -> None:
     campaign = Campaign.objects.select_related("org", "template__sender", "resend_of").get(pk=campaign_id)
     if campaign.status != Campaign.Status.DISPATCHING:
@@ -111,20 +185,28 @@ class Dispatcher:
         self.batch_size = settings.DISPATCH_BATCH_SIZE
         self.send_task_size = settings.DISPATCH_SEND_TASK_SIZE or self.batch_size
         self.renderer = MessageRenderer(campaign)
+        # Customers' JSON attributes are read only for a slot that shows one (a coupon reminder's coupon included).
+        shows_attribute = any(
+            slot.get("source") == "field" and slot.get("value", "") not in CUSTOMER_FIELDS
+            for slot in campaign.slot_values
+        )
+        self.customer_columns = [*AudienceCustomer.COLUMNS, *(["attributes"] if shows_attribute else [])]
         self.coupon_date = coupon_expiry_date(campaign) if campaign.kind == Campaign.Kind.COUPON_REMINDER else None
         # One message per number/address over the whole campaign, including what an interrupted run prepared.
         self.seen_recipients: set[str] = set(
             Message.objects.filter(campaign=campaign).values_list("recipient", flat=True).iterator(chunk_size=5000)
         )
 
-    def audience(self) -> Iterator[Customer]:
+    def audience(self) -> Iterator[AudienceCustomer]:
         # Customers who already have a message were handled by an earlier (interrupted) run: resume after them.
-        return (
+        rows = (
             campaign_audience(self.campaign)
             .exclude(pk__in=Message.objects.filter(campaign=self.campaign).values("customer_id"))
             .order_by("pk")
+            .values_list(*self.customer_columns)
             .iterator(chunk_size=self.batch_size)
         )
+        return (AudienceCustomer(*row) for row in rows)
 
     def run(self) -> None:
         audience = self.audience()
@@ -150,39 +232,48 @@ class Dispatcher:
         return True
 
     @transaction.atomic
-    def _dispatch_batch(self, customers: list[Customer]) -> bool:
+    def _dispatch_batch(self, customers: list[AudienceCustomer]) -> bool:
         # The campaign row lock orders this batch against pause, cancel and a second dispatcher of the campaign.
         status = Campaign.objects.select_for_update().filter(pk=self.campaign.pk).values_list("status", flat=True)
         if list(status) != [Campaign.Status.DISPATCHING]:
             return False
         already = set(
-            Message.objects.filter(campaign=self.campaign, customer__in=customers).values_list("customer_id", flat=True)
+            Message.objects.filter(campaign=self.campaign, customer_id__in=[c.pk for c in customers]).values_list(
+                "customer_id", flat=True
+            )
         )
-        messages = self._messages_for([c for c in customers if c.pk not in already])
-        to_render = [m for m in messages if m.status == Message.Status.QUEUED]
+        drafts = self._drafts_for([c for c in customers if c.pk not in already])
+        to_render = [d for d in drafts if d.status == Message.Status.QUEUED]
         postgres = connection.vendor == "postgresql"
         if postgres:
-            # Ids first, so each message is rendered (its short link codes carry the id) and inserted once.
-            for message, pk in zip(messages, _next_message_ids(len(messages)), strict=True):
-                message.pk = message.id = pk
+            # Ids first, so each message is rendered (its short link codes carry the id) and written once.
+            for draft, pk in zip(drafts, _next_message_ids(len(drafts)), strict=True):
+                draft.pk = pk
         else:
-            Message.objects.bulk_create(messages)
+            # No sequence to take ids from: the rows are created here and completed after rendering.
+            created = Message.objects.bulk_create(
+                [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts]
+            )
+            for draft, message in zip(drafts, created, strict=True):
+                draft.pk = message.pk
         self.renderer.render(to_render)
-        charged = _reserve_credits(self.campaign.org_id, [m for m in to_render if m.status == Message.Status.QUEUED])
+        charged = _reserve_credits(self.campaign.org_id, [d for d in to_render if d.status == Message.Status.QUEUED])
         if postgres:
-            _insert(messages)
+            _copy_messages(self.campaign.pk, self.channel, drafts)
         else:
-            Message.objects.bulk_update(messages, _UPDATE_FIELDS)
+            Message.objects.bulk_update(
+                [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts], _UPDATE_FIELDS
+            )
         Campaign.objects.filter(pk=self.campaign.pk).update(
             credits_charged=F("credits_charged") + charged, heartbeat_at=now()
         )
-        queued_ids = [m.pk for m in to_render if m.status == Message.Status.QUEUED]
+        queued_ids = [d.pk for d in to_render if d.status == Message.Status.QUEUED]
         for start in range(0, len(queued_ids), self.send_task_size):
             chunk = queued_ids[start : start + self.send_task_size]
             transaction.on_commit(lambda chunk=chunk: messages_send_task.delay(chunk))
         return True
 
-    def _messages_for(self, customers: list[Customer]) -> list[Message]:
+    def _drafts_for(self, customers: list[AudienceCustomer]) -> list[MessageDraft]:
         if self.coupon_date is not None:
             self._attach_coupons(customers)
         messages = []
@@ -192,9 +283,7 @@ class Dispatcher:
                 continue  # the same number twice in the audience: one message
             if recipient:
                 self.seen_recipients.add(recipient)
-            message = Message(
-                campaign=self.campaign, customer=customer, channel=self.channel, recipient=recipient or ""
-            )
+            message = MessageDraft(customer, recipient or "")
             subscribed = customer.sms_subscribed if self.channel == Channel.SMS else customer.email_subscribed
             if not subscribed:
                 message.mark_not_sent("unsubscribed")
@@ -212,11 +301,11 @@ class Dispatcher:
                     message.mark_not_sent("ndnc_precheck")
         return messages
 
-    def _attach_coupons(self, customers: list[Customer]) -> None:
+    def _attach_coupons(self, customers: list[AudienceCustomer]) -> None:
         """Coupon slots read `coupon_code` and `coupon_expiry` as customer attributes (in memory only)."""
         coupons = {}
         for customer_id, code, expires_on in (
-            Coupon.objects.filter(customer__in=customers, expires_on=self.coupon_date)
+            Coupon.objects.filter(customer_id__in=[c.pk for c in customers], expires_on=self.coupon_date)
             .order_by("-code")
             .values_list("customer_id", "code", "expires_on")
         ):
@@ -224,7 +313,7 @@ class Dispatcher:
         with_coupon_values(customers, coupons)
 
 
-def _normalised_recipient(channel: str, customer: Customer) -> str | None:
+def _normalised_recipient(channel: str, customer: AudienceCustomer) -> str | None:
     """E.164 number or lower-cased address; None when missing or invalid."""
     if channel == Channel.EMAIL:
         email = (customer.email or "").strip().lower()
@@ -255,43 +344,35 @@ def _next_message_ids(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _insert(messages: list[Message]) -> None:
-    """INSERT rows whose ids are already set, in one statement: bulk_create without its per-value compile cost.
-
-    Every concrete field is written, each value prepared by its own field, so a new Message field is included.
-    """
-    if not messages:
-        return
-    fields = Message._meta.concrete_fields
-    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    # Plain values (text, numbers, ids, aware datetimes) go to the driver as they are; others (JSON...) are
-    # prepared by their field.
-    plain = [f.get_internal_type() in _PLAIN_FIELD_TYPES for f in fields]
-    attnames = [f.attname for f in fields]
-    rows = []
-    for message in messages:
-        for field in stamped:
-            field.pre_save(message, add=True)
-        values = message.__dict__
-        rows.append(
-            [
-                values[attname] if is_plain else field.get_db_prep_save(values[attname], connection)
-                for field, attname, is_plain in zip(fields, attnames, plain, strict=True)
-            ]
-        )
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(Message._meta.db_table)} ({columns}) VALUES "
-            + ", ".join([placeholders] * len(rows)),
-            [value for row in rows for value in row],
-        )
-    for message in messages:
-        message._state.adding = False
+def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -> None:
+    """Write a batch's messages, ids already taken, in one COPY."""
+    stamp = timezone.now()
+    copy_rows(
+        Message,
+        _MESSAGE_COLUMNS,
+        [
+            (
+                d.pk,
+                stamp,
+                stamp,
+                campaign_id,
+                d.customer.pk,
+                channel,
+                d.recipient,
+                d.body,
+                d.subject,
+                d.html_body,
+                d.segments,
+                d.status,
+                d.reason_code,
+                d.finished_at,
+            )
+            for d in drafts
+        ],
+    )
 
 
-def _reserve_credits(org_id: int, messages: list[Message]) -> int:
+def _reserve_credits(org_id: int, messages: list[MessageDraft]) -> int:
     """Take one credit per segment; messages the org cannot pay for are not sent (never overspent).
 
     The org row is locked for the rest of the batch's transaction, so concurrent campaigns of one org take

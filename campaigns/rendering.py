@@ -19,7 +19,8 @@ from campaigns.dlt import ParsedTemplate, TemplateError, parse_template, slot_va
 from campaigns.links import LinkError, find_links, link_destination
 from campaigns.models import Campaign, Channel, Customer, Org
 from campaigns.sms import sms_length
-from linktrack.services import short_link_base, short_links_for, short_url
+from linktrack import codes
+from linktrack.services import short_link_base, short_links_for
 
 if TYPE_CHECKING:
     from delivery.models import Message
@@ -358,9 +359,17 @@ class MessageRenderer:
         self.template = parse_template(campaign.template.body)
         self.tracking = campaign.org.sms_link_tracking
         self.short_link_ids: dict[str, int] = {}
+        # Read once per campaign rather than once per link: they are the same for every message.
+        self.max_length = settings.DLT_VARIABLE_MAX_LENGTH
+        self.short_link_base = short_link_base(org=campaign.org)
+        self.encoder = codes.pair_encoder()
 
     def render(self, messages: list["Message"]) -> None:
-        """Sets body (and subject, html_body for email) and segments, or marks the message not sent."""
+        """Sets body (and subject, html_body for email) and segments, or marks the message not sent.
+
+        Dispatch passes its own lighter records of messages: anything with `pk`, `customer`, the content fields and
+        `mark_not_sent` will do.
+        """
         values_by_message = {m.pk: [slot_value(s, m.customer) for s in self.campaign.slot_values] for m in messages}
         if self.campaign.template.channel == Channel.EMAIL:
             self._render_email(messages, values_by_message)
@@ -374,6 +383,7 @@ class MessageRenderer:
                     values=values_by_message[message.pk],
                     tracking=self.tracking,
                     short_url_for=self._short_url_for(message.pk),
+                    max_length=self.max_length,
                 )
             except RenderRefused as refused:
                 message.mark_not_sent(refused.reason_code)
@@ -414,10 +424,11 @@ class MessageRenderer:
             message.segments = 1
 
     def _short_url_for(self, message_id: int) -> Callable[[str], str]:
+        """linktrack's short_url for this message, with the org's link base and the code encoder looked up once."""
+        base, encode, link_ids = self.short_link_base, self.encoder.encode, self.short_link_ids
+
         def short_url_for(destination: str) -> str:
-            return short_url(
-                org=self.campaign.org, short_link_id=self.short_link_ids[destination], message_id=message_id
-            )
+            return base + encode(link_ids[destination], message_id)
 
         return short_url_for
 

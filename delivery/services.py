@@ -1,13 +1,15 @@
 """Hand messages to gateways and apply what the gateways report back."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from delivery.bulk import copy_rows
 from delivery.gateways import (
     Exchange,
     OutgoingMessage,
@@ -27,6 +29,30 @@ _RECEIPT_STATUS = {
     "not_delivered": Message.Status.NOT_DELIVERED,
     "unknown": Message.Status.UNKNOWN,
 }
+
+
+class Claimed(NamedTuple):
+    """What sending reads of a claimed message (plain values: a model instance per message cost more than sending)."""
+
+    pk: int
+    campaign_id: int
+    channel: str
+    recipient: str
+    body: str
+    subject: str
+    html_body: str
+
+
+class Outcome(NamedTuple):
+    """What a send batch writes back for one message."""
+
+    pk: int
+    status: str
+    gateway_message_id: str = ""
+    sent_at: datetime | None = None
+    reason_code: str = ""
+    gateway_error: str = ""
+    finished_at: datetime | None = None
 
 
 def messages_send(*, message_ids: list[int]) -> list[int]:
@@ -52,18 +78,11 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
         logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
         return _all_not_sent(messages, config, "gateway_submit_failed", f"config:{type(error).__name__}", error)
     sender = campaign.template.sender
+    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
+    template_id, promotional = campaign.template.dlt_template_id, bool(sender and sender.is_promotional)
     outgoing = [
         OutgoingMessage(
-            message_id=m.pk,
-            channel=m.channel,
-            recipient=m.recipient,
-            body=m.body,
-            sender=sender.header if sender else "",
-            dlt_entity_id=sender.dlt_entity_id if sender else "",
-            dlt_template_id=campaign.template.dlt_template_id,
-            promotional=bool(sender and sender.is_promotional),
-            subject=m.subject,
-            html_body=m.html_body,
+            m.pk, m.channel, m.recipient, m.body, header, entity_id, template_id, promotional, m.subject, m.html_body
         )
         for m in messages
     ]
@@ -74,44 +93,43 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
         logger.exception("gateway %s failed on a batch of %d messages", gateway.name, len(messages))
         results = None
     now = timezone.now()
+    outcomes = []
     accepted = []
     exchanges = []
     for message in messages:
         result = results.get(message.pk) if results is not None else None
         if result and result.accepted:
-            message.status = Message.Status.SENT
-            message.gateway_message_id = result.gateway_message_id
-            message.sent_at = now
-            accepted.append(message)
-        else:
-            message.status = Message.Status.NOT_SENT
-            if result:
-                message.reason_code, message.gateway_error = result.reason_code, result.gateway_error[:100]
-            elif results is None:
-                message.reason_code, message.gateway_error = "gateway_other", "adapter:error"
-            else:  # the gateway answered for the batch but said nothing about this message
-                message.reason_code, message.gateway_error = "gateway_bad_response", "missing"
-            message.finished_at = now
-        exchanges += [(message.pk, e) for e in (result.exchanges if result else ())]
+            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, sent_at=now))
+            accepted.append(message.pk)
+        elif result:
+            outcomes.append(_not_sent(message.pk, result.reason_code, result.gateway_error[:100], now))
+        elif results is None:
+            outcomes.append(_not_sent(message.pk, "gateway_other", "adapter:error", now))
+        else:  # the gateway answered for the batch but said nothing about this message
+            outcomes.append(_not_sent(message.pk, "gateway_bad_response", "missing", now))
+        if result:
+            exchanges += [(message.pk, e) for e in result.exchanges]
+    gateway_ids = [o.gateway_message_id for o in outcomes if o.gateway_message_id]
     with transaction.atomic():
-        _outcomes_save(messages, now)
+        _outcomes_save(outcomes, now)
         exchanges_log(config=config, gateway_kind=gateway.name, exchanges=exchanges)
-        pending_receipts_apply(gateway_message_ids=[m.gateway_message_id for m in accepted])
+        pending_receipts_apply(gateway_message_ids=gateway_ids)
     drain = getattr(gateway, "drain_receipts", None)
     if drain:
         receipts_apply(receipts=drain(), org_id=campaign.org_id, config=config, gateway_kind=gateway.name)
-    if isinstance(gateway, SimulatedGateway) and accepted:
-        _schedule_simulated_receipts([m.gateway_message_id for m in accepted], config)
-    return [m.pk for m in accepted]
+    if isinstance(gateway, SimulatedGateway) and gateway_ids:
+        _schedule_simulated_receipts(gateway_ids, config)
+    return accepted
 
 
-def _all_not_sent(messages: list[Message], config, reason_code: str, gateway_error: str, error) -> list[int]:
+def _not_sent(pk: int, reason_code: str, gateway_error: str, now: datetime) -> Outcome:
+    return Outcome(pk, Message.Status.NOT_SENT, reason_code=reason_code, gateway_error=gateway_error, finished_at=now)
+
+
+def _all_not_sent(messages: list[Claimed], config, reason_code: str, gateway_error: str, error) -> list[int]:
     now = timezone.now()
-    for message in messages:
-        message.status, message.reason_code, message.gateway_error = Message.Status.NOT_SENT, reason_code, gateway_error
-        message.finished_at = now
     with transaction.atomic():
-        _outcomes_save(messages, now)
+        _outcomes_save([_not_sent(m.pk, reason_code, gateway_error, now) for m in messages], now)
         exchanges_log(
             config=config,
             gateway_kind=config.kind if config else "",
@@ -122,44 +140,39 @@ def _all_not_sent(messages: list[Message], config, reason_code: str, gateway_err
     return []
 
 
-def _claim(message_ids: list[int]) -> list[Message]:
+def _claim(message_ids: list[int]) -> list[Claimed]:
     with transaction.atomic():
         # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
         # (a first large campaign) walked the campaign's whole status index for each batch.
-        messages = [
-            m
-            for m in Message.objects.select_for_update(skip_locked=True, of=("self",))
+        rows = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=message_ids)
             .order_by("pk")
-            if m.status == Message.Status.QUEUED
-        ]
+            .values_list("status", *Claimed._fields)
+        )
+        messages = [Claimed(*row[1:]) for row in rows if row[0] == Message.Status.QUEUED]
         Message.objects.filter(pk__in=[m.pk for m in messages]).update(
             status=Message.Status.SUBMITTING, updated_at=timezone.now()
         )
     return messages
 
 
-_OUTCOME_FIELDS = ["status", "gateway_message_id", "sent_at", "reason_code", "gateway_error", "finished_at"]
-
-
-def _outcomes_save(messages: list[Message], now) -> None:
+def _outcomes_save(outcomes: list[Outcome], now) -> None:
     """Write each message's outcome of a send batch (and updated_at).
 
     On PostgreSQL in one `UPDATE ... FROM (VALUES ...)` statement: Django's bulk_update builds a CASE expression
     per row and field, which cost about 3 ms per message and dominated sending. Elsewhere bulk_update.
     """
-    if not messages:
+    if not outcomes:
         return
-    for message in messages:
-        message.updated_at = now
     if connection.vendor != "postgresql":
-        Message.objects.bulk_update(messages, [*_OUTCOME_FIELDS, "updated_at"])
+        Message.objects.bulk_update(
+            [Message(updated_at=now, **outcome._asdict()) for outcome in outcomes],
+            [*Outcome._fields[1:], "updated_at"],
+        )
         return
     table = connection.ops.quote_name(Message._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s, %s::timestamptz)"] * len(messages))
-    params = []
-    for m in messages:
-        params += [m.pk, m.status, m.gateway_message_id, m.sent_at, m.reason_code, m.gateway_error, m.finished_at]
+    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s, %s::timestamptz)"] * len(outcomes))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS m SET status = v.status, gateway_message_id = v.gateway_message_id, "
@@ -167,7 +180,7 @@ def _outcomes_save(messages: list[Message], now) -> None:
             "finished_at = v.finished_at, updated_at = %s "
             f"FROM (VALUES {rows}) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
             "finished_at) WHERE m.id = v.id",
-            [now, *params],
+            [now, *(value for outcome in outcomes for value in outcome)],
         )
 
 
@@ -190,42 +203,40 @@ def exchanges_log(
         return
     secrets = config.secret_values() if config else []
     now = timezone.now()
+    gateway_id = config.pk if config else None
     rows = [
-        {
-            "created_at": now,
-            "message_id": message_id,
-            "gateway_id": config.pk if config else None,
-            "gateway_kind": gateway_kind,
-            "operation": exchange.operation,
-            "request": redact(exchange.request, secrets),
-            "response": redact(exchange.response, secrets),
-            "error": redact(exchange.error, secrets),
-            "duration_ms": exchange.duration_ms,
-        }
+        (
+            now,
+            message_id,
+            gateway_id,
+            gateway_kind,
+            exchange.operation,
+            redact(exchange.request, secrets),
+            redact(exchange.response, secrets),
+            redact(exchange.error, secrets),
+            exchange.duration_ms,
+        )
         for message_id, exchange in exchanges
     ]
     if connection.vendor == "postgresql":
-        _insert_rows(GatewayExchange, rows)
+        copy_rows(GatewayExchange, _EXCHANGE_COLUMNS, rows)
     else:
-        GatewayExchange.objects.bulk_create([GatewayExchange(**row) for row in rows])
-
-
-def _insert_rows(model, rows: list[dict]) -> None:
-    """One INSERT of plain values (a send batch's log): bulk_create without building a model instance per row.
-
-    Every concrete field but the id is written; one the rows do not name takes its default.
-    """
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields if f.attname not in rows[0]}
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [row[f.attname] if f.attname in row else defaults[f.attname] for row in rows for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES "
-            + ", ".join([placeholders] * len(rows)),
-            params,
+        GatewayExchange.objects.bulk_create(
+            [GatewayExchange(**dict(zip(_EXCHANGE_COLUMNS, row, strict=True))) for row in rows]
         )
+
+
+_EXCHANGE_COLUMNS = (
+    "created_at",
+    "message_id",
+    "gateway_id",
+    "gateway_kind",
+    "operation",
+    "request",
+    "response",
+    "error",
+    "duration_ms",
+)
 
 
 @transaction.atomic
@@ -242,13 +253,15 @@ def receipts_apply(
     ("pending") changes nothing, and a repeated receipt finds its message already final. A final receipt for an
     id no message carries yet is kept (PendingReceipt) and applied when a message gets that id.
 
-    A few queries per batch, not per receipt: one finds the messages, one UPDATE per distinct outcome (status,
-    reason, error) moves them, and the first final receipt of a batch for a message is the one that counts.
+    A few queries per batch, not per receipt: one finds the messages, one locks those still waiting, one UPDATE
+    per distinct outcome (status, reason, error) moves them, and the first final receipt of a batch for a message is
+    the one that counts.
     """
     if not receipts:
         return 0
     now = timezone.now()
     by_gateway_id = _messages_by_gateway_id({i for r in receipts for i in r.ids if i}, org_id=org_id)
+    waiting = _waiting_locked({pk for pks in by_gateway_id.values() for pk in pks})
     log: list[tuple[int | None, Exchange]] = []
     pending: list[PendingReceipt] = []
     outcomes: dict[tuple[str, str, str], list[int]] = {}
@@ -275,7 +288,8 @@ def receipts_apply(
             continue
         outcome = (status, receipt.reason_code, receipt.gateway_error[:100])
         for pk in message_ids:
-            if pk not in decided:  # a later receipt in the batch would find the message final already
+            # A message already final stays as it is; a later receipt in the batch finds it decided.
+            if pk in waiting and pk not in decided:
                 decided.add(pk)
                 outcomes.setdefault(outcome, []).append(pk)
     changed = _outcomes_apply(outcomes, now)
@@ -315,14 +329,25 @@ def _messages_by_gateway_id(gateway_message_ids: set[str], *, org_id: int | None
     return found
 
 
+def _waiting_locked(message_ids: set[int]) -> set[int]:
+    """Those of the messages still waiting for a receipt (sent), locked until the transaction ends.
+
+    Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics (a first
+    large campaign) took the index of waiting messages and read every one of them, for each batch of receipts.
+    """
+    rows = Message.objects.select_for_update().filter(pk__in=sorted(message_ids)).order_by("pk")
+    return {pk for pk, status in rows.values_list("pk", "status") if status == Message.Status.SENT}
+
+
 def _outcomes_apply(outcomes: dict[tuple[str, str, str], list[int]], now) -> int:
-    """Move messages still waiting (sent) to their outcome: one UPDATE per outcome; returns how many moved."""
+    """Move messages to their outcome: one UPDATE per outcome, by id alone; returns how many moved.
+
+    The caller has locked the messages and checked that each is still waiting (sent), see _waiting_locked.
+    """
     changed = 0
     for (status, reason_code, gateway_error), message_ids in outcomes.items():
         for start in range(0, len(message_ids), 5000):
-            changed += Message.objects.filter(
-                pk__in=message_ids[start : start + 5000], status=Message.Status.SENT
-            ).update(
+            changed += Message.objects.filter(pk__in=message_ids[start : start + 5000]).update(
                 status=status, reason_code=reason_code, gateway_error=gateway_error, finished_at=now, updated_at=now
             )
     return changed
@@ -336,25 +361,27 @@ def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
     pending = list(PendingReceipt.objects.filter(gateway_message_id__in=ids).order_by("received_at", "pk"))
     if not pending:
         return 0
-    waiting: dict[str, list[tuple[int, int]]] = {}
-    for pk, gateway_message_id, message_org_id in (
-        Message.objects.filter(
-            gateway_message_id__in={p.gateway_message_id for p in pending}, status=Message.Status.SENT
-        )
-        .exclude(gateway_message_id="")
-        .values_list("pk", "gateway_message_id", "campaign__org_id")
-    ):
-        waiting.setdefault(gateway_message_id, []).append((pk, message_org_id))
-    outcomes: dict[tuple[str, str, str], list[int]] = {}
-    decided: set[int] = set()
-    for receipt in pending:
-        outcome = (_RECEIPT_STATUS[receipt.state], receipt.reason_code, receipt.gateway_error)
-        for pk, message_org_id in waiting.get(receipt.gateway_message_id, ()):
-            if pk not in decided and (not receipt.org_id or receipt.org_id == message_org_id):
-                decided.add(pk)
-                outcomes.setdefault(outcome, []).append(pk)
-    changed = _outcomes_apply(outcomes, timezone.now())
-    PendingReceipt.objects.filter(pk__in=[p.pk for p in pending]).delete()
+    with transaction.atomic():
+        waiting: dict[str, list[tuple[int, int]]] = {}
+        # Locked, the status checked here (see _waiting_locked).
+        for pk, gateway_message_id, message_org_id, status in (
+            Message.objects.select_for_update(of=("self",))
+            .filter(gateway_message_id__in={p.gateway_message_id for p in pending})
+            .exclude(gateway_message_id="")
+            .values_list("pk", "gateway_message_id", "campaign__org_id", "status")
+        ):
+            if status == Message.Status.SENT:
+                waiting.setdefault(gateway_message_id, []).append((pk, message_org_id))
+        outcomes: dict[tuple[str, str, str], list[int]] = {}
+        decided: set[int] = set()
+        for receipt in pending:
+            outcome = (_RECEIPT_STATUS[receipt.state], receipt.reason_code, receipt.gateway_error)
+            for pk, message_org_id in waiting.get(receipt.gateway_message_id, ()):
+                if pk not in decided and (not receipt.org_id or receipt.org_id == message_org_id):
+                    decided.add(pk)
+                    outcomes.setdefault(outcome, []).append(pk)
+        changed = _outcomes_apply(outcomes, timezone.now())
+        PendingReceipt.objects.filter(pk__in=[p.pk for p in pending]).delete()
     return changed
 
 

@@ -98,10 +98,13 @@ def _pair_encoder(salt: str, alphabet: str, min_length: int) -> PairEncoder:
     return PairEncoder(_codec(salt, alphabet, min_length))
 
 
+def pair_encoder() -> PairEncoder:
+    """The encoder of the current settings; a caller minting many codes keeps it rather than reading settings per code."""
+    return _pair_encoder(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH)
+
+
 def encode(short_link_id: int, message_id: int | None) -> str:
-    return _pair_encoder(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH).encode(
-        short_link_id, message_id or 0
-    )
+    return pair_encoder().encode(short_link_id, message_id or 0)
 
 
 def decode(code: str) -> tuple[int, int] | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from campaigns import services as campaign_services
 from campaigns.models import Customer
 from delivery import services
-from delivery.gateways.base import Receipt
+from delivery.gateways.base import Exchange, Receipt
 from delivery.models import GatewayExchange, Message, PendingReceipt
 from tests.delivery.conftest import SLOTS, http_config
 
@@ -137,8 +137,9 @@ def test_a_batch_of_receipts_applies_each_outcome_once_with_a_few_queries(waitin
     assert sorted(kept) == [("4242", "delivered", org.pk), ("gw-not-yet", "delivered", org.pk)]
     assert GatewayExchange.objects.filter(operation="receipt").count() == 10
     assert GatewayExchange.objects.get(operation="receipt", request="r6").message_id == m[5].pk
-    # with one query to find the messages, one per outcome (4), one to keep the unknown and one for the log
-    assert len(statements(queries)) == 7
+    # with one query to find the messages, one to lock those still waiting, one per outcome (4), one to keep the
+    # unknown and one for the log
+    assert len(statements(queries)) == 8
 
     # when the same batch arrives again, nothing changes
     finished = {message.pk: message.finished_at for message in Message.objects.filter(pk__in=[x.pk for x in m])}
@@ -153,7 +154,7 @@ def test_a_batch_of_receipts_takes_the_same_queries_for_10_messages_as_for_1(wai
         assert services.receipts_apply(receipts=one, org_id=org.pk) == 1
     with CaptureQueriesContext(connection) as for_ten:
         assert services.receipts_apply(receipts=ten, org_id=org.pk) == 9
-    assert len(statements(for_one)) == len(statements(for_ten)) == 2
+    assert len(statements(for_one)) == len(statements(for_ten)) == 3
     assert set(Message.objects.filter(pk__in=[m.pk for m in waiting]).values_list("status", flat=True)) == {"delivered"}
 
 
@@ -177,3 +178,18 @@ def test_kept_receipts_apply_the_earliest_one_per_message_and_only_within_their_
     assert state(m[1]) == ("delivered", "", "")
     assert state(m[2]) == ("sent", "", "")
     assert not PendingReceipt.objects.exists()
+
+
+def test_the_gateway_log_keeps_each_exchange_character_for_character(org, template, manager):
+    # given exchanges whose texts hold line breaks, tabs, backslashes and non-Latin text, and one with no message
+    message = queued_messages(org, template, manager, 1)[0]
+    texts = ('{"to": "+919810000001",\n\t"text": "a\\\\b"}', "नमस्ते\r\nOK", "")
+    exchanges = [(message.pk, Exchange("submit", *texts, duration_ms=12)), (None, Exchange("inbound", "STOP"))]
+
+    # when they are logged
+    services.exchanges_log(config=None, gateway_kind="http", exchanges=exchanges)
+
+    # then each is stored as it was given
+    logged = GatewayExchange.objects.get(message=message)
+    assert (logged.request, logged.response, logged.error, logged.duration_ms) == (*texts, 12)
+    assert GatewayExchange.objects.get(message=None).request == "STOP"
