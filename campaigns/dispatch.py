@@ -23,7 +23,7 @@ from django.utils import timezone
 from campaigns.audience import audience_customers, ndnc_blocked_mobiles
 from campaigns.models import Campaign, Channel, Coupon, Customer, Org
 from campaigns.rendering import CUSTOMER_FIELDS, MessageRenderer, with_coupon_values
-from delivery.bulk import copy_rows
+from delivery.bulk import among, copy_rows
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
@@ -34,14 +34,11 @@ PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
 WAITING_FOR_RECEIPT = "no_receipt"
 _INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
 _UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
-# What a prepared message's row holds; the other columns (gateway id, sent_at...) take their defaults.
+# What a prepared message's row holds besides the batch's campaign, channel and time; the other columns (gateway
+# id, sent_at...) take their defaults.
 _MESSAGE_COLUMNS = (
     "id",
-    "created_at",
-    "updated_at",
-    "campaign_id",
     "customer_id",
-    "channel",
     "recipient",
     "body",
     "subject",
@@ -183,6 +180,7 @@ class Dispatcher:
         self.promotional = bool(sender and sender.is_promotional and self.channel == Channel.SMS)
         self.ncpr_category = sender.ncpr_category if sender else 0
         self.batch_size = settings.DISPATCH_BATCH_SIZE
+        self.heartbeat: datetime | None = None  # what this dispatcher last wrote on the campaign
         self.send_task_size = settings.DISPATCH_SEND_TASK_SIZE or self.batch_size
         self.renderer = MessageRenderer(campaign)
         # Customers' JSON attributes are read only for a slot that shows one (a coupon reminder's coupon included).
@@ -234,15 +232,23 @@ class Dispatcher:
     @transaction.atomic
     def _dispatch_batch(self, customers: list[AudienceCustomer]) -> bool:
         # The campaign row lock orders this batch against pause, cancel and a second dispatcher of the campaign.
-        status = Campaign.objects.select_for_update().filter(pk=self.campaign.pk).values_list("status", flat=True)
-        if list(status) != [Campaign.Status.DISPATCHING]:
+        state = Campaign.objects.select_for_update().filter(pk=self.campaign.pk).values_list("status", "heartbeat_at")
+        status, heartbeat = state.first() or (None, None)
+        if status != Campaign.Status.DISPATCHING:
             return False
-        already = set(
-            Message.objects.filter(campaign=self.campaign, customer_id__in=[c.pk for c in customers]).values_list(
-                "customer_id", flat=True
+        if self.heartbeat is None or heartbeat != self.heartbeat:
+            # Our first batch, or someone else wrote the campaign since our last one (a second dispatcher, the
+            # supervisor restarting one): customers who got a message meanwhile are skipped. Not asked while the
+            # heartbeat is the one we wrote: without fresh statistics for a new campaign, PostgreSQL answers it by
+            # reading every message the campaign has so far, for each batch. The unique campaign-customer
+            # constraint stands behind both.
+            already = set(
+                among(
+                    Message.objects.filter(campaign=self.campaign), "customer", [c.pk for c in customers]
+                ).values_list("customer_id", flat=True)
             )
-        )
-        drafts = self._drafts_for([c for c in customers if c.pk not in already])
+            customers = [c for c in customers if c.pk not in already]
+        drafts = self._drafts_for(customers)
         to_render = [d for d in drafts if d.status == Message.Status.QUEUED]
         postgres = connection.vendor == "postgresql"
         if postgres:
@@ -264,9 +270,11 @@ class Dispatcher:
             Message.objects.bulk_update(
                 [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts], _UPDATE_FIELDS
             )
+        heartbeat = now()
         Campaign.objects.filter(pk=self.campaign.pk).update(
-            credits_charged=F("credits_charged") + charged, heartbeat_at=now()
+            credits_charged=F("credits_charged") + charged, heartbeat_at=heartbeat
         )
+        self.heartbeat = heartbeat
         queued_ids = [d.pk for d in to_render if d.status == Message.Status.QUEUED]
         for start in range(0, len(queued_ids), self.send_task_size):
             chunk = queued_ids[start : start + self.send_task_size]
@@ -353,11 +361,7 @@ def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -
         [
             (
                 d.pk,
-                stamp,
-                stamp,
-                campaign_id,
                 d.customer.pk,
-                channel,
                 d.recipient,
                 d.body,
                 d.subject,
@@ -369,6 +373,7 @@ def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -
             )
             for d in drafts
         ],
+        shared={"campaign_id": campaign_id, "channel": channel, "created_at": stamp, "updated_at": stamp},
     )
 
 

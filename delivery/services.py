@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from delivery.bulk import copy_rows
+from delivery.bulk import among, copy_rows
 from delivery.gateways import (
     Exchange,
     OutgoingMessage,
@@ -145,15 +145,15 @@ def _claim(message_ids: list[int]) -> list[Claimed]:
         # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
         # (a first large campaign) walked the campaign's whole status index for each batch.
         rows = (
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=message_ids)
+            among(Message.objects.select_for_update(skip_locked=True, of=("self",)), "id", message_ids)
             .order_by("pk")
             .values_list("status", *Claimed._fields)
         )
         messages = [Claimed(*row[1:]) for row in rows if row[0] == Message.Status.QUEUED]
-        Message.objects.filter(pk__in=[m.pk for m in messages]).update(
-            status=Message.Status.SUBMITTING, updated_at=timezone.now()
-        )
+        if messages:
+            among(Message.objects, "id", [m.pk for m in messages]).update(
+                status=Message.Status.SUBMITTING, updated_at=timezone.now()
+            )
     return messages
 
 
@@ -202,41 +202,27 @@ def exchanges_log(
     if not exchanges:
         return
     secrets = config.secret_values() if config else []
-    now = timezone.now()
-    gateway_id = config.pk if config else None
     rows = [
         (
-            now,
             message_id,
-            gateway_id,
-            gateway_kind,
             exchange.operation,
             redact(exchange.request, secrets),
             redact(exchange.response, secrets),
-            redact(exchange.error, secrets),
+            redact(exchange.error, secrets) if exchange.error else "",
             exchange.duration_ms,
         )
         for message_id, exchange in exchanges
     ]
+    shared = {"created_at": timezone.now(), "gateway_id": config.pk if config else None, "gateway_kind": gateway_kind}
     if connection.vendor == "postgresql":
-        copy_rows(GatewayExchange, _EXCHANGE_COLUMNS, rows)
+        copy_rows(GatewayExchange, _EXCHANGE_COLUMNS, rows, shared=shared)
     else:
         GatewayExchange.objects.bulk_create(
-            [GatewayExchange(**dict(zip(_EXCHANGE_COLUMNS, row, strict=True))) for row in rows]
+            [GatewayExchange(**shared, **dict(zip(_EXCHANGE_COLUMNS, row, strict=True))) for row in rows]
         )
 
 
-_EXCHANGE_COLUMNS = (
-    "created_at",
-    "message_id",
-    "gateway_id",
-    "gateway_kind",
-    "operation",
-    "request",
-    "response",
-    "error",
-    "duration_ms",
-)
+_EXCHANGE_COLUMNS = ("message_id", "operation", "request", "response", "error", "duration_ms")
 
 
 @transaction.atomic
@@ -335,7 +321,9 @@ def _waiting_locked(message_ids: set[int]) -> set[int]:
     Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics (a first
     large campaign) took the index of waiting messages and read every one of them, for each batch of receipts.
     """
-    rows = Message.objects.select_for_update().filter(pk__in=sorted(message_ids)).order_by("pk")
+    if not message_ids:
+        return set()
+    rows = among(Message.objects.select_for_update(), "id", sorted(message_ids)).order_by("pk")
     return {pk for pk, status in rows.values_list("pk", "status") if status == Message.Status.SENT}
 
 
@@ -347,7 +335,7 @@ def _outcomes_apply(outcomes: dict[tuple[str, str, str], list[int]], now) -> int
     changed = 0
     for (status, reason_code, gateway_error), message_ids in outcomes.items():
         for start in range(0, len(message_ids), 5000):
-            changed += Message.objects.filter(pk__in=message_ids[start : start + 5000]).update(
+            changed += among(Message.objects, "id", message_ids[start : start + 5000]).update(
                 status=status, reason_code=reason_code, gateway_error=gateway_error, finished_at=now, updated_at=now
             )
     return changed
@@ -358,7 +346,7 @@ def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
     ids = [i for i in gateway_message_ids if i]
     if not ids:
         return 0
-    pending = list(PendingReceipt.objects.filter(gateway_message_id__in=ids).order_by("received_at", "pk"))
+    pending = list(among(PendingReceipt.objects, "gateway_message_id", ids).order_by("received_at", "pk"))
     if not pending:
         return 0
     with transaction.atomic():

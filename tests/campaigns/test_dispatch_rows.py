@@ -1,10 +1,14 @@
 """What dispatch writes for each message is exactly what was rendered, whatever characters the text holds."""
 
-from campaigns.models import Customer, Template
+from collections import Counter
+
+from campaigns.dispatch import Dispatcher
+from campaigns.models import Campaign, Customer, Template
 from delivery.models import Message
 from linktrack import codes
 from linktrack.models import ShortLink
 from tests.campaigns.dispatch_helpers import launch, make_campaign
+from tests.conftest import make_customers
 
 
 def test_a_message_keeps_line_breaks_tabs_and_backslashes_of_its_text(
@@ -49,3 +53,23 @@ def test_a_slot_showing_a_customer_attribute_reads_each_customers_value(
     # then each message shows that customer's city, or nothing when the customer has none
     bodies = dict(Message.objects.filter(campaign=campaign).values_list("customer__name", "body"))
     assert bodies == {"Pune fan": "Sale in: Pune. Acme", "Nowhere": "Sale in: . Acme"}
+
+
+def test_a_second_dispatcher_working_between_batches_never_makes_a_second_message(template, manager):
+    # given a campaign being dispatched, and the audience as its dispatcher read it before a second one started
+    customers = make_customers(template.org, 6)
+    campaign = make_campaign(template, manager)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
+    first = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
+    audience = list(first.audience())
+    assert first._dispatch_batch(audience[:2])
+
+    # when a second dispatcher prepares customers 3 and 4, then the first prepares 3 to 6 as it had read them
+    second = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
+    assert second._dispatch_batch(audience[2:4])
+    assert first._dispatch_batch(audience[2:])
+
+    # then every customer has one message, and only those messages were charged
+    per_customer = Counter(Message.objects.filter(campaign=campaign).values_list("customer_id", flat=True))
+    assert per_customer == dict.fromkeys((c.pk for c in customers), 1)
+    assert Campaign.objects.get(pk=campaign.pk).credits_charged == 6
