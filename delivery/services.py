@@ -99,7 +99,7 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     for message in messages:
         result = results.get(message.pk) if results is not None else None
         if result and result.accepted:
-            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, sent_at=now))
+            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, now))
             accepted.append(message.pk)
         elif result:
             outcomes.append(_not_sent(message.pk, result.reason_code, result.gateway_error[:100], now))

@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import dataclass
+from itertools import accumulate
 
 from django.conf import settings
 
@@ -35,6 +36,11 @@ class SimulatedGateway:
     mix: list[tuple[str, int]]
     name: str = "simulated"
 
+    def __post_init__(self):
+        # random.choices with cumulative weights picks exactly as with the weights, without summing them per call.
+        self._outcomes = [outcome for outcome, _ in self.mix]
+        self._cumulative_weights = list(accumulate(weight for _, weight in self.mix))
+
     @classmethod
     def from_settings(cls, options: dict | None = None) -> "SimulatedGateway":
         """The deployment's seed and mix, or those of an org's simulated gateway configuration."""
@@ -50,21 +56,14 @@ class SimulatedGateway:
         for m in messages:
             gateway_message_id = f"sim-{'p' if m.promotional else 't'}-{m.message_id}"
             request = f"simulated submit to {m.recipient} from {m.sender} (DLT template {m.dlt_template_id})"
-            results.append(
-                SubmitResult(
-                    message_id=m.message_id,
-                    accepted=True,
-                    gateway_message_id=gateway_message_id,
-                    exchanges=(Exchange("submit", request, f"accepted as {gateway_message_id}"),),
-                )
-            )
+            exchange = Exchange("submit", request, f"accepted as {gateway_message_id}")
+            results.append(SubmitResult(m.message_id, True, gateway_message_id, exchanges=(exchange,)))
         return results
 
     def outcome(self, gateway_message_id: str) -> str:
         """The same id always gets the same outcome for a given seed."""
         rng = random.Random(f"{self.seed}:{gateway_message_id}")
-        outcomes, weights = zip(*self.mix, strict=True)
-        return rng.choices(outcomes, weights=weights)[0]
+        return rng.choices(self._outcomes, cum_weights=self._cumulative_weights)[0]
 
     def receipts_for(self, gateway_message_ids: list[str]) -> list[Receipt]:
         receipts = []
