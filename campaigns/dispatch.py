@@ -354,6 +354,8 @@ def _next_message_ids(count: int) -> list[int]:
 
 def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -> None:
     """Write a batch's messages, ids already taken, in one COPY."""
+    if not drafts:
+        return
     stamp = timezone.now()
     copy_rows(
         Message,
