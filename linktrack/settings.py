@@ -132,7 +132,7 @@ SHORT_LINK_CACHE_URL = env.str("SHORT_LINK_CACHE_URL", default=REDIS_URL)
 DLT_VARIABLE_MAX_LENGTH = env.int("DLT_VARIABLE_MAX_LENGTH", default=30)
 
 # --- Dispatch and gateways -----------------------------------------------------------------------------------
-DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=1000)
 SIMULATED_GATEWAY_SEED = env.int("SIMULATED_GATEWAY_SEED", default=7)
 SIMULATED_RECEIPT_DELAY_SECONDS = env.float("SIMULATED_RECEIPT_DELAY_SECONDS", default=2.0)
 # outcome:weight pairs; outcomes: delivered, ndnc, dlt_sender_id, dlt_template, undeliverable, expired, no_receipt
