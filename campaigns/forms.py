@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.models import Channel, Org, SenderId, Template, WhitelistedUrl
@@ -130,3 +131,13 @@ class WhitelistedUrlForm(forms.Form):
         help_text="Static: this exact link (no '?'). Dynamic: every link that starts with it, "
         "e.g. https://acme.in/order?id= covers https://acme.in/order?id=42.",
     )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal next to the field it names, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

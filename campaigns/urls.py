@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import customer_views, template_views, views
+from campaigns import audience_views, customer_views, template_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -32,17 +32,17 @@ urlpatterns = [
     path("customers/<int:pk>/subscription/", customer_views.customer_subscription, name="customer-subscription"),
     path("customers/<int:pk>/lists/", customer_views.customer_lists, name="customer-lists"),
     path("imports/<str:job_id>/", customer_views.import_progress, name="import-progress"),
-    path("lists/", customer_views.list_index, name="list-index"),
-    path("lists/new/", customer_views.list_new, name="list-new"),
-    path("lists/<int:pk>/", customer_views.list_detail, name="list-detail"),
-    path("lists/<int:pk>/edit/", customer_views.list_edit, name="list-edit"),
-    path("lists/<int:pk>/delete/", customer_views.list_delete, name="list-delete"),
-    path("lists/<int:pk>/remove/", customer_views.list_remove, name="list-remove"),
-    path("segments/", customer_views.segment_index, name="segment-index"),
-    path("segments/new/", customer_views.segment_new, name="segment-new"),
-    path("segments/count/", customer_views.segment_count, name="segment-count"),
-    path("segments/<int:pk>/", customer_views.segment_detail, name="segment-detail"),
-    path("segments/<int:pk>/edit/", customer_views.segment_edit, name="segment-edit"),
-    path("segments/<int:pk>/delete/", customer_views.segment_delete_page, name="segment-delete"),
+    path("lists/", audience_views.list_index, name="list-index"),
+    path("lists/new/", audience_views.list_new, name="list-new"),
+    path("lists/<int:pk>/", audience_views.list_detail, name="list-detail"),
+    path("lists/<int:pk>/edit/", audience_views.list_edit, name="list-edit"),
+    path("lists/<int:pk>/delete/", audience_views.list_delete, name="list-delete"),
+    path("lists/<int:pk>/remove/", audience_views.list_remove, name="list-remove"),
+    path("segments/", audience_views.segment_index, name="segment-index"),
+    path("segments/new/", audience_views.segment_new, name="segment-new"),
+    path("segments/count/", audience_views.segment_count, name="segment-count"),
+    path("segments/<int:pk>/", audience_views.segment_detail, name="segment-detail"),
+    path("segments/<int:pk>/edit/", audience_views.segment_edit, name="segment-edit"),
+    path("segments/<int:pk>/delete/", audience_views.segment_delete_page, name="segment-delete"),
     path("ndnc/", customer_views.ndnc_register, name="ndnc"),
 ]

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns import services, trai
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
-from campaigns.forms import CampaignForm, TemplateChoiceForm
+from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
 from campaigns.models import Campaign
 from campaigns.selectors import (
     campaign_page_is_live,
@@ -31,14 +31,6 @@ def _get_campaign_for_user(user, pk: int) -> Campaign:
         ),
         pk=pk,
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, problems)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -65,7 +57,7 @@ def campaign_new(request):
                 org=template.org, user=request.user, template=template, **_campaign_fields(form, setup)
             )
         except ValidationError as error:
-            _add_errors(setup, error)
+            add_service_errors(setup, error)
         else:
             messages.success(request, "Campaign saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -114,7 +106,7 @@ def campaign_edit(request, pk: int):
         try:
             services.campaign_update(campaign=campaign, user=request.user, **_campaign_fields(form, setup))
         except ValidationError as error:
-            _add_errors(setup, error)
+            add_service_errors(setup, error)
         else:
             messages.success(request, "Campaign changed. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
@@ -259,7 +251,7 @@ def campaign_resend(request, pk: int):
                 reasons=form.cleaned_data["reasons"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Resend saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
