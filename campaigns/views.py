@@ -189,37 +189,50 @@ def campaign_launch(request, pk: int):
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
+def _state_change(request, pk: int, change, *, done: str, refused: str):
+    """Pause, resume or cancel: the service says whether the campaign's state allowed it."""
+    campaign = _get_campaign_for_user(request.user, pk)
+    if change(campaign=campaign, user=request.user):
+        messages.success(request, done)
+    else:
+        messages.error(request, refused)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
 @login_required
 @require_POST
 def campaign_pause(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
-    if services.campaign_pause(campaign=campaign, user=request.user):
-        messages.success(request, "Campaign paused. Messages already with the gateway are not recalled.")
-    else:
-        messages.error(request, "This campaign is not sending, so there is nothing to pause.")
-    return redirect("campaigns:detail", pk=campaign.pk)
+    return _state_change(
+        request,
+        pk,
+        services.campaign_pause,
+        done="Campaign paused. Messages already with the gateway are not recalled.",
+        refused="This campaign is not sending, so there is nothing to pause.",
+    )
 
 
 @login_required
 @require_POST
 def campaign_resume(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
-    if services.campaign_resume(campaign=campaign, user=request.user):
-        messages.success(request, "Campaign resumed from where it stopped.")
-    else:
-        messages.error(request, "Only a paused campaign can be resumed.")
-    return redirect("campaigns:detail", pk=campaign.pk)
+    return _state_change(
+        request,
+        pk,
+        services.campaign_resume,
+        done="Campaign resumed from where it stopped.",
+        refused="Only a paused campaign can be resumed.",
+    )
 
 
 @login_required
 @require_POST
 def campaign_cancel(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
-    if services.campaign_cancel(campaign=campaign, user=request.user):
-        messages.success(request, "Campaign cancelled. Messages not yet handed over will not be sent.")
-    else:
-        messages.error(request, "This campaign has finished or was never launched, so it cannot be cancelled.")
-    return redirect("campaigns:detail", pk=campaign.pk)
+    return _state_change(
+        request,
+        pk,
+        services.campaign_cancel,
+        done="Campaign cancelled. Messages not yet handed over will not be sent.",
+        refused="This campaign has finished or was never launched, so it cannot be cancelled.",
+    )
 
 
 @login_required
