@@ -8,6 +8,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
 
 from campaigns.models import Campaign, Customer, User
 from insights.selectors import click_counts, click_counts_by_channel
@@ -99,6 +100,13 @@ def test_seeded_demo_reports_clicks_on_both_channels(transactional_db):
 
     assert by_channel.keys() == {"sms", "email"}
     assert all(counts.unique > 0 for counts in by_channel.values())
+
+
+def test_postgresql_sessions_run_without_jit(postgres):
+    # batch statements on a fresh campaign's rows would otherwise be JIT-compiled for longer than they run
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
 
 
 def test_health_check_answers(client, db):
