@@ -143,6 +143,13 @@ def read_header(path: Path, *, aliases: dict[str, str]) -> list[str]:
         return _read_header(text, aliases)[0]
 
 
+def check_import_file(path: Path, *, aliases: dict[str, str], check_columns: Callable[[list[str]], None]) -> int:
+    """Refuse at once (ImportFileError) a file that cannot be imported at all; returns its number of rows."""
+    total = count_rows(path)
+    check_columns(read_header(path, aliases=aliases))
+    return total
+
+
 def _read_header(text: IO[str], aliases: dict[str, str]) -> tuple[list[str], str]:
     try:
         header_line = text.readline()

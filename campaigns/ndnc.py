@@ -18,10 +18,9 @@ from campaigns.imports import (
     ImportFileError,
     ImportReport,
     MobileError,
-    count_rows,
+    check_import_file,
     import_in_batches,
     normalise_mobile,
-    read_header,
 )
 from campaigns.models import NdncEntry, Org
 
@@ -106,10 +105,7 @@ def import_ndnc(
 
 
 def check_ndnc_file(path: Path) -> int:
-    """Refuse at once (ImportFileError) a file that cannot be imported at all; returns its number of rows."""
-    total = count_rows(path)
-    _check_columns(read_header(path, aliases=HEADER_ALIASES))
-    return total
+    return check_import_file(path, aliases=HEADER_ALIASES, check_columns=_check_columns)
 
 
 def _check_columns(columns: list[str]) -> None:
