@@ -168,21 +168,31 @@ def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | 
 def campaign_scheduled_start(*, campaign_id: int) -> bool:
     """Start a scheduled campaign whose time has come; False when another process did, or it is not due.
 
-    One that never started is checked again first: when it would now break a rule it goes back to draft with the
-    reason on its page, for the manager to fix and launch again. (A campaign held for the promotional window has
-    started: it continues, and each message is still matched against its template.)"""
+    It is checked again first, since the org, its whitelist or the template may have changed meanwhile. When it
+    would now break a rule, one that never started goes back to draft with the reason on its page, for the manager
+    to fix and launch again; one held for the promotional window has sent part of its audience, so it is paused
+    with the reason instead, to be resumed once fixed."""
     campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign_id)
     moment = dispatch.now()
     if campaign.status != Campaign.Status.SCHEDULED or not campaign.scheduled_at or campaign.scheduled_at > moment:
         return False
-    problems = [] if campaign.launched_at else campaign_start_problems(campaign=campaign)
+    problems = campaign_start_problems(campaign=campaign)
     if problems:
         planned = campaign.scheduled_at.astimezone(ZoneInfo(campaign.org.timezone))
-        reason = f"Not sent at {planned:%-d %b %Y %H:%M} as planned; fix this, then launch it again: {problems[0]}"
+        if campaign.launched_at:
+            status, reason = (
+                Campaign.Status.PAUSED,
+                f"Not continued at {planned:%-d %b %Y %H:%M}; fix this, then resume",
+            )
+        else:
+            status, reason = (
+                Campaign.Status.DRAFT,
+                f"Not sent at {planned:%-d %b %Y %H:%M} as planned; fix this, then launch it again",
+            )
         Campaign.objects.filter(pk=campaign.pk).update(
-            status=Campaign.Status.DRAFT,
+            status=status,
             scheduled_at=None,
-            hold_reason=reason[: Campaign._meta.get_field("hold_reason").max_length],
+            hold_reason=f"{reason}: {problems[0]}"[: Campaign._meta.get_field("hold_reason").max_length],
         )
         return False
     Campaign.objects.filter(pk=campaign.pk).update(
@@ -203,7 +213,14 @@ def campaign_pause(*, campaign: Campaign, user: User) -> bool:
 
 
 def campaign_resume(*, campaign: Campaign, user: User) -> bool:
-    """Continue a paused campaign from where it stopped (messages already handed over are not sent again)."""
+    """Continue a paused campaign from where it stopped (messages already handed over are not sent again).
+
+    Refused, in words, while the campaign would break a rule that appeared since it was paused (its template, the
+    org's link tracking or its DLT URL whitelist changed)."""
+    if campaign.status == Campaign.Status.PAUSED:
+        problems = campaign_start_problems(campaign=campaign)
+        if problems:
+            raise ValidationError(problems)
     with transaction.atomic():
         moment = dispatch.now()
         resumed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(

@@ -192,7 +192,12 @@ def campaign_launch(request, pk: int):
 def _state_change(request, pk: int, change, *, done: str, refused: str):
     """Pause, resume or cancel: the service says whether the campaign's state allowed it."""
     campaign = _get_campaign_for_user(request.user, pk)
-    if change(campaign=campaign, user=request.user):
+    try:
+        changed = change(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    if changed:
         messages.success(request, done)
     else:
         messages.error(request, refused)

@@ -198,6 +198,41 @@ def test_promotional_campaign_outside_the_window_is_held_then_continues(
     assert Message.objects.filter(campaign=campaign).exclude(gateway_message_id="").count() == 4
 
 
+def test_held_campaign_whose_links_broke_a_rule_meanwhile_is_paused_at_window_opening_and_resumes_once_fixed(
+    client, promotional_template, manager, clock, django_capture_on_commit_callbacks
+):
+    # given a promotional campaign held overnight, and meanwhile the org records a whitelist without its short domain
+    make_customers(promotional_template.org, 4)
+    clock.set(2026, 11, 23, 21, 30)
+    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    assert campaign.status == Campaign.Status.SCHEDULED
+    WhitelistedUrl.objects.create(org=campaign.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC)
+
+    # when the window opens
+    clock.set(2026, 11, 24, 9, 0, 10)
+    supervise(django_capture_on_commit_callbacks)
+
+    # then it is paused (it had started, so it is not a draft again), nothing is sent, and the page says why
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.PAUSED and campaign.scheduled_at is None
+    assert campaign.hold_reason.startswith("Not continued at 24 Nov 2026 09:00; fix this, then resume: Tracked links")
+    assert not Message.objects.filter(campaign=campaign).exists()
+
+    # and resuming is refused with the reason while the rule is still broken
+    client.force_login(manager)
+    page = client.post(reverse("campaigns:resume", args=[campaign.pk]), follow=True).content.decode()
+    assert '<li class="error">Tracked links' in page and "URL whitelist" in page
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.PAUSED
+
+    # once the short domain is whitelisted, resuming sends every message
+    WhitelistedUrl.objects.create(org=campaign.org, url="127.0.0.1:8000/s/", kind=WhitelistedUrl.Kind.DYNAMIC)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("campaigns:resume", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DISPATCHED and campaign.hold_reason == ""
+    assert Message.objects.filter(campaign=campaign).exclude(gateway_message_id="").count() == 4
+
+
 def test_promotional_campaign_reaching_21_00_holds_the_rest(
     promotional_template, manager, clock, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
