@@ -114,9 +114,14 @@ def _check_braces(text: str) -> None:
         raise TemplateError("'{' is opened and never closed", opened[0] + 1)
 
 
+def slot_limit(kind: str, max_length: int | None = None) -> int:
+    """The most characters a slot of this kind takes (alphanumeric 40, the others DLT_VARIABLE_MAX_LENGTH)."""
+    return _SLOT_MAX.get(kind, max_length or settings.DLT_VARIABLE_MAX_LENGTH)
+
+
 def slot_value_problem(kind: str, value: str, max_length: int | None = None) -> str | None:
     """Why `value` cannot fill a slot of this kind, in words; None when it fits."""
-    limit = _SLOT_MAX.get(kind, max_length or settings.DLT_VARIABLE_MAX_LENGTH)
+    limit = slot_limit(kind, max_length)
     if len(value) > limit:
         return f"it is {len(value)} characters and a {{#{kind}#}} variable takes at most {limit}"
     if not value or kind == "var":
@@ -131,5 +136,5 @@ def _matcher(parsed: ParsedTemplate, max_length: int) -> re.Pattern:
     """Fixed text exactly (regex metacharacters escaped), each slot 0..limit characters of its kind."""
     pattern = re.escape(parsed.fixed[0])
     for kind, fixed in zip(parsed.slots, parsed.fixed[1:], strict=True):
-        pattern += f"({_SLOT_CHARS[kind]}{{0,{_SLOT_MAX.get(kind, max_length)}}})" + re.escape(fixed)
+        pattern += f"({_SLOT_CHARS[kind]}{{0,{slot_limit(kind, max_length)}}})" + re.escape(fixed)
     return re.compile(pattern, re.DOTALL)

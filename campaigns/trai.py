@@ -16,11 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from campaigns.dlt import _SLOT_MAX, ParsedTemplate, TemplateError, parse_template
+from campaigns.dlt import ParsedTemplate, TemplateError, parse_template, slot_limit
 from campaigns.links import LinkError, find_links
 from campaigns.models import Campaign, Channel, Customer, Org, Template, User, WhitelistedUrl
 from campaigns.rendering import example_short_url, slot_value
@@ -50,11 +49,6 @@ class Finding:
 
 
 # --- Fixed text and variables ----------------------------------------------------------------------------------
-
-
-def slot_limit(kind: str, max_length: int | None = None) -> int:
-    """The most characters a slot of this kind takes (alphanumeric 40, the others DLT_VARIABLE_MAX_LENGTH)."""
-    return _SLOT_MAX.get(kind, max_length or settings.DLT_VARIABLE_MAX_LENGTH)
 
 
 def fixed_text_share(parsed: ParsedTemplate, max_length: int | None = None) -> tuple[int, int]:
