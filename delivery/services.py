@@ -409,11 +409,24 @@ def inbound_replies_apply(*, config: GatewayConfig, replies: list) -> int:
     for reply in replies:
         if not reply.is_stop:
             continue
-        mobile = reply.from_number if reply.from_number.startswith("+") else f"+{reply.from_number}"
-        customer = Customer.objects.filter(org_id=config.org_id, mobile=mobile).first()
+        mobile = _inbound_mobile(reply.from_number)
+        customer = Customer.objects.filter(org_id=config.org_id, mobile=mobile).first() if mobile else None
         if customer is None:
             logger.info("STOP reply from a number that is no customer of org %s", config.org_id)
             continue
         note = f"replied {reply.text.strip()[:40]!r} via {config}"
         unsubscribed += customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note)
     return unsubscribed
+
+
+def _inbound_mobile(number: str) -> str | None:
+    """The E.164 form of a reply's sender as gateways write it: "+919812348765", "919812348765" (Infobip) or
+    "9812348765" (Gupshup's msisdn). National forms are read as the org's country (India) first."""
+    from campaigns.imports import MobileError, normalise_mobile
+
+    for candidate in (number, number if number.startswith("+") else f"+{number}"):
+        try:
+            return normalise_mobile(candidate)
+        except MobileError:
+            continue
+    return None

@@ -6,18 +6,18 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_for_user
 from delivery import reasons, selectors, services
 from delivery.gateways.base import Exchange
 from delivery.models import GatewayConfig, Message
-from delivery.webhooks import INFOBIP, TWILIO, WebhookRefused, authenticate, parse_inbound, parse_receipts
+from delivery.webhooks import GUPSHUP, INFOBIP, TWILIO, WebhookRefused, authenticate, parse_inbound, parse_receipts
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,12 @@ def _webhook_url(request) -> str:
 
 def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[str]]]:
     receipt_format = config.settings.get("receipt_format", INFOBIP)
-    params = {key: values for key, values in request.POST.lists()} if receipt_format == TWILIO else {}
+    if receipt_format == TWILIO:
+        params = dict(request.POST.lists())
+    elif receipt_format == GUPSHUP and request.method == "GET":
+        params = dict(request.GET.lists())
+    else:
+        params = {}
     authenticate(
         receipt_format=receipt_format,
         credentials=config.credentials,
@@ -187,10 +192,13 @@ def receipt_webhook(request, gateway_id: int):
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def inbound_webhook(request, gateway_id: int):
+    """STOP replies. Gateways POST them, except Gupshup, which calls its keyword response URL with a GET."""
     started = time.monotonic()
     config = get_object_or_404(GatewayConfig, pk=gateway_id, kind=GatewayConfig.Kind.HTTP)
+    if request.method == "GET" and config.settings.get("receipt_format") != GUPSHUP:
+        return HttpResponseNotAllowed(["POST"])
     try:
         receipt_format, params = _authenticated(request, config)
         replies = parse_inbound(receipt_format=receipt_format, params=params, body=request.body)
@@ -203,4 +211,7 @@ def inbound_webhook(request, gateway_id: int):
         gateway_kind=config.kind,
         exchanges=[(None, Exchange("inbound", raw[:4000], "200", "", int((time.monotonic() - started) * 1000)))],
     )
+    if receipt_format == GUPSHUP:
+        # Gupshup texts back whatever a keyword URL answers unless it is its XML: an empty response sends nothing
+        return HttpResponse("<response></response>", content_type="application/xml")
     return HttpResponse("ok", content_type="text/plain")

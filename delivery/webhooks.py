@@ -4,6 +4,9 @@ Three real shapes: Twilio-style form posts signed with X-Twilio-Signature (HMAC-
 parameters, keyed with the account's auth token); Infobip-style JSON (an object with a `results` list) and
 Gupshup-style JSON (an array of up to 20 events), both authenticated with a shared secret
 (X-Signature: sha256=<hex HMAC of the body>) or a token (Authorization: Bearer <token>).
+
+Gupshup delivers inbound replies differently: it calls the keyword response URL configured in its panel with a GET
+(`msisdn`, `keyword`, `content`, ...) and can send no header, so that URL carries the token: `...?token=<token>`.
 """
 
 import base64
@@ -81,6 +84,8 @@ def authenticate(
     scheme, _, given_token = authorization.partition(" ")
     if token and scheme.lower() in ("bearer", "app") and hmac.compare_digest(given_token.strip(), token):
         return
+    if token and receipt_format == GUPSHUP and hmac.compare_digest(_first(params, "token"), token):
+        return  # Gupshup's keyword response URL (a GET) can carry no header
     raise WebhookRefused(401, "signature or token missing or wrong")
 
 
@@ -205,6 +210,12 @@ def parse_inbound(*, receipt_format: str, params: dict[str, list[str]], body: by
         if not from_number:
             raise WebhookRefused(400, "From is required")
         return [InboundReply(from_number, text)]
+    if receipt_format == GUPSHUP:
+        from_number = _first(params, "msisdn")
+        if not from_number:
+            raise WebhookRefused(400, "msisdn is required")
+        # `content` is the whole message ("STOP please"); some panels send only the keyword
+        return [InboundReply(from_number, _first(params, "content") or _first(params, "keyword"))]
     replies = []
     for result in _json_body(body)["results"]:
         from_number, text = result.get("from"), result.get("cleanText") or result.get("text") or ""

@@ -85,3 +85,53 @@ def test_an_unsigned_stop_is_refused_and_nobody_is_unsubscribed(gateway_config, 
 
 def test_a_malformed_inbound_body_is_refused_with_400(gateway_config):
     assert post_json_inbound(gateway_config, {"results": [{"text": "STOP"}]}).status_code == 400
+
+
+@pytest.fixture
+def gupshup_config(gateway_config):
+    gateway_config.settings = {**gateway_config.settings, "receipt_format": "gupshup"}
+    gateway_config.credentials = {**gateway_config.credentials, "webhook_token": "gs-token-77"}
+    gateway_config.save(update_fields=["settings", "credentials"])
+    return gateway_config
+
+
+def gupshup_keyword_call(config, **params):
+    """Gupshup calls its keyword response URL with a GET, the token in the URL support configured."""
+    query = {"phonecode": "9220092200", "location": "Mumbai", "carrier": "Vodafone", "timestamp": "13082098000"}
+    return Client(enforce_csrf_checks=True).get(reverse("delivery:inbound", args=[config.pk]), {**query, **params})
+
+
+def test_a_stop_through_gupshups_keyword_url_with_a_national_number_unsubscribes_and_texts_nothing_back(
+    gupshup_config, customers
+):
+    # given a customer stored as +91..., and Gupshup writing the number without the country code
+    customer = customers[0]
+    national = customer.mobile.removeprefix("+91")
+
+    # when Gupshup calls the keyword URL for the reply "STOP"
+    response = gupshup_keyword_call(
+        gupshup_config, token="gs-token-77", msisdn=national, keyword="STOP", content="STOP"
+    )
+
+    # then the customer is unsubscribed from SMS, and the answer is Gupshup's empty XML (so no "ok" is texted back)
+    assert response.status_code == 200
+    assert response.content == b"<response></response>" and response["Content-Type"] == "application/xml"
+    assert Customer.objects.get(pk=customer.pk).sms_subscribed is False
+    logged = GatewayExchange.objects.get(operation="inbound")
+    assert f"msisdn={national}" in logged.request and "gs-token-77" not in logged.request  # the token is redacted
+
+
+def test_gupshups_keyword_url_without_the_right_token_is_refused(gupshup_config, customers):
+    for token in ({}, {"token": "guessed"}):
+        response = gupshup_keyword_call(gupshup_config, msisdn=customers[0].mobile.lstrip("+"), content="STOP", **token)
+        assert response.status_code == 401
+    assert Customer.objects.get(pk=customers[0].pk).sms_subscribed is True
+
+
+def test_gupshups_keyword_url_without_msisdn_is_refused_with_400(gupshup_config):
+    assert gupshup_keyword_call(gupshup_config, token="gs-token-77", content="STOP").status_code == 400
+
+
+def test_a_get_is_refused_for_gateways_that_post_their_replies(gateway_config, customers):
+    response = Client().get(reverse("delivery:inbound", args=[gateway_config.pk]), {"msisdn": "x", "token": "y"})
+    assert response.status_code == 405
