@@ -394,6 +394,25 @@ def pending_receipts_purge() -> int:
     return deleted
 
 
+def gateway_log_purge(*, batch_size: int = 5000, max_batches: int = 20) -> int:
+    """Gateway exchanges older than GATEWAY_LOG_KEEP_DAYS are dropped, a bounded number per run.
+
+    The oldest rows have the lowest ids, so each batch is found by walking the primary key from the start and
+    stops after `batch_size` rows: no index on the time is needed, and a big backlog goes over several runs."""
+    cutoff = timezone.now() - timedelta(days=settings.GATEWAY_LOG_KEEP_DAYS)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(
+            GatewayExchange.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        deleted += GatewayExchange.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
 def simulated_receipts_deliver(*, gateway_message_ids: list[str], gateway_config_id: int | None = None) -> int:
     config = GatewayConfig.objects.filter(pk=gateway_config_id).first() if gateway_config_id else None
     gateway = SimulatedGateway.from_settings(config.settings if config else None)

@@ -25,3 +25,8 @@ def receipts_expire_task() -> int:
 @shared_task
 def pending_receipts_purge_task() -> int:
     return services.pending_receipts_purge()
+
+
+@shared_task
+def gateway_log_purge_task() -> int:
+    return services.gateway_log_purge()

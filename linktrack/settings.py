@@ -195,6 +195,9 @@ CELERY_BEAT_SCHEDULE["pending-receipts-purge"] = {
     "task": "delivery.tasks.pending_receipts_purge_task",
     "schedule": 3600.0,
 }
+# Gateway exchanges (the per-message log support staff read) are kept this long, then purged hourly.
+GATEWAY_LOG_KEEP_DAYS = env.int("GATEWAY_LOG_KEEP_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log_purge_task", "schedule": 3600.0}
 # --- Delivery: add delivery settings above this line ---------------------------------------------------------
 
 # --- Demo ----------------------------------------------------------------------------------------------------
