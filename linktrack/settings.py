@@ -90,6 +90,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# Behind a proxy that ends TLS: trust its X-Forwarded-Proto, so secure cookies and absolute URLs say https.
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off by default: SMS show short links without a scheme, and phones open them over http first; forcing https
+# there costs every click an extra round trip. HSTS (with a preload entry for the short domain) avoids it.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 # --- Redis, Celery, cache -----------------------------------------------------------------------------------
 # No REDIS_URL: tasks run in-process, the cache is local memory and clicks are stored synchronously.

@@ -1,7 +1,10 @@
 """The project's wiring: settings safety, compose file, demo seed, health check."""
 
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,26 @@ def test_postgresql_sessions_run_without_jit(postgres):
 
 def test_health_check_answers(client, db):
     assert client.get("/healthz").content == b"ok"
+
+
+def test_a_production_environment_passes_djangos_deployment_checks():
+    # given the settings a TLS deployment sets, read from the environment as in production
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": "production-secret-" + "a1B2c3D4e5" * 5,
+        "HASHIDS_SALT": "s" * 32,
+        "ALLOWED_HOSTS": "app.acme.in,.cplry.com",
+        "BEHIND_TLS_PROXY": "true",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+        "SECURE_HSTS_PRELOAD": "true",
+        "SECURE_SSL_REDIRECT": "true",
+    }
+    # when Django's deployment checks run, then nothing is reported, warnings included
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
