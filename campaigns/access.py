@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from campaigns.models import Customer, CustomerList, Segment
-from campaigns.selectors import orgs_for_user
+from campaigns.models import Campaign, Customer, CustomerList, Segment
+from campaigns.selectors import campaigns_for_user, orgs_for_user
 
 
 def customers_for_user(user) -> QuerySet[Customer]:
@@ -30,3 +30,7 @@ def refuse_other_orgs_lists(user, list_ids: list[str]) -> None:
 
 def get_segment_for_user(user, pk: int) -> Segment:
     return get_object_or_404(Segment.objects.filter(org__in=orgs_for_user(user)).select_related("org"), pk=pk)
+
+
+def get_campaign_for_user(user, pk: int) -> Campaign:
+    return get_object_or_404(campaigns_for_user(user).select_related("org"), pk=pk)

@@ -1,5 +1,5 @@
-"""Audience pages: customer lists (create, rename, delete, take customers off) and segments (filters on customer
-attributes with a live count)."""
+"""Audience pages: customer lists (create, rename, delete, take customers off, make one from a campaign's clicks)
+and segments (filters on customer attributes with a live count)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.access import (
     customers_for_user,
+    get_campaign_for_user,
     get_list_for_user,
     get_segment_for_user,
 )
@@ -34,6 +35,7 @@ from campaigns.customer_forms import (
     SegmentForm,
 )
 from campaigns.customer_views import customer_search, page_of
+from campaigns.follow_up import FOLLOW_UPS, follow_up_list_create, follow_up_list_name
 from campaigns.forms import add_service_errors
 from campaigns.models import Customer, CustomerList, Segment
 from campaigns.selectors import orgs_for_user
@@ -265,3 +267,24 @@ def segment_detail(request, pk: int):
         "campaigns/segment_detail.html",
         {"segment": segment, "page": page_of(request, customers), "problems": problems, "ops": SEGMENT_OPS},
     )
+
+
+@login_required
+@require_POST
+def campaign_follow_up_list(request, pk: int):
+    """A list of a campaign's clickers (or of those who got it and did not click), to target a follow-up."""
+    campaign = get_campaign_for_user(request.user, pk)
+    who = request.POST.get("who", "")
+    if who not in FOLLOW_UPS:
+        raise Http404("No such follow-up.")
+    name = request.POST.get("name", "").strip() or follow_up_list_name(campaign=campaign, who=who)
+    try:
+        customer_list, added = follow_up_list_create(campaign=campaign, who=who, name=name)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(
+        request, f"List “{customer_list.name}” made with {added} customer{'s' if added != 1 else ''}: choose it as "
+        "the audience of a follow-up campaign."
+    )  # fmt: skip
+    return redirect("campaigns:list-detail", pk=customer_list.pk)

@@ -38,6 +38,7 @@ urlpatterns = [
     path("lists/<int:pk>/edit/", audience_views.list_edit, name="list-edit"),
     path("lists/<int:pk>/delete/", audience_views.list_delete, name="list-delete"),
     path("lists/<int:pk>/remove/", audience_views.list_remove, name="list-remove"),
+    path("<int:pk>/follow-up-list/", audience_views.campaign_follow_up_list, name="follow-up-list"),
     path("segments/", audience_views.segment_index, name="segment-index"),
     path("segments/new/", audience_views.segment_new, name="segment-new"),
     path("segments/count/", audience_views.segment_count, name="segment-count"),
