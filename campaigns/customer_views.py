@@ -43,6 +43,7 @@ from campaigns.imports import (
 from campaigns.models import Customer, NdncEntry, Org, Unsubscribe
 from campaigns.ndnc import check_ndnc_file
 from campaigns.selectors import orgs_for_user
+from delivery.selectors import customer_messages
 
 PAGE_SIZE = 50
 
@@ -147,6 +148,7 @@ def customer_detail(request, pk: int):
             "lists": customer.lists.order_by("name"),
             "lists_form": CustomerListsAddForm(customer=customer),
             "unsubscribes": customer.unsubscribes.order_by("-created_at"),
+            "customer_messages": customer_messages(customer_id=customer.pk),
             "channels": [
                 ("sms", "SMS", customer.sms_subscribed),
                 ("email", "Email", customer.email_subscribed),

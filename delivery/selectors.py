@@ -190,3 +190,36 @@ def reason_messages(*, campaign_id: int, group: str, reason_code: str = "") -> Q
     elif reason_code:
         messages = messages.exclude(status=Message.Status.SENT).filter(reason_code=reason_code)
     return messages.select_related("customer").order_by("pk")
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    message: Message
+    reason: reasons.Reason | None  # why it was not sent or not delivered (None when delivered or on its way)
+    clicks: int  # clicks by a person on this message's links
+
+
+def customer_messages(*, customer_id: int, limit: int = 50) -> list[CustomerMessage]:
+    """The customer's latest messages with what became of each and how often they clicked: two queries."""
+    from linktrack.models import Click
+
+    latest = list(
+        Message.objects.filter(customer_id=customer_id)
+        .select_related("campaign")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    clicks = dict(
+        Click.objects.filter(message_id__in=[m.pk for m in latest], is_bot=False)
+        .values_list("message_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    failed = {Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED, Message.Status.UNKNOWN}
+    return [
+        CustomerMessage(
+            message=message,
+            reason=reasons.reason_for(reason_of(message)) if message.status in failed else None,
+            clicks=clicks.get(message.pk, 0),
+        )
+        for message in latest
+    ]
