@@ -181,6 +181,7 @@ class Unsubscribe(TimeStamped):
         STOP_REPLY = "stop_reply", "STOP reply"
         MANUAL = "manual", "Manual"
         IMPORT = "import", "Import"
+        EMAIL_LINK = "email_link", "Unsubscribe link"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="unsubscribes")
     channel = models.CharField(max_length=8)
