@@ -187,6 +187,7 @@ GATEWAY_RATE_REDIS_URL = env.str("GATEWAY_RATE_REDIS_URL", default=REDIS_URL)
 # Public base URL of this service as gateways call it (https://app.example.com); used to check Twilio
 # signatures behind a proxy. Empty: taken from the request.
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # absolute links in emails (unsubscribe)
 # Email: SMTP in production; the embedded default writes each email to a file in EMAIL_FILE_PATH.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "outbox"))

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from campaigns.opt_out_views import email_unsubscribe
 from linktrack.views import healthz, short_link_redirect
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("support/", include("campaigns.support_urls")),
     path("insights/", include("insights.urls")),
     path("s/<str:code>", short_link_redirect, name="short-link"),
+    path("u/<str:token>", email_unsubscribe, name="email-unsubscribe"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -8,9 +8,16 @@ When EMAIL_BOUNCE_DOMAIN is set, each email goes out with its own envelope sende
 `bounces+<token>@<bounce domain>`: the token is the message's id and a signature keyed by SECRET_KEY, so a bounce
 that arrives later (delivery/bounces.py) names its message and cannot be forged for another. The From header stays
 the gateway's from address.
+
+Every email also carries its own unsubscribe link, `<PUBLIC_BASE_URL>/u/<token>`: in List-Unsubscribe (RFC 2369)
+with the one-click POST of RFC 8058, and in a footer of each part. The token is the message's id and a signature
+made as the return path's is (with its own salt), so it names one message and cannot be forged for another;
+campaigns/opt_out.py reads it. The footer is added here, per message at send time, after the campaign's links were
+rewritten, so it is never a tracked short link.
 """
 
 import contextlib
+import html
 import re
 import smtplib
 import time
@@ -19,6 +26,7 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
@@ -33,7 +41,11 @@ _INVALID_ADDRESS_STATUSES = {"5.1.2", "5.1.3"}
 _ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _BOUNCE_LOCAL_PART = "bounces"
 _BOUNCE_SALT = "delivery.email.bounce-address"
-_BOUNCE_SIGNATURE_LENGTH = 16  # hex digits: 64 bits
+_UNSUBSCRIBE_SALT = "delivery.email.unsubscribe-link"
+_SIGNATURE_LENGTH = 16  # hex digits: 64 bits
+# A message id as tokens write it; no sign or leading zero, so one message has one token.
+_TOKEN_MESSAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 @dataclass
@@ -96,16 +108,18 @@ class EmailGateway:
             # Django's backends take the envelope sender from from_email and the header from "From".
             envelope_sender = bounce_address(message_id=message.message_id, domain=self.bounce_domain)
             headers["From"] = self.from_email
+        link = unsubscribe_url(message_id=message.message_id)
+        headers.update(unsubscribe_headers(link))
         email = EmailMultiAlternatives(
             subject=message.subject,
-            body=message.body,
+            body=text_with_unsubscribe_footer(message.body, link),
             from_email=envelope_sender,
             to=[message.recipient],
             headers=headers,
             connection=connection,
         )
         if message.html_body:
-            email.attach_alternative(message.html_body, "text/html")
+            email.attach_alternative(html_with_unsubscribe_footer(message.html_body, link), "text/html")
         request = f"MAIL FROM:<{envelope_sender}> RCPT TO:<{message.recipient}> Subject: {message.subject}"
 
         def exchange(response: str = "", error: str = "") -> tuple[Exchange, ...]:
@@ -157,25 +171,72 @@ def enhanced_status(text: str) -> str:
 
 def bounce_address(*, message_id: int, domain: str) -> str:
     """The return path of one message: bounces+<id>.<signature>@<domain>, all lower case (some servers fold case)."""
-    return f"{_BOUNCE_LOCAL_PART}+{message_id}.{_bounce_signature(message_id)}@{domain.lower()}"
+    return f"{_BOUNCE_LOCAL_PART}+{_message_token(message_id, _BOUNCE_SALT)}@{domain.lower()}"
 
 
 def bounce_address_message_id(address: str, *, domain: str) -> int | None:
     """The message id a bounce address names, or None when it is not a correctly signed one of `domain`."""
     local_part, _, address_domain = address.strip().strip("<>").rpartition("@")
     prefix, _, token = local_part.partition("+")
-    message_id, _, signature = token.partition(".")
     if not domain or address_domain.lower() != domain.lower() or prefix.lower() != _BOUNCE_LOCAL_PART:
         return None
-    if not message_id.isascii() or not message_id.isdigit() or len(message_id) > 18:
+    return _token_message_id(token, _BOUNCE_SALT)
+
+
+def unsubscribe_token(*, message_id: int) -> str:
+    """The URL-safe token of one message's unsubscribe link: <id>.<signature>."""
+    return _message_token(message_id, _UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token_message_id(token: str) -> int | None:
+    """The message id an unsubscribe token names, or None when it is forged, altered or malformed."""
+    return _token_message_id(token, _UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(*, message_id: int) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return base + reverse("email-unsubscribe", kwargs={"token": unsubscribe_token(message_id=message_id)})
+
+
+def unsubscribe_headers(link: str) -> dict[str, str]:
+    """List-Unsubscribe (RFC 2369) with the one-click POST of RFC 8058, which Gmail and Yahoo ask bulk senders for."""
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def text_with_unsubscribe_footer(body: str, link: str) -> str:
+    return f"{body.rstrip()}\n\n--\nUnsubscribe: {link}\n"
+
+
+def html_with_unsubscribe_footer(markup: str, link: str) -> str:
+    """The HTML part with an unsubscribe link before its last </body> (at its end when it has none)."""
+    footer = (
+        '<p style="font-size:12px;color:#5b6470;margin-top:24px">'
+        f'<a href="{html.escape(link)}" style="color:#5b6470">Unsubscribe</a></p>'
+    )
+    ends = list(_BODY_END.finditer(markup))
+    if not ends:
+        return markup + footer
+    return markup[: ends[-1].start()] + footer + markup[ends[-1].start() :]
+
+
+def _message_token(message_id: int, salt: str) -> str:
+    return f"{message_id}.{_message_signature(message_id, salt)}"
+
+
+def _token_message_id(token: str, salt: str) -> int | None:
+    message_id, _, signature = token.partition(".")
+    if not _TOKEN_MESSAGE_ID.fullmatch(message_id):
         return None
-    # Bounces arrive days after sending: return paths signed before a SECRET_KEY rotation stay valid.
+    # Bounces and unsubscribes arrive days after sending: tokens signed before a SECRET_KEY rotation stay valid.
     keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    if not any(constant_time_compare(signature.lower(), _bounce_signature(int(message_id), key)) for key in keys):
+    if not any(
+        constant_time_compare(signature.lower(), _message_signature(int(message_id), salt, key)) for key in keys
+    ):
         return None
     return int(message_id)
 
 
-def _bounce_signature(message_id: int, secret: str | None = None) -> str:
-    digest = salted_hmac(_BOUNCE_SALT, str(message_id), secret=secret, algorithm="sha256").hexdigest()
-    return digest[:_BOUNCE_SIGNATURE_LENGTH]
+def _message_signature(message_id: int, salt: str, secret: str | None = None) -> str:
+    """The one signature of message tokens (return paths, unsubscribe links); lower-case hex, as mail may fold case."""
+    digest = salted_hmac(salt, str(message_id), secret=secret, algorithm="sha256").hexdigest()
+    return digest[:_SIGNATURE_LENGTH]
