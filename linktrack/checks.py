@@ -1,5 +1,7 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=False)
@@ -25,3 +27,19 @@ def placeholder_secrets_check(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=False)
+def public_base_url_check(app_configs, **kwargs):
+    """Warn when production emails would carry unsubscribe links to this machine's loopback address."""
+    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or ""
+    if settings.DEBUG or host not in ("localhost", "127.0.0.1", "::1", ""):
+        return []
+    return [
+        Warning(
+            f"PUBLIC_BASE_URL is {settings.PUBLIC_BASE_URL!r} while DEBUG is off: the unsubscribe link of every "
+            "email would lead nowhere.",
+            hint="Set PUBLIC_BASE_URL to the app's public https address.",
+            id="linktrack.W003",
+        )
+    ]

@@ -36,6 +36,14 @@ def test_debug_off_with_real_secrets_passes(settings):
     assert checks.placeholder_secrets_check(None) == []
 
 
+def test_debug_off_with_a_loopback_public_address_warns_that_unsubscribe_links_would_be_dead(settings):
+    settings.DEBUG = False
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    assert [w.id for w in checks.public_base_url_check(None)] == ["linktrack.W003"]
+    settings.PUBLIC_BASE_URL = "https://app.acme.in"
+    assert checks.public_base_url_check(None) == []
+
+
 def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -63,6 +71,8 @@ def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
     bounces = services["bounces"]
     assert bounces["command"][:3] == ["python", "manage.py", "receive_bounces"] and bounces["profiles"] == ["bounces"]
     assert "EMAIL_BOUNCE_DOMAIN" in services["worker"]["environment"]
+    # the worker writes each email's unsubscribe link from the app's public address
+    assert services["worker"]["environment"]["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL")
 
 
 def test_every_setting_read_from_the_environment_is_documented():
@@ -129,6 +139,7 @@ def test_a_production_environment_passes_djangos_deployment_checks():
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
         "SECURE_HSTS_PRELOAD": "true",
         "SECURE_SSL_REDIRECT": "true",
+        "PUBLIC_BASE_URL": "https://app.acme.in",
     }
     # when Django's deployment checks run, then nothing is reported, warnings included
     result = subprocess.run(
