@@ -45,9 +45,13 @@ def email_opt_out_for_token(*, token: str) -> EmailOptOut | None:
     )
 
 
-def email_opt_out_confirm(*, opt_out: EmailOptOut, one_click: bool) -> bool:
+ONE_CLICK = "one-click from the mail app"
+CONFIRMED = "confirmed on the unsubscribe page"
+BY_EMAIL = "by email to the unsubscribe address"
+
+
+def email_opt_out_confirm(*, opt_out: EmailOptOut, how: str) -> bool:
     """Unsubscribe the link's customer from email; False when they already were (nothing recorded twice)."""
-    how = "one-click from the mail app" if one_click else "confirmed on the unsubscribe page"
     return customer_unsubscribe(
         customer=opt_out.customer,
         channel=Channel.EMAIL,

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.opt_out import email_opt_out_confirm, email_opt_out_for_token
+from campaigns.opt_out import CONFIRMED, ONE_CLICK, email_opt_out_confirm, email_opt_out_for_token
 
 # Nothing about the page may be cached or indexed: it names a person and acts on a secret link.
 _NO_STORE = "private, no-store"
@@ -26,7 +26,7 @@ def email_unsubscribe(request, token: str):
         refusal = CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {})
         if refusal is not None:
             return refusal
-    changed = email_opt_out_confirm(opt_out=opt_out, one_click=one_click)
+    changed = email_opt_out_confirm(opt_out=opt_out, how=ONE_CLICK if one_click else CONFIRMED)
     return _page(request, "campaigns/opt_out_done.html", {"opt_out": opt_out, "already": not changed})
 
 

@@ -40,6 +40,7 @@ _INVALID_ADDRESS_CODES = {501, 553}
 _INVALID_ADDRESS_STATUSES = {"5.1.2", "5.1.3"}
 _ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _BOUNCE_LOCAL_PART = "bounces"
+_UNSUBSCRIBE_LOCAL_PART = "unsubscribe"
 _BOUNCE_SALT = "delivery.email.bounce-address"
 _UNSUBSCRIBE_SALT = "delivery.email.unsubscribe-link"
 _SIGNATURE_LENGTH = 16  # hex digits: 64 bits
@@ -109,7 +110,10 @@ class EmailGateway:
             envelope_sender = bounce_address(message_id=message.message_id, domain=self.bounce_domain)
             headers["From"] = self.from_email
         link = unsubscribe_url(message_id=message.message_id)
-        headers.update(unsubscribe_headers(link))
+        mailto = (
+            unsubscribe_address(message_id=message.message_id, domain=self.bounce_domain) if self.bounce_domain else ""
+        )
+        headers.update(unsubscribe_headers(link, mailto))
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=text_with_unsubscribe_footer(message.body, link),
@@ -176,11 +180,28 @@ def bounce_address(*, message_id: int, domain: str) -> str:
 
 def bounce_address_message_id(address: str, *, domain: str) -> int | None:
     """The message id a bounce address names, or None when it is not a correctly signed one of `domain`."""
-    local_part, _, address_domain = address.strip().strip("<>").rpartition("@")
-    prefix, _, token = local_part.partition("+")
-    if not domain or address_domain.lower() != domain.lower() or prefix.lower() != _BOUNCE_LOCAL_PART:
+    token = _address_token(address, domain=domain, local_part=_BOUNCE_LOCAL_PART)
+    return _token_message_id(token, _BOUNCE_SALT) if token else None
+
+
+def unsubscribe_address(*, message_id: int, domain: str) -> str:
+    """The mailto target of List-Unsubscribe: unsubscribe+<unsubscribe token>@<bounce domain>."""
+    return f"{_UNSUBSCRIBE_LOCAL_PART}+{unsubscribe_token(message_id=message_id)}@{domain.lower()}"
+
+
+def unsubscribe_address_token(address: str, *, domain: str) -> str | None:
+    """The unsubscribe token of a correctly signed unsubscribe address of `domain`, else None."""
+    token = _address_token(address, domain=domain, local_part=_UNSUBSCRIBE_LOCAL_PART)
+    return token if token and unsubscribe_token_message_id(token) is not None else None
+
+
+def _address_token(address: str, *, domain: str, local_part: str) -> str | None:
+    """The token after "+" in <local_part>+<token>@<domain>, unchecked; None when the address is not of that form."""
+    address_local_part, _, address_domain = address.strip().strip("<>").rpartition("@")
+    prefix, _, token = address_local_part.partition("+")
+    if not domain or address_domain.lower() != domain.lower() or prefix.lower() != local_part:
         return None
-    return _token_message_id(token, _BOUNCE_SALT)
+    return token
 
 
 def unsubscribe_token(*, message_id: int) -> str:
@@ -198,9 +219,11 @@ def unsubscribe_url(*, message_id: int) -> str:
     return base + reverse("email-unsubscribe", kwargs={"token": unsubscribe_token(message_id=message_id)})
 
 
-def unsubscribe_headers(link: str) -> dict[str, str]:
-    """List-Unsubscribe (RFC 2369) with the one-click POST of RFC 8058, which Gmail and Yahoo ask bulk senders for."""
-    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+def unsubscribe_headers(link: str, mailto: str = "") -> dict[str, str]:
+    """List-Unsubscribe (RFC 2369) with the one-click POST of RFC 8058, which Gmail and Yahoo ask bulk senders for;
+    with a bounce domain, also a mailto target for mail apps that unsubscribe by email."""
+    targets = f"<{link}>, <mailto:{mailto}?subject=unsubscribe>" if mailto else f"<{link}>"
+    return {"List-Unsubscribe": targets, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def text_with_unsubscribe_footer(body: str, link: str) -> str:

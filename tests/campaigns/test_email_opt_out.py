@@ -4,6 +4,7 @@ aiosmtpd server; the received emails' List-Unsubscribe header and footers are th
 import email
 import email.policy
 import re
+import smtplib
 import socket
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from delivery.gateways.email import (
 from delivery.models import GatewayConfig, Message
 from linktrack.models import ShortLink
 from tests.campaigns.dispatch_helpers import launch, make_campaign
+from tests.delivery.test_email_bounces import bounce_domain_fixture, bounce_server_fixture  # noqa: F401
 
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/diwali"}]
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -156,15 +158,51 @@ def test_the_unsubscribe_link_is_not_a_tracked_short_link(asha_email):
     assert list(ShortLink.objects.values_list("pk", flat=True)) == [short_link.pk]
 
 
-def test_with_a_bounce_domain_the_list_unsubscribe_header_is_still_the_https_link_alone(
-    mailbox, readers, send, settings
-):
+def test_with_a_bounce_domain_list_unsubscribe_also_offers_a_signed_mailto_address(mailbox, readers, send, settings):
     settings.EMAIL_BOUNCE_DOMAIN = "bounces.acme.test"
 
     send("Diwali")
 
-    # one target only: the mailto form would need the bounce receiver to read unsubscribe mail
-    assert _link(mailbox.received["asha@example.in"]).startswith("https://app.acme.test/u/")
+    # the https link first (one-click), then the mailto target the bounce receiver reads
+    header = mailbox.received["asha@example.in"]["List-Unsubscribe"]
+    link, mailto = re.fullmatch(r"<(https://[^>]+)>, <mailto:([^>?]+)\?subject=unsubscribe>", header).groups()
+    token = urlsplit(link).path.rsplit("/", 1)[1]
+    assert mailto == f"unsubscribe+{token}@bounces.acme.test"
+
+
+@pytest.mark.django_db(transaction=True)  # the receiver applies the unsubscribe from its own thread
+def test_an_email_to_the_unsubscribe_address_unsubscribes_from_email_and_a_forged_one_is_refused(
+    mailbox, readers, send, settings, bounce_server
+):
+    # given the Diwali email, sent with a bounce domain, and `manage.py receive_bounces` listening for it
+    send("Diwali")
+    header = mailbox.received["asha@example.in"]["List-Unsubscribe"]
+    mailto = re.search(r"<mailto:([^>?]+)\?", header).group(1)
+
+    # when Asha's mail app emails the unsubscribe address (and someone tries an altered one)
+    answer = _email(bounce_server, mailto)
+    forged = _email(bounce_server, mailto.replace("+", "+1", 1))
+
+    # then she is unsubscribed from email only, recorded as the unsubscribe link; the forged address is refused
+    assert answer == (250, b"2.0.0 Unsubscribed")
+    asha = _asha()
+    assert (asha.email_subscribed, asha.sms_subscribed) == (False, True)
+    record = Unsubscribe.objects.get(customer=asha)
+    assert record.source == Unsubscribe.Source.EMAIL_LINK and record.note.startswith("by email to the unsubscribe")
+    assert forged[0] == 550
+    # and a second email changes nothing
+    assert _email(bounce_server, mailto) == (250, b"2.0.0 Already unsubscribed")
+    assert Unsubscribe.objects.filter(customer=asha).count() == 1
+
+
+def _email(port: int, to: str) -> tuple[int, bytes]:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.ehlo("mail.example.in")
+        smtp.mail("asha@example.in")
+        code, text = smtp.rcpt(to)
+        if code != 250:
+            return code, text
+        return smtp.data("Subject: unsubscribe\r\n\r\nunsubscribe\r\n")
 
 
 # --- the page -------------------------------------------------------------------------------------------------------

@@ -202,8 +202,8 @@ def original_email(message_id: str = "<176.1.2@acme.test>", recipient: str = "as
 # --- local peers ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def bounce_domain(settings) -> str:
+@pytest.fixture(name="bounce_domain")
+def bounce_domain_fixture(settings) -> str:
     settings.EMAIL_BOUNCE_DOMAIN = BOUNCE_DOMAIN
     return BOUNCE_DOMAIN
 
@@ -220,8 +220,8 @@ def smtp_peer():
     controller.stop()
 
 
-@pytest.fixture
-def bounce_server(bounce_domain):
+@pytest.fixture(name="bounce_server")
+def bounce_server_fixture(bounce_domain):
     """`manage.py receive_bounces` running in a thread on a free loopback port; yields its port."""
     port = _free_port()
     command, output = ReceiveBounces(), io.StringIO()
@@ -233,7 +233,7 @@ def bounce_server(bounce_domain):
     yield port
     command.stop()
     thread.join()
-    assert "Receiving bounces for bounces+...@bounces.acme.test on 127.0.0.1:" in output.getvalue()
+    assert "Receiving bounces and unsubscribes for bounces.acme.test on 127.0.0.1:" in output.getvalue()
 
 
 def _wait_until_listening(port: int) -> None:

@@ -2,10 +2,12 @@
 
     manage.py receive_bounces --host 0.0.0.0 --port 25
 
-It accepts mail only for the signed return paths of EMAIL_BOUNCE_DOMAIN (bounces+<id>.<signature>@<domain>);
-every other recipient is refused with 550. Each delivery status notification is applied as it arrives
-(delivery/bounces.py): applied or changing nothing, 250; not a usable bounce, 550 with the reason; for an email
-still being handed over, 451 (the bouncing server tries again later).
+It accepts mail only for the signed addresses of EMAIL_BOUNCE_DOMAIN; every other recipient is refused with 550:
+- return paths (bounces+<id>.<signature>@<domain>): each delivery status notification is applied as it arrives
+  (delivery/bounces.py): applied or changing nothing, 250; not a usable bounce, 550 with the reason; for an email
+  still being handed over, 451 (the bouncing server tries again later);
+- unsubscribe addresses (unsubscribe+<id>.<signature>@<domain>, the mailto target of List-Unsubscribe): any mail
+  to one unsubscribes that email's customer from email, 250.
 """
 
 import logging
@@ -18,8 +20,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
+from campaigns.opt_out import BY_EMAIL, email_opt_out_confirm, email_opt_out_for_token
 from delivery.bounces import BounceDeferred, BounceRefused, bounce_apply
-from delivery.gateways.email import bounce_address_message_id
+from delivery.gateways.email import bounce_address_message_id, unsubscribe_address_token
 
 # A bounce may return the whole original email; nothing this service sends is near this size.
 MAX_BOUNCE_BYTES = 10 * 1024 * 1024
@@ -32,13 +35,19 @@ class BounceMailbox:
         self.domain = domain
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if bounce_address_message_id(address, domain=self.domain) is None:
+        known = bounce_address_message_id(address, domain=self.domain) or unsubscribe_address_token(
+            address, domain=self.domain
+        )
+        if not known:
             return f"550 5.1.1 <{address}>: no such bounce address"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        answers = [await _apply(envelope.content, recipient) for recipient in envelope.rcpt_tos]
+        answers = []
+        for recipient in envelope.rcpt_tos:
+            token = unsubscribe_address_token(recipient, domain=self.domain)
+            answers.append(await (_unsubscribe(token) if token else _apply(envelope.content, recipient)))
         # One answer covers every recipient: refuse only when nothing could be applied.
         if any(answer.startswith("250") for answer in answers):
             return next(answer for answer in answers if answer.startswith("250"))
@@ -59,6 +68,21 @@ def _apply(raw: bytes, recipient: str) -> str:
     finally:
         close_old_connections()
     return f"250 2.0.0 Bounce for message {result.message_id}: {_one_line(result.note)}"
+
+
+@sync_to_async
+def _unsubscribe(token: str) -> str:
+    close_old_connections()
+    try:
+        opt_out = email_opt_out_for_token(token=token)
+        if opt_out is None:
+            return "550 5.1.1 The email this address was made for no longer exists"
+        changed = email_opt_out_confirm(opt_out=opt_out, how=BY_EMAIL)
+    except DatabaseError:
+        return "451 4.3.0 Temporary failure; try again later"
+    finally:
+        close_old_connections()
+    return "250 2.0.0 Unsubscribed" if changed else "250 2.0.0 Already unsubscribed"
 
 
 def _one_line(text: str) -> str:
@@ -101,7 +125,7 @@ class Command(BaseCommand):
             server.start()
         except (OSError, RuntimeError) as error:
             raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
-        self.stdout.write(f"Receiving bounces for bounces+...@{domain} on {host}:{port}", ending="\n")
+        self.stdout.write(f"Receiving bounces and unsubscribes for {domain} on {host}:{port}", ending="\n")
         self.stdout.flush()
         try:
             self.stopped.wait(seconds or None)
