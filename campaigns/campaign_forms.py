@@ -82,3 +82,35 @@ class ResendForm(forms.Form):
     def __init__(self, *args, options: list[tuple[str, str, int]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(code, f"{title} ({count})") for code, title, count in options]
+
+
+class LinkSettingsForm(forms.Form):
+    """UTM parameters and link expiry; the expiry is a wall-clock time in the org's time zone, as LaunchForm's."""
+
+    utm_source = forms.CharField(required=False, max_length=100, help_text="Who sent it, e.g. acme_sms.")
+    utm_medium = forms.CharField(required=False, max_length=100, help_text="The channel, e.g. sms or email.")
+    utm_campaign = forms.CharField(required=False, max_length=100, help_text="e.g. diwali_2026.")
+    utm_term = forms.CharField(required=False, max_length=100)
+    utm_content = forms.CharField(required=False, max_length=100, help_text="Tells apart variants of a message.")
+    links_expire_at = forms.DateTimeField(
+        required=False,
+        label="Links work until",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="Empty: the links never expire. Read in the organisation's time zone; a past time expires them now.",
+    )
+    expired_link_url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label="After that, send clicks to",
+        help_text="e.g. your shop's home page. Empty: a page saying the link has expired. Late clicks never count.",
+    )
+
+    def __init__(self, *args, org_timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_timezone = ZoneInfo(org_timezone)
+
+    def clean_links_expire_at(self) -> datetime | None:
+        value = self.cleaned_data["links_expire_at"]
+        return value.replace(tzinfo=None).replace(tzinfo=self.org_timezone) if value else None

@@ -298,6 +298,10 @@ class Campaign(TimeStamped):
     slot_values = models.JSONField(default=list, blank=True)
     # Appended to every tracked link's destination at redirect time, e.g. {"utm_source": "sms"}.
     utm_params = models.JSONField(default=dict, blank=True)
+    # Tracked links stop leading to their destination after this (None: never); an expired link leads to
+    # `expired_link_url` when there is one, else to a page saying the link has expired. Clicks after it never count.
+    links_expire_at = models.DateTimeField(null=True, blank=True)
+    expired_link_url = models.URLField(max_length=2000, blank=True)
     # Who receives it: a list, a segment, or (neither) every customer of the org.
     audience_list = models.ForeignKey(
         CustomerList, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import audience_views, customer_views, template_views, views
+from campaigns import audience_views, customer_views, link_settings_views, template_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -39,6 +39,7 @@ urlpatterns = [
     path("lists/<int:pk>/delete/", audience_views.list_delete, name="list-delete"),
     path("lists/<int:pk>/remove/", audience_views.list_remove, name="list-remove"),
     path("<int:pk>/follow-up-list/", audience_views.campaign_follow_up_list, name="follow-up-list"),
+    path("<int:pk>/links/", link_settings_views.campaign_link_settings, name="link-settings"),
     path("segments/", audience_views.segment_index, name="segment-index"),
     path("segments/new/", audience_views.segment_new, name="segment-new"),
     path("segments/count/", audience_views.segment_count, name="segment-count"),

@@ -18,6 +18,8 @@ from linktrack.models import ShortLink
 
 logger = logging.getLogger(__name__)
 
+UTM_NAMES = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
 
 @dataclass(frozen=True)
 class LinkTarget:
@@ -29,6 +31,7 @@ class LinkTarget:
     destination: str  # where the redirect goes: ASCII, the campaign's UTM parameters already appended
     short_domain: str = ""
     expires_at: float | None = None  # unix time
+    expired_destination: str = ""  # where the link leads once expired ("": the "link expired" page)
 
 
 class Problem:
@@ -45,6 +48,7 @@ class Resolution:
     target: LinkTarget | None = None
     message_id: int = 0
     problem: str = ""
+    expired_destination: str = ""  # for an expired link: where the campaign sends its late clicks
 
     @property
     def found(self) -> bool:
@@ -111,7 +115,7 @@ def _check(short_link_id: int, message_id: int, domain: str | None, cached: dict
         if message_campaign_id != target.campaign_id:
             return Resolution(problem=Problem.FORGED)
     if target.expires_at is not None and target.expires_at <= time.time():
-        return Resolution(problem=Problem.EXPIRED)
+        return Resolution(problem=Problem.EXPIRED, expired_destination=target.expired_destination)
     return Resolution(target=target, message_id=message_id)
 
 
@@ -139,6 +143,7 @@ def _load_target(short_link_id: int) -> LinkTarget | None:
         destination=destination,
         short_domain=link.short_domain,
         expires_at=link.expires_at.timestamp() if link.expires_at else None,
+        expired_destination=redirect_location(link.campaign.expired_link_url, None) or "",
     )
     link_cache.cache_set(link_cache.link_key(short_link_id), json.dumps(asdict(target)))
     return target
@@ -171,6 +176,8 @@ def redirect_location(destination: str, utm_params: dict | None) -> str | None:
     if isinstance(utm_params, dict) and utm_params:
         present = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
         extra = [(str(k), str(v)) for k, v in utm_params.items() if str(k) and str(k) not in present]
+        # PostgreSQL's JSON keeps no key order: write them in the order analytics tools document them
+        extra.sort(key=lambda item: UTM_NAMES.index(item[0]) if item[0] in UTM_NAMES else len(UTM_NAMES))
         if extra:
             query = f"{query}&{urlencode(extra)}" if query else urlencode(extra)
     return iri_to_uri(urlunsplit((parts.scheme.lower(), netloc, parts.path, query, parts.fragment)))

@@ -19,9 +19,12 @@ def short_link_redirect(request, code: str):
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         method=request.method,
     )
-    if not resolution.found:
+    if resolution.expired_destination:
+        response = HttpResponseRedirect(resolution.expired_destination)  # set by the campaign; the click never counts
+    elif not resolution.found:
         return _not_found(request, expired=resolution.problem == Problem.EXPIRED)
-    response = HttpResponseRedirect(resolution.target.destination)
+    else:
+        response = HttpResponseRedirect(resolution.target.destination)
     response["Cache-Control"] = NO_STORE
     return response
 

@@ -1,0 +1,78 @@
+"""A campaign's link settings: the UTM parameters every tracked link adds to its destination, and when its links
+stop working (and where they lead after that).
+
+Both may change after launch: UTM parameters are added at redirect time, and expiry is read from the link, so a
+change reaches every link already sent, including those of a recurring campaign's runs.
+"""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from campaigns.models import Campaign, User
+from linktrack.link_cache import campaign_links_forget
+from linktrack.models import ShortLink
+from linktrack.redirect import UTM_NAMES, redirect_location
+
+UTM_MAX_LENGTH = 100
+
+
+def utm_params_clean(values: dict[str, str]) -> dict[str, str]:
+    """The non-empty UTM parameters, in their usual order; anything else is refused in words."""
+    unknown = sorted(set(values) - set(UTM_NAMES))
+    if unknown:
+        raise ValidationError(f"Only {', '.join(UTM_NAMES)} can be set, not {', '.join(unknown)}.")
+    cleaned = {}
+    for name in UTM_NAMES:
+        value = (values.get(name) or "").strip()
+        if len(value) > UTM_MAX_LENGTH:
+            raise ValidationError({name: f"At most {UTM_MAX_LENGTH} characters."})
+        if value:
+            cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def campaign_link_settings_save(
+    *,
+    campaign: Campaign,
+    user: User,
+    utm_params: dict[str, str],
+    links_expire_at: datetime | None,
+    expired_link_url: str = "",
+) -> Campaign:
+    """Save the UTM parameters and expiry of a campaign and apply them to the links it (or its runs) already sent."""
+    utm_params = utm_params_clean(utm_params)
+    expired_link_url = expired_link_url.strip()
+    if expired_link_url and redirect_location(expired_link_url, None) is None:
+        raise ValidationError({"expired_link_url": "Give an address that starts with http:// or https://."})
+    if expired_link_url and links_expire_at is None:
+        raise ValidationError({"expired_link_url": "Links that never expire need no address for after expiry."})
+    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    campaign.utm_params, campaign.links_expire_at, campaign.expired_link_url = (
+        utm_params,
+        links_expire_at,
+        expired_link_url,
+    )
+    campaign.full_clean()
+    campaign.save(update_fields=["utm_params", "links_expire_at", "expired_link_url", "updated_at"])
+    sent_by = [campaign.pk, *campaign.runs.values_list("pk", flat=True)]
+    campaign.runs.update(utm_params=utm_params, links_expire_at=links_expire_at, expired_link_url=expired_link_url)
+    ShortLink.objects.filter(campaign_id__in=sent_by).update(expires_at=links_expire_at)
+
+    def forget() -> None:  # the redirect caches each link with its destination and expiry
+        for campaign_id in sent_by:
+            campaign_links_forget(campaign_id=campaign_id)
+
+    transaction.on_commit(forget)
+    return campaign
+
+
+def example_destination(*, campaign: Campaign) -> tuple[str, str] | None:
+    """One of the campaign's links and where a click on it goes with the campaign's UTM parameters, if it has one."""
+    links = [value["value"] for value in campaign.slot_values if value.get("source") == "url" and value.get("value")]
+    if not links:
+        return None
+    destination = links[0] if "://" in links[0] else f"https://{links[0]}"
+    return links[0], redirect_location(destination, campaign.utm_params) or links[0]
