@@ -275,6 +275,8 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         template_id=parent.template_id,
         slot_values=parent.slot_values,
         utm_params=parent.utm_params,
+        links_expire_at=parent.links_expire_at,
+        expired_link_url=parent.expired_link_url,
         audience_list_id=parent.audience_list_id,
         audience_segment_id=parent.audience_segment_id,
         audience_description=parent.audience_description,

@@ -18,10 +18,8 @@ def short_links_for(*, campaign, destinations: Iterable[str]) -> dict[str, int]:
     domain = minting_domain(org=campaign.org)
     links = ShortLink.objects.filter(campaign=campaign, short_domain=domain, destination__in=wanted)
     existing = dict(links.values_list("destination", "pk"))
-    # A recurring campaign's runs follow its own link expiry, which may change after they were made.
-    expires_at = (campaign.parent if campaign.parent_id else campaign).links_expire_at
     missing = [
-        ShortLink(campaign=campaign, short_domain=domain, destination=d, expires_at=expires_at)
+        ShortLink(campaign=campaign, short_domain=domain, destination=d, expires_at=campaign.links_expire_at)
         for d in sorted(wanted - existing.keys())
     ]
     if missing:

@@ -8,12 +8,13 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import services
 from campaigns.models import Campaign
 from delivery.models import Message
 from insights.selectors import click_counts
 from linktrack.models import ShortLink
 from linktrack.short_links import short_links_for
-from tests.campaigns.dispatch_helpers import launch, make_campaign
+from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
 from tests.conftest import make_customers
 
 PHONE = (
@@ -99,16 +100,19 @@ def test_a_future_expiry_is_read_in_the_org_time_zone_and_links_work_until_then(
     assert f'value="{later:%Y-%m-%dT%H:%M}"' in page
 
 
-def test_links_of_a_later_run_take_the_recurring_campaigns_expiry(template, manager):
-    # given a recurring campaign whose links expire on 1 Jan 2027, and a run of it
-    expiry = datetime(2027, 1, 1, tzinfo=UTC)
+def test_a_later_run_of_a_recurring_campaign_takes_its_link_settings(template, manager, clock, customers):
+    # given a recurring campaign whose links expire on 1 Jan 2027 and then lead to the shop
     parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
-    Campaign.objects.filter(pk=parent.pk).update(links_expire_at=expiry)
-    run = Campaign.objects.get(
-        pk=Campaign.objects.create(org=parent.org, name="Run", template=template, parent=parent).pk
+    services.campaign_launch(campaign=parent, user=manager)
+    expiry = datetime(2027, 1, 1, tzinfo=UTC)
+    Campaign.objects.filter(pk=parent.pk).update(
+        links_expire_at=expiry, expired_link_url="https://acme.test/", next_run_at=clock.moment
     )
-    # when the run mints its links, then they expire with the campaign's
+    # when its next run starts and mints its links
+    run = services.campaign_run_start(parent_id=parent.pk)
     link_id = short_links_for(campaign=run, destinations=["https://acme.test/t"])["https://acme.test/t"]
+    # then the run and its links carry the campaign's expiry and address for late clicks
+    assert (run.links_expire_at, run.expired_link_url) == (expiry, "https://acme.test/")
     assert ShortLink.objects.get(pk=link_id).expires_at == expiry
 
 
