@@ -116,3 +116,14 @@ def test_making_the_list_takes_the_same_queries_for_5_and_for_60_recipients(
         assert CustomerList.objects.get(name=f"Sent to {count}: clicked a link").customers.count() == count // 2
     # then both take the same number of queries: the list is filled in SQL, not customer by customer
     assert queries[0] == queries[1]
+
+
+def test_the_campaign_page_offers_both_lists_and_its_link_settings(client, manager, sent):
+    campaign, _, _ = sent
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    form = page[page.index('<section class="card" id="follow-up">') :]
+    assert f'action="{reverse("campaigns:follow-up-list", args=[campaign.pk])}"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert 'value="clicked"' in form and 'value="not_clicked"' in form
+    assert reverse("campaigns:link-settings", args=[campaign.pk]) in page and "links never expire" in page
