@@ -87,11 +87,17 @@ class ResendForm(forms.Form):
 class LinkSettingsForm(forms.Form):
     """UTM parameters and link expiry; the expiry is a wall-clock time in the org's time zone, as LaunchForm's."""
 
-    utm_source = forms.CharField(required=False, max_length=100, help_text="Who sent it, e.g. acme_sms.")
-    utm_medium = forms.CharField(required=False, max_length=100, help_text="The channel, e.g. sms or email.")
-    utm_campaign = forms.CharField(required=False, max_length=100, help_text="e.g. diwali_2026.")
-    utm_term = forms.CharField(required=False, max_length=100)
-    utm_content = forms.CharField(required=False, max_length=100, help_text="Tells apart variants of a message.")
+    utm_source = forms.CharField(
+        label="utm_source", required=False, max_length=100, help_text="Who sent it, e.g. acme_sms."
+    )
+    utm_medium = forms.CharField(
+        label="utm_medium", required=False, max_length=100, help_text="The channel, e.g. sms or email."
+    )
+    utm_campaign = forms.CharField(label="utm_campaign", required=False, max_length=100, help_text="e.g. diwali_2026.")
+    utm_term = forms.CharField(label="utm_term", required=False, max_length=100)
+    utm_content = forms.CharField(
+        label="utm_content", required=False, max_length=100, help_text="Tells apart variants of a message."
+    )
     links_expire_at = forms.DateTimeField(
         required=False,
         label="Links work until",
