@@ -342,3 +342,43 @@ def campaign_resend_create(
     campaign.full_clean()
     campaign.save()
     return campaign
+
+
+@transaction.atomic
+def campaign_duplicate(*, campaign: Campaign, user: User) -> Campaign:
+    """A new draft that sends what `campaign` sends (template, variables, type, schedule, audience, UTM parameters);
+    none of its sending (messages, clicks, runs, times, credits, link expiry) is copied. A run copies its campaign."""
+    source = campaign.parent or campaign
+    if source.kind == Campaign.Kind.RESEND:
+        raise ValidationError(
+            "A resend goes to the recipients another campaign did not reach: make a new one from that campaign's page."
+        )
+    description = source.audience_description
+    if (description.startswith("list ") and source.audience_list_id is None) or (
+        ", segment " in description and source.audience_segment_id is None
+    ):
+        raise ValidationError(
+            f"This campaign went to {description}, which no longer exists: create a campaign and choose its audience."
+        )
+    copy = Campaign(org=source.org, template=source.template, created_by=user, utm_params=source.utm_params)
+    return _save_setup(
+        copy,
+        name=_copy_name(source),
+        slot_values=source.slot_values,
+        kind=source.kind,
+        schedule=source.schedule,
+        coupon_days=source.coupon_days,
+        audience_list=source.audience_list,
+        audience_segment=source.audience_segment,
+    )
+
+
+def _copy_name(source: Campaign) -> str:
+    """ "Diwali (copy)", then "Diwali (copy 2)", … : the first name no campaign of the org has."""
+    taken = set(Campaign.objects.filter(org=source.org, name__startswith=source.name).values_list("name", flat=True))
+    for number in range(1, len(taken) + 2):
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        name = source.name[: Campaign._meta.get_field("name").max_length - len(suffix)] + suffix
+        if name not in taken:
+            return name
+    raise AssertionError("unreachable: there are more numbers than taken names")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
+    path("<int:pk>/duplicate/", views.campaign_duplicate, name="duplicate"),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
     path("<int:pk>/preview/", template_views.campaign_preview_page, name="preview"),
     path("templates/", template_views.template_list, name="template-list"),

@@ -116,6 +116,19 @@ def campaign_edit(request, pk: int):
 
 @login_required
 @require_POST
+def campaign_duplicate(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    try:
+        copy = services.campaign_duplicate(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(request, f"“{copy.name}” is a new draft copied from “{campaign.name}”: change what you need.")
+    return redirect("campaigns:edit", pk=copy.pk)
+
+
+@login_required
+@require_POST
 def campaign_delete(request, pk: int):
     campaign = _get_campaign_for_user(request.user, pk)
     if services.campaign_delete(campaign=campaign, user=request.user):
