@@ -18,6 +18,7 @@ from campaigns.selectors import (
     templates_for_user,
 )
 from delivery.selectors import delivery_counts
+from insights.campaign_clicks import click_devices, click_timeline
 from insights.selectors import click_counts, click_counts_by_link
 
 CAMPAIGNS_PER_PAGE = 50
@@ -155,6 +156,8 @@ def campaign_detail(request, pk: int):
             "clicks": clicks,
             "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
             "links": click_counts_by_link(campaign_id=campaign.pk),
+            "timeline": click_timeline(campaign=campaign) if clicks.total else None,
+            "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
             "runs": [(run, run_summaries[run.pk]) for run in runs],
             "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
             "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
