@@ -1,8 +1,9 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from delivery.gateway_check import gateway_connection_check
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 from delivery.webhooks import INFOBIP, RECEIPT_FORMATS
 
@@ -112,6 +113,15 @@ class GatewayConfigAdmin(SupportStaffAdmin):
     list_display = ("__str__", "org", "channel", "kind", "is_active", "credential_names")
     list_filter = ("kind", "channel", "is_active")
     readonly_fields = ("credential_names",)
+    actions = ["check_connection"]
+
+    @admin.action(description="Check connection (sends no message)")
+    def check_connection(self, request, queryset):
+        for config in queryset.order_by("pk"):
+            check = gateway_connection_check(config=config)
+            level = messages.SUCCESS if check.ok else messages.ERROR
+            outcome = "reached" if check.ok else "could not be reached"
+            self.message_user(request, f"{config}: {outcome} in {check.duration_ms} ms: {check.detail}", level)
 
     @admin.display(description="Stored secrets")
     def credential_names(self, config: GatewayConfig) -> str:

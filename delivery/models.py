@@ -103,6 +103,7 @@ class GatewayExchange(models.Model):
         SUBMIT = "submit", "Submit"
         RECEIPT = "receipt", "Receipt"
         INBOUND = "inbound", "Inbound reply"
+        CHECK = "check", "Connection check"
 
     created_at = models.DateTimeField(default=timezone.now)
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="exchanges")

@@ -62,6 +62,10 @@ class Gateway(Protocol):
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]: ...
 
+    def connection_check(self) -> str:
+        """Reach the gateway without sending anything; what was checked, in words. Raises when it cannot."""
+        ...
+
 
 def redact(text: str, secrets: list[str]) -> str:
     """Replace every secret value, and the value of any credential-looking header or field, by ***."""

@@ -85,6 +85,17 @@ class EmailGateway:
         receipts, self.receipts = self.receipts, []
         return receipts
 
+    def connection_check(self) -> str:
+        """Connect, say hello, start TLS and log in as a send would, then quit without sending."""
+        connection = get_connection(self.backend, fail_silently=False, **self.connection_options)
+        connection.open()
+        connection.close()
+        host = self.connection_options.get("host")
+        if not host:
+            return f"email goes through {self.backend.rsplit('.', 1)[0]}, which needs no connection"
+        login = " and the login" if self.connection_options.get("password") else ""
+        return f"{host}:{self.connection_options.get('port', 25)} accepted the connection{login}"
+
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         started = time.monotonic()
         connection = get_connection(self.backend, fail_silently=False, **self.connection_options)

@@ -6,8 +6,10 @@ an answer that cannot be understood is final at once (the gateway may have taken
 
 import json
 import socket
+import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -40,6 +42,17 @@ class HttpGateway:
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         return [self.send_one(message) for message in messages]
+
+    def connection_check(self) -> str:
+        """Open a connection (and the TLS session) to the gateway's host, sending no request: a test message
+        would cost money and reach a phone."""
+        parts = urllib.parse.urlsplit(self.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname, port), timeout=self.timeout) as connection:
+            if parts.scheme == "https":
+                with ssl.create_default_context().wrap_socket(connection, server_hostname=parts.hostname):
+                    return f"{parts.hostname}:{port} accepted a TLS connection (no message was sent)"
+        return f"{parts.hostname}:{port} accepted a connection (no message was sent)"
 
     def payload(self, message: OutgoingMessage) -> dict:
         payload = {

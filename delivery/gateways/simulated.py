@@ -50,6 +50,9 @@ class SimulatedGateway:
             mix=parse_mix(options.get("mix") or settings.SIMULATED_GATEWAY_MIX),
         )
 
+    def connection_check(self) -> str:
+        return "the simulated gateway needs no connection"
+
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         # Operators report nothing for promotional (numeric) senders: the id remembers it, as a real one would.
         results = []

@@ -145,6 +145,10 @@ class SmppGateway:
         receipts, self.receipts = self.receipts, []
         return receipts
 
+    def connection_check(self) -> str:
+        self._close(self._bind())
+        return f"{self.host}:{self.port} bound {self.system_id!r} as a transceiver and unbound"
+
     # --- session ------------------------------------------------------------------------------------------------
 
     def _bind(self) -> smpplib.client.Client:
