@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class TimeStamped(models.Model):
@@ -66,6 +67,27 @@ class Org(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CreditTopUp(models.Model):
+    """Credits support staff added to an org (or took back, a negative amount), and why: the balance has a history.
+
+    Campaigns spend credits through Org.credits directly (reserved per batch, released for what is not sent)."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="credit_top_ups")
+    amount = models.BigIntegerField()
+    balance_after = models.PositiveBigIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="credittopup_amount_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} credits for {self.org} ({self.created_at:%Y-%m-%d})"
 
 
 class Membership(TimeStamped):

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", support_views.org_list, name="orgs"),
     path("orgs/<int:pk>/", support_views.org_detail, name="org"),
     path("orgs/<int:pk>/link-tracking/", support_views.org_link_tracking, name="org-link-tracking"),
+    path("orgs/<int:pk>/credits/", support_views.org_credits, name="org-credits"),
+    path("orgs/<int:pk>/short-links/", support_views.org_short_links, name="org-short-links"),
 ]

@@ -1,4 +1,4 @@
-"""Support staff pages: every org's SMS link tracking, and switching it on or off."""
+"""Support staff pages: every org's SMS link tracking (and switching it on or off), credits and short domain."""
 
 from functools import wraps
 
@@ -10,8 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import trai
+from campaigns.forms import add_service_errors
 from campaigns.link_tracking import org_link_tracking_set, templates_with_fixed_links
 from campaigns.models import Org
+from campaigns.org_settings import org_credits_add, org_short_links_set
 
 
 def staff_required(view):
@@ -38,6 +40,22 @@ class LinkTrackingForm(forms.Form):
     )
 
 
+class CreditsForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=-(10**9), max_value=10**9, help_text="Credits to add; a negative number takes some back."
+    )
+    note = forms.CharField(required=False, max_length=200, help_text="Why, e.g. the invoice or order number.")
+
+
+class ShortLinksForm(forms.Form):
+    short_domain = forms.CharField(
+        required=False,
+        max_length=100,
+        help_text="e.g. s.cplry.com, whitelisted on DLT under the org's headers. Empty: the deployment's address.",
+    )
+    short_link_with_scheme = forms.BooleanField(required=False, label="Show https:// before short links in messages")
+
+
 @staff_required
 def org_list(request):
     orgs = Org.objects.select_related("link_tracking_changed_by").order_by("name")
@@ -47,7 +65,7 @@ def org_list(request):
 @staff_required
 def org_detail(request, pk: int):
     org = get_object_or_404(Org, pk=pk)
-    return _org_page(request, org, LinkTrackingForm(initial={"enabled": "off" if org.sms_link_tracking else "on"}))
+    return _org_page(request, org)
 
 
 @staff_required
@@ -66,16 +84,59 @@ def org_link_tracking(request, pk: int):
             state = "on" if org.sms_link_tracking else "off"
             messages.success(request, f"SMS link tracking is now {state} for {org.name}.")
             return redirect("support:org", pk=org.pk)
-    return _org_page(request, org, form, status=400)
+    return _org_page(request, org, form=form, status=400)
 
 
-def _org_page(request, org: Org, form: LinkTrackingForm, status: int = 200):
+@staff_required
+@require_POST
+def org_credits(request, pk: int):
+    org = get_object_or_404(Org, pk=pk)
+    form = CreditsForm(request.POST)
+    if form.is_valid():
+        try:
+            top_up = org_credits_add(org=org, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{top_up.amount:+} credits for {org.name}: the balance is {top_up.balance_after}."
+            )
+            return redirect("support:org", pk=org.pk)
+    return _org_page(request, org, credits_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def org_short_links(request, pk: int):
+    org = get_object_or_404(Org, pk=pk)
+    form = ShortLinksForm(request.POST)
+    if form.is_valid():
+        try:
+            org = org_short_links_set(
+                org=org,
+                short_domain=form.cleaned_data["short_domain"],
+                with_scheme=form.cleaned_data["short_link_with_scheme"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"New short links of {org.name} go out as {trai.short_link_prefix(org)}….")
+            return redirect("support:org", pk=org.pk)
+    return _org_page(request, org, short_links_form=form, status=400)
+
+
+def _org_page(request, org: Org, *, form=None, credits_form=None, short_links_form=None, status: int = 200):
+    initial = {"short_domain": org.short_domain, "short_link_with_scheme": org.short_link_with_scheme}
     return render(
         request,
         "support/org_detail.html",
         {
             "org": org,
-            "form": form,
+            "form": form or LinkTrackingForm(initial={"enabled": "off" if org.sms_link_tracking else "on"}),
+            "credits_form": credits_form or CreditsForm(),
+            "short_links_form": short_links_form or ShortLinksForm(initial=initial),
+            "top_ups": org.credit_top_ups.select_related("created_by").order_by("-created_at", "-pk")[:20],
             "affected": templates_with_fixed_links(org=org),
             "whitelist_findings": trai.org_findings(org=org),
             "short_link_prefix": trai.short_link_prefix(org),
