@@ -40,7 +40,8 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Org)
 class OrgAdmin(admin.ModelAdmin):
     list_display = ("name", "sms_link_tracking", "credits")
-    readonly_fields = ("sms_link_tracking", "link_tracking_changed_by", "link_tracking_changed_at")
+    # Link tracking and credits change on the Support page, which records who changed them and why.
+    readonly_fields = ("sms_link_tracking", "link_tracking_changed_by", "link_tracking_changed_at", "credits")
     inlines = [MembershipInline]
 
 
