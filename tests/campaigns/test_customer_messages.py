@@ -32,7 +32,7 @@ def test_the_customer_page_shows_each_message_its_outcome_in_words_and_human_cli
     customer = make_customers(template.org, 1)[0]
     first = _send(template, manager, django_capture_on_commit_callbacks, "Diwali sale")[customer.pk]
     second = _send(template, manager, django_capture_on_commit_callbacks, "Winter sale")[customer.pk]
-    Message.objects.filter(pk=first.pk).update(status=Message.Status.DELIVERED, reason_code="")
+    Message.objects.filter(pk=first.pk).update(status=Message.Status.DELIVERED, reason_code="", gateway_error="")
     Message.objects.filter(pk=second.pk).update(
         status=Message.Status.NOT_DELIVERED, reason_code="dlt_template", gateway_error="DLT:630"
     )
