@@ -55,7 +55,19 @@ class CampaignSetupForm(forms.Form):
         return cleaned
 
 
-class LaunchForm(forms.Form):
+class _OrgClockForm(forms.Form):
+    """A form whose times are typed as the org's wall clock (a browser's datetime-local has no zone)."""
+
+    def __init__(self, *args, org_timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_timezone = ZoneInfo(org_timezone)
+
+    def _on_org_clock(self, value: datetime | None) -> datetime | None:
+        # The browser sends a wall-clock time; it means the org's clock, whatever the server's zone.
+        return value.replace(tzinfo=None).replace(tzinfo=self.org_timezone) if value else None
+
+
+class LaunchForm(_OrgClockForm):
     scheduled_at = forms.DateTimeField(
         required=False,
         label="Send at",
@@ -64,16 +76,8 @@ class LaunchForm(forms.Form):
         help_text="Empty: send now. A time is read in the organisation's time zone.",
     )
 
-    def __init__(self, *args, org_timezone: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.org_timezone = ZoneInfo(org_timezone)
-
     def clean_scheduled_at(self) -> datetime | None:
-        value = self.cleaned_data["scheduled_at"]
-        if value is None:
-            return None
-        # The browser sends a wall-clock time; it means the org's clock, whatever the server's zone.
-        return value.replace(tzinfo=None).replace(tzinfo=self.org_timezone)
+        return self._on_org_clock(self.cleaned_data["scheduled_at"])
 
 
 class ResendForm(forms.Form):
@@ -84,8 +88,8 @@ class ResendForm(forms.Form):
         self.fields["reasons"].choices = [(code, f"{title} ({count})") for code, title, count in options]
 
 
-class LinkSettingsForm(forms.Form):
-    """UTM parameters and link expiry; the expiry is a wall-clock time in the org's time zone, as LaunchForm's."""
+class LinkSettingsForm(_OrgClockForm):
+    """UTM parameters and link expiry."""
 
     utm_source = forms.CharField(
         label="utm_source", required=False, max_length=100, help_text="Who sent it, e.g. acme_sms."
@@ -113,10 +117,5 @@ class LinkSettingsForm(forms.Form):
         help_text="e.g. your shop's home page. Empty: a page saying the link has expired. Late clicks never count.",
     )
 
-    def __init__(self, *args, org_timezone: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.org_timezone = ZoneInfo(org_timezone)
-
     def clean_links_expire_at(self) -> datetime | None:
-        value = self.cleaned_data["links_expire_at"]
-        return value.replace(tzinfo=None).replace(tzinfo=self.org_timezone) if value else None
+        return self._on_org_clock(self.cleaned_data["links_expire_at"])

@@ -90,40 +90,37 @@ def org_link_tracking(request, pk: int):
 @staff_required
 @require_POST
 def org_credits(request, pk: int):
-    org = get_object_or_404(Org, pk=pk)
-    form = CreditsForm(request.POST)
-    if form.is_valid():
-        try:
-            top_up = org_credits_add(org=org, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, f"{top_up.amount:+} credits for {org.name}: the balance is {top_up.balance_after}."
-            )
-            return redirect("support:org", pk=org.pk)
-    return _org_page(request, org, credits_form=form, status=400)
+    def add(org: Org, data: dict) -> str:
+        top_up = org_credits_add(org=org, user=request.user, **data)
+        return f"{top_up.amount:+} credits for {org.name}: the balance is {top_up.balance_after}."
+
+    return _org_setting_change(request, pk, CreditsForm(request.POST), add, form_name="credits_form")
 
 
 @staff_required
 @require_POST
 def org_short_links(request, pk: int):
+    def change(org: Org, data: dict) -> str:
+        org = org_short_links_set(
+            org=org, short_domain=data["short_domain"], with_scheme=data["short_link_with_scheme"], user=request.user
+        )
+        return f"New short links of {org.name} go out as {trai.short_link_prefix(org)}…."
+
+    return _org_setting_change(request, pk, ShortLinksForm(request.POST), change, form_name="short_links_form")
+
+
+def _org_setting_change(request, pk: int, form: forms.Form, change, *, form_name: str):
+    """Apply a valid form through its service and say what changed; else the org page with the errors (400)."""
     org = get_object_or_404(Org, pk=pk)
-    form = ShortLinksForm(request.POST)
     if form.is_valid():
         try:
-            org = org_short_links_set(
-                org=org,
-                short_domain=form.cleaned_data["short_domain"],
-                with_scheme=form.cleaned_data["short_link_with_scheme"],
-                user=request.user,
-            )
+            done = change(org, form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"New short links of {org.name} go out as {trai.short_link_prefix(org)}….")
+            messages.success(request, done)
             return redirect("support:org", pk=org.pk)
-    return _org_page(request, org, short_links_form=form, status=400)
+    return _org_page(request, org, status=400, **{form_name: form})
 
 
 def _org_page(request, org: Org, *, form=None, credits_form=None, short_links_form=None, status: int = 200):
