@@ -14,6 +14,7 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from campaigns.models import Campaign, Customer, User
+from insights.campaign_clicks import click_devices, click_timeline
 from insights.selectors import click_counts, click_counts_by_channel
 from linktrack import checks
 
@@ -113,6 +114,20 @@ def test_seeded_demo_reports_clicks_on_both_channels(transactional_db):
 
     assert by_channel.keys() == {"sms", "email"}
     assert all(counts.unique > 0 for counts in by_channel.values())
+
+
+def test_seeded_demo_campaign_reads_as_sent_yesterday_with_clicks_over_the_hours_on_several_devices(transactional_db):
+    call_command("seed_demo", stdout=io.StringIO())
+    campaign = Campaign.objects.get(name="Order shipped (demo)")
+
+    timeline = click_timeline(campaign=campaign)
+    devices = {row.name: row for row in click_devices(campaign_id=campaign.pk)}
+
+    assert timeline.first_click_minutes >= 2 and sum(hour.total > 0 for hour in timeline.hours) >= 3
+    assert timeline.total == click_counts(campaign_id=campaign.pk).total
+    assert {"Android", "iPhone / iPad"} <= devices.keys()
+    # each recipient clicked on one device, so recipients add up to the Unique Click Count
+    assert sum(row.recipients for row in devices.values()) == click_counts(campaign_id=campaign.pk).unique
 
 
 def test_postgresql_sessions_run_without_jit(postgres):
