@@ -14,6 +14,7 @@ from campaigns.forms import add_service_errors
 from campaigns.link_tracking import org_link_tracking_set, templates_with_fixed_links
 from campaigns.models import Org
 from campaigns.org_settings import org_credits_add, org_short_links_set
+from delivery.models import GatewayConfig
 
 
 def staff_required(view):
@@ -134,6 +135,8 @@ def _org_page(request, org: Org, *, form=None, credits_form=None, short_links_fo
             "credits_form": credits_form or CreditsForm(),
             "short_links_form": short_links_form or ShortLinksForm(initial=initial),
             "top_ups": org.credit_top_ups.select_related("created_by").order_by("-created_at", "-pk")[:20],
+            "gateways": org.gateway_configs.order_by("channel", "-is_active", "pk"),
+            "gateway_kinds": GatewayConfig.Kind.choices,
             "affected": templates_with_fixed_links(org=org),
             "whitelist_findings": trai.org_findings(org=org),
             "short_link_prefix": trai.short_link_prefix(org),

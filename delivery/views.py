@@ -131,10 +131,11 @@ def message_gateway_log(request, pk: int):
 # --- Webhooks: gateways call these, so no session and no CSRF token; each is authenticated by its signature. ---
 
 
-def _webhook_url(request) -> str:
+def public_url(request, path: str) -> str:
+    """The address gateways reach `path` at: WEBHOOK_BASE_URL behind a proxy, else the request's own."""
     if settings.WEBHOOK_BASE_URL:
-        return settings.WEBHOOK_BASE_URL.rstrip("/") + request.get_full_path()
-    return request.build_absolute_uri()
+        return settings.WEBHOOK_BASE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
 
 
 def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[str]]]:
@@ -148,7 +149,7 @@ def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[
     authenticate(
         receipt_format=receipt_format,
         credentials=config.credentials,
-        url=_webhook_url(request),
+        url=public_url(request, request.get_full_path()),
         headers=request.headers,
         params=params,
         body=request.body,
