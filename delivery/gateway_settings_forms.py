@@ -48,7 +48,8 @@ class GatewayConfigForm(forms.Form):
             self.fields[f"secret_{secret}"] = forms.CharField(
                 required=False, label=secret, help_text=state, widget=forms.PasswordInput(render_value=False)
             )
-            self.fields[f"clear_{secret}"] = forms.BooleanField(required=False, label=f"Clear {secret}")
+            if secret in stored_secrets:
+                self.fields[f"clear_{secret}"] = forms.BooleanField(required=False, label=f"Clear {secret}")
 
     def clean(self):
         cleaned = super().clean()
@@ -64,7 +65,10 @@ class GatewayConfigForm(forms.Form):
         return [self[name] for name in self.setting_names]
 
     def secret_fields(self):
-        return [(self[f"secret_{name}"], self[f"clear_{name}"]) for name in self.secret_names]
+        return [
+            (self[f"secret_{name}"], self[f"clear_{name}"] if f"clear_{name}" in self.fields else None)
+            for name in self.secret_names
+        ]
 
     @property
     def settings(self) -> dict:

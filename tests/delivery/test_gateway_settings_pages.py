@@ -46,6 +46,7 @@ def test_an_http_gateway_added_on_the_page_is_what_the_adapter_reads(staff, org)
     assert f"http://testserver/delivery/webhooks/{config.pk}/inbound/" in page
     assert SECRET not in page and "key-123" not in page
     assert '<span class="helptext" data-secret="webhook_secret">set; leave empty to keep it</span>' in page
+    assert 'name="clear_webhook_secret"' in page and 'name="clear_auth_token"' not in page  # nothing stored to clear
 
 
 def test_an_empty_secret_keeps_the_stored_one_and_clear_removes_it(staff, org):
