@@ -169,9 +169,21 @@ def segment_delete(*, segment: Segment) -> int:
     """
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     _refuse_when_in_use(what=f"Segment “{segment.name}”", in_use=audience_campaigns(segment=segment)["in_use"])
-    finished = Campaign.objects.filter(audience_segment=segment).update(audience_segment=None)
+    finished = _let_go(Campaign.objects.filter(audience_segment=segment), audience_segment=None)
     segment.delete()
     return finished
+
+
+def _let_go(campaigns: QuerySet[Campaign], **audience) -> int:
+    """Detach finished campaigns from a list or segment about to be deleted; each keeps its audience in words under
+    the names it has now (a rename since the campaign was set up included). Returns how many there were."""
+    campaigns = list(campaigns.select_related("audience_list", "audience_segment"))
+    for campaign in campaigns:
+        campaign.audience_description = campaign.audience_in_words
+        for field, value in audience.items():
+            setattr(campaign, field, value)
+    Campaign.objects.bulk_update(campaigns, ["audience_description", *audience])
+    return len(campaigns)
 
 
 def _list_name(*, org: Org, name: str, customer_list: CustomerList | None = None) -> str:
@@ -214,7 +226,7 @@ def customer_list_delete(*, customer_list: CustomerList) -> int:
     _refuse_when_in_use(
         what=f"List “{customer_list.name}”", in_use=audience_campaigns(customer_list=customer_list)["in_use"]
     )
-    finished = Campaign.objects.filter(audience_list=customer_list).update(audience_list=None)
+    finished = _let_go(Campaign.objects.filter(audience_list=customer_list), audience_list=None)
     customer_list.delete()
     return finished
 

@@ -385,8 +385,19 @@ class Campaign(TimeStamped):
         return f"{words}, segment {audience_segment.name}" if audience_segment else words
 
     @property
+    def audience_deleted(self) -> bool:
+        """Whether the list or segment the campaign was set up with has been deleted since."""
+        words = self.audience_description
+        return (words.startswith("list ") and self.audience_list_id is None) or (
+            ", segment " in words and self.audience_segment_id is None
+        )
+
+    @property
     def audience_in_words(self) -> str:
-        return self.audience_description or self.describe_audience(self.audience_list, self.audience_segment)
+        """The audience under its current names; the names it had when chosen once it has been deleted."""
+        if self.audience_deleted:
+            return self.audience_description
+        return self.describe_audience(self.audience_list, self.audience_segment)
 
     @property
     def channel(self) -> str:

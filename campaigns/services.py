@@ -353,12 +353,10 @@ def campaign_duplicate(*, campaign: Campaign, user: User) -> Campaign:
         raise ValidationError(
             "A resend goes to the recipients another campaign did not reach: make a new one from that campaign's page."
         )
-    description = source.audience_description
-    if (description.startswith("list ") and source.audience_list_id is None) or (
-        ", segment " in description and source.audience_segment_id is None
-    ):
+    if source.audience_deleted:
         raise ValidationError(
-            f"This campaign went to {description}, which no longer exists: create a campaign and choose its audience."
+            f"This campaign went to {source.audience_description}, which no longer exists: "
+            "create a campaign and choose its audience."
         )
     copy = Campaign(org=source.org, template=source.template, created_by=user, utm_params=source.utm_params)
     return _save_setup(

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from campaigns import services
 from campaigns.models import Campaign, Customer, CustomerList, Segment
 from tests.conftest import make_customers
 
@@ -192,6 +193,32 @@ def test_a_list_is_deleted_after_confirmation_and_its_customers_stay(signed_in, 
     assert "List “VIP” deleted; its customers stay. 1 finished campaign" in messages_of(response)
     assert not CustomerList.objects.exists() and Customer.objects.count() == 2
     assert Campaign.objects.get().status == "dispatched"
+
+
+def test_a_campaign_names_its_audience_as_renamed_and_keeps_those_names_once_deleted(
+    signed_in, manager, vip, segment, template
+):
+    slots = [{"source": "field", "value": "name"}, {"source": "text", "value": "https://shop.example.in/t"}]
+    campaign = services.campaign_create(
+        org=template.org,
+        user=manager,
+        name="Diwali",
+        template=template,
+        slot_values=slots,
+        audience_list=vip,
+        audience_segment=segment,
+    )
+    detail = reverse("campaigns:detail", args=[campaign.pk])
+    assert "Audience: list VIP, segment Pune." in signed_in.get(detail).content.decode()
+
+    signed_in.post(reverse("campaigns:list-edit", args=[vip.pk]), {"name": "VIP customers"})
+    assert "Audience: list VIP customers, segment Pune." in signed_in.get(detail).content.decode()
+
+    Campaign.objects.filter(pk=campaign.pk).update(status="dispatched")
+    signed_in.post(reverse("campaigns:list-delete", args=[vip.pk]))
+    signed_in.post(reverse("campaigns:segment-delete", args=[segment.pk]))
+    assert not CustomerList.objects.exists() and not Segment.objects.exists()
+    assert "Audience: list VIP customers, segment Pune." in signed_in.get(detail).content.decode()
 
 
 @pytest.mark.parametrize("status", ["scheduled", "active", "dispatching", "paused", "draft"])
