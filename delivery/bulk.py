@@ -12,7 +12,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import F, Lookup, Model, QuerySet
+
+
+class AnyOf(Lookup):
+    """`<column> = ANY(%s)`: the values go to PostgreSQL as one array parameter."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False  # the list is the parameter, not a value of the field
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 def among(queryset: QuerySet, field: str, values: Iterable) -> QuerySet:
@@ -22,10 +34,7 @@ def among(queryset: QuerySet, field: str, values: Iterable) -> QuerySet:
     """
     if connection.vendor != "postgresql":
         return queryset.filter(**{f"{field}__in": values})
-    model = queryset.model
-    quote = connection.ops.quote_name
-    column = f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field).column)}"
-    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[list(values)])
+    return queryset.filter(AnyOf(F(field), list(values)))
 
 
 def copy_rows(

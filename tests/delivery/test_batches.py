@@ -9,6 +9,7 @@ from django.utils import timezone
 from campaigns import services as campaign_services
 from campaigns.models import Customer
 from delivery import services
+from delivery.bulk import among
 from delivery.gateways.base import Exchange, Receipt
 from delivery.models import GatewayExchange, Message, PendingReceipt
 from tests.delivery.conftest import SLOTS, http_config
@@ -193,3 +194,16 @@ def test_the_gateway_log_keeps_each_exchange_character_for_character(org, templa
     logged = GatewayExchange.objects.get(message=message)
     assert (logged.request, logged.response, logged.error, logged.duration_ms) == (*texts, 12)
     assert GatewayExchange.objects.get(message=None).request == "STOP"
+
+
+def test_among_sends_a_batch_of_ids_as_one_array_parameter_on_postgresql(postgres, org, template, manager):
+    messages = queued_messages(org, template, manager, 3)
+    wanted = [messages[2].pk, messages[0].pk]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = sorted(among(Message.objects.filter(status="queued"), "id", wanted).values_list("pk", flat=True))
+
+    assert found == sorted(wanted)
+    assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
+    assert list(among(Message.objects, "id", [])) == []
+    assert among(PendingReceipt.objects, "gateway_message_id", ["none-such"]).count() == 0
