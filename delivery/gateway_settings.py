@@ -12,6 +12,7 @@ from django.db import transaction
 
 from campaigns.models import Channel, Org, User
 from delivery.gateways.simulated import parse_mix
+from delivery.gateways.smpp import SmppGateway
 from delivery.models import GatewayConfig
 from delivery.webhooks import RECEIPT_FORMATS
 
@@ -33,6 +34,26 @@ _RETRIES = Setting("max_retries", "int", "Tries again after a timeout, 5xx or 42
 _BACKOFF = Setting("backoff", "float", "Seconds before the first retry; doubled each time.", minimum=0, maximum=60)
 _PORT = Setting("port", "int", required=True, minimum=1, maximum=65535)
 _ID_BASES = (("", "Detect"), ("16", "Hexadecimal"), ("10", "Decimal"))
+# SMPP 3.4 §5.2.5 and §5.2.6: type of number and numbering plan of an address. Empty: the adapter's default.
+_TONS = tuple(
+    (str(value), f"{value}: {label}")
+    for value, label in enumerate(
+        ("Unknown", "International", "National", "Network specific", "Subscriber number", "Alphanumeric", "Abbreviated")
+    )
+)
+_NPIS = tuple(
+    (str(value), f"{value}: {label}")
+    for value, label in (
+        (0, "Unknown"), (1, "ISDN (E.164)"), (3, "Data (X.121)"), (4, "Telex (F.69)"), (6, "Land mobile (E.212)"),
+        (8, "National"), (9, "Private"), (10, "ERMES"), (14, "Internet (IP)"), (18, "WAP client id"),
+    )
+)  # fmt: skip
+
+
+def _address(name: str, choices: tuple, what: str) -> Setting:
+    label = dict(choices)[str(getattr(SmppGateway, name))]  # the adapter's default
+    return Setting(name, "choice", f"{what}; empty: {label}.", choices=(("", "Default"), *choices))
+
 
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     GatewayConfig.Kind.HTTP: (
@@ -55,6 +76,10 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("receipt_id_base", "choice", "How it writes them in receipts.", choices=_ID_BASES),
         Setting("entity_id_tlv", "text", "Tag of the DLT entity id TLV (default 0x1400)."),
         Setting("template_id_tlv", "text", "Tag of the DLT template id TLV (default 0x1401)."),
+        _address("source_ton", _TONS, "Type of number of the sender (header)"),
+        _address("source_npi", _NPIS, "Numbering plan of the sender"),
+        _address("dest_ton", _TONS, "Type of number of the recipient"),
+        _address("dest_npi", _NPIS, "Numbering plan of the recipient"),
         _TIMEOUT,
         _RETRIES,
         _BACKOFF,

@@ -31,6 +31,7 @@ class Submit:
     data_coding: int
     short_message: bytes
     tlvs: dict[int, bytes]
+    addressing: tuple[int, int, int, int] = (0, 0, 0, 0)  # source TON, source NPI, destination TON, destination NPI
     message_id: str = ""
     at: float = field(default_factory=time.monotonic)
 
@@ -128,10 +129,10 @@ class Smsc:
 
     def _submit(self, connection, sequence: int, body: bytes) -> None:
         _service_type, pos = _cstring(body, 0)
-        pos += 2
-        source, pos = _cstring(body, pos)
-        pos += 2
-        destination, pos = _cstring(body, pos)
+        source_ton, source_npi = body[pos], body[pos + 1]
+        source, pos = _cstring(body, pos + 2)
+        dest_ton, dest_npi = body[pos], body[pos + 1]
+        destination, pos = _cstring(body, pos + 2)
         esm_class, _protocol, _priority = body[pos], body[pos + 1], body[pos + 2]
         pos += 3
         _schedule, pos = _cstring(body, pos)
@@ -145,7 +146,8 @@ class Smsc:
             tag, size = struct.unpack(">HH", body[pos : pos + 4])
             tlvs[tag] = body[pos + 4 : pos + 4 + size]
             pos += 4 + size
-        submit = Submit(source, destination, esm_class, registered_delivery, data_coding, short_message, tlvs)
+        submit = Submit(source, destination, esm_class, registered_delivery, data_coding, short_message, tlvs,
+                        (source_ton, source_npi, dest_ton, dest_npi))  # fmt: skip
         with self._lock:
             self.submits.append(submit)
             status = self.statuses.pop(0) if self.statuses else 0

@@ -5,11 +5,14 @@ import pytest
 from django.urls import reverse
 
 from delivery.gateways import gateway_from_config
+from delivery.gateways.base import OutgoingMessage
 from delivery.gateways.http import HttpGateway
+from delivery.gateways.smpp import SmppGateway
 from delivery.models import GatewayConfig, GatewayExchange
 from tests.delivery.smsc import Smsc
 
 SECRET = "whsec-never-shown-481"
+OUTGOING = OutgoingMessage(1, "sms", "+919810000001", "Hi", "ACMERT", "1701160000000000001", "1707160000000000001")
 
 
 @pytest.fixture
@@ -101,6 +104,32 @@ def test_an_smpp_gateway_is_checked_from_its_page_against_a_real_smsc(staff, org
     assert "bound &#x27;acme&#x27; as a transceiver and unbound" in response.content.decode()
     assert smsc.binds == [("acme", "sm-pw-77")]
     assert GatewayExchange.objects.filter(gateway=config, operation="check", error="").exists()
+
+
+def test_smpp_addressing_chosen_on_the_page_is_what_the_smsc_receives(staff, org):
+    smsc = Smsc().start()
+    try:
+        form = {"channel": "sms", "is_active": "on", "host": "127.0.0.1", "port": str(smsc.port), "system_id": "acme",
+                "timeout": "2", "source_ton": "1", "source_npi": "1", "dest_ton": "2", "dest_npi": "8"}  # fmt: skip
+        staff.post(reverse("support:gateway-new", args=[org.pk, "smpp"]), form)
+        config = GatewayConfig.objects.get(org=org)
+        page = staff.get(reverse("support:gateway", args=[config.pk])).content.decode()
+        default = SmppGateway.from_config({"host": "h", "port": 1}, {})
+        gateway_from_config(config).send_batch([OUTGOING])
+    finally:
+        smsc.stop()
+    assert '<option value="2" selected>2: National</option>' in page
+    assert '<option value="8" selected>8: National</option>' in page
+    assert "empty: 5: Alphanumeric" in page
+    assert smsc.submits[0].addressing == (1, 1, 2, 8)
+    assert (default.source_ton, default.source_npi, default.dest_ton, default.dest_npi) == (5, 0, 1, 1)
+
+
+def test_an_smpp_address_type_outside_the_list_is_refused(staff, org):
+    form = {"channel": "sms", "host": "h", "port": "2775", "system_id": "acme", "dest_ton": "9"}
+    response = staff.post(reverse("support:gateway-new", args=[org.pk, "smpp"]), form)
+    assert "Select a valid choice. 9 is not one of the available choices." in response.content.decode()
+    assert not GatewayConfig.objects.exists()
 
 
 def test_a_tlv_tag_that_is_not_a_number_is_refused(staff, org):
