@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import services, trai
+from campaigns.campaign_filters import CampaignFilterForm, campaigns_matching
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
 from campaigns.models import Campaign
@@ -36,11 +37,15 @@ def _get_campaign_for_user(user, pk: int) -> Campaign:
 
 @login_required
 def campaign_list(request):
-    campaigns = campaigns_for_user(request.user).filter(parent__isnull=True).order_by("-created_at", "-pk")
+    filters = CampaignFilterForm(request.GET)
+    campaigns = campaigns_matching(
+        campaigns=campaigns_for_user(request.user).filter(parent__isnull=True),
+        filters=filters.applicable_filters(),
+    ).order_by("-created_at", "-pk")
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
     summaries = campaign_summaries(campaigns=list(page))
     rows = [(campaign, summaries[campaign.pk]) for campaign in page]
-    return render(request, "campaigns/list.html", {"page": page, "rows": rows})
+    return render(request, "campaigns/list.html", {"page": page, "rows": rows, "filters": filters})
 
 
 @login_required

@@ -94,6 +94,32 @@ def test_list_queries_do_not_grow_with_campaigns(client, manager, template, djan
     assert page.count('data-figure="messages">3<') == 12
 
 
+def test_filtered_list_queries_do_not_grow_with_campaigns(client, manager, template, django_assert_max_num_queries):
+    # given campaigns that every filter matches (sending one-time SMS campaigns named "Sale ...")
+    client.force_login(manager)
+    customers = make_customers(template.org, 3)
+    filters = {"q": "sale", "status": "in_progress", "channel": "sms", "kind": Campaign.Kind.ONE_TIME}
+
+    def add_campaigns(numbers: range) -> None:
+        for number in numbers:
+            _sent(make_campaign(template, manager, name=f"Sale {number}"), customers, delivered=2)
+        Campaign.objects.update(status=Campaign.Status.DISPATCHING)
+
+    add_campaigns(range(3))
+    with django_assert_max_num_queries(100) as unfiltered:
+        client.get(reverse("campaigns:list"))
+    with django_assert_max_num_queries(len(unfiltered.captured_queries)) as few:
+        client.get(reverse("campaigns:list"), filters)
+
+    # when four times as many match
+    add_campaigns(range(3, 12))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("campaigns:list"), filters).content.decode()
+
+    # then the filtered page takes no more queries than the unfiltered one did, and lists all twelve
+    assert page.count('data-figure="messages">3<') == 12
+
+
 def test_list_pages_past_fifty_campaigns(client, manager, template):
     for number in range(CAMPAIGNS_PER_PAGE + 1):
         make_campaign(template, manager, name=f"Campaign {number:03d}")
