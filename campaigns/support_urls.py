@@ -3,11 +3,12 @@
 from django.urls import path
 
 from campaigns import support_views
-from delivery import gateway_settings_views
+from delivery import gateway_settings_views, message_lookup_views
 
 app_name = "support"
 urlpatterns = [
     path("", support_views.org_list, name="orgs"),
+    path("messages/", message_lookup_views.message_lookup_page, name="message-lookup"),
     path("orgs/<int:pk>/", support_views.org_detail, name="org"),
     path("orgs/<int:pk>/link-tracking/", support_views.org_link_tracking, name="org-link-tracking"),
     path("orgs/<int:pk>/credits/", support_views.org_credits, name="org-credits"),

@@ -201,15 +201,16 @@ class CustomerMessage:
 
 def customer_messages(*, customer_id: int, limit: int = 50) -> list[CustomerMessage]:
     """The customer's latest messages with what became of each and how often they clicked: two queries."""
+    latest = Message.objects.filter(customer_id=customer_id).select_related("campaign")
+    return messages_with_outcomes(list(latest.order_by("-created_at", "-pk")[:limit]))
+
+
+def messages_with_outcomes(messages: list[Message]) -> list[CustomerMessage]:
+    """Each message with the reason it failed, in words, and its clicks by a person: one query."""
     from linktrack.models import Click
 
-    latest = list(
-        Message.objects.filter(customer_id=customer_id)
-        .select_related("campaign")
-        .order_by("-created_at", "-pk")[:limit]
-    )
     clicks = dict(
-        Click.objects.filter(message_id__in=[m.pk for m in latest], is_bot=False)
+        Click.objects.filter(message_id__in=[m.pk for m in messages], is_bot=False)
         .values_list("message_id")
         .annotate(count=Count("pk"))
         .order_by()
@@ -221,5 +222,5 @@ def customer_messages(*, customer_id: int, limit: int = 50) -> list[CustomerMess
             reason=reasons.reason_for(reason_of(message)) if message.status in failed else None,
             clicks=clicks.get(message.pk, 0),
         )
-        for message in latest
+        for message in messages
     ]
