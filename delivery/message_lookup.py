@@ -67,7 +67,7 @@ def _readings(text: str, org: Org | None, notes: list[str]):
     """(what the text was read as, a condition on Message) for each way it can be read; `notes` gets the others."""
     if not text:
         return
-    if not any(char.isspace() for char in text):
+    if not any(char.isspace() or char == "/" for char in text):
         yield f"gateway message id {text}", Q(gateway_message_id__in=_gateway_ids(text))
     if "@" in text:
         customers = Customer.objects.filter(email__iexact=text)

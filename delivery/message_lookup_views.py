@@ -12,10 +12,11 @@ class MessageLookupForm(forms.Form):
     q = forms.CharField(
         max_length=300,
         label="Mobile number, email address, gateway message id or short link",
+        widget=forms.TextInput(attrs={"size": 50, "autofocus": True}),
         error_messages={"required": "Type what the ticket gives: a number, an address, an id or a link."},
     )
     org = forms.ModelChoiceField(
-        queryset=Org.objects.order_by("name"), required=False, empty_label="Every organisation"
+        queryset=Org.objects.order_by("name"), required=False, label="Organisation", empty_label="Every organisation"
     )
 
 
