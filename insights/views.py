@@ -1,64 +1,68 @@
 import csv
-from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
+from campaigns.models import Channel
 from campaigns.selectors import orgs_for_user
-from insights.selectors import campaign_insights, click_counts_by_channel, click_counts_by_day
+from insights.forms import InsightsFilter, InsightsFilterForm
+from insights.selectors import campaign_insights, click_counts_by_channel, click_counts_by_day_and_channel
 
-PERIODS = {"7": 7, "30": 30, "90": 90, "all": None}
+
+def _filter_form(request) -> tuple[InsightsFilterForm, InsightsFilter]:
+    """The page's filters; another org than the user's own (or none at all) is a 404."""
+    form = InsightsFilterForm(request.GET, orgs=list(orgs_for_user(request.user).order_by("name")))
+    if form.has_error("org"):
+        raise Http404("No such organisation.")
+    return form, form.insights_filter()
 
 
-def _org_and_period(request):
-    """The org the user asked for (one of theirs, else 404) and the period's start (None: all time)."""
-    orgs = orgs_for_user(request.user).order_by("name")
-    org_id = request.GET.get("org")
-    org = orgs.filter(pk=org_id).first() if org_id and org_id.isdigit() else orgs.first()
-    if org is None:
-        raise Http404("No organisation.")
-    period = request.GET.get("period", "30")
-    days = PERIODS.get(period, 30)
-    since = None
-    if days is not None:
-        today = timezone.localdate()
-        since = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), time.min))
-    return orgs, org, period if period in PERIODS else "30", since
+def _campaigns(shown: InsightsFilter):
+    return campaign_insights(
+        org_id=shown.org.pk, since=shown.since, until=shown.until, tz=shown.zone, channel=shown.channel
+    )
 
 
 @login_required
 def insights_overview(request):
-    orgs, org, period, since = _org_and_period(request)
-    by_day = click_counts_by_day(org_id=org.pk, since=since)
-    busiest = max((day.total for day in by_day), default=0)
+    form, shown = _filter_form(request)
+    by_day = click_counts_by_day_and_channel(
+        org_id=shown.org.pk, channels=shown.channels, since=shown.since, until=shown.until, tz=shown.zone
+    )
+    channel_names = [Channel(channel).label for channel in shown.channels]
     return render(
         request,
         "insights/overview.html",
         {
-            "orgs": orgs,
-            "org": org,
-            "period": period,
-            "periods": PERIODS,
-            "by_channel": click_counts_by_channel(org_id=org.pk, since=since),
-            "campaigns": campaign_insights(org_id=org.pk, since=since),
+            "form": form,
+            "shown": shown,
+            "org": shown.org,
+            "channel_names": channel_names,
+            "split_by_channel": len(channel_names) > 1,
+            "by_day_columns": 2 * len(channel_names) + 4 if len(channel_names) > 1 else 4,
+            "by_channel": click_counts_by_channel(
+                org_id=shown.org.pk, since=shown.since, until=shown.until, tz=shown.zone, channel=shown.channel
+            ),
+            "campaigns": _campaigns(shown),
             "by_day": by_day,
-            "busiest": busiest,
+            "busiest": max((day.total for day in by_day), default=0),
+            "query_string": request.GET.urlencode(),
         },
     )
 
 
 @login_required
 def insights_export(request):
-    """The campaign table as CSV, for spreadsheets."""
-    _, org, period, since = _org_and_period(request)
+    """The campaign table as CSV, for spreadsheets, with the page's filters."""
+    _, shown = _filter_form(request)
+    channel = f"-{shown.channel}" if shown.channel else ""
     response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="insights-{org.pk}-{period}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="insights-{shown.org.pk}-{shown.period_slug}{channel}.csv"'
     writer = csv.writer(response)
     writer.writerow(
         ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
     )
-    for row in campaign_insights(org_id=org.pk, since=since):
+    for row in _campaigns(shown):
         writer.writerow([row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate])
     return response

@@ -204,8 +204,34 @@ def test_each_report_is_one_query(sms_campaign, recipients, org, django_assert_n
         lambda: selectors.click_counts_by_day(org_id=org.pk),
         lambda: selectors.click_counts_by_channel(org_id=org.pk),
         lambda: selectors.click_counts_by_campaign(org_id=org.pk),
+        lambda: selectors.click_counts_by_day_and_channel(org_id=org.pk, channels=["sms", "email"]),
     ):
         with django_assert_num_queries(1):
             report()
     with django_assert_num_queries(2):  # the campaign's links, their clicks
         selectors.click_counts_by_link(campaign_id=sms_campaign.pk)
+
+
+def test_counts_by_day_and_channel_add_the_channels_up_per_day(sms_campaign, recipients, org):
+    # given on one day: an SMS recipient twice, and one visitor without recipient on an SMS and an email link
+    email_template = Template.objects.create(org=org, name="Mail", channel="email", body="Hi {#var#}")
+    email_link = _link(Campaign.objects.create(org=org, name="Mail", template=email_template))
+    sms_link = _link(sms_campaign)
+    _hit(sms_link, recipients[0])
+    _hit(sms_link, recipients[0])
+    _hit(sms_link, None, ip="198.51.100.9")
+    _hit(email_link, None, ip="198.51.100.9")
+    # and two days later an email click only
+    _hit(email_link, None, at=NOON + timedelta(days=2))
+
+    days = selectors.click_counts_by_day_and_channel(org_id=org.pk, channels=["sms", "email"])
+
+    # then each channel counts the visitor once, and the day's figures add the channels up
+    assert [(d.day.isoformat(), d.per_channel, d.unique, d.total) for d in days] == [
+        ("2026-11-20", (selectors.ClickCounts(total=3, unique=2), selectors.ClickCounts(total=1, unique=1)), 3, 4),
+        ("2026-11-22", (selectors.ClickCounts(total=0, unique=0), selectors.ClickCounts(total=1, unique=1)), 1, 1),
+    ]
+    assert [d.per_channel for d in selectors.click_counts_by_day_and_channel(org_id=org.pk, channels=["email"])] == [
+        (selectors.ClickCounts(total=1, unique=1),),
+        (selectors.ClickCounts(total=1, unique=1),),
+    ]
