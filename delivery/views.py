@@ -1,4 +1,3 @@
-import csv
 import logging
 import time
 from urllib.parse import urlencode
@@ -6,7 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -18,6 +17,7 @@ from delivery import reasons, selectors, services
 from delivery.gateways.base import Exchange
 from delivery.models import GatewayConfig, Message
 from delivery.webhooks import GUPSHUP, INFOBIP, TWILIO, WebhookRefused, authenticate, parse_inbound, parse_receipts
+from linktrack.csv_export import csv_download
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +73,6 @@ def campaign_delivery_details(request, pk: int, group: str):
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 def campaign_delivery_export(request, pk: int, group: str):
     """Every affected recipient of a group (or of one reason), streamed as CSV."""
@@ -85,31 +80,33 @@ def campaign_delivery_export(request, pk: int, group: str):
     group = _group_or_404(group)
     reason_code = request.GET.get("reason", "")
     messages = selectors.reason_messages(campaign_id=campaign.pk, group=group, reason_code=reason_code)
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(
-            ["recipient", "customer_id", "customer_name", "reason_code", "reason", "gateway_error", "status", "sent_at"]
-        )
         for message in messages.iterator(chunk_size=2000):
             code = selectors.reason_of(message)
-            yield writer.writerow(
-                [
-                    message.recipient,
-                    message.customer.external_id,
-                    message.customer.name,
-                    code,
-                    reasons.reason_for(code).title,
-                    message.gateway_error,
-                    message.get_status_display(),
-                    message.sent_at.isoformat() if message.sent_at else "",
-                ]
-            )
+            yield [
+                message.recipient,
+                message.customer.external_id,
+                message.customer.name,
+                code,
+                reasons.reason_for(code).title,
+                message.gateway_error,
+                message.get_status_display(),
+                message.sent_at.isoformat() if message.sent_at else "",
+            ]
 
+    header = [
+        "recipient",
+        "customer_id",
+        "customer_name",
+        "reason_code",
+        "reason",
+        "gateway_error",
+        "status",
+        "sent_at",
+    ]
     filename = f"campaign-{campaign.pk}-{group}{'-' + reason_code if reason_code else ''}.csv"
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_download(header, rows(), filename=filename)
 
 
 @staff_member_required

@@ -1,13 +1,13 @@
-import csv
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
 
 from campaigns.models import Channel
-from campaigns.selectors import orgs_for_user
+from campaigns.selectors import campaigns_for_user, orgs_for_user
+from insights.click_export import HEADER, campaign_click_rows
 from insights.forms import InsightsFilter, InsightsFilterForm
 from insights.selectors import campaign_insights, click_counts_by_channel, click_counts_by_day_and_channel
+from linktrack.csv_export import csv_download
 
 
 def _filter_form(request) -> tuple[InsightsFilterForm, InsightsFilter]:
@@ -57,12 +57,16 @@ def insights_export(request):
     """The campaign table as CSV, for spreadsheets, with the page's filters."""
     _, shown = _filter_form(request)
     channel = f"-{shown.channel}" if shown.channel else ""
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="insights-{shown.org.pk}-{shown.period_slug}{channel}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
+    rows = (
+        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate]
+        for row in _campaigns(shown)
     )
-    for row in _campaigns(shown):
-        writer.writerow([row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate])
-    return response
+    header = ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
+    return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
+
+
+@login_required
+def campaign_clicks_export(request, pk: int):
+    """Every click by a person on one campaign's links, as CSV."""
+    campaign = get_object_or_404(campaigns_for_user(request.user), pk=pk)
+    return csv_download(HEADER, campaign_click_rows(campaign), filename=f"campaign-{campaign.pk}-clicks.csv")

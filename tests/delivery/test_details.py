@@ -78,7 +78,7 @@ def test_without_a_resend_page_the_details_page_still_works(client, manager, mix
 def test_csv_export_streams_every_affected_recipient_in_full(client, manager, mixed):
     client.force_login(manager)
     response = client.get(reverse("delivery:export", args=[mixed.pk, "not_sent"]))
-    assert response.streaming and response["Content-Type"] == "text/csv"
+    assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 5
     assert {r["reason_code"] for r in rows} == {"unsubscribed", "gateway_retries_exhausted"}
