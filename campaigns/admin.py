@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from campaigns.models import (
     Campaign,
+    CampaignEvent,
     Coupon,
     Customer,
     CustomerList,
@@ -63,11 +64,35 @@ class TemplateAdmin(admin.ModelAdmin):
     list_filter = ("org", "channel")
 
 
+class CampaignEventInline(admin.TabularInline):
+    """The campaign's history, newest first. Recorded by the services that change a campaign; never edited."""
+
+    model = CampaignEvent
+    fields = readonly_fields = ("at", "kind", "user", "detail")
+    ordering = ("-at", "-pk")
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "org", "kind", "status", "launched_at", "credits_charged")
     list_filter = ("status", "kind", "org")
     raw_id_fields = ("parent", "resend_of")
+    inlines = [CampaignEventInline]
     # State the dispatcher and supervisor own: changed through pause / resume / cancel, never by hand.
     readonly_fields = (
         "status",

@@ -21,7 +21,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns.audience import audience_customers, ndnc_blocked_mobiles
-from campaigns.models import Campaign, Channel, Coupon, Customer, Org
+from campaigns.history import campaign_event_record
+from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Customer, Org
 from campaigns.rendering import CUSTOMER_FIELDS, MessageRenderer, with_coupon_values
 from delivery.bulk import among, copy_rows
 from delivery.models import Message
@@ -213,9 +214,15 @@ class Dispatcher:
                 return
             if not self._dispatch_batch(batch):
                 return  # paused, cancelled or held meanwhile: whoever did it has withdrawn what was queued
-        Campaign.objects.filter(pk=self.campaign.pk, status=Campaign.Status.DISPATCHING).update(
-            status=Campaign.Status.DISPATCHED, dispatched_at=now(), heartbeat_at=now()
-        )
+        with transaction.atomic():
+            if Campaign.objects.filter(pk=self.campaign.pk, status=Campaign.Status.DISPATCHING).update(
+                status=Campaign.Status.DISPATCHED, dispatched_at=now(), heartbeat_at=now()
+            ):
+                campaign_event_record(
+                    campaign=self.campaign,
+                    kind=CampaignEvent.Kind.HANDED_OVER,
+                    detail="Every recipient was checked and each message to send was queued for the gateway",
+                )
 
     def _hold_for_window(self) -> bool:
         opens_at = promotional_window_opens_at(now())
@@ -226,7 +233,11 @@ class Dispatcher:
             "Promotional messages may only be sent between 09:00 and 21:00 IST, so the rest of this campaign is "
             f"held until {local:%H:%M} IST on {local:%-d %b}; it then continues where it stopped."
         )
-        campaign_hold(campaign_id=self.campaign.pk, status=Campaign.Status.SCHEDULED, reason=reason, until=opens_at)
+        with transaction.atomic():
+            if campaign_hold(
+                campaign_id=self.campaign.pk, status=Campaign.Status.SCHEDULED, reason=reason, until=opens_at
+            ):
+                campaign_event_record(campaign=self.campaign, kind=CampaignEvent.Kind.HELD, detail=reason)
         return True
 
     @transaction.atomic

@@ -10,7 +10,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from campaigns.models import Campaign, User
+from campaigns.history import campaign_event_record, in_org_time
+from campaigns.models import Campaign, CampaignEvent, User
 from linktrack.link_cache import campaign_links_forget
 from linktrack.models import ShortLink
 from linktrack.redirect import UTM_NAMES, redirect_location
@@ -49,7 +50,10 @@ def campaign_link_settings_save(
         raise ValidationError({"expired_link_url": "Give an address that starts with http:// or https://."})
     if expired_link_url and links_expire_at is None:
         raise ValidationError({"expired_link_url": "Links that never expire need no address for after expiry."})
-    campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org").get(pk=campaign.pk)
+    changes = _changes_in_words(
+        campaign, utm_params=utm_params, links_expire_at=links_expire_at, expired_link_url=expired_link_url
+    )
     campaign.utm_params, campaign.links_expire_at, campaign.expired_link_url = (
         utm_params,
         links_expire_at,
@@ -60,6 +64,10 @@ def campaign_link_settings_save(
     sent_by = [campaign.pk, *campaign.runs.values_list("pk", flat=True)]
     campaign.runs.update(utm_params=utm_params, links_expire_at=links_expire_at, expired_link_url=expired_link_url)
     ShortLink.objects.filter(campaign_id__in=sent_by).update(expires_at=links_expire_at)
+    if changes:
+        campaign_event_record(
+            campaign=campaign, kind=CampaignEvent.Kind.LINK_SETTINGS_CHANGED, user=user, detail="; ".join(changes)
+        )
 
     def forget() -> None:  # the redirect caches each link with its destination and expiry
         for campaign_id in sent_by:
@@ -67,6 +75,23 @@ def campaign_link_settings_save(
 
     transaction.on_commit(forget)
     return campaign
+
+
+def _changes_in_words(
+    campaign: Campaign, *, utm_params: dict[str, str], links_expire_at: datetime | None, expired_link_url: str
+) -> list[str]:
+    """What the new settings change, as the campaign's history says it (nothing: an empty list)."""
+    changes = []
+    if utm_params != campaign.utm_params:
+        words = ", ".join(f"{name}={value}" for name, value in utm_params.items())
+        changes.append(f"UTM parameters {words}" if words else "no UTM parameters")
+    if (links_expire_at, expired_link_url) != (campaign.links_expire_at, campaign.expired_link_url):
+        if links_expire_at is None:
+            changes.append("links never expire")
+        else:
+            after = f", then lead to {expired_link_url}" if expired_link_url else ""
+            changes.append(f"links work until {in_org_time(links_expire_at, campaign)}{after}")
+    return changes
 
 
 def example_destination(*, campaign: Campaign) -> tuple[str, str] | None:

@@ -427,3 +427,70 @@ class Campaign(TimeStamped):
             self.Status.DISPATCHING,
             self.Status.PAUSED,
         )
+
+
+class CampaignEvent(models.Model):
+    """One thing that happened to a campaign: who did it (None: linktrack itself) and, in words, what and why.
+
+    A campaign's history on its page. Recorded per change of the campaign, never per message or batch."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Changed"
+        LAUNCHED = "launched", "Launched"
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        STARTED = "started", "Started"
+        NOT_STARTED = "not_started", "Not started, back to draft"
+        PAUSED = "paused", "Paused"
+        AUTO_PAUSED = "auto_paused", "Paused automatically"
+        RESUMED = "resumed", "Resumed"
+        CANCELLED = "cancelled", "Cancelled"
+        DISPATCH_RESTARTED = "dispatch_restarted", "Sending restarted"
+        HANDED_OVER = "handed_over", "Handed to the gateway"
+        RUN_STARTED = "run_started", "Run started"
+        RUN_SKIPPED = "run_skipped", "Run skipped"
+        LINK_SETTINGS_CHANGED = "link_settings_changed", "Link settings changed"
+        DUPLICATED_FROM = "duplicated_from", "Copied"
+        RESEND_CREATED = "resend_created", "Resend made"
+
+    # Only a person does these: without a user, that person's account has been deleted since.
+    BY_A_PERSON = frozenset(
+        {
+            Kind.CREATED,
+            Kind.EDITED,
+            Kind.LAUNCHED,
+            Kind.SCHEDULED,
+            Kind.PAUSED,
+            Kind.RESUMED,
+            Kind.CANCELLED,
+            Kind.LINK_SETTINGS_CHANGED,
+            Kind.DUPLICATED_FROM,
+            Kind.RESEND_CREATED,
+        }
+    )
+
+    # Not indexed alone: the (campaign, -at) index below serves lookups by campaign too.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events", db_index=False)
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            # The campaign page reads a campaign's latest events (campaigns.history.campaign_history).
+            models.Index(fields=["campaign", "-at"], name="campaignevent_campaign_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+    @property
+    def by(self) -> str:
+        """Who did it, as the campaign page says it."""
+        if self.user is not None:
+            return self.user.email
+        return "a deleted user" if self.kind in self.BY_A_PERSON else "linktrack"

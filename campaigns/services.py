@@ -10,7 +10,8 @@ from django.db.models import Count
 
 from campaigns import dispatch, trai
 from campaigns.audience import audience_customers
-from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
+from campaigns.history import campaign_event_record, in_org_time
+from campaigns.models import Campaign, CampaignEvent, CustomerList, Org, Segment, Template, User
 from campaigns.rendering import template_campaign_problems
 from campaigns.tasks import campaign_dispatch_task
 from delivery.models import Message
@@ -18,6 +19,17 @@ from delivery.reasons import REASONS
 
 # Never offered for a resend: the recipient asked not to be reached, or the regulator forbids it.
 NEVER_RESEND = frozenset({"ndnc", "ndnc_precheck", "unsubscribed", "validation_failed", "campaign_cancelled"})
+# What a manager may change on a draft, in the words its history uses.
+_SETUP_WORDS = {
+    "name": "name",
+    "slot_values": "variables",
+    "kind": "type",
+    "schedule": "schedule",
+    "coupon_days": "coupon days",
+    "audience_list_id": "audience",
+    "audience_segment_id": "audience",
+}
+Event = CampaignEvent.Kind
 
 
 def next_run_after(*, schedule: str, moment: datetime, tz: str) -> datetime:
@@ -52,7 +64,7 @@ def campaign_create(
     if template.org_id != org.pk:
         raise ValidationError("This template belongs to another organisation.")
     campaign = Campaign(org=org, template=template, created_by=user)
-    return _save_setup(
+    _save_setup(
         campaign,
         name=name,
         slot_values=slot_values,
@@ -62,6 +74,8 @@ def campaign_create(
         audience_list=audience_list,
         audience_segment=audience_segment,
     )
+    campaign_event_record(campaign=campaign, kind=Event.CREATED, user=user, detail=_setup_in_words(campaign))
+    return campaign
 
 
 @transaction.atomic
@@ -82,7 +96,8 @@ def campaign_update(
     if campaign.status != Campaign.Status.DRAFT or campaign.kind == Campaign.Kind.RESEND:
         raise ValidationError("Only a campaign that has not been launched can be changed (a resend: delete it and "
                               "make it again from its campaign).")  # fmt: skip
-    return _save_setup(
+    before = {field: getattr(campaign, field) for field in _SETUP_WORDS}
+    _save_setup(
         campaign,
         name=name,
         slot_values=slot_values,
@@ -92,6 +107,16 @@ def campaign_update(
         audience_list=audience_list,
         audience_segment=audience_segment,
     )
+    changed = dict.fromkeys(words for field, words in _SETUP_WORDS.items() if getattr(campaign, field) != before[field])
+    if changed:
+        campaign_event_record(campaign=campaign, kind=Event.EDITED, user=user, detail=", ".join(changed))
+    return campaign
+
+
+def _setup_in_words(campaign: Campaign) -> str:
+    """'One-time, to list Diwali': what a new campaign is, for its history."""
+    schedule = f" ({campaign.schedule})" if campaign.schedule else ""
+    return f"{campaign.get_kind_display()}{schedule}, to {campaign.audience_description}"
 
 
 def _save_setup(campaign: Campaign, **fields) -> Campaign:
@@ -153,12 +178,17 @@ def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | 
         draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
         if campaign.schedule:
             next_run_at = next_run_after(schedule=campaign.schedule, moment=moment, tz=campaign.org.timezone)
-            draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at, hold_reason="")
+            if draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at, hold_reason=""):
+                detail = f"Runs on the schedule {campaign.schedule}; the first at {in_org_time(next_run_at, campaign)}"
+                campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail=detail)
         elif scheduled_at is not None:
             if scheduled_at <= moment:
                 raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
-            draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason="")
+            if draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason=""):
+                detail = f"To be sent at {in_org_time(scheduled_at, campaign)} ({campaign.org.timezone})"
+                campaign_event_record(campaign=campaign, kind=Event.SCHEDULED, user=user, detail=detail)
         elif draft.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment, hold_reason=""):
+            campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail="Sending now")
             transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
     campaign.refresh_from_db()
     return campaign
@@ -189,11 +219,10 @@ def campaign_scheduled_start(*, campaign_id: int) -> bool:
                 Campaign.Status.DRAFT,
                 f"Not sent at {planned:%-d %b %Y %H:%M} as planned; fix this, then launch it again",
             )
-        Campaign.objects.filter(pk=campaign.pk).update(
-            status=status,
-            scheduled_at=None,
-            hold_reason=f"{reason}: {problems[0]}"[: Campaign._meta.get_field("hold_reason").max_length],
-        )
+        hold_reason = f"{reason}: {problems[0]}"[: Campaign._meta.get_field("hold_reason").max_length]
+        Campaign.objects.filter(pk=campaign.pk).update(status=status, scheduled_at=None, hold_reason=hold_reason)
+        kind = Event.AUTO_PAUSED if status == Campaign.Status.PAUSED else Event.NOT_STARTED
+        campaign_event_record(campaign=campaign, kind=kind, detail=hold_reason)
         return False
     Campaign.objects.filter(pk=campaign.pk).update(
         status=Campaign.Status.DISPATCHING,
@@ -202,14 +231,20 @@ def campaign_scheduled_start(*, campaign_id: int) -> bool:
         heartbeat_at=moment,
         launched_at=campaign.launched_at or moment,
     )
+    detail = "Continuing where it stopped" if campaign.launched_at else "At its scheduled time"
+    campaign_event_record(campaign=campaign, kind=Event.STARTED, detail=detail)
     transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
     return True
 
 
+@transaction.atomic
 def campaign_pause(*, campaign: Campaign, user: User) -> bool:
-    return dispatch.campaign_hold(
+    paused = dispatch.campaign_hold(
         campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=f"Paused by {user.email}."
     )
+    if paused:
+        campaign_event_record(campaign=campaign, kind=Event.PAUSED, user=user)
+    return paused
 
 
 def campaign_resume(*, campaign: Campaign, user: User) -> bool:
@@ -227,12 +262,18 @@ def campaign_resume(*, campaign: Campaign, user: User) -> bool:
             status=Campaign.Status.DISPATCHING, hold_reason="", resumed_at=moment, heartbeat_at=moment
         )
         if resumed:
+            campaign_event_record(campaign=campaign, kind=Event.RESUMED, user=user)
             transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
     return bool(resumed)
 
 
+@transaction.atomic
 def campaign_cancel(*, campaign: Campaign, user: User) -> bool:
-    return dispatch.campaign_stop(campaign_id=campaign.pk)
+    cancelled = dispatch.campaign_stop(campaign_id=campaign.pk)
+    if cancelled:
+        detail = "The schedule was stopped: no more runs" if campaign.is_recurring else ""
+        campaign_event_record(campaign=campaign, kind=Event.CANCELLED, user=user, detail=detail)
+    return cancelled
 
 
 @transaction.atomic
@@ -265,6 +306,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         Campaign.objects.filter(pk=parent.pk).update(
             next_run_at=next_run_at, hold_reason=reason[: Campaign._meta.get_field("hold_reason").max_length]
         )
+        campaign_event_record(campaign=parent, kind=Event.RUN_SKIPPED, detail=reason)
         return None
     number = parent.runs.count() + 1
     local = moment.astimezone(ZoneInfo(parent.org.timezone))
@@ -288,6 +330,10 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         heartbeat_at=moment,
     )
     Campaign.objects.filter(pk=parent.pk).update(next_run_at=next_run_at, hold_reason="")
+    campaign_event_record(campaign=parent, kind=Event.RUN_STARTED, detail=f"“{run.name}”")
+    campaign_event_record(
+        campaign=run, kind=Event.RUN_STARTED, detail=f"Run {number} of “{parent.name}”, on its schedule"
+    )
     transaction.on_commit(lambda: campaign_dispatch_task.delay(run.pk))
     return run
 
@@ -341,7 +387,25 @@ def campaign_resend_create(
     )
     campaign.full_clean()
     campaign.save()
+    outcomes = ", ".join(_outcome_title(code) for code in campaign.resend_reasons)
+    campaign_event_record(
+        campaign=campaign,
+        kind=Event.RESEND_CREATED,
+        user=user,
+        detail=f"Of “{source.name}”, to the messages that ended as: {outcomes}",
+    )
+    campaign_event_record(
+        campaign=source,
+        kind=Event.RESEND_CREATED,
+        user=user,
+        detail=f"“{campaign.name}”, to the messages that ended as: {outcomes}",
+    )
     return campaign
+
+
+def _outcome_title(code: str) -> str:
+    reason = REASONS.get(code)
+    return reason.title if reason else code
 
 
 @transaction.atomic
@@ -359,7 +423,7 @@ def campaign_duplicate(*, campaign: Campaign, user: User) -> Campaign:
             "create a campaign and choose its audience."
         )
     copy = Campaign(org=source.org, template=source.template, created_by=user, utm_params=source.utm_params)
-    return _save_setup(
+    _save_setup(
         copy,
         name=_copy_name(source),
         slot_values=source.slot_values,
@@ -369,6 +433,9 @@ def campaign_duplicate(*, campaign: Campaign, user: User) -> Campaign:
         audience_list=source.audience_list,
         audience_segment=source.audience_segment,
     )
+    detail = f"From “{campaign.name}”" + (f", a run of “{source.name}”" if campaign.parent_id else "")
+    campaign_event_record(campaign=copy, kind=Event.DUPLICATED_FROM, user=user, detail=detail)
+    return copy
 
 
 def _copy_name(source: Campaign) -> str:

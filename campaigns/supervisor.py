@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from campaigns import dispatch, services
-from campaigns.models import Campaign
+from campaigns.history import campaign_event_record, in_org_time
+from campaigns.models import Campaign, CampaignEvent
 from campaigns.tasks import campaign_dispatch_task
 from delivery.gateways import SimulatedGateway, gateway_for
 from delivery.models import Message
@@ -65,9 +66,22 @@ def restart_stale_dispatches() -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
     restarted = 0
-    for campaign_id, heartbeat_at in list(stale.values_list("pk", "heartbeat_at")[:STEP_LIMIT]):
+    for campaign in list(stale.select_related("org").only("heartbeat_at", "org__timezone")[:STEP_LIMIT]):
+        campaign_id, heartbeat_at = campaign.pk, campaign.heartbeat_at
         # Claimed on the heartbeat seen, so two supervisors restart it once; the dispatch resumes where it stopped.
-        if Campaign.objects.filter(pk=campaign_id, heartbeat_at=heartbeat_at).update(heartbeat_at=moment):
+        with transaction.atomic():
+            claimed = Campaign.objects.filter(pk=campaign_id, heartbeat_at=heartbeat_at).update(heartbeat_at=moment)
+            if claimed:
+                silent = (
+                    f"stopped reporting at {in_org_time(heartbeat_at, campaign)}" if heartbeat_at else "never reported"
+                )
+                campaign_event_record(
+                    campaign=campaign,
+                    kind=CampaignEvent.Kind.DISPATCH_RESTARTED,
+                    detail=f"The worker preparing its messages {silent}; another continues where it stopped, "
+                    "without sending anything twice",
+                )
+        if claimed:
             logger.warning(
                 "campaign %s: dispatcher silent since %s, restarting its dispatch", campaign_id, heartbeat_at
             )
@@ -177,11 +191,16 @@ def pause_failing_campaigns() -> int:
         rate = figures["failed"] / attempts
         if rate <= settings.AUTO_PAUSE_ERROR_RATE:
             continue
-        reason = (
-            f"Paused automatically: the gateway refused {figures['failed']} of the last {attempts} messages "
+        why = (
+            f"the gateway refused {figures['failed']} of the last {attempts} messages "
             f"({rate:.0%}, the limit is {settings.AUTO_PAUSE_ERROR_RATE:.0%}). Check the gateway, then resume."
         )
-        if dispatch.campaign_hold(campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=reason):
+        reason = f"Paused automatically: {why}"
+        with transaction.atomic():
+            held = dispatch.campaign_hold(campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=reason)
+            if held:
+                campaign_event_record(campaign=campaign, kind=CampaignEvent.Kind.AUTO_PAUSED, detail=why)
+        if held:
             logger.warning("campaign %s: %s", campaign.pk, reason)
             paused += 1
     return paused
