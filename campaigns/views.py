@@ -10,6 +10,7 @@ from campaigns import services, trai
 from campaigns.campaign_filters import CampaignFilterForm, campaigns_matching
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
+from campaigns.history import campaign_history
 from campaigns.models import Campaign
 from campaigns.selectors import (
     campaign_page_is_live,
@@ -170,6 +171,7 @@ def campaign_detail(request, pk: int):
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
             "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
+            "history": campaign_history(campaign=campaign),
         },
     )
 
