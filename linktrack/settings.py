@@ -210,6 +210,10 @@ GATEWAY_LOG_KEEP_DAYS = env.int("GATEWAY_LOG_KEEP_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log_purge_task", "schedule": 3600.0}
 # --- Delivery: add delivery settings above this line ---------------------------------------------------------
 
+# --- Insights: reporting API ---------------------------------------------------------------------------------
+# Calls one API key may make per minute (counted in the cache: Redis when REDIS_URL is set); more get 429.
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=120)
+
 # --- Demo ----------------------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")
 

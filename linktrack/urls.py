@@ -14,6 +14,7 @@ urlpatterns = [
     path("delivery/", include("delivery.urls")),
     path("support/", include("campaigns.support_urls")),
     path("insights/", include("insights.urls")),
+    path("api/v1/", include("insights.api_urls")),
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("u/<str:token>", email_unsubscribe, name="email-unsubscribe"),
     path("healthz", healthz, name="healthz"),
