@@ -55,8 +55,9 @@ class Click(models.Model):
 
     class Meta:
         indexes = [
-            # Click counts per campaign leave bots out.
-            models.Index(fields=["campaign", "is_bot"], name="click_campaign_is_bot"),
+            # Click counts per campaign leave bots out; the id lets a campaign's clicks be read in order, page by page
+            # (the click download and the reporting API), without sorting all of them for each page.
+            models.Index(fields=["campaign", "is_bot", "id"], name="click_campaign_is_bot_id"),
         ]
 
     def __str__(self) -> str:
