@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "linktrack.middleware.ShortDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (the admin's CSS and scripts) from gunicorn, compressed and with long cache headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
