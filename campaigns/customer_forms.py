@@ -94,18 +94,23 @@ class SegmentForm(OrgFormMixin, forms.Form):
         # Room for every stored condition and one more.
         self.rows = min(max(SEGMENT_CONDITION_ROWS, stored + 1), MAX_SEGMENT_CONDITIONS)
         for number in range(1, self.rows + 1):
+            # The page shows the conditions as a table whose columns say what each field is; a screen reader
+            # reads each field's label instead.
             self.fields[f"attribute_{number}"] = forms.CharField(
                 max_length=100, required=False, label=f"Condition {number}: attribute"
             )
             self.fields[f"op_{number}"] = forms.ChoiceField(
-                choices=list(SEGMENT_OPS.items()), required=False, label="comparison"
+                choices=list(SEGMENT_OPS.items()), required=False, label=f"Condition {number}: comparison"
             )
             self.fields[f"value_{number}"] = forms.CharField(
                 max_length=1000,
                 required=False,
-                label="value",
+                label=f"Condition {number}: value",
                 help_text="For “is one of”, separate values with commas." if number == 1 else "",
             )
+            for kind in ("attribute", "op", "value"):
+                field = self.fields[f"{kind}_{number}"]
+                field.widget.attrs["aria-label"] = field.label
         self._setup_org(orgs)
 
     def condition_rows(self):

@@ -1,6 +1,8 @@
 """List and segment pages: a manager creates, renames, edits and deletes them, puts customers on and off lists,
 and adds every customer of a search to a list; other orgs' objects are 404, visitors go to the login page."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -375,3 +377,13 @@ def test_a_segment_is_deleted_after_confirmation_unless_a_campaign_needs_it(sign
     assert deleted.redirect_chain == [(reverse("campaigns:segment-index"), 302)]
     assert "Segment “Pune” deleted" in messages_of(deleted) and not Segment.objects.exists()
     assert Campaign.objects.get(pk=recurring.pk).status == "cancelled"
+
+
+def test_every_field_of_the_segment_form_has_a_name_a_screen_reader_reads(signed_in):
+    page = signed_in.get(reverse("campaigns:segment-new")).content.decode()
+    fields = re.findall(r"<(?:input|select)\b[^>]*>", page)
+    named = [field for field in fields if 'type="hidden"' not in field]
+    labelled = {match for match in re.findall(r'<label for="([^"]+)"', page)}
+    unnamed = [f for f in named if "aria-label=" not in f and re.search(r'id="([^"]+)"', f).group(1) not in labelled]
+    assert len(named) > 10 and not unnamed
+    assert 'aria-label="Condition 2: comparison"' in page
