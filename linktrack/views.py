@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from linktrack.client_ip import client_ip as _client_ip
 from linktrack.redirect import Problem, click_redirect
 
 NO_STORE = "private, no-store"
@@ -37,13 +37,6 @@ def _not_found(request, *, expired: bool):
     response = render(request, "linktrack/not_found.html", {"expired": expired}, status=404)
     response["Cache-Control"] = NO_STORE
     return response
-
-
-def _client_ip(request) -> str:
-    # Behind a proxy, the header it sets (e.g. HTTP_X_REAL_IP); a list takes its first address.
-    header = settings.CLICK_CLIENT_IP_HEADER
-    value = request.META.get(header, "") if header else ""
-    return value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def healthz(request):
