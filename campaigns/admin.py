@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from campaigns.models import (
     Campaign,
@@ -93,6 +94,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "org")
     raw_id_fields = ("parent", "resend_of")
     inlines = [CampaignEventInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # State the dispatcher and supervisor own: changed through pause / resume / cancel, never by hand.
     readonly_fields = (
         "status",

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from linktrack.link_cache import short_link_forget
 from linktrack.models import Click, ShortDomain, ShortLink
@@ -17,6 +18,7 @@ class ShortLinkAdmin(admin.ModelAdmin):
     raw_id_fields = ("campaign",)
     # Codes already sent were minted for this domain: changing it would break them.
     readonly_fields = ("short_domain",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
