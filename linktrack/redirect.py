@@ -72,6 +72,12 @@ def resolve(code: str) -> tuple[LinkTarget, int] | None:
     return (resolution.target, resolution.message_id) if resolution.found else None
 
 
+def campaign_sender_name(*, campaign_id: int) -> str:
+    """The name of the org that sent a campaign (for the link inspection page; not on the redirect path)."""
+    campaign = apps.get_model("campaigns", "Campaign")
+    return campaign.objects.filter(pk=campaign_id).values_list("org__name", flat=True).first() or ""
+
+
 def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: str) -> Resolution:
     """The redirect's work: resolve a code and record the click, without a database write.
 

@@ -2,10 +2,12 @@
 
 from django.urls import path, re_path
 
-from linktrack.views import short_link_not_found, short_link_redirect
+from linktrack.views import short_link_inspect, short_link_not_found, short_link_redirect
 
 urlpatterns = [
     path("", short_link_not_found),
+    # A "+" after the code shows where the link leads instead of going there.
+    re_path(r"^(?P<code>[^/+]+)\+/?$", short_link_inspect, name="short-link-inspect"),
     # A trailing slash some apps add still finds the link.
     re_path(r"^(?P<code>[^/]+)/?$", short_link_redirect, name="short-link"),
 ]

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from campaigns.opt_out_views import email_unsubscribe
 from linktrack import sign_in
-from linktrack.views import healthz, short_link_redirect
+from linktrack.views import healthz, short_link_inspect, short_link_redirect
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="campaigns:list"), name="home"),
@@ -30,6 +30,7 @@ urlpatterns = [
     path("support/", include("campaigns.support_urls")),
     path("insights/", include("insights.urls")),
     path("api/v1/", include("insights.api_urls")),
+    path("s/<str:code>+", short_link_inspect, name="short-link-inspect"),
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("u/<str:token>", email_unsubscribe, name="email-unsubscribe"),
     path("healthz", healthz, name="healthz"),

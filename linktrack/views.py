@@ -1,10 +1,12 @@
+from urllib.parse import urlsplit
+
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from linktrack.client_ip import client_ip as _client_ip
-from linktrack.redirect import Problem, click_redirect
+from linktrack.redirect import Problem, campaign_sender_name, click_redirect, link_resolve
 
 NO_STORE = "private, no-store"
 
@@ -25,6 +27,25 @@ def short_link_redirect(request, code: str):
         return _not_found(request, expired=resolution.problem == Problem.EXPIRED)
     else:
         response = HttpResponseRedirect(resolution.target.destination)
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+@require_safe
+def short_link_inspect(request, code: str):
+    """`<short link>+`: where a link leads and who sent it, without going there and without counting a click, so a
+    wary recipient can check a link before opening it."""
+    resolution = link_resolve(code=code, domain=getattr(request, "short_domain", ""))
+    if not resolution.found:
+        return _not_found(request, expired=resolution.problem == Problem.EXPIRED)
+    target = resolution.target
+    context = {
+        "destination": target.destination,
+        "destination_host": urlsplit(target.destination).hostname,
+        "sender": campaign_sender_name(campaign_id=target.campaign_id),
+        "short_link": request.path.removesuffix("+"),
+    }
+    response = render(request, "linktrack/inspect.html", context)
     response["Cache-Control"] = NO_STORE
     return response
 
