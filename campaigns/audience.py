@@ -98,8 +98,9 @@ def _condition_q(condition: dict) -> Q:
 
 
 def customers_matching(*, org: Org, conditions: list[dict]) -> QuerySet[Customer]:
-    """The org's customers meeting every condition; raises ValidationError for conditions that make no sense."""
-    customers = Customer.objects.filter(org=org)
+    """The org's customers meeting every condition (erased customers never do); raises ValidationError for
+    conditions that make no sense."""
+    customers = Customer.objects.filter(org=org, erased_at__isnull=True)
     for condition in segment_conditions_clean(conditions):
         customers = customers.filter(_condition_q(condition))
     return customers
@@ -258,7 +259,8 @@ def customer_list_add_matching(*, customer_list: CustomerList, customers: QueryS
 
     One INSERT ... SELECT, however many customers match, so a search of a million customers is added at once.
     """
-    chosen = customers.filter(org_id=customer_list.org_id).order_by().values(chosen_id=F("pk"))
+    # An erased customer is on no list: nothing is left of them to target.
+    chosen = customers.filter(org_id=customer_list.org_id, erased_at__isnull=True).order_by().values(chosen_id=F("pk"))
     select_sql, params = chosen.query.sql_with_params()
     through = CustomerList.customers.through
     table = connection.ops.quote_name(through._meta.db_table)
@@ -278,11 +280,12 @@ def customer_list_add_matching(*, customer_list: CustomerList, customers: QueryS
 
 
 def audience_customers(*, campaign: Campaign) -> QuerySet[Customer]:
-    """A campaign's target: its list, its segment, or every customer of its org.
+    """A campaign's target: its list, its segment, or every customer of its org; never an erased customer (left out
+    here, they are neither messaged nor counted as not sent).
 
     A segment whose stored conditions cannot be evaluated raises ValidationError saying which and why.
     """
-    customers = Customer.objects.filter(org_id=campaign.org_id)
+    customers = Customer.objects.filter(org_id=campaign.org_id, erased_at__isnull=True)
     if campaign.audience_list_id:
         customers = customers.filter(lists=campaign.audience_list_id)
     if campaign.audience_segment_id:

@@ -3,6 +3,10 @@
 Columns: mobile, email, name, external_id; coupon_code + coupon_expiry (a Coupon per customer); every other
 column becomes a custom attribute. A row is matched to an existing customer by external_id, else mobile, else
 email. An empty cell never clears what is stored; a non-empty one replaces it.
+
+An erased customer (campaigns.customer_erasure) has no external id, number or address left, so a row never matches
+one: it creates a new customer. When the erased customer had unsubscribed with that number or address, the new one
+is unsubscribed too (their unsubscribe record kept its hash).
 """
 
 import datetime
@@ -28,7 +32,7 @@ from campaigns.imports import (
     import_in_batches,
     normalise_mobile,
 )
-from campaigns.models import Coupon, Customer, CustomerList, Org
+from campaigns.models import Channel, Coupon, Customer, CustomerList, Org, Unsubscribe
 
 BATCH_SIZE = 1000
 FIELD_MAX_LENGTHS = {"external_id": 100, "name": 200, "email": 254}
@@ -52,6 +56,7 @@ HEADER_ALIASES = {
     "coupon_expires_on": "coupon_expiry",
     "coupon_expiry_date": "coupon_expiry",
 }
+ERASED_UNSUBSCRIBE_NOTE = "unsubscribed with this contact before the personal data of a customer was erased"
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d-%b-%Y")
 _ATTRIBUTE_KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 
@@ -89,7 +94,11 @@ def import_customers(
         if list_name.strip():
             customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
         started_at = timezone.now()
-        return lambda batch: _import_batch(org, batch, customer_list, started_at, report, bad_row)
+        # Only an org with an erased, unsubscribed customer has hashes to look new customers up in.
+        erased_unsubscribes = Unsubscribe.objects.filter(customer__org=org).exclude(contact_hash="").exists()
+        return lambda batch: _import_batch(
+            org, batch, customer_list, started_at, report, bad_row, erased_unsubscribes=erased_unsubscribes
+        )
 
     return import_in_batches(
         path=path,
@@ -199,6 +208,8 @@ def _import_batch(
     started_at: datetime.datetime,
     report: ImportReport,
     bad_row: BadRow,
+    *,
+    erased_unsubscribes: bool = False,
 ) -> None:
     """Match, create and update one batch in a handful of queries."""
     by_external_id: dict[str, Customer] = {}
@@ -262,7 +273,16 @@ def _import_batch(
     # Updates first: a number an existing customer gave up in this batch is free for a new customer.
     if changed:
         _update_customers(changed, now)
+    unsubscribed = _unsubscribed_before_erasure(org, list(to_create.values())) if erased_unsubscribes else []
     Customer.objects.bulk_create(list(to_create.values()))
+    Unsubscribe.objects.bulk_create(
+        [
+            Unsubscribe(
+                customer=customer, channel=channel, source=Unsubscribe.Source.IMPORT, note=ERASED_UNSUBSCRIBE_NOTE
+            )
+            for customer, channel in unsubscribed
+        ]
+    )
     report.created += len(to_create)
     report.updated += len(changed)
     report.unchanged += len(matched) - len(changed)
@@ -277,6 +297,26 @@ def _import_batch(
             ],
             ignore_conflicts=True,
         )
+
+
+def _unsubscribed_before_erasure(org: Org, customers: list[Customer]) -> list[tuple[Customer, str]]:
+    """Unsubscribe (in memory) the new customers whose number or address unsubscribed before the personal data of the
+    customer who had it was erased; returns (customer, channel) for each, to record once the customers exist."""
+    wanted: dict[str, list[tuple[Customer, str]]] = {}
+    for customer in customers:
+        for channel, contact in ((Channel.SMS, customer.mobile), (Channel.EMAIL, customer.email)):
+            if contact:
+                contact_hash = Unsubscribe.hash_contact(org_id=org.pk, channel=channel, contact=contact)
+                wanted.setdefault(contact_hash, []).append((customer, channel))
+    if not wanted:
+        return []
+    found = Unsubscribe.objects.filter(customer__org=org, contact_hash__in=list(wanted)).values_list(
+        "contact_hash", flat=True
+    )
+    unsubscribed = [pair for contact_hash in set(found) for pair in wanted[contact_hash]]
+    for customer, channel in unsubscribed:
+        setattr(customer, f"{channel}_subscribed", False)
+    return unsubscribed
 
 
 def _remember(customer: Customer, by_external_id: dict, by_mobile: dict, by_email: dict) -> None:

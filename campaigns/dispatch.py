@@ -70,7 +70,8 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
     """Who a campaign of any kind reaches, before the per-recipient checks."""
     if campaign.kind == Campaign.Kind.RESEND:
         return Customer.objects.filter(
-            pk__in=resend_messages(source=campaign.resend_of, reasons=campaign.resend_reasons).values("customer_id")
+            pk__in=resend_messages(source=campaign.resend_of, reasons=campaign.resend_reasons).values("customer_id"),
+            erased_at__isnull=True,  # an erased customer is never messaged again
         )
     customers = audience_customers(campaign=campaign)
     if campaign.kind == Campaign.Kind.COUPON_REMINDER:

@@ -1,5 +1,7 @@
 """The ground floor: users, orgs, customers, DLT senders and templates, campaigns. Imports no other app."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -114,8 +116,16 @@ class Customer(TimeStamped):
     attributes = models.JSONField(default=dict, blank=True)
     sms_subscribed = models.BooleanField(default=True)
     email_subscribed = models.BooleanField(default=True)
+    # Personal data erased on request (campaigns.customer_erasure): name, contacts and attributes are empty, and the
+    # row stays so that campaign reports keep counting the messages sent to it.
+    erased_at = models.DateTimeField(null=True, blank=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
+        # The unique (org, mobile) and (org, external_id) constraints leave out empty values, so any number of
+        # erased customers (whose mobile and external id are empty) live side by side in one org.
         constraints = [
             models.UniqueConstraint(
                 fields=["org", "mobile"], condition=~Q(mobile=""), name="customer_unique_org_mobile"
@@ -128,7 +138,13 @@ class Customer(TimeStamped):
         ]
 
     def __str__(self) -> str:
+        if self.is_erased:
+            return "Erased customer"
         return self.name or self.mobile or self.email
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class CustomerList(TimeStamped):
@@ -209,9 +225,24 @@ class Unsubscribe(TimeStamped):
     channel = models.CharField(max_length=8)
     source = models.CharField(max_length=16, choices=Source.choices)
     note = models.CharField(max_length=200, blank=True)
+    # Once the customer's personal data is erased while they are unsubscribed: the hash of the number (SMS) or
+    # address (email) they unsubscribed, so a customer imported again with it stays unsubscribed (never the value).
+    contact_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            # The customer import looks up the hashes of the numbers and addresses it creates customers with.
+            models.Index(fields=["contact_hash"], condition=~Q(contact_hash=""), name="unsubscribe_contact_hash"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} from {self.channel}"
+
+    @staticmethod
+    def hash_contact(*, org_id: int, channel: str, contact: str) -> str:
+        """SHA-256 hex of an org's normalised number (E.164) or address (lower case) on a channel."""
+        value = contact.strip().lower() if channel == Channel.EMAIL else contact.strip()
+        return hashlib.sha256(f"{org_id}:{channel}:{value}".encode()).hexdigest()
 
 
 class Channel(models.TextChoices):

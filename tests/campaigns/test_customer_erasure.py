@@ -1,0 +1,435 @@
+"""Erasing a customer's personal data on request: nothing of them is left, every campaign's figures stay the same."""
+
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.audience import customer_unsubscribe, customers_matching
+from campaigns.customer_erasure import ERASED_RECIPIENT, customer_erase
+from campaigns.customer_import import import_customers
+from campaigns.models import (
+    Campaign,
+    Channel,
+    Coupon,
+    Customer,
+    CustomerList,
+    Template,
+    Unsubscribe,
+)
+from campaigns.preview import campaign_preview
+from delivery.models import GatewayConfig, GatewayExchange, Message
+from linktrack.models import Click, ShortLink
+from tests.campaigns.dispatch_helpers import launch, make_campaign
+from tests.conftest import make_customers
+
+NAME, MOBILE, NATIONAL, EMAIL, EXTERNAL_ID = (
+    "Asha Kulkarni",
+    "+919876543210",
+    "9876543210",
+    "asha.k@example.in",
+    "AK-4711",
+)
+PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+PERSONAL = (NAME, NATIONAL, EMAIL, EXTERNAL_ID, "Kothrud")
+
+
+@pytest.fixture
+def asha(org) -> Customer:
+    customer = Customer.objects.create(
+        org=org, name=NAME, mobile=MOBILE, email=EMAIL, external_id=EXTERNAL_ID, attributes={"area": "Kothrud"}
+    )
+    Coupon.objects.create(customer=customer, code="ASHA10", expires_on=date(2026, 12, 31))
+    CustomerList.objects.create(org=org, name="Loyal").customers.add(customer)
+    return customer
+
+
+@pytest.fixture
+def others(org) -> list[Customer]:
+    return make_customers(org, 4)
+
+
+def _click(client, message: Message, agent: str) -> None:
+    code = re.search(r"/s/(\w+)", message.body).group(1)
+    assert client.get(f"/s/{code}", HTTP_USER_AGENT=agent).status_code == 302
+
+
+@pytest.fixture
+def sent(client, manager, template, asha, others, django_capture_on_commit_callbacks) -> Campaign:
+    """A campaign to Asha and four others; Asha's message failed (a receipt said undeliverable) after she clicked it
+    from her phone twice, a link preview fetched it, and two others clicked from an iPhone and a desktop."""
+    campaign = launch(make_campaign(template, manager, name="Diwali"), manager, django_capture_on_commit_callbacks)
+    messages = {m.customer_id: m for m in Message.objects.filter(campaign=campaign)}
+    Message.objects.filter(pk=messages[asha.pk].pk).update(
+        status=Message.Status.NOT_DELIVERED, reason_code="undeliverable", gateway_error="UNDELIV:001"
+    )
+    for agent in (PHONE, PHONE, "WhatsApp/2.23.20.0 A"):
+        _click(client, messages[asha.pk], agent)
+    _click(client, messages[others[0].pk], IPHONE)
+    _click(client, messages[others[1].pk], DESKTOP)
+    return campaign
+
+
+def _figures(client, campaign: Campaign) -> tuple[dict, str]:
+    """What the campaign page shows: its figures, and the page itself (CSRF tokens aside)."""
+    response = client.get(reverse("campaigns:detail", args=[campaign.pk]))
+    figures = {
+        name: response.context[name]
+        for name in ("counts", "progress", "clicks", "click_rate", "links", "timeline", "devices")
+    }
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return figures, page
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def _exports(client, campaign: Campaign) -> tuple[list, list]:
+    details = _csv(client.get(reverse("delivery:export", args=[campaign.pk, "not_delivered"])))
+    clicks = _csv(client.get(reverse("insights:campaign-clicks-export", args=[campaign.pk])))
+    return details, clicks
+
+
+def _rows_mentioning(text: str) -> list[str]:
+    """Every row of every table that holds `text`, as "<model>: <row>"."""
+    found = []
+    for model in apps.get_models():
+        for row in model.objects.values_list():
+            if text.lower() in str(row).lower():
+                found.append(f"{model._meta.label}: {row}")
+    return found
+
+
+# --- The figures stay, the personal data goes --------------------------------------------------------------------
+
+
+def test_erasing_keeps_every_figure_of_the_campaign_page_and_its_exports(client, manager, sent, asha):
+    # given the campaign page and its exports before the erasure
+    client.force_login(manager)
+    figures, page = _figures(client, sent)
+    details, clicks = _exports(client, sent)
+    assert figures["clicks"].total == 4 and figures["clicks"].unique == 3 and figures["counts"].not_delivered >= 1
+    assert {device.name for device in figures["devices"]} == {"Android", "iPhone / iPad", "Desktop"}
+
+    # when Asha's personal data is erased
+    customer_erase(customer=asha, user=manager)
+
+    # then the page shows the same delivery counts, percentages, unique and total clicks, links, hours and devices
+    figures_after, page_after = _figures(client, sent)
+    assert figures_after == figures
+    assert page_after == page
+    # and the exports have the same rows, Asha's without her number, id or name
+    details_after, clicks_after = _exports(client, sent)
+    assert len(details_after) == len(details) and len(clicks_after) == len(clicks)
+    mine = [row for row in details if row[0] == MOBILE]
+    assert len(mine) == 1 and mine[0][1:3] == [EXTERNAL_ID, NAME]
+    assert [ERASED_RECIPIENT, "", "", *mine[0][3:]] in details_after
+    assert [row for row in details_after if row[0] != ERASED_RECIPIENT] == [r for r in details if r[0] != MOBILE]
+    for row in clicks:  # clicked_at, recipient, customer_id, customer_name, link, device, channel
+        if row[1] == MOBILE:
+            row[1:4] = [ERASED_RECIPIENT, "", ""]
+    assert clicks_after == clicks
+    for text in PERSONAL:
+        assert text not in str(details_after) and text not in str(clicks_after)
+
+
+def test_nothing_of_the_customer_is_left_in_the_database(client, manager, sent, asha, others):
+    # given an email sent to Asha too, STOP replies logged by the org's gateway (one of them hers), and the
+    # unsubscribe she asked for by phone
+    email_template = Template.objects.create(
+        org=sent.org, name="Newsletter", channel=Channel.EMAIL, subject="For {#var#}", body="Hi {#var#}"
+    )
+    newsletter = Campaign.objects.create(
+        org=sent.org, name="Newsletter", template=email_template, status=Campaign.Status.DISPATCHED
+    )
+    email = Message.objects.create(
+        campaign=newsletter,
+        customer=asha,
+        channel=Channel.EMAIL,
+        recipient=EMAIL,
+        subject=f"For {NAME}",
+        body=f"Hi {NAME}",
+        html_body=f"<p>Hi {NAME}</p>",
+        status=Message.Status.DELIVERED,
+    )
+    gateway = GatewayConfig.objects.create(org=sent.org, channel="sms", kind="http", is_active=False)
+    GatewayExchange.objects.create(
+        gateway=gateway, gateway_kind="http", operation="inbound", request=f"from=91{NATIONAL}"
+    )
+    GatewayExchange.objects.create(
+        gateway=gateway, gateway_kind="http", operation="inbound", request="from=919810000001"
+    )
+    customer_unsubscribe(customer=asha, channel="sms", source="manual", note=f"called from {MOBILE}", user=manager)
+    assert _rows_mentioning(NATIONAL) and _rows_mentioning(NAME)
+
+    # when her personal data is erased
+    result = customer_erase(customer=asha, user=manager)
+
+    # then her number, name, address, id and attributes are in no row of any table
+    for text in PERSONAL:
+        assert _rows_mentioning(text) == [], text
+    # her messages keep what the reports count, with a placeholder recipient and no text
+    mine = Message.objects.filter(customer=asha)
+    assert mine.count() == 2 == result.messages
+    assert set(mine.values_list("recipient", "body", "subject", "html_body")) == {(ERASED_RECIPIENT, "", "", "")}
+    email.refresh_from_db()
+    assert (email.status, email.campaign_id, email.channel) == (Message.Status.DELIVERED, newsletter.pk, "email")
+    # their gateway log and her STOP reply are gone; another number's reply stays
+    assert not GatewayExchange.objects.filter(message__customer=asha).exists()
+    assert list(GatewayExchange.objects.filter(message=None).values_list("request", flat=True)) == ["from=919810000001"]
+    # her clicks stay, with no address and only the kind of device
+    clicks = Click.objects.filter(message__customer=asha)
+    assert clicks.count() == 3 == result.clicks
+    assert set(clicks.values_list("ip_hash", flat=True)) == {""}
+    assert set(clicks.values_list("user_agent", flat=True)) == {"erased (Android)", ""}
+    # the customer row is empty, off every list, without coupons, unsubscribed, and says who erased it and when
+    asha.refresh_from_db()
+    assert (asha.name, asha.mobile, asha.email, asha.external_id, asha.attributes) == ("", "", "", "", {})
+    assert not asha.sms_subscribed and not asha.email_subscribed
+    assert asha.erased_by == manager and asha.erased_at is not None and str(asha) == "Erased customer"
+    assert not asha.lists.exists() and not asha.coupons.exists()
+    assert (result.coupons, result.lists, result.unsubscribes_kept) == (1, 1, ("sms",))
+    # the others are untouched
+    assert Message.objects.filter(customer__in=others).exclude(recipient__startswith="+91").count() == 0
+
+
+def test_two_erased_customers_of_one_org_do_not_collide(org, manager, others):
+    # given two customers with numbers and external ids (unique per org, except when empty)
+    first, second = others[:2]
+
+    # when both are erased
+    customer_erase(customer=first, user=manager)
+    customer_erase(customer=second, user=manager)
+
+    # then both rows stay, empty
+    assert Customer.objects.filter(org=org, mobile="", external_id="", erased_at__isnull=False).count() == 2
+
+
+def test_their_short_links_still_redirect_and_count(client, manager, sent, asha):
+    # given Asha's personal link, as sent
+    message = Message.objects.get(campaign=sent, customer=asha)
+    code = re.search(r"/s/(\w+)", message.body).group(1)
+    customer_erase(customer=asha, user=manager)
+
+    # when it is opened after the erasure, then it still leads to the shop and counts (it holds no personal data)
+    response = client.get(f"/s/{code}", HTTP_USER_AGENT=PHONE)
+    assert response.status_code == 302 and response["Location"].startswith("https://acme.test/t")
+    assert Click.objects.filter(message=message, is_bot=False).count() == 3
+
+
+# --- Left out of every audience ------------------------------------------------------------------------------------
+
+
+def test_an_erased_customer_is_left_out_of_new_campaigns_and_counted_nowhere(
+    manager, template, sent, asha, others, django_capture_on_commit_callbacks
+):
+    # given Asha erased (her message of the first campaign failed, so a resend would target it)
+    customer_erase(customer=asha, user=manager)
+
+    # when a new campaign to every customer is previewed and sent, and a resend of the failed messages too
+    campaign = make_campaign(template, manager, name="Winter")
+    assert campaign_preview(campaign=campaign).recipients == len(others)
+    campaign = launch(campaign, manager, django_capture_on_commit_callbacks)
+    resend = services.campaign_resend_create(
+        source=sent,
+        user=manager,
+        name="Diwali again",
+        template=template,
+        slot_values=sent.slot_values,
+        reasons=["undeliverable"],
+    )
+    resend = launch(resend, manager, django_capture_on_commit_callbacks)
+
+    # then she gets no message, not even one counted as not sent
+    assert Message.objects.filter(campaign=campaign).count() == len(others)
+    assert not Message.objects.filter(campaign__in=[campaign, resend], customer=asha).exists()
+    assert not Message.objects.filter(campaign=campaign, status=Message.Status.NOT_SENT).exists()
+    # and no segment, list or search-based list counts her
+    segment = customers_matching(org=asha.org, conditions=[{"attribute": "area", "op": "ne", "value": "Aundh"}])
+    assert asha not in segment and segment.count() == len(others)
+
+
+def test_a_customer_who_unsubscribed_stays_unsubscribed_when_imported_again(org, manager, asha, tmp_path):
+    # given Asha unsubscribed from SMS and email, then erased
+    customer_unsubscribe(customer=asha, channel="sms", source="stop_reply")
+    customer_unsubscribe(customer=asha, channel="email", source="email_link")
+    result = customer_erase(customer=asha, user=manager)
+    assert set(result.unsubscribes_kept) == {"sms", "email"}
+    kept = Unsubscribe.objects.filter(customer=asha)
+    assert kept.count() == 2 and "" not in set(kept.values_list("contact_hash", flat=True))
+
+    # when a later import brings her number (typed differently) and address back, with someone new
+    path = tmp_path / "again.csv"
+    path.write_text(f"mobile,email,name\n098765 43210,{EMAIL.upper()},{NAME}\n9810000077,new@example.in,New\n")
+    import_customers(path=path, org_id=org.pk)
+
+    # then a new customer is created for her, unsubscribed from both, and the history says why; the newcomer is not
+    again = Customer.objects.get(org=org, mobile=MOBILE)
+    assert again.pk != asha.pk and not again.sms_subscribed and not again.email_subscribed
+    assert set(again.unsubscribes.values_list("channel", "source")) == {("sms", "import"), ("email", "import")}
+    newcomer = Customer.objects.get(org=org, mobile="+919810000077")
+    assert newcomer.sms_subscribed and newcomer.email_subscribed
+
+
+def test_an_unsubscribe_without_a_record_is_kept_too(org, manager, tmp_path):
+    # given a customer unsubscribed from SMS by hand in the admin (no unsubscribe record), then erased
+    customer = Customer.objects.create(org=org, mobile=MOBILE, sms_subscribed=False)
+    assert customer_erase(customer=customer, user=manager).unsubscribes_kept == ("sms",)
+    assert customer.unsubscribes.exclude(contact_hash="").count() == 1
+
+    # when the number is imported again, then it stays unsubscribed
+    path = tmp_path / "again.csv"
+    path.write_text(f"mobile\n{NATIONAL}\n")
+    import_customers(path=path, org_id=org.pk)
+    assert not Customer.objects.get(org=org, mobile=MOBILE).sms_subscribed
+
+
+def test_erasure_alone_is_not_an_unsubscribe(org, manager, asha, tmp_path):
+    # given Asha erased while subscribed
+    assert customer_erase(customer=asha, user=manager).unsubscribes_kept == ()
+
+    # when she is imported again, then she is a new, subscribed customer (nothing of her was kept)
+    path = tmp_path / "again.csv"
+    path.write_text(f"mobile,name\n{NATIONAL},{NAME}\n")
+    import_customers(path=path, org_id=org.pk)
+    again = Customer.objects.get(org=org, mobile=MOBILE)
+    assert again.sms_subscribed and again.email_subscribed and again.erased_at is None
+
+
+def test_another_orgs_unsubscribe_does_not_reach_this_org(org, other_org, manager, tmp_path):
+    # given the same number unsubscribed and erased in another org
+    theirs = Customer.objects.create(org=other_org, mobile=MOBILE)
+    customer_unsubscribe(customer=theirs, channel="sms", source="manual")
+    customer_erase(customer=theirs, user=None)
+
+    # when this org imports it, then it is subscribed here
+    path = tmp_path / "ours.csv"
+    path.write_text(f"mobile\n{NATIONAL}\n")
+    import_customers(path=path, org_id=org.pk)
+    assert Customer.objects.get(org=org, mobile=MOBILE).sms_subscribed
+
+
+# --- Refused while a campaign still sends to them, idempotent ------------------------------------------------------
+
+
+def test_erasure_is_refused_while_a_campaign_still_sends_to_them(manager, sent, asha):
+    # given Asha's message of "Diwali" still waiting to be handed to the gateway
+    Message.objects.filter(campaign=sent, customer=asha).update(status=Message.Status.QUEUED, reason_code="")
+
+    # when her personal data is to be erased, then it is refused, naming the campaign, and nothing changes
+    with pytest.raises(ValidationError) as refused:
+        customer_erase(customer=asha, user=manager)
+    assert "“Diwali” is still sending to them" in refused.value.messages[0]
+    asha.refresh_from_db()
+    assert asha.name == NAME and asha.erased_at is None and asha.coupons.exists()
+    assert Message.objects.get(campaign=sent, customer=asha).recipient == MOBILE
+
+
+def test_erasure_is_refused_while_a_campaign_being_prepared_has_not_reached_them(manager, template, sent, asha):
+    # given a campaign to every customer being prepared that has not messaged Asha yet
+    preparing = make_campaign(template, manager, name="Flash sale")
+    Campaign.objects.filter(pk=preparing.pk).update(status=Campaign.Status.DISPATCHING)
+
+    # then erasing her is refused, naming it
+    with pytest.raises(ValidationError, match="“Flash sale” is still sending"):
+        customer_erase(customer=asha, user=manager)
+
+    # once it has messaged her (her message final), erasing her is allowed
+    Message.objects.create(
+        campaign=preparing, customer=asha, channel="sms", recipient=MOBILE, status=Message.Status.NOT_SENT
+    )
+    assert customer_erase(customer=asha, user=manager).messages == 2
+
+
+def test_erasing_again_changes_nothing_and_says_so(manager, support, sent, asha):
+    # given Asha erased
+    first = customer_erase(customer=asha, user=manager)
+    asha.refresh_from_db()
+    erased_at, updated_at = asha.erased_at, asha.updated_at
+
+    # when she is erased again, by someone else
+    again = customer_erase(customer=asha, user=support)
+
+    # then nothing changes and the result says she already was
+    assert not first.already_erased and again.already_erased
+    assert "already erased" in again.in_words
+    asha.refresh_from_db()
+    assert (asha.erased_at, asha.updated_at, asha.erased_by) == (erased_at, updated_at, manager)
+
+
+def test_the_query_count_does_not_grow_with_messages_and_clicks(org, template, django_assert_num_queries):
+    # given two customers, one with 3 messages and one with 30, each message with two gateway log entries and two
+    # clicks, each customer unsubscribed from SMS, with a coupon and on a list
+    few, many = make_customers(org, 2)
+    customer_list = CustomerList.objects.create(org=org, name="All")
+    for customer, count in ((few, 3), (many, 30)):
+        campaigns = Campaign.objects.bulk_create(
+            [
+                Campaign(org=org, name=f"C{n}", template=template, status=Campaign.Status.DISPATCHED)
+                for n in range(count)
+            ]
+        )
+        links = ShortLink.objects.bulk_create(
+            [ShortLink(campaign=campaign, destination="https://acme.test/") for campaign in campaigns]
+        )
+        messages = Message.objects.bulk_create(
+            [
+                Message(
+                    campaign=campaign,
+                    customer=customer,
+                    channel="sms",
+                    recipient=customer.mobile,
+                    body="Hi",
+                    status=Message.Status.DELIVERED,
+                )
+                for campaign in campaigns
+            ]
+        )
+        GatewayExchange.objects.bulk_create(
+            [
+                GatewayExchange(
+                    message=message, gateway_kind="simulated", operation=operation, request=message.recipient
+                )
+                for message in messages
+                for operation in ("submit", "receipt")
+            ]
+        )
+        Click.objects.bulk_create(
+            [
+                Click(
+                    event_id=f"{message.pk}-{n}",
+                    short_link=link,
+                    campaign_id=message.campaign_id,
+                    message=message,
+                    channel="sms",
+                    clicked_at=timezone.now(),
+                    ip_hash="ab" * 32,
+                    user_agent=PHONE,
+                )
+                for message, link in zip(messages, links, strict=True)
+                for n in range(2)
+            ]
+        )
+        Coupon.objects.create(customer=customer, code="C", expires_on=date(2026, 12, 31))
+        customer_list.customers.add(customer)
+        customer_unsubscribe(customer=customer, channel="sms", source="manual")
+
+    # when each is erased, then the same queries do it: savepoint, lock the org's campaigns that may send, lock the
+    # customer, messages still sending, unsubscribe channels, their update, messages, gateway log, clicks, coupons,
+    # lists, the customer, release
+    with django_assert_num_queries(13):
+        assert customer_erase(customer=few, user=None).clicks == 6
+    with django_assert_num_queries(13):
+        assert customer_erase(customer=many, user=None).clicks == 60
