@@ -1,16 +1,18 @@
-"""Customer pages: browse and search customers, import them, unsubscribes, the NDNC register (lists and segments:
-audience_views)."""
+"""Customer pages: browse and search customers, import them, unsubscribes, erasing a customer's personal data, the
+NDNC register (lists and segments: audience_views)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns import customer_erasure
 from campaigns.access import (
     customers_for_user,
     get_customer_for_user,
@@ -70,6 +72,7 @@ def customer_search(customers: QuerySet[Customer], query: str) -> QuerySet[Custo
     query = query.strip()
     if not query:
         return customers
+    customers = customers.filter(erased_at__isnull=True)  # nothing is left of an erased customer to match
     matches = Q(name__icontains=query) | Q(email__icontains=query) | Q(external_id__iexact=query)
     try:
         matches |= Q(mobile=normalise_mobile(query))
@@ -159,10 +162,20 @@ def customer_detail(request, pk: int):
     )
 
 
+def _refuse_erased(request, customer: Customer):
+    """An erased customer's page changes nothing any more: back to it, saying why."""
+    if not customer.is_erased:
+        return None
+    messages.error(request, "The personal data of this customer was erased: they can no longer be changed.")
+    return redirect("campaigns:customer-detail", pk=customer.pk)
+
+
 @login_required
 @require_POST
 def customer_subscription(request, pk: int):
     customer = get_customer_for_user(request.user, pk)
+    if refused := _refuse_erased(request, customer):
+        return refused
     form = SubscriptionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a channel and whether to unsubscribe or subscribe again.")
@@ -189,6 +202,8 @@ def customer_subscription(request, pk: int):
 def customer_lists(request, pk: int):
     """Put the customer on the lists ticked on their page."""
     customer = get_customer_for_user(request.user, pk)
+    if refused := _refuse_erased(request, customer):
+        return refused
     refuse_other_orgs_lists(request.user, request.POST.getlist("customer_lists"))
     form = CustomerListsAddForm(request.POST, customer=customer)
     if form.is_valid():
@@ -198,6 +213,34 @@ def customer_lists(request, pk: int):
     else:
         messages.error(request, " ".join(message for problems in form.errors.values() for message in problems))
     return redirect("campaigns:customer-detail", pk=customer.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_erase(request, pk: int):
+    """Erase a customer's personal data on their request: a page saying what goes and what stays, then the POST."""
+    customer = get_customer_for_user(request.user, pk)
+    if request.method == "POST":
+        try:
+            result = customer_erasure.customer_erase(customer=customer, user=request.user)
+        except ValidationError as error:
+            for problem in error.messages:
+                messages.error(request, problem)
+            return redirect("campaigns:customer-erase", pk=customer.pk)
+        messages.success(request, result.in_words)
+        return redirect("campaigns:customer-detail", pk=customer.pk)
+    if customer.is_erased:
+        messages.info(request, "The personal data of this customer was already erased.")
+        return redirect("campaigns:customer-detail", pk=customer.pk)
+    return render(
+        request,
+        "campaigns/customer_erase.html",
+        {
+            "customer": customer,
+            "counts": customer_erasure.customer_erasure_counts(customer=customer),
+            "refusal": customer_erasure.customer_erasure_refusal(customer=customer),
+        },
+    )
 
 
 # --- Imports -----------------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ urlpatterns = [
     path("customers/<int:pk>/", customer_views.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/subscription/", customer_views.customer_subscription, name="customer-subscription"),
     path("customers/<int:pk>/lists/", customer_views.customer_lists, name="customer-lists"),
+    path("customers/<int:pk>/erase/", customer_views.customer_erase, name="customer-erase"),
     path("imports/<str:job_id>/", customer_views.import_progress, name="import-progress"),
     path("lists/", audience_views.list_index, name="list-index"),
     path("lists/new/", audience_views.list_new, name="list-new"),

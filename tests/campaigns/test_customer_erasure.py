@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from campaigns.preview import campaign_preview
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from linktrack.models import Click, ShortLink
 from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.conftest import PASSWORD, make_customers
 
 NAME, MOBILE, NATIONAL, EMAIL, EXTERNAL_ID = (
     "Asha Kulkarni",
@@ -433,3 +434,91 @@ def test_the_query_count_does_not_grow_with_messages_and_clicks(org, template, d
         assert customer_erase(customer=few, user=None).clicks == 6
     with django_assert_num_queries(13):
         assert customer_erase(customer=many, user=None).clicks == 60
+
+
+# --- The pages ------------------------------------------------------------------------------------------------------
+
+
+def test_the_customer_page_leads_to_a_confirmation_that_says_what_goes_and_what_stays(client, manager, sent, asha):
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:customer-detail", args=[asha.pk])).content.decode()
+    assert f'href="{reverse("campaigns:customer-erase", args=[asha.pk])}"' in page
+
+    confirm = client.get(reverse("campaigns:customer-erase", args=[asha.pk])).content.decode()
+
+    removed = confirm.split('id="erased"')[1].split("</ul>")[0]
+    kept = confirm.split('id="kept"')[1].split("</ul>")[0]
+    assert "mobile number" in removed and "coupons (1)" in removed and "lists (1)" in removed
+    assert "gateway log of those messages (2 entries)" in removed
+    assert "the 1 message (1 campaign)" in kept and "2 clicks still count" in kept
+    assert 'name="csrfmiddlewaretoken"' in confirm and "Erase personal data</button>" in confirm
+    asha.refresh_from_db()
+    assert asha.erased_at is None  # opening the page changes nothing
+
+
+def test_erasing_from_the_page_returns_to_a_customer_page_that_offers_no_changes(client, manager, sent, asha):
+    client.force_login(manager)
+    response = client.post(reverse("campaigns:customer-erase", args=[asha.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("campaigns:customer-detail", args=[asha.pk])
+    page = response.content.decode()
+    assert "Personal data erased:" in page  # the result, in words
+    assert "Personal data erased on " in page and f"by {manager.email}" in page
+    assert "<h1>Erased customer</h1>" in page and NAME not in page and NATIONAL not in page
+    assert reverse("campaigns:customer-subscription", args=[asha.pk]) not in page
+    assert 'id="add-to-lists"' not in page and 'id="erase"' not in page
+    # a subscription change or list posted anyway is refused
+    client.post(reverse("campaigns:customer-subscription", args=[asha.pk]), {"channel": "sms", "action": "resubscribe"})
+    assert not Customer.objects.get(pk=asha.pk).sms_subscribed
+    # and the confirmation page is not offered again
+    again = client.get(reverse("campaigns:customer-erase", args=[asha.pk]))
+    assert again.status_code == 302
+
+
+def test_the_customer_list_shows_an_erased_customer_and_no_search_finds_them(client, manager, sent, asha):
+    customer_erase(customer=asha, user=manager)
+    client.force_login(manager)
+
+    listed = client.get(reverse("campaigns:customer-list")).content.decode()
+    row = re.search(rf'<tr data-customer="{asha.pk}">(.*?)</tr>', listed, re.S).group(1)
+    assert "Erased customer" in row
+
+    for query in (NAME, NATIONAL, EMAIL, EXTERNAL_ID, "erased"):
+        found = client.get(reverse("campaigns:customer-list"), {"q": query}).content.decode()
+        assert f'data-customer="{asha.pk}"' not in found, query
+
+
+def test_a_refusal_is_shown_on_the_page(client, manager, sent, asha):
+    Message.objects.filter(campaign=sent, customer=asha).update(status=Message.Status.SUBMITTING)
+    client.force_login(manager)
+
+    confirm = client.get(reverse("campaigns:customer-erase", args=[asha.pk])).content.decode()
+    assert "data-refused" in confirm and "“Diwali”" in confirm and "Erase personal data</button>" not in confirm
+
+    response = client.post(reverse("campaigns:customer-erase", args=[asha.pk]), follow=True)
+    assert "“Diwali” is still sending to them" in response.content.decode()
+    assert Customer.objects.get(pk=asha.pk).name == NAME
+
+
+def test_another_orgs_customer_is_a_404_and_support_staff_may_erase(client, outsider, support, asha):
+    client.force_login(outsider)
+    assert client.get(reverse("campaigns:customer-erase", args=[asha.pk])).status_code == 404
+    assert client.post(reverse("campaigns:customer-erase", args=[asha.pk])).status_code == 404
+    assert Customer.objects.get(pk=asha.pk).erased_at is None
+
+    client.force_login(support)
+    client.post(reverse("campaigns:customer-erase", args=[asha.pk]))
+    assert Customer.objects.get(pk=asha.pk).erased_by == support
+
+
+def test_the_erase_form_needs_its_csrf_token(manager, asha):
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.login(username=manager.email, password=PASSWORD)
+    url = reverse("campaigns:customer-erase", args=[asha.pk])
+
+    assert browser.post(url).status_code == 403
+    assert Customer.objects.get(pk=asha.pk).erased_at is None
+
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get(url).content.decode()).group(1)
+    assert browser.post(url, {"csrfmiddlewaretoken": token}).status_code == 302
+    assert Customer.objects.get(pk=asha.pk).erased_at is not None
