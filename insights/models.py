@@ -34,3 +34,45 @@ class ApiKey(models.Model):
     def shown_as(self) -> str:
         """How lists show the key: its beginning only."""
         return f"lt_{self.prefix}…"
+
+
+class ClickWebhook(models.Model):
+    """Where an org's own system is told about each click by a person, in signed JSON batches (push, beside the
+    reporting API's pull).
+
+    `last_click_id` is the cursor: every click of the org with a higher id is still to be delivered. It moves only
+    when the receiver answered 2xx, so a failed batch is sent again (at least once; receivers dedupe by click id).
+    The secret signs every call; it belongs to the org, whose managers see it on the webhooks page.
+    """
+
+    org = models.ForeignKey("campaigns.Org", on_delete=models.CASCADE, related_name="click_webhooks")
+    url = models.URLField(max_length=2000, help_text="The org's endpoint; clicks are POSTed to it as JSON.")
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    # Why it is not active, in words: paused by someone, or stopped after failing for too long. Blank when active.
+    stopped_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_click_id = models.BigIntegerField(default=0)
+    # Not before this moment: the backoff after a failure, or the lease of the run delivering right now.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failures_in_a_row = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One endpoint per org: every click goes to the one system the brand named.
+            models.UniqueConstraint(fields=["org"], name="clickwebhook_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} → {self.url}"
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failures_in_a_row > 0

@@ -215,6 +215,13 @@ CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log
 # --- Insights: reporting API ---------------------------------------------------------------------------------
 # Calls one API key may make per minute (counted in the cache: Redis when REDIS_URL is set); more get 429.
 API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=120)
+# Click webhooks: each org's new clicks are pushed to its endpoint every 30 s. Calls to private, loopback,
+# link-local (cloud metadata) and reserved addresses are refused unless this is on (default: on only with DEBUG).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+CELERY_BEAT_SCHEDULE["click-webhooks-deliver"] = {
+    "task": "insights.tasks.click_webhooks_deliver_task",
+    "schedule": 30.0,
+}
 
 # --- Accounts: sign-in throttling ---------------------------------------------------------------------------
 # Failed sign-ins are counted in the cache (Redis when REDIS_URL is set) over the last LOGIN_FAILURE_WINDOW_MINUTES;
