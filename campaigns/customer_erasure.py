@@ -46,6 +46,7 @@ from operator import or_
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -197,6 +198,41 @@ def customer_erase(*, customer: Customer, user: User | None) -> ErasureResult:
         coupons=coupons,
         lists=lists,
         unsubscribes_kept=kept,
+    )
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """Who an erasure request naming a number or an address is about."""
+
+    contact: str  # the number in E.164 or the address in lower case
+    customers: list[Customer]  # the org's customers with it, not erased
+    erased_before: bool  # an erased customer of the org had unsubscribed with it (its hash is kept)
+
+
+def customers_with_contact(*, org_id: int, text: str) -> ContactMatch:
+    """The org's customers a request line names: an email address, else a mobile number as people write it
+    (normalised like the customer import). Raises ValueError saying why a line is neither.
+
+    A customer erased while subscribed keeps nothing that finds them again by number or address."""
+    text = text.strip()
+    if "@" in text:
+        contact, channel = text.lower(), Channel.EMAIL
+        try:
+            validate_email(contact)
+        except ValidationError:
+            raise ValueError("is not a valid email address") from None
+        customers = Customer.objects.filter(org_id=org_id, email=contact)
+    else:
+        contact, channel = normalise_mobile(text), Channel.SMS  # MobileError is a ValueError
+        customers = Customer.objects.filter(org_id=org_id, mobile=contact)
+    contact_hash = Unsubscribe.hash_contact(org_id=org_id, channel=channel, contact=contact)
+    return ContactMatch(
+        contact=contact,
+        customers=list(customers.filter(erased_at__isnull=True).order_by("pk")),
+        erased_before=Unsubscribe.objects.filter(
+            customer__org_id=org_id, customer__erased_at__isnull=False, contact_hash=contact_hash
+        ).exists(),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -522,3 +523,43 @@ def test_the_erase_form_needs_its_csrf_token(manager, asha):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get(url).content.decode()).group(1)
     assert browser.post(url, {"csrfmiddlewaretoken": token}).status_code == 302
     assert Customer.objects.get(pk=asha.pk).erased_at is not None
+
+
+# --- The command for requests in bulk -----------------------------------------------------------------------------
+
+
+def test_the_command_erases_each_line_and_says_what_became_of_it(org, manager, support, sent, asha, others, tmp_path):
+    # given a customer who unsubscribed and was erased earlier, one still being sent to, and a file of requests
+    earlier = Customer.objects.create(org=org, mobile="+919810000099", email="old@example.in")
+    customer_unsubscribe(customer=earlier, channel="sms", source="stop_reply")
+    customer_erase(customer=earlier, user=None)
+    busy = others[0]
+    Message.objects.filter(customer=busy).update(status=Message.Status.QUEUED)
+    path = tmp_path / "requests.txt"
+    path.write_text(
+        "# requests of this week\n"
+        "098765 43210\n"  # Asha, as typed
+        "\n"
+        "98100 00099\n"  # erased before
+        f"{busy.mobile}\n"  # still being sent to
+        "9810000055\n"  # nobody
+        "not a number\n"
+        f"{EMAIL.upper()}\n"  # Asha again, by address: erased on line 2
+    )
+    out = io.StringIO()
+
+    # when support runs the command (it ends normally)
+    call_command("erase_customers", str(path), org=org.name, by=support.email, stdout=out)
+
+    # then each line says what became of it, and a summary ends it
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "line 2: 098765 43210: erased"
+    assert lines[1] == "line 4: 98100 00099: already erased"
+    assert lines[2].startswith(f"line 5: {busy.mobile}: refused (") and "“Diwali”" in lines[2]
+    assert lines[3] == "line 6: 9810000055: not found (no customer has this number)"
+    assert lines[4] == "line 7: not a number: not found (“not a number” is not a phone number)"
+    assert lines[5] == f"line 8: {EMAIL.upper()}: already erased"
+    assert lines[6] == "6 requests: 1 erased, 2 already erased, 2 not found, 1 refused."
+    asha.refresh_from_db()
+    busy.refresh_from_db()
+    assert asha.erased_by == support and busy.erased_at is None
