@@ -340,14 +340,14 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
 
 def resend_options(*, source: Campaign) -> list[tuple[str, str, int]]:
     """(reason code, title, messages) a resend of `source` may target: retryable outcomes that occurred."""
+    messages = Message.objects.filter(campaign=source, customer__erased_at__isnull=True)  # erased: never again
     counts = dict(
-        Message.objects.filter(campaign=source)
-        .exclude(status=Message.Status.DELIVERED)
+        messages.exclude(status=Message.Status.DELIVERED)
         .values_list("reason_code")
         .annotate(n=Count("pk"))
         .values_list("reason_code", "n")
     )
-    waiting = Message.objects.filter(campaign=source, status=Message.Status.SENT).count()
+    waiting = messages.filter(status=Message.Status.SENT).count()
     options = []
     for code, reason in REASONS.items():
         if not reason.retryable or code in NEVER_RESEND:

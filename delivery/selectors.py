@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
+from campaigns.customer_erasure import ERASED_RECIPIENT
 from delivery import reasons
 from delivery.models import Message
 
@@ -116,6 +117,8 @@ class ReasonRow:
 
 def masked_recipient(recipient: str) -> str:
     """+919812345612 -> +91 98XXXXXX12; raj.kumar@example.com -> ra*******@example.com."""
+    if recipient == ERASED_RECIPIENT:
+        return "erased customer"
     if "@" in recipient:
         local, _, domain = recipient.partition("@")
         return local[:2] + "*" * max(len(local) - 2, 1) + "@" + domain

@@ -244,19 +244,20 @@ def test_an_erased_customer_is_left_out_of_new_campaigns_and_counted_nowhere(
     campaign = make_campaign(template, manager, name="Winter")
     assert campaign_preview(campaign=campaign).recipients == len(others)
     campaign = launch(campaign, manager, django_capture_on_commit_callbacks)
-    resend = services.campaign_resend_create(
-        source=sent,
-        user=manager,
-        name="Diwali again",
-        template=template,
-        slot_values=sent.slot_values,
-        reasons=["undeliverable"],
-    )
-    resend = launch(resend, manager, django_capture_on_commit_callbacks)
+    # (her failed message was the only undeliverable one, so no resend of it is offered or accepted)
+    with pytest.raises(ValidationError, match="cannot be resent from this campaign: undeliverable"):
+        services.campaign_resend_create(
+            source=sent,
+            user=manager,
+            name="Diwali again",
+            template=template,
+            slot_values=sent.slot_values,
+            reasons=["undeliverable"],
+        )
 
     # then she gets no message, not even one counted as not sent
     assert Message.objects.filter(campaign=campaign).count() == len(others)
-    assert not Message.objects.filter(campaign__in=[campaign, resend], customer=asha).exists()
+    assert not Message.objects.filter(campaign=campaign, customer=asha).exists()
     assert not Message.objects.filter(campaign=campaign, status=Message.Status.NOT_SENT).exists()
     # and no segment, list or search-based list counts her
     segment = customers_matching(org=asha.org, conditions=[{"attribute": "area", "op": "ne", "value": "Aundh"}])
@@ -563,3 +564,24 @@ def test_the_command_erases_each_line_and_says_what_became_of_it(org, manager, s
     asha.refresh_from_db()
     busy.refresh_from_db()
     assert asha.erased_by == support and busy.erased_at is None
+
+
+def test_view_details_the_resend_offer_and_the_resend_leave_an_erased_customer_out(
+    client, manager, template, sent, asha, others, django_capture_on_commit_callbacks
+):
+    # given Asha's and Ravi's messages undeliverable, and Asha erased
+    ravi = Message.objects.get(campaign=sent, customer=others[2])
+    Message.objects.filter(pk=ravi.pk).update(status=Message.Status.NOT_DELIVERED, reason_code="undeliverable")
+    customer_erase(customer=asha, user=manager)
+    client.force_login(manager)
+
+    # then View Details names her sample "erased customer", and a resend is offered and sent to Ravi alone
+    page = client.get(reverse("delivery:details", args=[sent.pk, "not_delivered"])).content.decode()
+    assert "erased customer" in page and "erXXed" not in page
+    assert ("undeliverable", 1) in [(code, count) for code, _title, count in services.resend_options(source=sent)]
+    resend = services.campaign_resend_create(
+        source=sent, user=manager, name="Again", template=template, slot_values=sent.slot_values,
+        reasons=["undeliverable"],
+    )  # fmt: skip
+    launch(resend, manager, django_capture_on_commit_callbacks)
+    assert list(Message.objects.filter(campaign=resend).values_list("customer_id", flat=True)) == [others[2].pk]
