@@ -37,6 +37,9 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)
+    # Who added the member (on the Team page, or here) and when: a record, never edited.
+    fields = ("user", "role", "invited_by", "created_at")
+    readonly_fields = ("invited_by", "created_at")
 
 
 @admin.register(Org)
@@ -45,6 +48,12 @@ class OrgAdmin(admin.ModelAdmin):
     # Link tracking and credits change on the Support page, which records who changed them and why.
     readonly_fields = ("sms_link_tracking", "link_tracking_changed_by", "link_tracking_changed_at", "credits")
     inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Membership:
+            for new_member in formset.extra_forms:  # a member added here was added by whoever is signed in
+                new_member.instance.invited_by = request.user
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(Customer)

@@ -99,6 +99,11 @@ class Membership(TimeStamped):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CAMPAIGN_MANAGER)
+    # Who invited the user into the org (campaigns.team); when is `created_at`. Empty for memberships made in the
+    # admin before invitations existed, or whose inviter was deleted.
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "org"], name="membership_unique_user_org")]
