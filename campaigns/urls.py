@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import audience_views, customer_views, link_settings_views, template_views, views
+from campaigns import audience_views, customer_views, link_settings_views, team_views, template_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -49,4 +49,18 @@ urlpatterns = [
     path("segments/<int:pk>/edit/", audience_views.segment_edit, name="segment-edit"),
     path("segments/<int:pk>/delete/", audience_views.segment_delete_page, name="segment-delete"),
     path("ndnc/", customer_views.ndnc_register, name="ndnc"),
+    path("team/", team_views.team_page, name="team"),
+    path("team/<int:org_pk>/invite/", team_views.team_invite, name="team-invite"),
+    path(
+        "team/<int:org_pk>/invitations/<int:pk>/resend/",
+        team_views.team_invitation_resend,
+        name="team-invitation-resend",
+    ),
+    path(
+        "team/<int:org_pk>/invitations/<int:pk>/cancel/",
+        team_views.team_invitation_cancel,
+        name="team-invitation-cancel",
+    ),
+    path("team/<int:org_pk>/members/<int:pk>/remove/", team_views.team_member_remove, name="team-member-remove"),
+    path("team/join/<uidb64>/<token>/", team_views.TeamJoinView.as_view(), name="team-join"),
 ]
