@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -126,6 +127,13 @@ def validate_webhook_url(url: str) -> str:
         )
     if port == 0:
         raise ValidationError("Port 0 cannot be called: leave the port out or write the one your system listens on.")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            "linktrack cannot call this address as written: check its spelling (a web address has no spaces, and "
+            "its host name only letters, digits, dots and hyphens)."
+        ) from None
     literal = _ip_literal(host)
     problem = _address_problem(literal) if literal is not None else ""
     if problem and not private_addresses_allowed():
@@ -155,8 +163,9 @@ def _addresses_to_call(host: str, port: int) -> list[str]:
         for address in addresses:
             problem = _address_problem(ipaddress.ip_address(address.split("%", 1)[0]))
             if problem:
-                shown = host if host == address else f"{host} resolves to {address}, which"
-                raise Refused(f"Not sent: {shown} is {problem}. linktrack calls only addresses on the internet.")
+                # The address itself is not shown: the page would otherwise tell anyone what internal names resolve to.
+                shown = f"{host} is" if host == address else f"{host} resolves to"
+                raise Refused(f"Not sent: {shown} {problem}. linktrack calls only addresses on the internet.")
     return addresses
 
 
@@ -178,7 +187,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, over TLS: the certificate is checked against the host name (SNI too), not the address."""
 
     def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        self.tls = ssl.create_default_context()
+        self.tls = tls_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
         self.address = address
 
@@ -189,6 +198,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         except BaseException:
             raw.close()
             raise
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, certificates checked against the host name."""
+    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,17 @@ address; the webhooks page sets it up for the user's own orgs only."""
 
 import hashlib
 import hmac
+import html
 import json
+import re
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,10 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Customer, Template
+from campaigns.models import Campaign, Customer, Membership, Template
 from delivery.models import Message
 from insights import click_webhooks
 from insights.models import ClickWebhook
@@ -68,8 +76,8 @@ class Receiver:
             return self.script[min(len(self.calls) - 1, len(self.script) - 1)]
 
 
-@pytest.fixture
-def receiver():
+@contextmanager
+def running_receiver(tls: ssl.SSLContext | None = None):
     fake = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -99,11 +107,21 @@ def receiver():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/linktrack/clicks?source=linktrack"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with running_receiver() as fake:
+        yield fake
 
 
 def is_from_linktrack(body: bytes, header: str, secret: str) -> bool:
@@ -348,6 +366,58 @@ def test_an_endpoint_that_refuses_the_connection_is_a_failure_in_words(org, mana
     assert webhook.failures_in_a_row == 1
 
 
+def test_after_24_hours_of_failures_it_stops_says_why_and_resumes_from_its_cursor(
+    client, manager, webhook, receiver, campaign
+):
+    # given a webhook failing for a day
+    receiver.script = [("status", 502)]
+    missed = [click.pk for click in add_clicks(campaign, 2)]
+    cursor = webhook.last_click_id
+    ClickWebhook.objects.filter(pk=webhook.pk).update(
+        failures_in_a_row=29, failing_since=timezone.now() - timedelta(hours=24, seconds=1)
+    )
+
+    # when it fails once more
+    deliver(webhook)
+
+    # then it stops, says why on the page, and keeps its cursor
+    assert not webhook.is_active and webhook.last_click_id == cursor
+    assert "every delivery failed for 24 hours (30 attempts)" in webhook.stopped_reason
+    assert "502 Bad Gateway" in webhook.stopped_reason
+    client.force_login(manager)
+    page = client.get(reverse("insights:webhooks")).content.decode()
+    assert "Not delivering." in page and "every delivery failed for 24 hours" in page
+    # and nothing more is sent while it is stopped
+    make_due(webhook)
+    click_webhooks_deliver_task.delay()
+    assert len(receiver.calls) == 1
+
+    # when the receiver is fixed and a manager resumes it
+    receiver.script = [("ok",)]
+    later = [click.pk for click in add_clicks(campaign, 1)]
+    client.post(reverse("insights:webhook-resume", args=[webhook.pk]))
+
+    # then the clicks it missed go first, with the ones since
+    assert deliver(webhook) == 3
+    assert receiver.calls[-1].click_ids == missed + later
+    assert webhook.is_active and webhook.failures_in_a_row == 0 and webhook.stopped_reason == ""
+
+
+def test_a_paused_webhook_sends_nothing_and_resuming_sends_what_came_meanwhile(
+    client, manager, webhook, receiver, campaign
+):
+    client.force_login(manager)
+    response = client.post(reverse("insights:webhook-pause", args=[webhook.pk]), follow=True)
+    assert "Paused: no clicks go to" in response.content.decode()
+    clicks = [click.pk for click in add_clicks(campaign, 2)]
+
+    assert deliver(webhook) == 0 and receiver.calls == []
+    assert webhook.stopped_reason.startswith("Paused by manager@acme.test")
+
+    client.post(reverse("insights:webhook-resume", args=[webhook.pk]))
+    assert deliver(webhook) == 2 and receiver.calls[0].click_ids == clicks
+
+
 def test_a_run_holds_its_webhook_so_a_second_run_sends_nothing(webhook, receiver, campaign):
     add_clicks(campaign, 1)
     held = click_webhooks._claim(webhook.pk)
@@ -455,13 +525,307 @@ def _refuse():
     raise ConnectionRefusedError(111, "Connection refused")
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[str, str]:
+    """A self-signed certificate for webhooks.test (its own authority), and its key."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+         "-subj", "/CN=webhooks.test", "-addext", "subjectAltName=DNS:webhooks.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_receiver(certificate, monkeypatch):
+    """A receiver over TLS; linktrack trusts the test certificate and finds webhooks.test and other.test at it."""
+    cert, key = certificate
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    names_asked = []
+    server_side.sni_callback = lambda sock, name, context: names_asked.append(name)
+
+    monkeypatch.setattr(click_webhooks, "tls_context", lambda: ssl.create_default_context(cafile=cert))
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        return real_getaddrinfo("127.0.0.1" if host in ("webhooks.test", "other.test") else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with running_receiver(tls=server_side) as fake:
+        fake.names_asked = names_asked
+        fake.port = int(fake.url.split(":")[2].split("/")[0])
+        yield fake
+
+
+def test_over_https_the_certificate_is_checked_against_the_host_name(org, manager, tls_receiver, campaign):
+    # given a webhook at a host name whose certificate linktrack trusts
+    url = f"https://webhooks.test:{tls_receiver.port}/linktrack"
+    webhook = click_webhooks.click_webhook_create(org=org, user=manager, url=url)
+    clicks = [click.pk for click in add_clicks(campaign, 2)]
+
+    # when it delivers, then the clicks arrive over TLS, asked for by name (SNI and Host)
+    assert deliver(webhook) == 2
+    call = tls_receiver.calls[0]
+    assert call.click_ids == clicks and call.headers["Host"] == f"webhooks.test:{tls_receiver.port}"
+    assert tls_receiver.names_asked == ["webhooks.test"]
+    assert is_from_linktrack(call.body, call.headers["X-Linktrack-Signature"], webhook.secret)
+
+
+def test_a_certificate_for_another_name_is_refused_in_words(org, manager, tls_receiver, campaign):
+    webhook = click_webhooks.click_webhook_create(
+        org=org, user=manager, url=f"https://other.test:{tls_receiver.port}/linktrack"
+    )
+    add_clicks(campaign, 1)
+
+    assert deliver(webhook) == 0
+
+    assert tls_receiver.calls == []
+    assert webhook.last_error.startswith("The TLS certificate of other.test is not valid: Hostname mismatch")
+    assert webhook.failures_in_a_row == 1
+
+
 # --- The webhooks page ----------------------------------------------------------------------------------------
+
+
+def test_a_manager_sets_up_the_orgs_webhook_and_sees_its_secret(client, manager, org, campaign, receiver):
+    history = add_clicks(campaign, 2)
+    client.force_login(manager)
+
+    response = client.post(reverse("insights:webhooks"), {"org": org.pk, "url": receiver.url}, follow=True)
+
+    webhook = ClickWebhook.objects.get(org=org)
+    page = response.content.decode()
+    assert webhook.url == receiver.url and webhook.created_by == manager and webhook.is_active
+    assert webhook.last_click_id == history[-1].pk
+    assert webhook.secret.startswith("whsec_") and len(webhook.secret) > 40
+    assert f"<code data-secret>{webhook.secret}</code>" in page
+    assert response["Cache-Control"] == "no-store"
+    assert "Webhook set up for Acme Retail" in page and 'id="new-webhook"' not in page  # one per org
+    # and the page explains how to check a signature and that a click may come twice
+    assert "X-Linktrack-Signature: t=&lt;unix time&gt;,v1=&lt;signature&gt;" in page
+    assert "hmac.compare_digest" in page and "may arrive more than once" in page
+
+
+def test_the_pages_signature_check_accepts_a_real_call_and_refuses_a_forged_one(client, manager, webhook, receiver):
+    # given the code the page gives receivers
+    client.force_login(manager)
+    page = client.get(reverse("insights:webhooks")).content.decode()
+    code = html.unescape(re.search(r'<pre id="verify-signature">(.*?)</pre>', page, re.S).group(1))
+    namespace: dict = {}
+    exec(code, namespace)
+    check = namespace["is_from_linktrack"]
+
+    # when linktrack calls the receiver
+    click_webhooks.click_webhook_send_test(webhook=webhook)
+    call = receiver.calls[0]
+    header = call.headers["X-Linktrack-Signature"]
+
+    # then the call passes, and an altered body, another secret or an old time do not
+    assert check(call.body, header, webhook.secret)
+    assert not check(b'{"test":false}', header, webhook.secret)
+    assert not check(call.body, header, "whsec_guessed")
+    old = int(time.time()) - 600
+    replayed = click_webhooks.signature(secret=webhook.secret, timestamp=old, body=call.body)
+    assert not check(call.body, replayed, webhook.secret)
 
 
 def test_every_webhook_has_its_own_secret(org, other_org, manager, receiver):
     first = click_webhooks.click_webhook_create(org=org, user=manager, url=receiver.url)
     second = click_webhooks.click_webhook_create(org=other_org, user=manager, url=receiver.url)
     assert first.secret != second.secret
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("", "Enter the address of your endpoint"),
+        ("crm.acme.in/hook", "Write the whole address, starting with https://"),
+        ("ftp://crm.acme.in/hook", "Write the whole address, starting with https://"),
+        ("http://crm.acme.in/hook", "Use https://: clicks carry your customers"),
+        ("https://user:secret@crm.acme.in/hook", "Leave the user name and password out of the address"),
+        ("https://10.0.0.5/hook", "10.0.0.5 is a private network address: linktrack calls only addresses on the"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254 is a link-local address"),
+        ("https://[::1]/hook", "::1 is a loopback address"),
+        ("https://localhost/hook", "localhost is this machine"),
+        ("http://127.0.0.1:8000/hook", "Use https://"),
+        ("https://crm.acme.in:99999/hook", "This is not a web address"),
+        ("https://crm_acme.in/hook", "cannot call this address as written: check its spelling"),
+        ("https://crm.acme.in/my hook", "cannot call this address as written: check its spelling"),
+    ],
+)
+def test_an_address_that_cannot_be_used_is_refused_with_the_reason_beside_the_field(
+    settings, client, manager, org, url, words
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    client.force_login(manager)
+
+    response = client.post(reverse("insights:webhooks"), {"org": org.pk, "url": url})
+
+    assert response.status_code == 400
+    assert words in response.content.decode().replace("&#x27;", "'")
+    assert not ClickWebhook.objects.exists()
+
+
+def test_http_to_this_machine_is_accepted_while_private_addresses_are_allowed(client, manager, org):
+    client.force_login(manager)
+    response = client.post(reverse("insights:webhooks"), {"org": org.pk, "url": "http://127.0.0.1:9000/hook"})
+    assert response.status_code == 302 and ClickWebhook.objects.get().url == "http://127.0.0.1:9000/hook"
+
+
+def test_changing_the_address_sends_the_clicks_not_yet_delivered_there_and_tries_at_once(
+    client, manager, webhook, receiver, campaign
+):
+    receiver.script = [("status", 500), ("ok",)]
+    clicks = [click.pk for click in add_clicks(campaign, 2)]
+    deliver(webhook)
+    client.force_login(manager)
+    new_url = receiver.url.replace("/linktrack/clicks", "/v2/clicks")
+
+    response = client.post(reverse("insights:webhook-url", args=[webhook.pk]), {f"w{webhook.pk}-url": new_url})
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.url == new_url and webhook.failures_in_a_row == 0 and webhook.next_attempt_at is None
+
+    assert deliver(webhook) == 2
+    assert receiver.calls[-1].path.startswith("/v2/clicks") and receiver.calls[-1].click_ids == clicks
+
+
+def test_a_bad_new_address_is_shown_beside_the_field_and_changes_nothing(settings, client, manager, webhook):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("insights:webhook-url", args=[webhook.pk]), {f"w{webhook.pk}-url": "https://192.168.1.20/hook"}
+    )
+
+    assert response.status_code == 400
+    assert "192.168.1.20 is a private network address" in response.content.decode()
+    webhook.refresh_from_db()
+    assert webhook.url.startswith("http://127.0.0.1:")
+
+
+def test_the_test_event_button_posts_a_signed_test_and_says_what_the_endpoint_answered(
+    client, manager, webhook, receiver, campaign
+):
+    add_clicks(campaign, 2)
+    cursor = webhook.last_click_id
+    client.force_login(manager)
+
+    response = client.post(reverse("insights:webhook-test", args=[webhook.pk]), follow=True)
+
+    call = receiver.calls[0]
+    assert call.json == {"test": True}
+    assert is_from_linktrack(call.body, call.headers["X-Linktrack-Signature"], webhook.secret)
+    page = response.content.decode()
+    assert "Test event delivered to" in page and "Your endpoint answered 200 OK in" in page
+    webhook.refresh_from_db()
+    assert webhook.last_click_id == cursor  # a test moves nothing
+
+    receiver.script = [("status", 401)]
+    page = client.post(reverse("insights:webhook-test", args=[webhook.pk]), follow=True).content.decode()
+    assert "Test event not delivered to" in page and "answered 401 Unauthorized" in page
+    webhook.refresh_from_db()
+    assert webhook.failures_in_a_row == 0
+
+
+def test_rotating_the_secret_signs_the_next_calls_with_the_new_one(client, manager, webhook, receiver, campaign):
+    old_secret = webhook.secret
+    client.force_login(manager)
+
+    page = client.post(reverse("insights:webhook-rotate-secret", args=[webhook.pk]), follow=True).content.decode()
+
+    webhook.refresh_from_db()
+    assert webhook.secret != old_secret and f"<code data-secret>{webhook.secret}</code>" in page
+    add_clicks(campaign, 1)
+    deliver(webhook)
+    call = receiver.calls[0]
+    assert is_from_linktrack(call.body, call.headers["X-Linktrack-Signature"], webhook.secret)
+    assert not is_from_linktrack(call.body, call.headers["X-Linktrack-Signature"], old_secret)
+
+
+def test_another_orgs_webhook_is_a_404_and_stays_out_of_sight(client, outsider, webhook, receiver):
+    client.force_login(outsider)
+
+    page = client.get(reverse("insights:webhooks")).content.decode()
+    assert webhook.secret not in page and webhook.url not in page and f'data-webhook="{webhook.pk}"' not in page
+
+    for name in ("webhook-pause", "webhook-resume", "webhook-test", "webhook-rotate-secret", "webhook-url"):
+        response = client.post(
+            reverse(f"insights:{name}", args=[webhook.pk]), {f"w{webhook.pk}-url": "https://x.test/"}
+        )
+        assert response.status_code == 404, name
+    assert receiver.calls == []
+    before = (webhook.secret, webhook.url, webhook.is_active)
+    webhook.refresh_from_db()
+    assert (webhook.secret, webhook.url, webhook.is_active) == before
+    # nor can they set one up for the org
+    response = client.post(reverse("insights:webhooks"), {"org": webhook.org_id, "url": "https://evil.test/hook"})
+    assert response.status_code == 400 and ClickWebhook.objects.count() == 1
+
+
+def test_support_staff_see_and_pause_every_orgs_webhook_but_not_its_secret(client, support, webhook):
+    client.force_login(support)
+
+    page = client.get(reverse("insights:webhooks")).content.decode()
+    assert f'data-webhook="{webhook.pk}"' in page and webhook.secret not in page
+    assert "Shown to the organisation's own managers only." in page.replace("&#x27;", "'")
+
+    assert client.post(reverse("insights:webhook-pause", args=[webhook.pk])).status_code == 302
+    webhook.refresh_from_db()
+    assert not webhook.is_active and webhook.stopped_reason.startswith("Paused by support@linktrack.test")
+
+
+def test_a_member_who_is_also_support_staff_sees_the_secret(client, support, org, webhook):
+    Membership.objects.create(user=support, org=org)
+    client.force_login(support)
+    assert webhook.secret in client.get(reverse("insights:webhooks")).content.decode()
+
+
+def test_the_page_needs_a_login(client, org, webhook):
+    response = client.get(reverse("insights:webhooks"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert client.post(reverse("insights:webhook-pause", args=[webhook.pk])).status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.is_active
+
+
+def test_forms_are_refused_without_the_csrf_token(manager, org, webhook):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+
+    assert client.post(reverse("insights:webhook-pause", args=[webhook.pk])).status_code == 403
+    assert client.post(reverse("insights:webhook-rotate-secret", args=[webhook.pk])).status_code == 403
+    assert client.post(reverse("insights:webhooks"), {"org": org.pk, "url": "https://a.test/"}).status_code == 403
+    before = webhook.secret
+    webhook.refresh_from_db()
+    assert webhook.is_active and webhook.secret == before
+    # and the page's forms carry the token
+    assert 'name="csrfmiddlewaretoken"' in client.get(reverse("insights:webhooks")).content.decode()
+
+
+def test_insights_links_to_the_webhooks_page(client, manager, org):
+    client.force_login(manager)
+    page = client.get(reverse("insights:overview")).content.decode()
+    assert f'id="click-webhooks-link" href="{reverse("insights:webhooks")}"' in page
+
+
+def test_the_admin_lists_webhooks_read_only_without_the_secret(client, support, webhook):
+    client.force_login(support)
+    changelist = client.get(reverse("admin:insights_clickwebhook_changelist"))
+    change = client.get(reverse("admin:insights_clickwebhook_change", args=[webhook.pk]))
+    assert changelist.status_code == change.status_code == 200
+    assert webhook.url in changelist.content.decode()
+    for page in (changelist, change):
+        assert webhook.secret not in page.content.decode()
+    assert (
+        client.post(reverse("admin:insights_clickwebhook_delete", args=[webhook.pk]), {"post": "yes"}).status_code
+        == 403
+    )
 
 
 # --- Beat and Celery ------------------------------------------------------------------------------------------

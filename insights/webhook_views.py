@@ -1,0 +1,183 @@
+"""The click webhooks page: a campaign manager points the org's webhook at its own system, reads the secret that
+signs every call, rotates it, sends a test event, pauses and resumes deliveries, and sees how they go.
+
+The secret is shown to the org's members only (it is theirs); support staff see and manage every org's webhook
+but not its secret. The page is never cached, since it carries the secret.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from campaigns.models import Membership, Org
+from campaigns.selectors import orgs_for_user
+from insights import click_webhooks
+from insights.models import ClickWebhook
+
+_URL_HELP = "Your system's https address that linktrack POSTs the clicks to, e.g. https://crm.acme.in/linktrack."
+
+
+def _url_field() -> forms.CharField:
+    return forms.CharField(
+        label="Endpoint address",
+        max_length=2000,
+        help_text=_URL_HELP,
+        error_messages={
+            "required": "Enter the address of your endpoint, e.g. https://crm.acme.in/linktrack.",
+            "max_length": "This address is too long: at most %(limit_value)d characters.",
+        },
+        widget=forms.URLInput(attrs={"size": 60, "placeholder": "https://"}),
+    )
+
+
+class WebhookUrlForm(forms.Form):
+    url = _url_field()
+
+    def clean_url(self) -> str:
+        return click_webhooks.validate_webhook_url(self.cleaned_data["url"])
+
+
+class NewWebhookForm(WebhookUrlForm):
+    org = forms.TypedChoiceField(
+        label="Organisation",
+        coerce=int,
+        error_messages={"invalid_choice": "Choose one of your organisations that has no webhook yet."},
+    )
+
+    field_order = ["org", "url"]
+
+    def __init__(self, *args, orgs: list[Org], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.orgs = {org.pk: org for org in orgs}
+        self.fields["org"].choices = [(org.pk, org.name) for org in orgs]
+        if len(orgs) == 1:
+            self.fields["org"].initial = orgs[0].pk
+            self.fields["org"].widget = forms.HiddenInput()
+
+    def clean_org(self) -> Org:
+        return self.orgs[self.cleaned_data["org"]]
+
+
+def _get_webhook_for_user(user, pk: int) -> ClickWebhook:
+    """Another org's webhook is a 404, exactly like one that does not exist."""
+    return get_object_or_404(ClickWebhook.objects.filter(org__in=orgs_for_user(user)).select_related("org"), pk=pk)
+
+
+def _page(request, *, new_form: NewWebhookForm | None = None, url_forms: dict | None = None, status: int = 200):
+    orgs = list(orgs_for_user(request.user).order_by("name"))
+    webhooks = list(
+        ClickWebhook.objects.filter(org__in=[org.pk for org in orgs]).select_related("org").order_by("org__name")
+    )
+    orgs_without = [org for org in orgs if org.pk not in {webhook.org_id for webhook in webhooks}]
+    member_of = set(Membership.objects.filter(user=request.user).values_list("org_id", flat=True))
+    url_forms = url_forms or {}
+    rows = [
+        {
+            "webhook": webhook,
+            "url_form": url_forms.get(webhook.pk)
+            or WebhookUrlForm(initial={"url": webhook.url}, prefix=f"w{webhook.pk}"),
+            "shows_secret": webhook.org_id in member_of,
+        }
+        for webhook in webhooks
+    ]
+    context = {
+        "rows": rows,
+        "many_orgs": len(orgs) > 1,
+        "new_form": new_form or (NewWebhookForm(orgs=orgs_without) if orgs_without else None),
+        "signature_header": click_webhooks.SIGNATURE_HEADER,
+        "user_agent": click_webhooks.USER_AGENT,
+        "batch_size": click_webhooks.BATCH_SIZE,
+        "timeout_seconds": f"{click_webhooks.TIMEOUT_SECONDS:g}",
+        "give_up_hours": f"{click_webhooks.GIVE_UP_AFTER.total_seconds() / 3600:g}",
+    }
+    response = render(request, "insights/webhooks.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page shows the secret
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request):
+    if request.method == "GET":
+        return _page(request)
+    orgs_without = list(orgs_for_user(request.user).filter(click_webhooks__isnull=True).order_by("name"))
+    form = NewWebhookForm(request.POST, orgs=orgs_without)
+    if not form.is_valid():
+        return _page(request, new_form=form, status=400)
+    try:
+        webhook = click_webhooks.click_webhook_create(
+            org=form.cleaned_data["org"], user=request.user, url=form.cleaned_data["url"]
+        )
+    except ValidationError as problem:  # the org got a webhook meanwhile (another tab)
+        form.add_error(None, problem.messages[0] if problem.messages else "This webhook could not be saved.")
+        return _page(request, new_form=form, status=400)
+    messages.success(
+        request,
+        f"Webhook set up for {webhook.org.name}: the clicks from now on go to {webhook.url} within a minute. "
+        "Copy the secret below into your system to check the signatures.",
+    )
+    return redirect("insights:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_change_url(request, pk: int):
+    webhook = _get_webhook_for_user(request.user, pk)
+    form = WebhookUrlForm(request.POST, prefix=f"w{webhook.pk}")
+    if not form.is_valid():
+        return _page(request, url_forms={webhook.pk: form}, status=400)
+    click_webhooks.click_webhook_change_url(webhook=webhook, url=form.cleaned_data["url"])
+    messages.success(request, f"The clicks of {webhook.org.name} now go to {webhook.url}.")
+    return redirect("insights:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_rotate_secret(request, pk: int):
+    webhook = _get_webhook_for_user(request.user, pk)
+    click_webhooks.click_webhook_rotate_secret(webhook=webhook)
+    messages.success(
+        request,
+        f"The webhook of {webhook.org.name} has a new secret: calls from now on are signed with it. Put it in your "
+        "system now; the old one no longer checks.",
+    )
+    return redirect("insights:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_test(request, pk: int):
+    webhook = _get_webhook_for_user(request.user, pk)
+    result = click_webhooks.click_webhook_send_test(webhook=webhook)
+    if result.ok:
+        messages.success(request, f"Test event delivered to {webhook.url}. {result.words}")
+    else:
+        messages.error(request, f"Test event not delivered to {webhook.url}. {result.words}")
+    return redirect("insights:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_pause(request, pk: int):
+    webhook = _get_webhook_for_user(request.user, pk)
+    if click_webhooks.click_webhook_pause(webhook=webhook, user=request.user):
+        messages.success(request, f"Paused: no clicks go to {webhook.url} until you resume. Nothing is lost meanwhile.")
+    else:
+        messages.info(request, "This webhook was already paused.")
+    return redirect("insights:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_resume(request, pk: int):
+    webhook = _get_webhook_for_user(request.user, pk)
+    if click_webhooks.click_webhook_resume(webhook=webhook):
+        messages.success(
+            request, f"Resumed: the clicks since it stopped go to {webhook.url} first, then the new ones as they come."
+        )
+    else:
+        messages.info(request, "This webhook was already delivering.")
+    return redirect("insights:webhooks")
