@@ -62,6 +62,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ("org",)
     search_fields = ("name", "mobile", "email", "external_id")
 
+    def get_readonly_fields(self, request, obj=None):
+        # An erased customer's personal data is gone for good: nothing may be typed back in.
+        if obj is not None and obj.erased_at:
+            return [field.name for field in obj._meta.fields]
+        return super().get_readonly_fields(request, obj)
+
 
 @admin.register(SenderId)
 class SenderIdAdmin(admin.ModelAdmin):

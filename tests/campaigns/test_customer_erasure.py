@@ -25,6 +25,7 @@ from campaigns.models import (
     CustomerList,
     Template,
     Unsubscribe,
+    User,
 )
 from campaigns.preview import campaign_preview
 from delivery.models import GatewayConfig, GatewayExchange, Message
@@ -585,3 +586,15 @@ def test_view_details_the_resend_offer_and_the_resend_leave_an_erased_customer_o
     )  # fmt: skip
     launch(resend, manager, django_capture_on_commit_callbacks)
     assert list(Message.objects.filter(campaign=resend).values_list("customer_id", flat=True)) == [others[2].pk]
+
+
+def test_the_admin_cannot_type_an_erased_customers_data_back_in(client, manager, asha):
+    customer_erase(customer=asha, user=manager)
+    admin_user = User.objects.create_superuser("admin@acme.test", PASSWORD)
+    client.force_login(admin_user)
+    url = reverse("admin:campaigns_customer_change", args=[asha.pk])
+
+    assert 'name="mobile"' not in client.get(url).content.decode()
+    client.post(url, {"name": "Asha", "mobile": "+919810000099", "org": asha.org_id})
+    asha.refresh_from_db()
+    assert (asha.name, asha.mobile) == ("", "")
