@@ -13,35 +13,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.models import Campaign, Channel, Org
+from campaigns.models import Campaign, Channel
 from campaigns.selectors import orgs_for_user
 from insights import api_keys
+from insights.forms import OrgChoiceForm
 from insights.models import ApiKey
 
 
-class ApiKeyForm(forms.Form):
-    org = forms.TypedChoiceField(
-        label="Organisation",
-        coerce=int,
-        error_messages={"invalid_choice": "Choose one of your organisations."},
-    )
+class ApiKeyForm(OrgChoiceForm):
     name = forms.CharField(
         label="What is it for?",
         max_length=100,
         help_text="A name to recognise the key by, e.g. “Power BI dashboard”.",
         error_messages={"required": "Name the key, so that you know later what uses it."},
     )
-
-    def __init__(self, *args, orgs: list[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.orgs = {org.pk: org for org in orgs}
-        self.fields["org"].choices = [(org.pk, org.name) for org in orgs]
-        if len(orgs) == 1:
-            self.fields["org"].initial = orgs[0].pk
-            self.fields["org"].widget = forms.HiddenInput()
-
-    def clean_org(self) -> Org:
-        return self.orgs[self.cleaned_data["org"]]
 
 
 def _get_api_key_for_user(user, pk: int) -> ApiKey:

@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.models import Membership, Org
+from campaigns.models import Membership
 from campaigns.selectors import orgs_for_user
 from insights import click_webhooks
+from insights.forms import OrgChoiceForm
 from insights.models import ClickWebhook
 
 _URL_HELP = "Your system's https address that linktrack POSTs the clicks to, e.g. https://crm.acme.in/linktrack."
@@ -40,25 +41,9 @@ class WebhookUrlForm(forms.Form):
         return click_webhooks.validate_webhook_url(self.cleaned_data["url"])
 
 
-class NewWebhookForm(WebhookUrlForm):
-    org = forms.TypedChoiceField(
-        label="Organisation",
-        coerce=int,
-        error_messages={"invalid_choice": "Choose one of your organisations that has no webhook yet."},
-    )
-
+class NewWebhookForm(OrgChoiceForm, WebhookUrlForm):
+    org_error = "Choose one of your organisations that has no webhook yet."
     field_order = ["org", "url"]
-
-    def __init__(self, *args, orgs: list[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.orgs = {org.pk: org for org in orgs}
-        self.fields["org"].choices = [(org.pk, org.name) for org in orgs]
-        if len(orgs) == 1:
-            self.fields["org"].initial = orgs[0].pk
-            self.fields["org"].widget = forms.HiddenInput()
-
-    def clean_org(self) -> Org:
-        return self.orgs[self.cleaned_data["org"]]
 
 
 def _get_webhook_for_user(user, pk: int) -> ClickWebhook:
