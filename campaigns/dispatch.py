@@ -5,7 +5,8 @@ Work is done in batches: the number of queries grows with recipients / batch siz
 
 Per recipient, in this order: already has a message (a resumed run) or shares a number/address with an earlier
 recipient (one message per number), unsubscribed, invalid or missing number/address, NDNC register (promotional
-senders only), rendering (DLT match), credits. Each refusal is a not-sent reason from the catalogue.
+senders only), rendering (DLT match), the org's frequency cap (promotional campaigns, see campaigns.sending_rules),
+credits. Each refusal is a not-sent reason from the catalogue.
 """
 
 import re
@@ -24,6 +25,7 @@ from campaigns.audience import audience_customers, ndnc_blocked_mobiles
 from campaigns.history import campaign_event_record
 from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Customer, Org
 from campaigns.rendering import CUSTOMER_FIELDS, MessageRenderer, with_coupon_values
+from campaigns.sending_rules import FREQUENCY_CAP_REASON, campaign_is_capped, capped_customers
 from delivery.bulk import among, copy_rows
 from delivery.models import Message
 from delivery.tasks import messages_send_task
@@ -181,6 +183,7 @@ class Dispatcher:
         sender = campaign.template.sender
         self.promotional = bool(sender and sender.is_promotional and self.channel == Channel.SMS)
         self.ncpr_category = sender.ncpr_category if sender else 0
+        self.capped = campaign_is_capped(campaign)  # held to the org's frequency cap, when it has one
         self.batch_size = settings.DISPATCH_BATCH_SIZE
         self.heartbeat: datetime | None = None  # what this dispatcher last wrote on the campaign
         self.send_task_size = settings.DISPATCH_SEND_TASK_SIZE or self.batch_size
@@ -275,7 +278,12 @@ class Dispatcher:
             for draft, message in zip(drafts, created, strict=True):
                 draft.pk = message.pk
         self.renderer.render(to_render)
-        charged = _reserve_credits(self.campaign.org_id, [d for d in to_render if d.status == Message.Status.QUEUED])
+        # From here the org's row is locked: a batch of another campaign of the org waits, so the frequency cap
+        # counts what that batch prepared, and credits are never overspent.
+        org = _locked_org(self.campaign.org_id)
+        if self.capped:
+            self._apply_frequency_cap(org, to_render)
+        charged = _reserve_credits(org, [d for d in to_render if d.status == Message.Status.QUEUED])
         if postgres:
             _copy_messages(self.campaign.pk, self.channel, drafts)
         else:
@@ -320,6 +328,22 @@ class Dispatcher:
                 if message.recipient in blocked:
                     message.mark_not_sent("ndnc_precheck")
         return messages
+
+    def _apply_frequency_cap(self, org: Org, drafts: list[MessageDraft]) -> None:
+        """Recipients who already have the org's cap of promotional messages are not sent: one query per batch, none
+        when the org has no cap."""
+        candidates = [d for d in drafts if d.status == Message.Status.QUEUED]
+        if not candidates:
+            return
+        over = capped_customers(
+            org=org,
+            campaign_id=self.campaign.pk,
+            channel=self.channel,
+            customer_ids=[d.customer.pk for d in candidates],
+        )
+        for draft in candidates:
+            if draft.customer.pk in over:
+                draft.mark_not_sent(FREQUENCY_CAP_REASON)
 
     def _attach_coupons(self, customers: list[AudienceCustomer]) -> None:
         """Coupon slots read `coupon_code` and `coupon_expiry` as customer attributes (in memory only)."""
@@ -391,13 +415,20 @@ def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -
     )
 
 
-def _reserve_credits(org_id: int, messages: list[MessageDraft]) -> int:
-    """Take one credit per segment; messages the org cannot pay for are not sent (never overspent).
+def _locked_org(org_id: int) -> Org:
+    """The org's credits and frequency cap, its row locked for the rest of the batch's transaction: concurrent
+    campaigns of one org take credits, and count messages against the cap, one after the other."""
+    return (
+        Org.objects.select_for_update().only("credits", "frequency_cap_messages", "frequency_cap_days").get(pk=org_id)
+    )
 
-    The org row is locked for the rest of the batch's transaction, so concurrent campaigns of one org take
-    credits one after the other. Returns the credits taken.
+
+def _reserve_credits(org: Org, messages: list[MessageDraft]) -> int:
+    """Take one credit per segment of the locked `org`; messages it cannot pay for are not sent (never overspent).
+
+    Returns the credits taken.
     """
-    org = Org.objects.select_for_update().only("credits").get(pk=org_id)
+    org_id = org.pk
     available = org.credits
     charged = 0
     for message in messages:

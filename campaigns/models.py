@@ -4,6 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -66,6 +67,28 @@ class Org(TimeStamped):
     short_link_with_scheme = models.BooleanField(
         default=False, help_text="Show https:// in front of short links in messages."
     )
+    # Frequency cap (campaigns.sending_rules): at most this many promotional messages per customer and channel in
+    # the last `frequency_cap_days` days; recipients over it are not sent. Empty: no cap.
+    frequency_cap_messages = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="At most this many promotional messages per customer in the period. Empty: no limit.",
+    )
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(30)], help_text="The period, in days."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency_cap_messages__isnull=True) | Q(frequency_cap_messages__gte=1),
+                name="org_frequency_cap_messages_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency_cap_days__gte=1, frequency_cap_days__lte=30), name="org_frequency_cap_days_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

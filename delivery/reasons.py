@@ -97,6 +97,17 @@ _REASONS = [
         "template where the law allows.",
     ),
     Reason(
+        "frequency_cap",
+        NOT_SENT,
+        "Customer reached the message limit",
+        "Your organisation's sending rule allows each customer only so many promotional messages in a number of "
+        "days (for example at most 2 in 7 days), and these customers had already been sent that many, so we did "
+        "not send to them. Campaign managers change the limit, or turn it off, under Campaigns › Sending rules. "
+        "A resend is checked against the limit again: sent a few days later, it reaches the customers whose "
+        "earlier messages are older than the limit's period.",
+        retryable=True,
+    ),
+    Reason(
         "campaign_cancelled",
         NOT_SENT,
         "Campaign cancelled",

@@ -172,6 +172,22 @@ def produce_ndnc_precheck(ctx):
     return ctx.send(use_template=promotional), 3
 
 
+def produce_frequency_cap(ctx):
+    # an earlier promotional campaign reached 3 customers (the others had unsubscribed then)
+    promotional = _promotional_template(ctx)
+    for customer in ctx.customers[3:]:
+        customer.sms_subscribed = False
+        customer.save(update_fields=["sms_subscribed"])
+    ctx.send(name="Earlier sale", use_template=promotional)
+    for customer in ctx.customers[3:]:
+        customer.sms_subscribed = True
+        customer.save(update_fields=["sms_subscribed"])
+    # the org allows one promotional message per customer in 7 days
+    ctx.org.frequency_cap_messages, ctx.org.frequency_cap_days = 1, 7
+    ctx.org.save(update_fields=["frequency_cap_messages", "frequency_cap_days"])
+    return ctx.send(use_template=promotional), 3
+
+
 def produce_campaign_cancelled(ctx, django_capture_on_commit_callbacks):
     from campaigns import services as campaign_services
     from tests.delivery.conftest import SLOTS
