@@ -23,6 +23,7 @@ from campaigns.rendering import (
     slots_use_customer,
     with_coupon_values,
 )
+from campaigns.sending_rules import campaign_frequency_cap_note
 from campaigns.sms import SmsLength, sms_length
 
 CUSTOMER_COLUMNS = ("pk", "name", "mobile", "email", "external_id", "attributes")
@@ -49,6 +50,7 @@ class CampaignPreview:
     credits_after: int = 0
     not_sendable: int = 0  # recipients whose message would be refused (a value that does not fit its variable)
     problems: list[str] = field(default_factory=list)
+    frequency_cap: str = ""  # the org's limit of promotional messages per customer, and whether it holds this back
 
     @property
     def credits_difference(self) -> int:
@@ -74,7 +76,10 @@ def campaign_preview(
     audience = preview_audience(campaign=campaign)
     customer = customer or audience.order_by("pk").first()
     preview = CampaignPreview(
-        channel=campaign.template.channel, tracking=campaign.org.sms_link_tracking, customer=customer
+        channel=campaign.template.channel,
+        tracking=campaign.org.sms_link_tracking,
+        customer=customer,
+        frequency_cap=campaign_frequency_cap_note(campaign),
     )
     try:
         parsed = parse_template(campaign.template.body)

@@ -51,6 +51,8 @@ FREQUENCY_CAP_REASON = "frequency_cap"
 MESSAGES_MAX = 50
 DAYS_MAX = 30
 DEFAULT_DAYS = 7
+MESSAGES_IN_WORDS = f"Give a number of messages from 1 to {MESSAGES_MAX}, or leave it empty for no limit."
+DAYS_IN_WORDS = f"Give a number of days from 1 to {DAYS_MAX}."
 # What a customer has been sent or is being sent: everything but "not sent".
 COUNTED_STATUSES = (
     Message.Status.QUEUED,
@@ -98,26 +100,26 @@ def capped_customers(
     return set(over)
 
 
-def frequency_cap_in_words(org: Org) -> str:
-    """The org's rule as the campaign preview shows it; empty when it has none."""
-    if not org.frequency_cap_messages:
-        return ""
+def _limit_in_words(org: Org) -> str:
     messages = "message" if org.frequency_cap_messages == 1 else "messages"
     days = "day" if org.frequency_cap_days == 1 else "days"
-    return (
-        f"At most {org.frequency_cap_messages} promotional {messages} per customer in {org.frequency_cap_days} "
-        f"{days}: recipients over it are not sent"
-    )
+    return f"{org.frequency_cap_messages} promotional {messages} per customer in {org.frequency_cap_days} {days}"
+
+
+def frequency_cap_in_words(org: Org) -> str:
+    """The org's rule in a manager's words; empty when it has none."""
+    if not org.frequency_cap_messages:
+        return ""
+    return f"At most {_limit_in_words(org)}: recipients over it are not sent"
 
 
 def campaign_frequency_cap_note(campaign: Campaign) -> str:
-    """One line for the campaign preview: the org's rule and whether it holds this campaign back; empty without one."""
-    rule = frequency_cap_in_words(campaign.org)
-    if not rule:
-        return ""
+    """One line for the campaign preview: the org's rule, or that it does not apply here; empty without a rule."""
+    if not campaign.org.frequency_cap_messages:
+        return ""  # asked before the campaign's sender, which the preview may not have loaded
     if campaign_is_capped(campaign):
-        return f"{rule}."
-    return f"{rule}; this campaign's sender is not promotional, so it is not limited."
+        return f"{frequency_cap_in_words(campaign.org)}."
+    return f"The limit of {_limit_in_words(campaign.org)} does not apply: this campaign's sender is not promotional."
 
 
 def frequency_cap_clean(*, messages: int | None, days: int | None) -> tuple[int | None, int]:
@@ -126,11 +128,9 @@ def frequency_cap_clean(*, messages: int | None, days: int | None) -> tuple[int 
         days = DEFAULT_DAYS
     problems = {}
     if messages is not None and not 1 <= messages <= MESSAGES_MAX:
-        problems["frequency_cap_messages"] = (
-            f"Give a number of messages from 1 to {MESSAGES_MAX}, or leave it empty for no limit."
-        )
+        problems["frequency_cap_messages"] = MESSAGES_IN_WORDS
     if not 1 <= days <= DAYS_MAX:
-        problems["frequency_cap_days"] = f"Give a number of days from 1 to {DAYS_MAX}."
+        problems["frequency_cap_days"] = DAYS_IN_WORDS
     if problems:
         raise ValidationError(problems)
     return messages, days

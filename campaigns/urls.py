@@ -1,6 +1,14 @@
 from django.urls import path
 
-from campaigns import audience_views, customer_views, link_settings_views, team_views, template_views, views
+from campaigns import (
+    audience_views,
+    customer_views,
+    link_settings_views,
+    sending_rules_views,
+    team_views,
+    template_views,
+    views,
+)
 
 app_name = "campaigns"
 urlpatterns = [
@@ -63,4 +71,6 @@ urlpatterns = [
     ),
     path("team/<int:org_pk>/members/<int:pk>/remove/", team_views.team_member_remove, name="team-member-remove"),
     path("team/join/<uidb64>/<token>/", team_views.TeamJoinView.as_view(), name="team-join"),
+    path("sending-rules/", sending_rules_views.sending_rules_page, name="sending-rules"),
+    path("sending-rules/<int:org_pk>/", sending_rules_views.sending_rules_change, name="sending-rules-change"),
 ]

@@ -1,0 +1,107 @@
+"""The Sending rules page: an org's frequency cap, at most N promotional messages per customer in D days
+(campaigns/sending_rules.py).
+
+A campaign manager sets the rules of each org they belong to, support staff those of every org; another org (and a
+change posted to it) is a 404, exactly like an org that does not exist.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns import sending_rules
+from campaigns.forms import add_service_errors
+from campaigns.models import Org
+from campaigns.selectors import orgs_for_user
+
+_MESSAGES_IN_WORDS = sending_rules.MESSAGES_IN_WORDS
+_DAYS_IN_WORDS = sending_rules.DAYS_IN_WORDS
+
+
+class FrequencyCapForm(forms.Form):
+    frequency_cap_messages = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=sending_rules.MESSAGES_MAX,
+        label="At most this many promotional messages per customer",
+        help_text="Empty: no limit.",
+        error_messages={
+            "invalid": _MESSAGES_IN_WORDS,
+            "min_value": _MESSAGES_IN_WORDS,
+            "max_value": _MESSAGES_IN_WORDS,
+        },
+        widget=forms.NumberInput(attrs={"style": "width: 6rem"}),
+    )
+    frequency_cap_days = forms.IntegerField(
+        min_value=1,
+        max_value=sending_rules.DAYS_MAX,
+        label="In this many days",
+        help_text="Counted back from the moment each message is prepared.",
+        error_messages={
+            "required": _DAYS_IN_WORDS,
+            "invalid": _DAYS_IN_WORDS,
+            "min_value": _DAYS_IN_WORDS,
+            "max_value": _DAYS_IN_WORDS,
+        },
+        widget=forms.NumberInput(attrs={"style": "width: 6rem"}),
+    )
+
+
+def _chosen_org(request, orgs: list[Org]) -> Org | None:
+    """The org named by ?org= (one of the user's, else 404), or the first of them."""
+    chosen = request.GET.get("org")
+    if not chosen:
+        return orgs[0] if orgs else None
+    by_pk = {str(org.pk): org for org in orgs}
+    if chosen not in by_pk:
+        raise Http404("No such organisation.")
+    return by_pk[chosen]
+
+
+def _page(request, *, org: Org | None, orgs: list[Org], form: FrequencyCapForm | None = None, status: int = 200):
+    if org is not None and form is None:
+        form = FrequencyCapForm(
+            initial={"frequency_cap_messages": org.frequency_cap_messages, "frequency_cap_days": org.frequency_cap_days}
+        )
+    context = {
+        "org": org,
+        "orgs": orgs,
+        "form": form,
+        "rule": sending_rules.frequency_cap_in_words(org) if org else "",
+    }
+    return render(request, "campaigns/sending_rules.html", context, status=status)
+
+
+@login_required
+@require_GET
+def sending_rules_page(request):
+    orgs = list(orgs_for_user(request.user).order_by("name"))
+    return _page(request, org=_chosen_org(request, orgs), orgs=orgs)
+
+
+@login_required
+@require_POST
+def sending_rules_change(request, org_pk: int):
+    org = get_object_or_404(orgs_for_user(request.user), pk=org_pk)
+    form = FrequencyCapForm(request.POST)
+    if form.is_valid():
+        try:
+            org = sending_rules.frequency_cap_set(
+                org=org,
+                messages=form.cleaned_data["frequency_cap_messages"],
+                days=form.cleaned_data["frequency_cap_days"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            rule = sending_rules.frequency_cap_in_words(org)
+            done = f"{rule}." if rule else "No limit: promotional messages are not held back."
+            messages.success(request, f"Sending rules of {org.name} saved. {done}")
+            return redirect(f"{reverse('campaigns:sending-rules')}?org={org.pk}")
+    orgs = list(orgs_for_user(request.user).order_by("name"))
+    return _page(request, org=org, orgs=orgs, form=form, status=400)
