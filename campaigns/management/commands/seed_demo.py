@@ -10,7 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services, trai
-from campaigns.models import Campaign, Channel, Customer, Membership, Org, SenderId, Template, User, WhitelistedUrl
+from campaigns.models import (
+    Campaign,
+    CampaignEvent,
+    Channel,
+    Customer,
+    Membership,
+    Org,
+    SenderId,
+    Template,
+    User,
+    WhitelistedUrl,
+)
 from delivery.models import Message
 from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app
@@ -210,6 +221,10 @@ class Command(BaseCommand):
         sent_at = timezone.now() - timedelta(hours=SENT_HOURS_AGO)
         Message.objects.filter(campaign=campaign).exclude(sent_at=None).update(sent_at=sent_at)
         Campaign.objects.filter(pk=campaign.pk).update(launched_at=sent_at, dispatched_at=sent_at)
+        # Its history happened then too: created a few minutes before the launch, the rest at it.
+        events = CampaignEvent.objects.filter(campaign=campaign)
+        events.filter(kind=CampaignEvent.Kind.CREATED).update(at=sent_at - timedelta(minutes=5))
+        events.exclude(kind=CampaignEvent.Kind.CREATED).update(at=sent_at)
         agents, weights = zip(*CLICK_AGENTS, strict=True)
         clicks = list(Click.objects.filter(campaign=campaign).order_by("pk"))
         phone_of: dict[int, str] = {}  # each recipient clicks on one phone
