@@ -13,7 +13,8 @@ with the webhook's secret. The receiver recomputes it over the raw body and refu
 The address is checked twice: when it is saved (https, no credentials in it) and when each call is made. At call
 time its host is resolved and the call goes to the very address that was checked (no second lookup a DNS answer
 could change in between); private, loopback, link-local (cloud metadata), multicast and reserved addresses are
-refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on. Redirects are never followed.
+refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (the rules live in linktrack.outbound, shared with the
+campaign link check). Redirects are never followed.
 
 Nothing here touches the redirect or the click flush: deliveries only read the clicks table.
 """
@@ -21,11 +22,9 @@ Nothing here touches the redirect or the click flush: deliveries only read the c
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import ssl
 import time
 import urllib.parse
@@ -42,7 +41,9 @@ from django.utils import timezone
 from campaigns.models import Org, User
 from insights.devices import DEVICE_NAMES, device_of
 from insights.models import ClickWebhook
+from linktrack import outbound
 from linktrack.models import Click
+from linktrack.outbound import tls_context
 
 BATCH_SIZE = 500
 MAX_BATCHES_PER_RUN = 4
@@ -61,7 +62,6 @@ DUE_PER_RUN = 1000  # webhooks queued per beat tick; the rest are due again at t
 SIGNATURE_HEADER = "X-Linktrack-Signature"
 USER_AGENT = "linktrack-webhooks"
 SECRET_START = "whsec_"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 logger = logging.getLogger(__name__)
 
@@ -71,35 +71,6 @@ logger = logging.getLogger(__name__)
 
 def private_addresses_allowed() -> bool:
     return bool(settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
-
-
-def _address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    """Why linktrack may not call this address, in words; "" when it is a public internet address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return "a loopback address (this machine)"
-    if address.is_link_local:
-        return "a link-local address (such as a cloud provider's metadata service)"
-    if address.is_multicast:
-        return "a multicast address"
-    if address.is_private:
-        return "a private network address"
-    if address.is_unspecified or address.is_reserved or not address.is_global:
-        return "a reserved address"
-    return ""
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _is_loopback_host(host: str) -> bool:
-    literal = _ip_literal(host)
-    return host.lower() in _LOOPBACK_NAMES if literal is None else literal.is_loopback
 
 
 def validate_webhook_url(url: str) -> str:
@@ -120,7 +91,7 @@ def validate_webhook_url(url: str) -> str:
             "Leave the user name and password out of the address: the signature on every call proves that it "
             "comes from linktrack, and an address is shown on pages and kept in logs."
         )
-    if parts.scheme == "http" and not (private_addresses_allowed() and _is_loopback_host(host)):
+    if parts.scheme == "http" and not (private_addresses_allowed() and outbound.is_loopback_host(host)):
         raise ValidationError(
             "Use https://: clicks carry your customers' numbers and email addresses, so they travel encrypted. "
             "(http:// works only for an address on this machine while testing.)"
@@ -134,14 +105,14 @@ def validate_webhook_url(url: str) -> str:
             "linktrack cannot call this address as written: check its spelling (a web address has no spaces, and "
             "its host name only letters, digits, dots and hyphens)."
         ) from None
-    literal = _ip_literal(host)
-    problem = _address_problem(literal) if literal is not None else ""
+    literal = outbound.ip_literal(host)
+    problem = outbound.address_problem(literal) if literal is not None else ""
     if problem and not private_addresses_allowed():
         raise ValidationError(
             f"{host} is {problem}: linktrack calls only addresses on the internet. Give the public address of "
             "your system."
         )
-    if host.lower() in _LOOPBACK_NAMES and not private_addresses_allowed():
+    if host.lower() in outbound.LOOPBACK_NAMES and not private_addresses_allowed():
         raise ValidationError("localhost is this machine: linktrack calls only addresses on the internet.")
     return url
 
@@ -151,58 +122,18 @@ class Refused(Exception):
 
 
 def _addresses_to_call(host: str, port: int) -> list[str]:
-    """The host's addresses, all checked: one that is not allowed refuses the host (it could be chosen later)."""
+    """The host's addresses, all checked (see linktrack.outbound), or Refused in the webhooks page's words."""
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise Refused(f"The address of {host} could not be found (DNS: {error}).") from None
-    addresses = list(dict.fromkeys(sockaddr[0] for *_, sockaddr in found))
-    if not addresses:
-        raise Refused(f"The address of {host} could not be found (DNS gave no address).")
-    if not private_addresses_allowed():
-        for address in addresses:
-            problem = _address_problem(ipaddress.ip_address(address.split("%", 1)[0]))
-            if problem:
-                # The address itself is not shown: the page would otherwise tell anyone what internal names resolve to.
-                shown = f"{host} is" if host == address else f"{host} resolves to"
-                raise Refused(f"Not sent: {shown} {problem}. linktrack calls only addresses on the internet.")
-    return addresses
+        return outbound.addresses_to_call(host, port, allow_private=private_addresses_allowed())
+    except outbound.PrivateAddress as refused:
+        raise Refused(
+            f"Not sent: {refused.shown} {refused.problem}. linktrack calls only addresses on the internet."
+        ) from None
+    except outbound.Refused as refused:
+        raise Refused(str(refused)) from None
 
 
 # --- Calling the endpoint ---------------------------------------------------------------------------------------
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to an address already checked, while the request names the host (Host header)."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """As above, over TLS: the certificate is checked against the host name (SNI too), not the address."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float):
-        self.tls = tls_context()
-        super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.address = address
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
-        try:
-            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
-        except BaseException:
-            raw.close()
-            raise
-
-
-def tls_context() -> ssl.SSLContext:
-    """The system's certificate authorities, certificates checked against the host name."""
-    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)
@@ -233,11 +164,18 @@ def _post(url: str, secret: str, body: bytes) -> CallResult:
         SIGNATURE_HEADER: signature(secret=secret, timestamp=int(time.time()), body=body),
         "Connection": "close",
     }
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     started = time.monotonic()
     could_not_connect = ""
     for address in addresses:
-        connection = connection_class(host, port, address=address, timeout=TIMEOUT_SECONDS)
+        connection = outbound.pinned_connection(
+            parts.scheme,
+            host,
+            port,
+            address=address,
+            timeout=TIMEOUT_SECONDS,
+            # Looked up here at each call, so that tests can trust their own certificate authority.
+            context=tls_context() if parts.scheme == "https" else None,
+        )
         try:
             connection.connect()
         except ssl.SSLCertVerificationError as error:
