@@ -55,6 +55,7 @@ from campaigns.dispatch import campaign_audience
 from campaigns.imports import MobileError, normalise_mobile
 from campaigns.models import Campaign, Channel, Coupon, Customer, CustomerList, Unsubscribe, User
 from delivery.models import GatewayExchange, Message
+from insights.devices import DEVICE_WORDS
 from linktrack.models import Click
 
 # What a message to an erased customer keeps as its recipient.
@@ -69,17 +70,6 @@ MAY_SEND = (
     Campaign.Status.PAUSED,
 )
 SENDING = (Message.Status.QUEUED, Message.Status.SUBMITTING)
-
-# A click's user agent becomes the kind of device the campaign page counts (insights.devices.device_of reads these
-# words in this order); any other agent is emptied.
-_DEVICE_KINDS = (
-    (("iphone", "ipad", "ipod"), "erased (iPhone / iPad)"),
-    (("android",), "erased (Android)"),
-    (
-        ("windows nt", "macintosh", "mac os x", "x11", "cros", "linux x86_64"),
-        "erased (desktop: Windows NT, Macintosh or X11)",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -352,10 +342,13 @@ def _national_number(mobile: str) -> str:
 
 
 def _device_kind() -> Case:
+    """A click's user agent becomes the first word that tells its kind of device, so the campaign page still counts
+    it on that device (insights.devices.device_of reads the same words in the same order); any other agent is
+    emptied."""
     return Case(
         *(
-            When(reduce(or_, (Q(user_agent__icontains=word) for word in words)), then=Value(kept))
-            for words, kept in _DEVICE_KINDS
+            When(reduce(or_, (Q(user_agent__icontains=word) for word in words)), then=Value(f"erased ({words[0]})"))
+            for _device, words in DEVICE_WORDS
         ),
         default=Value(""),
     )

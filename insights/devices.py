@@ -7,16 +7,17 @@ iPadOS Safari asks for desktop pages and sends a Mac user agent, so those iPads 
 ANDROID, IOS, DESKTOP, OTHER = "android", "ios", "desktop", "other"
 DEVICE_NAMES = {ANDROID: "Android", IOS: "iPhone / iPad", DESKTOP: "Desktop", OTHER: "Other"}
 
-_IOS_WORDS = ("iphone", "ipad", "ipod")
-_DESKTOP_WORDS = ("windows nt", "macintosh", "mac os x", "x11", "cros", "linux x86_64")
+# The words that tell each kind of device, in the order they are looked for (an iPad's agent also says "Mac OS X").
+DEVICE_WORDS = (
+    (IOS, ("iphone", "ipad", "ipod")),
+    (ANDROID, ("android",)),
+    (DESKTOP, ("windows nt", "macintosh", "mac os x", "x11", "cros", "linux x86_64")),
+)
 
 
 def device_of(user_agent: str) -> str:
     agent = user_agent.lower()
-    if any(word in agent for word in _IOS_WORDS):
-        return IOS
-    if "android" in agent:
-        return ANDROID
-    if any(word in agent for word in _DESKTOP_WORDS):
-        return DESKTOP
+    for device, words in DEVICE_WORDS:
+        if any(word in agent for word in words):
+            return device
     return OTHER

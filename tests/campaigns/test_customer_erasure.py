@@ -203,7 +203,7 @@ def test_nothing_of_the_customer_is_left_in_the_database(client, manager, sent, 
     clicks = Click.objects.filter(message__customer=asha)
     assert clicks.count() == 3 == result.clicks
     assert set(clicks.values_list("ip_hash", flat=True)) == {""}
-    assert set(clicks.values_list("user_agent", flat=True)) == {"erased (Android)", ""}
+    assert set(clicks.values_list("user_agent", flat=True)) == {"erased (android)", ""}
     # the customer row is empty, off every list, without coupons, unsubscribed, and says who erased it and when
     asha.refresh_from_db()
     assert (asha.name, asha.mobile, asha.email, asha.external_id, asha.attributes) == ("", "", "", "", {})
