@@ -1,4 +1,5 @@
-"""Campaign preview: the message before and after link rewriting, its length, and the credits for the audience."""
+"""Campaign preview: the message before and after link rewriting, its length, the credits for the audience, and
+the links its messages lead to."""
 
 from dataclasses import dataclass, field
 from itertools import islice
@@ -9,7 +10,7 @@ from django.utils import timezone
 from campaigns import trai
 from campaigns.audience import audience_customers
 from campaigns.dlt import TemplateError, parse_template
-from campaigns.links import LinkError
+from campaigns.links import LinkError, find_links
 from campaigns.models import Campaign, Channel, Coupon, Customer
 from campaigns.rendering import (
     EmailParts,
@@ -19,12 +20,14 @@ from campaigns.rendering import (
     fill_email,
     render_sms,
     rewrite_email,
+    rewrite_hrefs,
     slot_value,
     slots_use_customer,
     with_coupon_values,
 )
 from campaigns.sending_rules import campaign_frequency_cap_note
 from campaigns.sms import SmsLength, sms_length
+from linktrack.redirect import redirect_location
 
 CUSTOMER_COLUMNS = ("pk", "name", "mobile", "email", "external_id", "attributes")
 
@@ -193,3 +196,75 @@ def _email_preview(preview: CampaignPreview, campaign: Campaign, customer: Custo
         preview.email_after = rewrite_email(parts, tracking=preview.tracking, short_url_for=lambda _: short)
     except (LinkError, TemplateError) as error:
         preview.refused = f"{error}."
+
+
+# --- The links its messages lead to ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignLink:
+    destination: str  # the link as the message carries it, with a scheme (https:// when none was written)
+    url: str | None  # where a click lands (tracked: as the redirect sends it, UTM added); None: no web address
+    tracked: bool
+    from_customer: bool  # it comes from a customer field: each customer's message has their own
+
+
+def campaign_links(*, campaign: Campaign, customer: Customer | None = None) -> list[CampaignLink]:
+    """The distinct links the campaign's messages lead to, in the order they appear, for the sample customer (a
+    link from a customer field differs from one customer to the next; the fixed ones are the same for all).
+
+    A tracked link (tracking on; in SMS only inside a variable) is checked where the redirect sends a click, with
+    the campaign's UTM parameters; an untracked one as written. Links a message would be refused for are left out:
+    the preview says why already.
+    """
+    sample = customer or Customer(org=campaign.org)
+    _attach_coupons(campaign, [sample])
+    template = campaign.template
+    values = [slot_value(slot, sample) for slot in campaign.slot_values]
+    from_fields = {v for s, v in zip(campaign.slot_values, values, strict=True) if s.get("source") == "field"}
+    tracking = campaign.org.sms_link_tracking
+    try:
+        if template.channel == Channel.EMAIL:
+            found = _email_links(template, values, tracking, _destinations_in(from_fields))
+        else:
+            found = _sms_links(template.body, campaign.slot_values, values, tracking)
+    except (LinkError, TemplateError, ValueError):
+        return []
+    links: dict[str, CampaignLink] = {}
+    for destination, tracked, from_customer in found:
+        url = redirect_location(destination, campaign.utm_params if tracked else None)
+        key = url or destination
+        if key in links:
+            from_customer = from_customer and links[key].from_customer
+        links[key] = CampaignLink(destination, url, tracked, from_customer)
+    return list(links.values())
+
+
+def _destinations_in(values) -> set[str]:
+    found = set()
+    for value in values:
+        try:
+            found.update(link.destination for link in find_links(value))
+        except LinkError:
+            continue
+    return found
+
+
+def _sms_links(body: str, slots: list[dict], values: list[str], tracking: bool) -> list[tuple[str, bool, bool]]:
+    """(destination, tracked, from a customer field) in message order; fixed text is never rewritten."""
+    parsed = parse_template(body)
+    found = []
+    for number, fixed in enumerate(parsed.fixed):
+        found += [(link.destination, False, False) for link in find_links(fixed)]
+        if number < len(values):
+            from_customer = slots[number].get("source") == "field"
+            found += [(link.destination, tracking, from_customer) for link in find_links(values[number])]
+    return found
+
+
+def _email_links(template, values: list[str], tracking: bool, customer_destinations: set[str]) -> list:
+    """(destination, tracked, from a customer field): the text part's links, then the HTML part's http(s) hrefs."""
+    parts = fill_email(subject=template.subject, body=template.body, html_body=template.html_body, values=values)
+    destinations = [link.destination for link in find_links(parts.text)]
+    rewrite_hrefs(parts.html, lambda destination: destinations.append(destination) or destination)
+    return [(destination, tracking, destination in customer_destinations) for destination in destinations]

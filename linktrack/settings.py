@@ -176,6 +176,13 @@ IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "im
 # Task modules outside the apps' tasks.py that workers must load.
 CELERY_IMPORTS = ["campaigns.import_tasks"]
 
+# Campaign preview: each destination of a campaign's links is fetched (GET, redirects followed) and what it answers
+# is shown before launch, as a warning that never blocks. Seconds one link may take, redirects included; the page
+# waits about this long. Private, loopback, link-local (cloud metadata) and reserved addresses are not fetched unless
+# LINK_CHECK_ALLOW_PRIVATE_ADDRESSES is on (default: on only with DEBUG), kept apart from the webhooks' setting.
+LINK_CHECK_TIMEOUT_SECONDS = env.float("LINK_CHECK_TIMEOUT_SECONDS", default=5.0)
+LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env.bool("LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+
 # --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
 
 # --- Delivery: gateways, receipts ----------------------------------------------------------------------------
