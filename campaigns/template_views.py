@@ -1,17 +1,20 @@
 """Campaign managers' pages for DLT templates, the org's DLT URL whitelist, and the campaign preview."""
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from campaigns import trai
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.forms import TemplateForm, WhitelistedUrlForm
-from campaigns.models import Campaign, Channel, Org, Template, WhitelistedUrl
+from campaigns.link_check import CACHE_SECONDS, Verdict, campaign_link_checks, link_checks_summary
+from campaigns.models import Campaign, Channel, Customer, Org, Template, WhitelistedUrl
 from campaigns.preview import campaign_preview, campaign_trai_findings, preview_audience
 from campaigns.rendering import fixed_links
 from campaigns.selectors import campaigns_for_user, orgs_for_user, templates_for_user
@@ -127,24 +130,47 @@ def _save(request, form: TemplateForm, *, org, template: Template | None) -> Tem
         return None
 
 
+def _get_sample_customer(audience, raw_pk: str) -> Customer | None:
+    """The sample customer asked for (404 outside the campaign's audience), or None for the first."""
+    return get_object_or_404(audience, pk=int(raw_pk)) if raw_pk.isdigit() else None
+
+
 @login_required
 def campaign_preview_page(request, pk: int):
     campaign = _get_campaign_for_user(request.user, pk)
     audience = preview_audience(campaign=campaign)
     samples = list(audience.order_by("pk")[:SAMPLE_CHOICES])
-    customer = None
-    if request.GET.get("customer", "").isdigit():
-        customer = get_object_or_404(audience, pk=int(request.GET["customer"]))
+    customer = _get_sample_customer(audience, request.GET.get("customer", ""))
     preview = campaign_preview(campaign=campaign, customer=customer)
     findings = campaign_trai_findings(campaign=campaign, customer=preview.customer)
+    link_checks = campaign_link_checks(campaign=campaign, customer=preview.customer)
     context = {
         "campaign": campaign,
         "preview": preview,
         "samples": samples,
         "findings": findings,
         "refused_at_launch": [finding for finding in findings if finding.blocking],
+        "link_checks": link_checks,
+        "link_checks_summary": link_checks_summary(link_checks),
+        "links_broken": any(check.verdict == Verdict.BROKEN for check in link_checks),
+        "link_checks_kept_minutes": CACHE_SECONDS // 60,
     }
     return render(request, "campaigns/preview.html", context)
+
+
+@login_required
+@require_POST
+def campaign_preview_check_links(request, pk: int):
+    """The preview's Check again: fetch the campaign's links now, whatever was cached, then show the preview."""
+    campaign = _get_campaign_for_user(request.user, pk)
+    audience = preview_audience(campaign=campaign)
+    customer = _get_sample_customer(audience, request.POST.get("customer", ""))
+    # The same sample customer as the preview's, whose links (from customer fields) the page shows.
+    sample = customer or audience.order_by("pk").first()
+    checks = campaign_link_checks(campaign=campaign, customer=sample, refresh=True)
+    messages.success(request, f"Checked {len(checks)} link{'s' if len(checks) != 1 else ''} again.")
+    query = f"?{urlencode({'customer': customer.pk})}" if customer else ""
+    return redirect(reverse("campaigns:preview", args=[campaign.pk]) + query + "#links")
 
 
 @login_required

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/duplicate/", views.campaign_duplicate, name="duplicate"),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
     path("<int:pk>/preview/", template_views.campaign_preview_page, name="preview"),
+    path("<int:pk>/preview/check-links/", template_views.campaign_preview_check_links, name="preview-check-links"),
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
     path("templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
