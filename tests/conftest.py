@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 
+from campaigns import link_check
 from campaigns.models import Customer, Membership, Org, SenderId, Template, User
 from linktrack import short_domains
 from linktrack.celery import app as celery_app
@@ -39,6 +40,19 @@ def _clean_cache(settings, monkeypatch):
     # re-read the orgs' domains (a query) at a moment that depends on the clock; saving an org invalidates it.
     monkeypatch.setattr(short_domains, "_short_domains", (time.monotonic(), frozenset()))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _link_checks_stay_off_the_internet(request, monkeypatch):
+    """The preview page checks a campaign's links over the network; only the link-check tests (against their own
+    local server) do that for real, so no other test depends on what the internet answers or waits for it."""
+    if request.module.__name__.endswith("test_link_check"):
+        return
+
+    def offline(url: str, **_options) -> link_check.LinkCheck:
+        return link_check.LinkCheck(url=url, verdict=link_check.Verdict.NOT_CHECKED, words="not checked in tests")
+
+    monkeypatch.setattr(link_check, "link_fetch", offline)
 
 
 @pytest.fixture
