@@ -5,16 +5,27 @@ from django.db.models import QuerySet
 
 from campaigns.models import Campaign, Channel
 
-# "Active" on the list: launched and not finished. A scheduled campaign waits for its time, a recurring one for its
-# next run, a paused one for Resume; a draft was never launched, and a campaign handed to the gateway or cancelled
-# is finished. The value differs from the status "active", which is a recurring campaign's state only.
+# "Active" on the list: launched and not finished. A campaign waiting for approval waits for a second person, a
+# scheduled one for its time, a recurring one for its next run, a paused one for Resume; a draft was never launched,
+# and a campaign handed to the gateway or cancelled is finished. The value differs from the status "active", which is
+# a recurring campaign's state only.
 IN_PROGRESS = "in_progress"
 IN_PROGRESS_STATUSES = (
+    Campaign.Status.AWAITING_APPROVAL,
     Campaign.Status.SCHEDULED,
     Campaign.Status.ACTIVE,
     Campaign.Status.DISPATCHING,
     Campaign.Status.PAUSED,
 )
+
+
+# The statuses in the order a campaign goes through them: Status lists a campaign waiting for approval last (see
+# there), the list's filter right after a draft.
+_FIRST = (Campaign.Status.DRAFT, Campaign.Status.AWAITING_APPROVAL)
+_STATUS_CHOICES = [
+    *(choice for status in _FIRST for choice in Campaign.Status.choices if choice[0] == status),
+    *(choice for choice in Campaign.Status.choices if choice[0] not in _FIRST),
+]
 
 
 def _choice(label: str, choices: list[tuple[str, str]], *, anything: str, what: str) -> forms.ChoiceField:
@@ -37,7 +48,7 @@ class CampaignFilterForm(forms.Form):
     )
     status = _choice(
         "Status",
-        [(IN_PROGRESS, "Active (launched, not finished)"), *Campaign.Status.choices],
+        [(IN_PROGRESS, "Active (launched, not finished)"), *_STATUS_CHOICES],
         anything="Any status",
         what="a campaign status",
     )

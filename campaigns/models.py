@@ -78,6 +78,14 @@ class Org(TimeStamped):
     frequency_cap_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(30)], help_text="The period, in days."
     )
+    # Launch approval (campaigns.approval): a launched campaign waits until a second person of the org approves it.
+    launch_needs_approval = models.BooleanField(
+        default=False, help_text="A campaign is sent only once a second person of the org has approved its launch."
+    )
+    launch_approval_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    launch_approval_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -364,6 +372,8 @@ class Campaign(TimeStamped):
         PAUSED = "paused", "Paused"
         DISPATCHED = "dispatched", "Handed to the gateway"
         CANCELLED = "cancelled", "Cancelled"
+        # Last, so that lists of the statuses (the reporting API's) only grow: it comes after a draft.
+        AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
 
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
@@ -392,7 +402,7 @@ class Campaign(TimeStamped):
     )
     # The audience in words when it was chosen ("list Diwali, segment Mumbai"): kept after a list is deleted.
     audience_description = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -420,8 +430,21 @@ class Campaign(TimeStamped):
     credits_charged = models.PositiveBigIntegerField(default=0)
     credits_settled_at = models.DateTimeField(null=True, blank=True)
 
+    # Launch approval (campaigns.approval): who asked for the launch of a campaign waiting for approval, when, and
+    # the time they asked it to be sent at (empty: now, or a recurring campaign on its schedule). Emptied when the
+    # request is rejected or withdrawn; kept once approved.
+    approval_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approval_scheduled_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_approval") | Q(approval_requested_at__isnull=False),
+                name="campaign_awaiting_approval_was_requested",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="coupon_reminder") | Q(coupon_days__isnull=False),
                 name="campaign_coupon_reminder_has_days",
@@ -481,6 +504,7 @@ class Campaign(TimeStamped):
     @property
     def can_cancel(self) -> bool:
         return self.status in (
+            self.Status.AWAITING_APPROVAL,
             self.Status.SCHEDULED,
             self.Status.ACTIVE,
             self.Status.DISPATCHING,
@@ -512,6 +536,10 @@ class CampaignEvent(models.Model):
         LINK_SETTINGS_CHANGED = "link_settings_changed", "Link settings changed"
         DUPLICATED_FROM = "duplicated_from", "Copied"
         RESEND_CREATED = "resend_created", "Resend made"
+        APPROVAL_REQUESTED = "approval_requested", "Sent for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Not approved, back to draft"
+        WITHDRAWN = "withdrawn", "Approval request withdrawn, back to draft"
 
     # Only a person does these: without a user, that person's account has been deleted since.
     BY_A_PERSON = frozenset(
@@ -526,6 +554,10 @@ class CampaignEvent(models.Model):
             Kind.LINK_SETTINGS_CHANGED,
             Kind.DUPLICATED_FROM,
             Kind.RESEND_CREATED,
+            Kind.APPROVAL_REQUESTED,
+            Kind.APPROVED,
+            Kind.REJECTED,
+            Kind.WITHDRAWN,
         }
     )
 

@@ -30,6 +30,8 @@ _SETUP_WORDS = {
     "audience_segment_id": "audience",
 }
 Event = CampaignEvent.Kind
+# Approvers approve what they saw: a campaign waiting for approval is changed only after its request is withdrawn.
+AWAITING_APPROVAL_UNCHANGED = "This campaign is waiting for approval: withdraw it first, then change it."
 
 
 def next_run_after(*, schedule: str, moment: datetime, tz: str) -> datetime:
@@ -93,6 +95,8 @@ def campaign_update(
 ) -> Campaign:
     """Change a draft (its template stays: a different template is a different campaign)."""
     campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign.pk)
+    if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+        raise ValidationError(AWAITING_APPROVAL_UNCHANGED)
     if campaign.status != Campaign.Status.DRAFT or campaign.kind == Campaign.Kind.RESEND:
         raise ValidationError("Only a campaign that has not been launched can be changed (a resend: delete it and "
                               "make it again from its campaign).")  # fmt: skip
@@ -168,30 +172,54 @@ def campaign_start_problems(*, campaign: Campaign) -> list[str]:
 
 
 def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | None = None) -> Campaign:
-    """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch."""
-    with transaction.atomic():
-        problems = campaign_start_problems(campaign=campaign)
-        if problems:
-            raise ValidationError(problems)
-        audience_customers(campaign=campaign)  # a segment that cannot be evaluated is refused here, in words
-        moment = dispatch.now()
-        draft = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT)
-        if campaign.schedule:
-            next_run_at = next_run_after(schedule=campaign.schedule, moment=moment, tz=campaign.org.timezone)
-            if draft.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at, hold_reason=""):
-                detail = f"Runs on the schedule {campaign.schedule}; the first at {in_org_time(next_run_at, campaign)}"
-                campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail=detail)
-        elif scheduled_at is not None:
-            if scheduled_at <= moment:
-                raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
-            if draft.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason=""):
-                detail = f"To be sent at {in_org_time(scheduled_at, campaign)} ({campaign.org.timezone})"
-                campaign_event_record(campaign=campaign, kind=Event.SCHEDULED, user=user, detail=detail)
-        elif draft.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment, hold_reason=""):
-            campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail="Sending now")
-            transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
+    """Start sending now, at `scheduled_at`, or (recurring) on its schedule. Launching twice starts one dispatch.
+
+    When the org needs launches approved (Org.launch_needs_approval), the campaign waits for a second person of the
+    org instead, and is launched as asked once approved (campaigns.approval)."""
+    from campaigns import approval  # approval launches through this module
+
+    if approval.launch_needs_approval(campaign=campaign):
+        return approval.campaign_approval_request(campaign=campaign, user=user, scheduled_at=scheduled_at)
+    campaign_launch_from(campaign=campaign, user=user, scheduled_at=scheduled_at, status=Campaign.Status.DRAFT)
     campaign.refresh_from_db()
     return campaign
+
+
+def campaign_launch_refusals(*, campaign: Campaign, scheduled_at: datetime | None, moment: datetime) -> None:
+    """Refuse, in words, a launch that must not happen: what campaign_start_problems finds, an audience that cannot
+    be evaluated, a time already passed."""
+    problems = campaign_start_problems(campaign=campaign)
+    if problems:
+        raise ValidationError(problems)
+    audience_customers(campaign=campaign)  # a segment that cannot be evaluated is refused here, in words
+    if not campaign.schedule and scheduled_at is not None and scheduled_at <= moment:
+        raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
+
+
+@transaction.atomic
+def campaign_launch_from(*, campaign: Campaign, user: User, scheduled_at: datetime | None, status: str) -> bool:
+    """Launch a campaign that is in `status` (a draft; one waiting for approval, once approved): checked, then
+    claimed with a conditional UPDATE on that status, so two launches at once start one dispatch. Returns whether
+    this call launched it."""
+    moment = dispatch.now()
+    campaign_launch_refusals(campaign=campaign, scheduled_at=scheduled_at, moment=moment)
+    waiting = Campaign.objects.filter(pk=campaign.pk, status=status)
+    if campaign.schedule:
+        next_run_at = next_run_after(schedule=campaign.schedule, moment=moment, tz=campaign.org.timezone)
+        if waiting.update(status=Campaign.Status.ACTIVE, launched_at=moment, next_run_at=next_run_at, hold_reason=""):
+            detail = f"Runs on the schedule {campaign.schedule}; the first at {in_org_time(next_run_at, campaign)}"
+            campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail=detail)
+            return True
+    elif scheduled_at is not None:
+        if waiting.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason=""):
+            detail = f"To be sent at {in_org_time(scheduled_at, campaign)} ({campaign.org.timezone})"
+            campaign_event_record(campaign=campaign, kind=Event.SCHEDULED, user=user, detail=detail)
+            return True
+    elif waiting.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment, hold_reason=""):
+        campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail="Sending now")
+        transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
+        return True
+    return False
 
 
 @transaction.atomic
