@@ -1,4 +1,5 @@
-"""Sending rules of an org: the frequency cap, at most N promotional messages per customer in D days.
+"""Sending rules of an org: the frequency cap, at most N promotional messages per customer in D days; and whether a
+launch needs a second person's approval (the switch is here, the rule in campaigns.approval).
 
 Indian brands cap promotional messages to keep complaints (TRAI's rules on unsolicited commercial communication)
 and unsubscribes down. When an org has a cap, dispatch checks every recipient of a promotional campaign against it
@@ -43,7 +44,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from campaigns.models import Campaign, Channel, Org, SenderId
+from campaigns.models import Campaign, Channel, Org, SenderId, User
 from delivery.bulk import among
 from delivery.models import Message
 
@@ -146,3 +147,29 @@ def frequency_cap_set(*, org: Org, messages: int | None, days: int | None) -> Or
     org.full_clean()
     org.save(update_fields=["frequency_cap_messages", "frequency_cap_days", "updated_at"])
     return org
+
+
+@transaction.atomic
+def launch_approval_set(*, org: Org, needs_approval: bool, user: User) -> Org:
+    """Switch launch approval on or off for the org, recording who did it and when (shown on the Sending rules page).
+
+    Switching it off launches none of the campaigns waiting for approval: each is still approved or withdrawn."""
+    org = Org.objects.select_for_update().get(pk=org.pk)
+    if org.launch_needs_approval == needs_approval:
+        return org
+    org.launch_needs_approval = needs_approval
+    org.launch_approval_changed_by, org.launch_approval_changed_at = user, timezone.now()
+    org.save(
+        update_fields=[
+            "launch_needs_approval",
+            "launch_approval_changed_by",
+            "launch_approval_changed_at",
+            "updated_at",
+        ]
+    )
+    return org
+
+
+def campaigns_awaiting_approval(*, org: Org) -> int:
+    """How many of the org's campaigns wait for approval (the Sending rules page says so next to the switch)."""
+    return Campaign.objects.filter(org=org, status=Campaign.Status.AWAITING_APPROVAL).count()

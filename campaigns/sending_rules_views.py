@@ -1,5 +1,5 @@
 """The Sending rules page: an org's frequency cap, at most N promotional messages per customer in D days
-(campaigns/sending_rules.py).
+(campaigns/sending_rules.py), and whether a launch needs a second person's approval (campaigns/approval.py).
 
 A campaign manager sets the rules of each org they belong to, support staff those of every org; another org (and a
 change posted to it) is a 404, exactly like an org that does not exist.
@@ -52,6 +52,14 @@ class FrequencyCapForm(forms.Form):
     )
 
 
+class LaunchApprovalForm(forms.Form):
+    launch_needs_approval = forms.BooleanField(
+        required=False,
+        label="A second person approves every launch",
+        help_text="A launched campaign waits until another member of the organisation (or support) approves it.",
+    )
+
+
 def _chosen_org(request, orgs: list[Org]) -> Org | None:
     """The org named by ?org= (one of the user's, else 404), or the first of them."""
     chosen = request.GET.get("org")
@@ -73,6 +81,10 @@ def _page(request, *, org: Org | None, orgs: list[Org], form: FrequencyCapForm |
         "orgs": orgs,
         "form": form,
         "rule": sending_rules.frequency_cap_in_words(org) if org else "",
+        "approval_form": LaunchApprovalForm(initial={"launch_needs_approval": org.launch_needs_approval})
+        if org
+        else None,
+        "awaiting_approval": sending_rules.campaigns_awaiting_approval(org=org) if org else 0,
     }
     return render(request, "campaigns/sending_rules.html", context, status=status)
 
@@ -105,3 +117,24 @@ def sending_rules_change(request, org_pk: int):
             return redirect(f"{reverse('campaigns:sending-rules')}?org={org.pk}")
     orgs = list(orgs_for_user(request.user).order_by("name"))
     return _page(request, org=org, orgs=orgs, form=form, status=400)
+
+
+@login_required
+@require_POST
+def launch_approval_change(request, org_pk: int):
+    org = get_object_or_404(orgs_for_user(request.user), pk=org_pk)
+    form = LaunchApprovalForm(request.POST)
+    form.is_valid()  # a checkbox: absent is off, anything else on
+    org = sending_rules.launch_approval_set(
+        org=org, needs_approval=form.cleaned_data["launch_needs_approval"], user=request.user
+    )
+    if org.launch_needs_approval:
+        done = "A campaign that is launched now waits until a second person of the organisation approves it."
+    else:
+        done = "Campaigns are sent as soon as they are launched, without approval."
+        waiting = sending_rules.campaigns_awaiting_approval(org=org)
+        if waiting:
+            campaigns = "campaign" if waiting == 1 else "campaigns"
+            done += f" The {waiting} {campaigns} already waiting must still be approved or withdrawn."
+    messages.success(request, f"Sending rules of {org.name} saved. {done}")
+    return redirect(f"{reverse('campaigns:sending-rules')}?org={org.pk}")

@@ -19,6 +19,9 @@ urlpatterns = [
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     path("<int:pk>/duplicate/", views.campaign_duplicate, name="duplicate"),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
+    path("<int:pk>/approve/", views.campaign_approve, name="approve"),
+    path("<int:pk>/reject/", views.campaign_reject, name="reject"),
+    path("<int:pk>/withdraw/", views.campaign_withdraw, name="withdraw"),
     path("<int:pk>/preview/", template_views.campaign_preview_page, name="preview"),
     path("<int:pk>/preview/check-links/", template_views.campaign_preview_check_links, name="preview-check-links"),
     path("templates/", template_views.template_list, name="template-list"),
@@ -74,4 +77,9 @@ urlpatterns = [
     path("team/join/<uidb64>/<token>/", team_views.TeamJoinView.as_view(), name="team-join"),
     path("sending-rules/", sending_rules_views.sending_rules_page, name="sending-rules"),
     path("sending-rules/<int:org_pk>/", sending_rules_views.sending_rules_change, name="sending-rules-change"),
+    path(
+        "sending-rules/<int:org_pk>/launch-approval/",
+        sending_rules_views.launch_approval_change,
+        name="sending-rules-launch-approval",
+    ),
 ]

@@ -6,11 +6,11 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns import services, trai
+from campaigns import approval, services, trai
 from campaigns.campaign_filters import CampaignFilterForm, campaigns_matching
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
-from campaigns.history import campaign_history
+from campaigns.history import campaign_history, in_org_time
 from campaigns.models import Campaign
 from campaigns.selectors import (
     campaign_page_is_live,
@@ -30,7 +30,7 @@ def _get_campaign_for_user(user, pk: int) -> Campaign:
     """Another org's campaign is a 404, exactly like a campaign that does not exist."""
     return get_object_or_404(
         campaigns_for_user(user).select_related(
-            "template__sender", "parent", "resend_of", "audience_list", "audience_segment"
+            "template__sender", "parent", "resend_of", "audience_list", "audience_segment", "approval_requested_by"
         ),
         pk=pk,
     )
@@ -103,6 +103,9 @@ def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
 @login_required
 def campaign_edit(request, pk: int):
     campaign = _get_campaign_for_user(request.user, pk)
+    if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+        messages.error(request, services.AWAITING_APPROVAL_UNCHANGED)
+        return redirect("campaigns:detail", pk=campaign.pk)
     if not campaign.is_draft or campaign.kind == Campaign.Kind.RESEND:
         messages.error(request, "Only a campaign that has not been launched can be changed.")
         return redirect("campaigns:detail", pk=campaign.pk)
@@ -141,7 +144,10 @@ def campaign_delete(request, pk: int):
     if services.campaign_delete(campaign=campaign, user=request.user):
         messages.success(request, f"Campaign “{campaign.name}” deleted.")
         return redirect("campaigns:list")
-    messages.error(request, "A launched campaign cannot be deleted: its messages and report are kept.")
+    if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+        messages.error(request, "This campaign is waiting for approval: withdraw it first, then delete it.")
+    else:
+        messages.error(request, "A launched campaign cannot be deleted: its messages and report are kept.")
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
@@ -172,6 +178,8 @@ def campaign_detail(request, pk: int):
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
             "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
             "history": campaign_history(campaign=campaign),
+            "approval": approval.approval_request_on_page(campaign=campaign, user=request.user),
+            "reason_max_length": approval.REASON_MAX_LENGTH,
         },
     )
 
@@ -201,14 +209,81 @@ def campaign_launch(request, pk: int):
         for problem in error.messages:
             messages.error(request, problem)
     else:
-        if campaign.status == Campaign.Status.SCHEDULED:
-            messages.success(request, f"Campaign scheduled for {campaign.scheduled_at:%-d %b %Y, %H:%M}.")
-        elif campaign.status == Campaign.Status.ACTIVE:
-            messages.success(request, "Recurring campaign active: each run is sent on its schedule.")
+        if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+            _sent_for_approval(request, campaign)
         else:
-            messages.success(request, "Campaign launched: messages are being prepared and sent.")
+            messages.success(request, _launched_in_words(campaign))
         for warning in trai.campaign_launch_warnings(campaign=campaign):
             messages.warning(request, warning)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+def _launched_in_words(campaign: Campaign) -> str:
+    if campaign.status == Campaign.Status.SCHEDULED:
+        return f"Campaign scheduled for {in_org_time(campaign.scheduled_at, campaign)} ({campaign.org.timezone})."
+    if campaign.status == Campaign.Status.ACTIVE:
+        return "Recurring campaign active: each run is sent on its schedule."
+    return "Campaign launched: messages are being prepared and sent."
+
+
+def _sent_for_approval(request, campaign: Campaign) -> None:
+    org = campaign.org.name
+    approvers = approval.approvers_of(campaign=campaign, requester=campaign.approval_requested_by)
+    if approvers:
+        emailed = ", ".join(approver.email for approver in approvers)
+        messages.success(
+            request,
+            f"Sent for approval: nothing is sent until another member of {org} approves it. We emailed {emailed}.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Sent for approval, but nobody else in {org} can approve it yet: invite a colleague on the Team page, "
+            "or ask support to approve it.",
+        )
+
+
+@login_required
+@require_POST
+def campaign_approve(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    try:
+        campaign = approval.campaign_approve(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        for problem in invalid.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, f"Approved. {_launched_in_words(campaign)}")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_reject(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    requester = campaign.approval_requested_by
+    try:
+        approval.campaign_reject(campaign=campaign, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        told = f"; {requester.email} was emailed your reason" if requester and requester != request.user else ""
+        messages.success(
+            request, f"Not approved: “{campaign.name}” is a draft again, with your reason on its page{told}."
+        )
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_withdraw(request, pk: int):
+    campaign = _get_campaign_for_user(request.user, pk)
+    try:
+        approval.campaign_withdraw(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        messages.success(request, f"Request withdrawn: “{campaign.name}” is a draft again. Change it, then launch it.")
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
