@@ -45,8 +45,19 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Org)
 class OrgAdmin(admin.ModelAdmin):
     list_display = ("name", "sms_link_tracking", "credits")
-    # Link tracking and credits change on the Support page, which records who changed them and why.
-    readonly_fields = ("sms_link_tracking", "link_tracking_changed_by", "link_tracking_changed_at", "credits")
+    # Link tracking and credits change on the Support page, the sending rules on theirs: those pages check the values
+    # and record who changed them.
+    readonly_fields = (
+        "sms_link_tracking",
+        "link_tracking_changed_by",
+        "link_tracking_changed_at",
+        "credits",
+        "frequency_cap_messages",
+        "frequency_cap_days",
+        "launch_needs_approval",
+        "launch_approval_changed_by",
+        "launch_approval_changed_at",
+    )
     inlines = [MembershipInline]
 
     def save_formset(self, request, form, formset, change):

@@ -128,6 +128,7 @@ def segment_save(*, org: Org, name: str, conditions: list[dict], segment: Segmen
 # A draft counts too: without its audience it would go to every customer of the org.
 AUDIENCE_IN_USE = (
     Campaign.Status.DRAFT,
+    Campaign.Status.AWAITING_APPROVAL,
     Campaign.Status.SCHEDULED,
     Campaign.Status.ACTIVE,
     Campaign.Status.DISPATCHING,

@@ -288,7 +288,7 @@ def test_a_check_that_fails_at_approval_keeps_it_waiting_and_says_why(
     assert [kind for kind, _, _ in _events(campaign)] == [Kind.APPROVAL_REQUESTED]
 
 
-def test_an_audience_deleted_while_waiting_is_refused_at_approval(
+def test_the_audience_of_a_campaign_waiting_for_approval_cannot_be_deleted(
     approving, template, manager, colleague, customers, django_capture_on_commit_callbacks
 ):
     segment = Segment.objects.create(
@@ -296,12 +296,12 @@ def test_an_audience_deleted_while_waiting_is_refused_at_approval(
     )
     campaign = make_campaign(template, manager, audience_segment=segment)
     _request(campaign, manager, django_capture_on_commit_callbacks)
-    segment_delete(segment=segment)
 
-    with pytest.raises(ValidationError, match="every customer, segment Mumbai, which was deleted while it waited"):
-        _approve(campaign, colleague, django_capture_on_commit_callbacks)
+    with pytest.raises(ValidationError, match="Segment “Mumbai” cannot be deleted"):
+        segment_delete(segment=segment)
 
-    assert not Message.objects.filter(campaign=campaign).exists()
+    assert Segment.objects.filter(pk=segment.pk).exists()
+    assert Campaign.objects.get(pk=campaign.pk).audience_segment_id == segment.pk
 
 
 def test_two_approvals_at_the_same_moment_launch_once(postgres, transactional_db, org, template, manager, monkeypatch):

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import Campaign, Channel, Template
 from campaigns.views import CAMPAIGNS_PER_PAGE
@@ -64,12 +65,14 @@ def test_status_filter_lists_campaigns_in_that_status(client, manager, template)
 
 def test_active_means_launched_and_not_finished(client, manager, template):
     for status in Status:
-        _campaign(template, f"In state {status.label}", status=status)
+        requested = {"approval_requested_at": timezone.now()} if status == Status.AWAITING_APPROVAL else {}
+        _campaign(template, f"In state {status.label}", status=status, **requested)
     client.force_login(manager)
 
     page = _listed(client, status="in_progress")
 
     assert _names(page) == {
+        "In state Waiting for approval",
         "In state Scheduled",
         "In state Recurring: active",
         "In state Sending",
