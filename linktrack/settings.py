@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With STAFF_REQUIRE_TWO_STEP, support staff without two-step sign-in reach only its setup page.
+    "linktrack.two_step_views.StaffTwoStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -237,6 +239,9 @@ CELERY_BEAT_SCHEDULE["click-webhooks-deliver"] = {
 LOGIN_FAILURE_LIMIT_PER_USER = env.int("LOGIN_FAILURE_LIMIT_PER_USER", default=5)
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+# Two-step sign-in (a code from an authenticator app after the password) is each user's choice; when this is on,
+# support staff (who see every org) must turn it on before they can use any page.
+STAFF_REQUIRE_TWO_STEP = env.bool("STAFF_REQUIRE_TWO_STEP", default=False)
 
 # --- Demo ----------------------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-123")

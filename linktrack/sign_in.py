@@ -2,6 +2,9 @@
 
 Django's own views do the work; this module adds what linktrack needs on top of them.
 
+Two-step sign-in (linktrack.two_step): for a user who turned it on, a right password does not sign in; it leads to
+the code page (linktrack.two_step_views), whose wrong codes are counted here like wrong passwords.
+
 Throttling: failed sign-ins are counted per email address and per client address in Django's cache (Redis when
 REDIS_URL is set, so shared by every web process; local memory, per process, in the embedded mode), in one-minute
 buckets. A failure counts for LOGIN_FAILURE_WINDOW_MINUTES (to the minute), so the window slides rather than
@@ -16,7 +19,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -24,7 +27,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 
+from linktrack import two_step
 from linktrack.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
@@ -164,7 +169,15 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
 
     def form_valid(self, form):
-        sign_in_failures_clear(email=form.get_user().email)
+        user = form.get_user()
+        if two_step.two_step_on(user):
+            # Not signed in yet: the code page comes next. The address's failures are cleared only once the code is
+            # right too, or a known password would reset the count of wrong codes between guesses.
+            two_step.pending_sign_in_start(self.request.session, user=user, backend=user.backend)
+            next_url = self.get_redirect_url()
+            code_page = reverse("two_step_sign_in")
+            return HttpResponseRedirect(f"{code_page}?{urlencode({'next': next_url})}" if next_url else code_page)
+        sign_in_failures_clear(email=user.email)
         return super().form_valid(form)
 
     def form_invalid(self, form):
@@ -208,6 +221,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     message promises ("or reset your password")."""
 
     def form_valid(self, form):
+        # A new password leaves two-step sign-in on: the mailbox does not stand in for the phone, so a view that
+        # signs in after setting the password (an invitation) leaves that to the sign-in page and its code.
+        if two_step.two_step_on(self.user):
+            self.post_reset_login = False
         response = super().form_valid(form)
         sign_in_failures_clear(email=self.user.email)
         return response

@@ -4,13 +4,19 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from campaigns.opt_out_views import email_unsubscribe
-from linktrack import sign_in
+from linktrack import sign_in, two_step_views
 from linktrack.views import healthz, short_link_inspect, short_link_redirect
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="campaigns:list"), name="home"),
     path("accounts/login/", sign_in.SignInView.as_view(), name="login"),
+    path("accounts/login/code/", two_step_views.two_step_sign_in, name="two_step_sign_in"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-step/", two_step_views.two_step_setup, name="two_step"),
+    path("accounts/two-step/start/", two_step_views.two_step_start, name="two_step_start"),
+    path("accounts/two-step/confirm/", two_step_views.two_step_confirm, name="two_step_confirm"),
+    path("accounts/two-step/turn-off/", two_step_views.two_step_turn_off, name="two_step_turn_off"),
+    path("accounts/two-step/recovery-codes/", two_step_views.two_step_recovery_codes, name="two_step_recovery_codes"),
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", sign_in.PasswordResetView.as_view(), name="password_reset"),
