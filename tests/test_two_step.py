@@ -1,5 +1,5 @@
 """Two-step sign-in: a code from an authenticator app (TOTP, RFC 6238) after the password, recovery codes, the setup
-page, support staff required to use it and a password reset that leaves it on."""
+page, support staff required to use it, and the admin's way to turn it off for a lost phone."""
 
 import base64
 import hashlib
@@ -9,12 +9,14 @@ import struct
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import team
+from campaigns.models import User
 from linktrack import two_step
 from linktrack.models import Authenticator, RecoveryCode
 from tests.conftest import PASSWORD
@@ -455,6 +457,37 @@ def test_without_the_setting_support_signs_in_with_the_password_alone(client, su
     _password(client, email="support@linktrack.test")
 
     assert client.get("/support/").status_code == 200
+
+
+# --- Admin -------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return User.objects.create_superuser("root@linktrack.test", PASSWORD)
+
+
+def test_admin_lists_who_has_two_step_on_and_turns_it_off_for_a_lost_phone_with_a_log_entry(
+    client, manager, with_two_step, superuser
+):
+    client.force_login(superuser)
+    changelist = reverse("admin:linktrack_authenticator_changelist")
+    listing = client.get(changelist).content.decode()
+    assert "manager@acme.test" in listing and "Recovery codes left" in listing
+    assert with_two_step[0] not in listing  # the secret is never shown
+    assert 'value="delete_selected"' not in listing  # only the logged way to turn it off
+
+    response = client.post(
+        changelist,
+        {"action": "turn_off", "_selected_action": [Authenticator.objects.get(user=manager).pk]},
+        follow=True,
+    )
+
+    assert "Two-step sign-in is off for manager@acme.test" in response.content.decode()
+    assert not two_step.two_step_on(manager)
+    entry = LogEntry.objects.get(object_id=str(manager.pk))
+    assert entry.user == superuser and "Turned off two-step sign-in" in entry.get_change_message()
+    assert _password(Client())["Location"] == reverse("campaigns:list")
 
 
 # --- CSRF --------------------------------------------------------------------------------------------------------
