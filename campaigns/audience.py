@@ -126,14 +126,7 @@ def segment_save(*, org: Org, name: str, conditions: list[dict], segment: Segmen
 
 # Campaigns in these states still need their list or segment: it is read when they (or their next run) send.
 # A draft counts too: without its audience it would go to every customer of the org.
-AUDIENCE_IN_USE = (
-    Campaign.Status.DRAFT,
-    Campaign.Status.AWAITING_APPROVAL,
-    Campaign.Status.SCHEDULED,
-    Campaign.Status.ACTIVE,
-    Campaign.Status.DISPATCHING,
-    Campaign.Status.PAUSED,
-)
+AUDIENCE_IN_USE = Campaign.UNFINISHED_STATUSES
 
 
 def audience_campaigns(*, customer_list: CustomerList | None = None, segment: Segment | None = None) -> dict:

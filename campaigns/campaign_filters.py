@@ -10,13 +10,7 @@ from campaigns.models import Campaign, Channel
 # and a campaign handed to the gateway or cancelled is finished. The value differs from the status "active", which is
 # a recurring campaign's state only.
 IN_PROGRESS = "in_progress"
-IN_PROGRESS_STATUSES = (
-    Campaign.Status.AWAITING_APPROVAL,
-    Campaign.Status.SCHEDULED,
-    Campaign.Status.ACTIVE,
-    Campaign.Status.DISPATCHING,
-    Campaign.Status.PAUSED,
-)
+IN_PROGRESS_STATUSES = tuple(status for status in Campaign.UNFINISHED_STATUSES if status != Campaign.Status.DRAFT)
 
 
 # The statuses in the order a campaign goes through them: Status lists a campaign waiting for approval last (see

@@ -62,14 +62,7 @@ from linktrack.models import Click
 ERASED_RECIPIENT = "erased"
 
 # The campaigns that may still start or go on sending to the org's customers: locked during an erasure.
-MAY_SEND = (
-    Campaign.Status.DRAFT,
-    Campaign.Status.AWAITING_APPROVAL,
-    Campaign.Status.SCHEDULED,
-    Campaign.Status.ACTIVE,
-    Campaign.Status.DISPATCHING,
-    Campaign.Status.PAUSED,
-)
+MAY_SEND = Campaign.UNFINISHED_STATUSES
 SENDING = (Message.Status.QUEUED, Message.Status.SUBMITTING)
 
 

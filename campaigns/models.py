@@ -375,6 +375,16 @@ class Campaign(TimeStamped):
         # Last, so that lists of the statuses (the reporting API's) only grow: it comes after a draft.
         AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
 
+    # Not finished: it may still send (or, a draft, be launched). Handed to the gateway and cancelled are finished.
+    UNFINISHED_STATUSES = (
+        Status.DRAFT,
+        Status.AWAITING_APPROVAL,
+        Status.SCHEDULED,
+        Status.ACTIVE,
+        Status.DISPATCHING,
+        Status.PAUSED,
+    )
+
     class Kind(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
         RECURRING = "recurring", "Recurring"

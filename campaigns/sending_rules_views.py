@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import sending_rules
 from campaigns.forms import add_service_errors
 from campaigns.models import Org
-from campaigns.selectors import orgs_for_user
+from campaigns.selectors import org_chosen, orgs_for_user
 
 _MESSAGES_IN_WORDS = sending_rules.MESSAGES_IN_WORDS
 _DAYS_IN_WORDS = sending_rules.DAYS_IN_WORDS
@@ -60,17 +59,6 @@ class LaunchApprovalForm(forms.Form):
     )
 
 
-def _chosen_org(request, orgs: list[Org]) -> Org | None:
-    """The org named by ?org= (one of the user's, else 404), or the first of them."""
-    chosen = request.GET.get("org")
-    if not chosen:
-        return orgs[0] if orgs else None
-    by_pk = {str(org.pk): org for org in orgs}
-    if chosen not in by_pk:
-        raise Http404("No such organisation.")
-    return by_pk[chosen]
-
-
 def _page(request, *, org: Org | None, orgs: list[Org], form: FrequencyCapForm | None = None, status: int = 200):
     if org is not None and form is None:
         form = FrequencyCapForm(
@@ -93,7 +81,7 @@ def _page(request, *, org: Org | None, orgs: list[Org], form: FrequencyCapForm |
 @require_GET
 def sending_rules_page(request):
     orgs = list(orgs_for_user(request.user).order_by("name"))
-    return _page(request, org=_chosen_org(request, orgs), orgs=orgs)
+    return _page(request, org=org_chosen(request, orgs), orgs=orgs)
 
 
 @login_required

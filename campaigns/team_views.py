@@ -9,14 +9,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import team
 from campaigns.models import Membership, Org
-from campaigns.selectors import orgs_for_user
+from campaigns.selectors import org_chosen, orgs_for_user
 from linktrack import sign_in
 
 
@@ -43,17 +42,6 @@ def _get_org_for_user(user, pk: int) -> Org:
 def _get_membership_for_user(user, org_pk: int, pk: int) -> tuple[Org, Membership]:
     org = _get_org_for_user(user, org_pk)
     return org, get_object_or_404(Membership.objects.select_related("user"), org=org, pk=pk)
-
-
-def _chosen_org(request, orgs: list[Org]) -> Org | None:
-    """The org named by ?org= (one of the user's, else 404), or the first of them."""
-    chosen = request.GET.get("org")
-    if not chosen:
-        return orgs[0] if orgs else None
-    by_pk = {str(org.pk): org for org in orgs}
-    if chosen not in by_pk:
-        raise Http404("No such organisation.")
-    return by_pk[chosen]
 
 
 def _team_url(org: Org) -> str:
@@ -89,7 +77,7 @@ def _team_page(
 @require_GET
 def team_page(request):
     orgs = _user_orgs(request.user)
-    return _team_page(request, org=_chosen_org(request, orgs), orgs=orgs, form=InviteForm())
+    return _team_page(request, org=org_chosen(request, orgs), orgs=orgs, form=InviteForm())
 
 
 @login_required
