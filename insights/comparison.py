@@ -1,0 +1,309 @@
+"""Campaigns side by side: what went out (messages and their outcomes) and what came back (clicks, how soon, on
+what kind of device), to learn which template, time or audience worked better.
+
+A recurring campaign compares as the sum of its runs, as on the campaign list: its messages, outcomes, reasons,
+clicks and devices add up every run, and its timing is measured from each run's own sending (the first click is
+the soonest after any run's sending; "half of the clicks within N hours" pools every run's clicks, each counted
+from its own run's sending), since runs go out days or weeks apart.
+
+Four queries whatever the number of campaigns: messages grouped by campaign, status and reason; click counts per
+campaign; clicks per campaign and user agent; clicks per campaign and minute. Everything else is done in Python on
+those grouped rows.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncMinute
+
+from campaigns.models import Campaign
+from delivery import reasons
+from delivery.models import Message
+from delivery.selectors import GROUP_STATUSES, DeliveryCounts, reason_of
+from insights.devices import ANDROID, IOS, device_of
+from insights.selectors import ClickCounts, click_counts_for_campaigns
+from linktrack.models import Click
+
+MIN_CAMPAIGNS = 2
+MAX_CAMPAIGNS = 6
+PHONES = (ANDROID, IOS)
+
+
+@dataclass(frozen=True)
+class ReasonShare:
+    title: str
+    count: int
+    percent: float  # of the campaign's not-delivered messages
+
+
+@dataclass(frozen=True)
+class CampaignComparison:
+    campaign: Campaign
+    name: str
+    channel: str  # in words: SMS, Email
+    kind: str  # in words: One-time, Recurring, …
+    launched_at: datetime | None
+    audience: str
+    template_name: str
+    runs: int  # a recurring campaign's runs that sent messages (0 otherwise)
+    outcomes: DeliveryCounts
+    top_not_delivered: ReasonShare | None
+    clicks: ClickCounts
+    first_click_minutes: int | None  # from sending to the first click
+    half_within_hours: int | None  # half of the clicks came within this many hours of sending
+    phone_percent: float | None  # share of clicks from Android phones and iPhones / iPads; None without clicks
+
+    @property
+    def messages(self) -> int:
+        return self.outcomes.total
+
+    @property
+    def delivered_percent(self) -> float:
+        return self.outcomes.delivered_percent
+
+    @property
+    def not_sent_percent(self) -> float:
+        return self.outcomes.not_sent_percent
+
+    @property
+    def not_delivered_percent(self) -> float:
+        return self.outcomes.not_delivered_percent
+
+    @property
+    def unknown_percent(self) -> float:
+        return self.outcomes.unknown_percent
+
+    @property
+    def click_rate(self) -> float | None:
+        """Unique clickers per delivered message, in percent; None when nothing was delivered."""
+        delivered = self.outcomes.delivered
+        return round(100 * self.clicks.unique / delivered, 1) if delivered else None
+
+
+def campaigns_compare(*, campaigns: list[Campaign]) -> list[CampaignComparison]:
+    """The figures of each campaign, in the order given. Four queries whatever the number of campaigns.
+
+    The campaigns should come with their org, template, audience list and segment, and resent campaign loaded, and
+    none should be a run of another one in the list (its figures would count twice).
+    """
+    ids = [campaign.pk for campaign in campaigns]
+    owners = _Owners(ids)
+    messages = _message_rows(ids)
+    clicks = click_counts_for_campaigns(campaign_ids=ids)
+    phone_shares = _phone_shares(ids)
+    zones = {campaign.pk: ZoneInfo(campaign.org.timezone) for campaign in campaigns}
+    sent_at = _sent_at(messages)
+    timings = _timings(ids, owners, sent_at, zones)
+    no_clicks = ClickCounts(total=0, unique=0)
+    comparisons = []
+    for campaign in campaigns:
+        rows = [row for row in messages if owners.owns(campaign.pk, row)]
+        first_click, half_within = timings.get(campaign.pk, (None, None))
+        comparisons.append(
+            CampaignComparison(
+                campaign=campaign,
+                name=campaign.name,
+                channel=campaign.template.get_channel_display(),
+                kind=campaign.get_kind_display(),
+                launched_at=campaign.launched_at,
+                audience=_audience(campaign),
+                template_name=campaign.template.name,
+                runs=len({row["campaign_id"] for row in rows if row["campaign__parent_id"] == campaign.pk}),
+                outcomes=_outcomes(rows),
+                top_not_delivered=_top_not_delivered(rows),
+                clicks=clicks.get(campaign.pk, no_clicks),
+                first_click_minutes=first_click,
+                half_within_hours=half_within,
+                phone_percent=phone_shares.get(campaign.pk),
+            )
+        )
+    return comparisons
+
+
+class _Owners:
+    """Which compared campaign a row of a campaign (or of a run, with its parent) counts for."""
+
+    def __init__(self, ids: list[int]):
+        self.ids = set(ids)
+
+    def owner(self, campaign_id: int, parent_id: int | None) -> int | None:
+        if parent_id in self.ids:
+            return parent_id
+        return campaign_id if campaign_id in self.ids else None
+
+    def owns(self, owner_id: int, row: dict) -> bool:
+        return self.owner(row["campaign_id"], row["campaign__parent_id"]) == owner_id
+
+    @staticmethod
+    def rows_filter(ids: list[int]) -> Q:
+        return Q(campaign_id__in=ids) | Q(campaign__parent_id__in=ids)
+
+
+def _audience(campaign: Campaign) -> str:
+    if campaign.kind == Campaign.Kind.RESEND and campaign.resend_of_id:
+        return f"recipients of {campaign.resend_of.name} not reached"
+    return campaign.audience_in_words
+
+
+def _message_rows(ids: list[int]) -> list[dict]:
+    """Messages per (sent) campaign, status and reason, with when each campaign's first message was sent."""
+    return list(
+        Message.objects.filter(_Owners.rows_filter(ids))
+        .values("campaign_id", "campaign__parent_id", "campaign__launched_at", "status", "reason_code")
+        .annotate(count=Count("pk"), first_sent=Min("sent_at"))
+        .order_by()
+    )
+
+
+def _outcomes(rows: list[dict]) -> DeliveryCounts:
+    """The campaign page's figures (delivery.selectors.delivery_counts) from the grouped rows."""
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["count"]
+    s = Message.Status
+    waiting = by_status.get(s.SENT, 0)
+    delivered, not_delivered, unknown = (by_status.get(x, 0) for x in (s.DELIVERED, s.NOT_DELIVERED, s.UNKNOWN))
+    return DeliveryCounts(
+        total=sum(by_status.values()),
+        queued=by_status.get(s.QUEUED, 0) + by_status.get(s.SUBMITTING, 0),
+        sent=waiting + delivered + not_delivered + unknown,
+        waiting=waiting,
+        delivered=delivered,
+        not_delivered=not_delivered + waiting,
+        not_sent=by_status.get(s.NOT_SENT, 0),
+        unknown=unknown,
+    )
+
+
+def _reason_code(status: str, stored: str) -> str:
+    """The catalogue reason View Details shows for messages of this status and stored code."""
+    code = reason_of(Message(status=status, reason_code=stored))
+    return code if code in reasons.REASONS else reason_of(Message(status=status))
+
+
+def _top_not_delivered(rows: list[dict]) -> ReasonShare | None:
+    """The most frequent not-delivered reason (messages still waiting count as "pending", as on View Details)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row["status"] in GROUP_STATUSES[reasons.NOT_DELIVERED]:
+            code = _reason_code(row["status"], row["reason_code"])
+            counts[code] = counts.get(code, 0) + row["count"]
+    if not counts:
+        return None
+    code, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ReasonShare(
+        title=reasons.reason_for(code).title, count=count, percent=round(100 * count / sum(counts.values()), 1)
+    )
+
+
+def _sent_at(messages: list[dict]) -> dict[int, datetime]:
+    """When each campaign (or run) started sending: its first message's, else its launch (as on its page)."""
+    sent: dict[int, datetime] = {}
+    for row in messages:
+        moment = row["first_sent"] or row["campaign__launched_at"]
+        campaign_id = row["campaign_id"]
+        if moment is not None and (campaign_id not in sent or moment < sent[campaign_id]):
+            sent[campaign_id] = moment
+    return sent
+
+
+def _phone_shares(ids: list[int]) -> dict[int, float]:
+    """The share of each campaign's clicks (people only) made on a phone, in percent."""
+    owners = _Owners(ids)
+    totals: dict[int, int] = {}
+    phones: dict[int, int] = {}
+    rows = (
+        Click.objects.filter(_Owners.rows_filter(ids), is_bot=False)
+        .values_list("campaign_id", "campaign__parent_id", "user_agent")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for campaign_id, parent_id, agent, count in rows:
+        owner = owners.owner(campaign_id, parent_id)
+        totals[owner] = totals.get(owner, 0) + count
+        if device_of(agent) in PHONES:
+            phones[owner] = phones.get(owner, 0) + count
+    return {owner: round(100 * phones.get(owner, 0) / total, 1) for owner, total in totals.items() if total}
+
+
+def _timings(
+    ids: list[int], owners: _Owners, sent_at: dict[int, datetime], zones: dict[int, ZoneInfo]
+) -> dict[int, tuple[int | None, int | None]]:
+    """(minutes to the first click, hours to half of the clicks) per campaign, as its page's click timeline counts
+    them (insights.campaign_clicks.click_timeline), a run's clicks from its own sending.
+
+    Clicks are grouped per minute in SQL (a minute is the same in every time zone) and into the org's hours here,
+    so one query serves campaigns of orgs on different clocks.
+    """
+    rows = (
+        Click.objects.filter(_Owners.rows_filter(ids), is_bot=False)
+        .annotate(minute=TruncMinute("clicked_at"))
+        .values_list("campaign_id", "campaign__parent_id", "minute")
+        .annotate(count=Count("pk"), first=Min("clicked_at"))
+        .order_by()
+    )
+    first_click: dict[int, int] = {}
+    per_hour: dict[int, dict[int, int]] = {}  # owner -> hours after its run's sending -> clicks
+    for campaign_id, parent_id, minute, count, first in rows:
+        owner = owners.owner(campaign_id, parent_id)
+        sent = sent_at.get(campaign_id)
+        if sent is None:  # clicks on a campaign that never sent: no timing, as on its page
+            continue
+        minutes = max(0, int((first - sent).total_seconds() // 60))
+        first_click[owner] = min(first_click.get(owner, minutes), minutes)
+        offset = _hours_after(minute, sent, zones[owner])
+        hours = per_hour.setdefault(owner, {})
+        hours[offset] = hours.get(offset, 0) + count
+    return {owner: (first_click[owner], _half_within(per_hour[owner].items())) for owner in first_click}
+
+
+def _hours_after(moment: datetime, sent: datetime, zone: ZoneInfo) -> int:
+    """Which hour after sending `moment` falls in, both on the org's clock, counted as click_timeline counts."""
+    hour = moment.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    start = sent.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    return int((hour - start).total_seconds() // 3600)
+
+
+def _half_within(hour_counts: Iterable[tuple[int, int]]) -> int | None:
+    ordered = sorted(hour_counts)
+    total = sum(count for _, count in ordered)
+    running = 0
+    for offset, count in ordered:
+        running += count
+        if 2 * running >= total:
+            return max(1, offset + 1)
+    return None
+
+
+# Rows where one value is better than another, and which way: a higher delivered share or click rate, a lower
+# not-delivered share or a sooner first click. Campaigns without the figure (nothing sent, nothing delivered, no
+# click) take no part.
+HIGHEST, LOWEST = "highest", "lowest"
+BEST_RULES = {
+    "delivered_percent": HIGHEST,
+    "not_delivered_percent": LOWEST,
+    "click_rate": HIGHEST,
+    "first_click_minutes": LOWEST,
+}
+
+
+def _figure(comparison: CampaignComparison, figure: str) -> float | None:
+    if figure in ("delivered_percent", "not_delivered_percent") and not comparison.messages:
+        return None
+    return getattr(comparison, figure)
+
+
+def best_values(comparisons: list[CampaignComparison]) -> dict[str, set[int]]:
+    """Per figure, the ids of the campaigns with its best value (ties share it). A figure is left out when fewer
+    than two campaigns have it or all of them have the same value: nothing is better then."""
+    best: dict[str, set[int]] = {}
+    for figure, best_is in BEST_RULES.items():
+        values = {c.campaign.pk: _figure(c, figure) for c in comparisons if _figure(c, figure) is not None}
+        if len(values) < 2 or len(set(values.values())) < 2:
+            continue
+        target = max(values.values()) if best_is == HIGHEST else min(values.values())
+        best[figure] = {pk for pk, value in values.items() if value == target}
+    return best
