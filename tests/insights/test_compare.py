@@ -1,5 +1,5 @@
-"""Campaigns side by side: outcomes, reasons, clicks, timing and devices per campaign, a recurring campaign as
-the sum of its runs."""
+"""Campaigns side by side: outcomes, reasons, clicks, timing and devices per campaign, the best value of a row
+marked in words, a recurring campaign as the sum of its runs, in the same queries for 2 campaigns as for 6."""
 
 import re
 import uuid
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, CustomerList, Template
+from campaigns.models import Campaign, CustomerList, Membership, Template
 from delivery.models import Message
 from insights.campaign_clicks import click_timeline
 from insights.comparison import campaigns_compare
@@ -146,3 +146,150 @@ def test_each_campaign_shows_what_went_out_and_what_came_back(three):
     # a one-time campaign's timing reads as on its own page
     on_its_page = click_timeline(campaign=a)
     assert (on_its_page.first_click_minutes, on_its_page.half_within_hours) == (15, 2)
+
+
+def test_a_recurring_campaign_adds_up_its_runs_and_times_each_run_from_its_own_sending(client, manager, three):
+    # given the recurring campaign's second run got the soonest click, 10 minutes after it went out (a week after
+    # the first run went out)
+    a, _, weekly = three
+    client.force_login(manager)
+
+    page = _compare(client, weekly.pk, a.pk)
+
+    # then its figures add up both runs, and the first click counts from the second run's sending
+    assert _row(page, "kind")[0] == "Recurring (2 runs added up)"
+    assert _row(page, "messages") == ["5", "10"]
+    assert _row(page, "first_click_minutes")[0].startswith("<strong>10 minutes after sending</strong>")
+    assert _row(page, "half_within_hours") == ["within 1 hour of sending", "within 2 hours of sending"]
+
+
+def test_the_page_marks_the_best_value_of_a_row_in_words(client, manager, three):
+    a, b, c = three
+    client.force_login(manager)
+
+    page = _compare(client, a.pk, b.pk, c.pk)
+
+    best = "</strong> <span data-best>(best)</span>"
+    assert _row(page, "delivered_percent") == ["60.0% (6)", f"<strong>100.0% (4){best}", "60.0% (3)"]
+    assert _row(page, "not_delivered_percent") == ["30.0% (3)", f"<strong>0.0% (0){best}", "20.0% (1)"]
+    assert _row(page, "click_rate") == ["33.3%", "25.0%", f"<strong>66.7%{best}"]
+    assert _row(page, "first_click_minutes")[2] == f"<strong>10 minutes after sending{best}"
+    # rows where no value is better than another are never marked
+    for figure in ("messages", "unknown_percent", "unique_clicks", "phone_percent", "audience"):
+        assert "(best)" not in "".join(_row(page, figure)), figure
+    assert _row(page, "top_not_delivered") == [
+        "Gateway confirmed it cannot be delivered: 66.7% of not delivered (2)",
+        "none",
+        "Expired before delivery: 100.0% of not delivered (1)",
+    ]
+    assert _row(page, "launched_at")[:2] == ["20 Nov 2026, 10:05", "20 Nov 2026, 10:05"]
+    assert _row(page, "phone_percent") == ["66.7%", "100.0%", "66.7%"]
+
+
+def test_equal_values_are_not_marked_best(client, manager, org, template):
+    customers = make_customers(org, 2)
+    first, second = (Campaign.objects.create(org=org, name=f"Same {n}", template=template) for n in (1, 2))
+    for campaign in (first, second):
+        _messages(campaign, customers, [(D, ""), (D, "")], SENT)
+    client.force_login(manager)
+
+    page = _compare(client, first.pk, second.pk)
+
+    assert "data-best" not in page
+    assert _row(page, "click_rate") == ["0.0%", "0.0%"] and _row(page, "first_click_minutes") == ["no clicks"] * 2
+
+
+def test_the_same_queries_for_two_campaigns_as_for_six(
+    client, manager, org, template, django_assert_max_num_queries, django_assert_num_queries
+):
+    customers = make_customers(org, 3)
+    campaigns = []
+    for n in range(6):
+        campaign = Campaign.objects.create(org=org, name=f"Sale {n}", template=template, launched_at=SENT)
+        sent = _messages(campaign, customers, [(D, ""), (ND, "expired"), (UNK, "")], SENT)
+        _click(_link(campaign), sent[0], SENT + timedelta(minutes=n + 1))
+        campaigns.append(campaign)
+    client.force_login(manager)
+    url = reverse("insights:compare")
+
+    with django_assert_max_num_queries(100) as two:
+        client.get(url, {"c": [c.pk for c in campaigns[:2]]})
+    with django_assert_num_queries(len(two.captured_queries)):
+        page = client.get(url, {"c": [c.pk for c in campaigns]}).content.decode()
+
+    assert _row(page, "first_click_minutes")[5] == "6 minutes after sending"
+    assert _row(page, "unique_clicks") == ["1"] * 6
+
+
+def test_another_orgs_campaign_is_a_404(client, manager, three, other_org):
+    other_template = Template.objects.create(org=other_org, name="Theirs", body="Hi {#var#}")
+    theirs = Campaign.objects.create(org=other_org, name="Their sale", template=other_template)
+    client.force_login(manager)
+
+    response = client.get(reverse("insights:compare"), {"c": [three[0].pk, theirs.pk]})
+
+    assert response.status_code == 404
+
+
+def test_a_member_of_two_orgs_compares_campaigns_of_both(client, manager, three, other_org):
+    Membership.objects.create(user=manager, org=other_org)
+    other_template = Template.objects.create(org=other_org, name="Theirs", body="Hi {#var#}")
+    theirs = Campaign.objects.create(org=other_org, name="Their sale", template=other_template)
+    client.force_login(manager)
+
+    page = _compare(client, three[0].pk, theirs.pk)
+
+    assert "Their sale" in page and "(Other Brand)" in page
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_fewer_than_two_or_more_than_six_campaigns_is_explained_with_a_link_back(client, manager, org, template, count):
+    campaigns = [Campaign.objects.create(org=org, name=f"C{n}", template=template) for n in range(count)]
+    client.force_login(manager)
+
+    page = _compare(client, *[c.pk for c in campaigns])
+
+    expected = "Tick at least 2 campaigns" if count < 2 else "Up to 6 campaigns can be compared at once (you chose 7)"
+    assert expected in page and 'id="comparison"' not in page
+    assert f'<a href="{reverse("campaigns:list")}">Back to the campaign list</a>' in page
+
+
+def test_the_same_campaign_twice_counts_once(client, manager, three):
+    client.force_login(manager)
+
+    page = _compare(client, three[0].pk, three[0].pk)
+
+    assert "Tick at least 2 campaigns to compare them (you chose 1)." in page
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "", "１２"])
+def test_an_id_that_is_not_a_number_is_explained_not_an_error(client, manager, three, value):
+    client.force_login(manager)
+
+    page = _compare(client, three[0].pk, value)
+
+    assert "is not a campaign" in page
+
+
+def test_a_run_beside_its_own_recurring_campaign_is_refused_in_words(client, manager, three):
+    weekly = three[2]
+    run = weekly.runs.order_by("pk").first()
+    client.force_login(manager)
+
+    page = _compare(client, weekly.pk, run.pk)
+
+    assert "“Weekly run 1” is a run of the recurring campaign “Weekly”" in page and 'id="comparison"' not in page
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, three):
+    response = client.get(reverse("insights:compare"), {"c": [three[0].pk, three[1].pk]})
+
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_an_id_beyond_any_campaign_is_a_404_not_an_error(client, manager, three):
+    client.force_login(manager)
+
+    response = client.get(reverse("insights:compare"), {"c": [three[0].pk, "99999999999999999999999"]})
+
+    assert response.status_code == 404
