@@ -287,6 +287,20 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, three):
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
+def test_the_campaign_list_has_a_checkbox_per_campaign_and_a_compare_button(client, manager, three):
+    a, b, c = three
+    client.force_login(manager)
+
+    page = client.get(reverse("campaigns:list")).content.decode()
+
+    form = page[page.index('<form method="get" action="' + reverse("insights:compare")) :]
+    form = form[: form.index("</form>")]
+    for campaign in (a, b, c):
+        assert f'<input type="checkbox" name="c" value="{campaign.pk}"' in form
+    assert "Weekly run 1" not in page  # runs are compared through their recurring campaign
+    assert '<button class="btn" type="submit">Compare selected</button>' in form
+
+
 def test_an_id_beyond_any_campaign_is_a_404_not_an_error(client, manager, three):
     client.force_login(manager)
 
