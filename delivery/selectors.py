@@ -58,6 +58,12 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
+    return delivery_counts_from(by_status)
+
+
+def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
+    """The report's figures from the number of messages in each status; messages still waiting for a receipt count as
+    sent and as not delivered (pending), as View Details shows them."""
     s = Message.Status
     waiting = by_status.get(s.SENT, 0)
     delivered, not_delivered, unknown = (by_status.get(x, 0) for x in (s.DELIVERED, s.NOT_DELIVERED, s.UNKNOWN))

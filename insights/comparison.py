@@ -22,7 +22,7 @@ from django.db.models.functions import TruncMinute
 from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message
-from delivery.selectors import GROUP_STATUSES, DeliveryCounts, reason_of
+from delivery.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
 from insights.devices import ANDROID, IOS, device_of
 from insights.selectors import ClickCounts, click_counts_for_campaigns
 from linktrack.models import Click
@@ -163,19 +163,7 @@ def _outcomes(rows: list[dict]) -> DeliveryCounts:
     by_status: dict[str, int] = {}
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["count"]
-    s = Message.Status
-    waiting = by_status.get(s.SENT, 0)
-    delivered, not_delivered, unknown = (by_status.get(x, 0) for x in (s.DELIVERED, s.NOT_DELIVERED, s.UNKNOWN))
-    return DeliveryCounts(
-        total=sum(by_status.values()),
-        queued=by_status.get(s.QUEUED, 0) + by_status.get(s.SUBMITTING, 0),
-        sent=waiting + delivered + not_delivered + unknown,
-        waiting=waiting,
-        delivered=delivered,
-        not_delivered=not_delivered + waiting,
-        not_sent=by_status.get(s.NOT_SENT, 0),
-        unknown=unknown,
-    )
+    return delivery_counts_from(by_status)
 
 
 def _reason_code(status: str, stored: str) -> str:
