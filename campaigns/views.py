@@ -46,7 +46,10 @@ def campaign_list(request):
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
     summaries = campaign_summaries(campaigns=list(page))
     rows = [(campaign, summaries[campaign.pk]) for campaign in page]
-    return render(request, "campaigns/list.html", {"page": page, "rows": rows, "filters": filters})
+    # The organisation column only when the page lists more than one (support staff); a manager's page is narrower.
+    several_orgs = len({campaign.org_id for campaign, _summary in rows}) > 1
+    context = {"page": page, "rows": rows, "filters": filters, "several_orgs": several_orgs}
+    return render(request, "campaigns/list.html", context)
 
 
 @login_required

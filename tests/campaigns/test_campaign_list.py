@@ -191,3 +191,14 @@ def test_resend_is_offered_only_when_some_recipients_were_not_reached(client, ma
 
     assert reverse("campaigns:resend", args=[reached.pk]) not in reached_page
     assert reverse("campaigns:resend", args=[missed.pk]) in missed_page
+
+
+def test_the_organisation_column_shows_only_when_the_page_lists_several(client, manager, support, template, other_org):
+    Campaign.objects.create(org=template.org, name="Ours", template=template)
+    client.force_login(manager)
+    assert "<th>Organisation</th>" not in client.get(reverse("campaigns:list")).content.decode()
+
+    Campaign.objects.create(org=other_org, name="Theirs", template=template)
+    client.force_login(support)
+    page = client.get(reverse("campaigns:list")).content.decode()
+    assert "<th>Organisation</th>" in page and "<td>Other Brand</td>" in page
