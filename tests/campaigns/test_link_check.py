@@ -1,15 +1,13 @@
 """Link check: before launch, the preview opens every destination of a campaign's links, as a click would reach
 it, and says in words whether it works; a real HTTP server on this machine plays the brand's site."""
 
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.test import Client
@@ -19,6 +17,7 @@ from campaigns import link_check
 from campaigns.link_check import Verdict, campaign_link_checks, link_checks_summary
 from campaigns.models import Campaign, Channel, Template
 from tests.conftest import make_customers
+from tests.local_peers import http_peer, self_signed_certificate
 
 # --- The brand's site: a real HTTP server on this machine ---------------------------------------------------------
 
@@ -72,17 +71,9 @@ def running_site(tls: ssl.SSLContext | None = None):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with http_peer(Handler, tls) as port:
+        site.base = f"http://127.0.0.1:{port}"
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -384,16 +375,7 @@ def test_a_redirect_to_a_private_address_is_not_followed(settings, org, sender, 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[str, str]:
     """A self-signed certificate for shop.acme.test (its own authority), and its key."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-         "-subj", "/CN=shop.acme.test", "-addext", "subjectAltName=DNS:shop.acme.test"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"), "shop.acme.test")
 
 
 @pytest.fixture

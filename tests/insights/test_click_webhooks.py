@@ -6,17 +6,15 @@ import hmac
 import html
 import json
 import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.conf import settings as django_settings
@@ -35,6 +33,7 @@ from linktrack import short_links
 from linktrack.celery import app as celery_app
 from linktrack.models import Click, ShortLink
 from tests.conftest import make_customers
+from tests.local_peers import http_peer, self_signed_certificate
 
 ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -105,17 +104,9 @@ def running_receiver(tls: ssl.SSLContext | None = None):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/linktrack/clicks?source=linktrack"
-    try:
+    with http_peer(Handler, tls) as port:
+        fake.url = f"http://127.0.0.1:{port}/linktrack/clicks?source=linktrack"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -528,16 +519,7 @@ def _refuse():
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[str, str]:
     """A self-signed certificate for webhooks.test (its own authority), and its key."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-         "-subj", "/CN=webhooks.test", "-addext", "subjectAltName=DNS:webhooks.test"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"), "webhooks.test")
 
 
 @pytest.fixture
