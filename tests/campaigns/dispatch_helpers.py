@@ -1,9 +1,11 @@
 """Shared set-up for the dispatch and campaign-type tests."""
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 from campaigns import dispatch, services
 from campaigns.models import Campaign, SenderId, Template
@@ -21,6 +23,29 @@ def make_campaign(template: Template, user, **fields) -> Campaign:
         slot_values=fields.pop("slot_values", LINK_SLOTS),
         **fields,
     )
+
+
+def dispatch_at_once(campaigns: list[Campaign]) -> list[Exception]:
+    """Dispatch the campaigns at the same moment, each in its own thread (its own database connection); returns
+    what any of them raised."""
+    start = threading.Barrier(len(campaigns))
+    errors: list[Exception] = []
+
+    def dispatch_one(campaign_id: int) -> None:
+        try:
+            start.wait()
+            dispatch.campaign_dispatch(campaign_id=campaign_id)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatch_one, args=(campaign.pk,)) for campaign in campaigns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
 
 
 def launch(campaign: Campaign, user, capture, **kwargs) -> Campaign:

@@ -1,13 +1,8 @@
 """Two campaigns of one org dispatched at the same moment on PostgreSQL never spend more credits than it has."""
 
-import threading
-
-from django.db import connection
-
-from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign, Org
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import make_campaign
+from tests.campaigns.dispatch_helpers import dispatch_at_once, make_campaign
 from tests.conftest import make_customers
 
 
@@ -18,24 +13,9 @@ def test_concurrent_campaigns_of_one_org_never_overspend(postgres, transactional
     make_customers(template.org, 12)
     campaigns = [make_campaign(template, manager, name=f"Campaign {n}") for n in (1, 2)]
     Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=Campaign.Status.DISPATCHING)
-    start = threading.Barrier(2)
-    errors = []
-
-    def dispatch(campaign_id: int) -> None:
-        try:
-            start.wait()
-            campaign_dispatch(campaign_id=campaign_id)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
 
     # when both dispatch at the same time in two threads (two database connections)
-    threads = [threading.Thread(target=dispatch, args=(c.pk,)) for c in campaigns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = dispatch_at_once(campaigns)
 
     # then exactly 15 messages were paid for and handed over, the rest are "out of credits", the org has 0 left
     assert errors == []

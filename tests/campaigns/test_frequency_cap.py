@@ -1,7 +1,6 @@
 """Frequency cap: an org's "at most N promotional messages per customer in D days" is never exceeded by dispatch;
 recipients over it are not sent, reason frequency_cap."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from campaigns.sending_rules import capped_customers
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     clock_fixture,
+    dispatch_at_once,
     launch,
     make_campaign,
     promotional_template_fixture,
@@ -326,24 +326,9 @@ def test_two_promotional_campaigns_sent_at_once_never_go_past_the_cap(
     make_customers(org, 12)
     campaigns = [make_campaign(promotional_template, manager, name=f"Sale {n}") for n in (1, 2)]
     Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=Campaign.Status.DISPATCHING)
-    start = threading.Barrier(2)
-    errors = []
-
-    def dispatch(campaign_id: int) -> None:
-        try:
-            start.wait()
-            campaign_dispatch(campaign_id=campaign_id)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
 
     # when both dispatch at the same moment (two database connections)
-    threads = [threading.Thread(target=dispatch, args=(c.pk,)) for c in campaigns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = dispatch_at_once(campaigns)
 
     # then every customer was handed exactly one of the two messages; the other is "not sent: frequency cap"
     assert errors == []
