@@ -5,23 +5,7 @@ from django.urls import reverse
 from campaigns.audience import customer_list_delete
 from campaigns.models import Campaign, CustomerList
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-
-
-def _edit_form(campaign: Campaign, **changes) -> dict:
-    data = {
-        "name": campaign.name,
-        "slot_1_source": "field",
-        "slot_1_value": "name",
-        "slot_2_source": "url",
-        "slot_2_value": "https://acme.test/t",
-        "kind": "one_time",
-        "schedule": "",
-        "coupon_days": "",
-        "audience_list": "",
-        "audience_segment": "",
-    }
-    return data | changes
+from tests.campaigns.dispatch_helpers import edit_form, launch, make_campaign
 
 
 def test_manager_changes_a_drafts_name_link_and_audience(client, manager, template):
@@ -33,7 +17,7 @@ def test_manager_changes_a_drafts_name_link_and_audience(client, manager, templa
 
     response = client.post(
         reverse("campaigns:edit", args=[campaign.pk]),
-        _edit_form(campaign, name="Diwali VIP", slot_2_value="https://acme.test/vip", audience_list=vip.pk),
+        edit_form(campaign, name="Diwali VIP", slot_2_value="https://acme.test/vip", audience_list=vip.pk),
     )
 
     campaign.refresh_from_db()
@@ -50,7 +34,7 @@ def test_a_change_that_breaks_dlt_is_shown_next_to_the_variable_and_nothing_chan
 
     too_long = "Festive greetings from all of us at Acme"  # 40 characters: over the 30 of a {#var#}
     response = client.post(
-        reverse("campaigns:edit", args=[campaign.pk]), _edit_form(campaign, slot_1_source="text", slot_1_value=too_long)
+        reverse("campaigns:edit", args=[campaign.pk]), edit_form(campaign, slot_1_source="text", slot_1_value=too_long)
     )
 
     assert response.status_code == 200 and "Variable 1" in response.content.decode()
@@ -65,7 +49,7 @@ def test_a_launched_campaign_cannot_be_changed_or_deleted(
     campaign = launch(make_campaign(template, manager, name="Sent"), manager, django_capture_on_commit_callbacks)
     client.force_login(manager)
 
-    edit = client.post(reverse("campaigns:edit", args=[campaign.pk]), _edit_form(campaign, name="Changed"))
+    edit = client.post(reverse("campaigns:edit", args=[campaign.pk]), edit_form(campaign, name="Changed"))
     delete = client.post(reverse("campaigns:delete", args=[campaign.pk]), follow=True)
 
     campaign.refresh_from_db()
@@ -99,7 +83,7 @@ def test_another_orgs_draft_is_not_found_and_anonymous_goes_to_login(client, out
     assert client.get(edit).url.startswith(reverse("login"))
     client.force_login(outsider)
     assert client.get(edit).status_code == 404
-    assert client.post(edit, _edit_form(campaign, name="Mine now")).status_code == 404
+    assert client.post(edit, edit_form(campaign, name="Mine now")).status_code == 404
     assert client.post(delete).status_code == 404
     assert Campaign.objects.get(pk=campaign.pk).name == campaign.name
 

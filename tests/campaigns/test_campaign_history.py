@@ -15,6 +15,7 @@ from campaigns.supervisor import campaigns_supervise
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     clock_fixture,
+    edit_form,
     launch,
     make_campaign,
     promotional_template_fixture,
@@ -49,22 +50,6 @@ def prepared(template, manager, count=10) -> Campaign:
     return campaign
 
 
-def _edit_form(campaign: Campaign, **changes) -> dict:
-    data = {
-        "name": campaign.name,
-        "slot_1_source": "field",
-        "slot_1_value": "name",
-        "slot_2_source": "url",
-        "slot_2_value": "https://acme.test/t",
-        "kind": "one_time",
-        "schedule": "",
-        "coupon_days": "",
-        "audience_list": "",
-        "audience_segment": "",
-    }
-    return data | changes
-
-
 # What people do
 
 
@@ -77,10 +62,10 @@ def test_creating_and_changing_a_draft_say_who_and_what_and_an_unchanged_save_re
     client.force_login(manager)
 
     # when the manager saves it unchanged, then changes its name and link
-    client.post(reverse("campaigns:edit", args=[campaign.pk]), _edit_form(campaign))
+    client.post(reverse("campaigns:edit", args=[campaign.pk]), edit_form(campaign))
     client.post(
         reverse("campaigns:edit", args=[campaign.pk]),
-        _edit_form(campaign, name="Diwali VIP", slot_2_value="https://acme.test/vip"),
+        edit_form(campaign, name="Diwali VIP", slot_2_value="https://acme.test/vip"),
     )
 
     # then only the real change is recorded, with what changed
