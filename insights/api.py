@@ -18,6 +18,7 @@ from campaigns.campaign_filters import campaigns_matching
 from campaigns.models import Campaign, Channel
 from campaigns.selectors import CampaignSummary, campaign_summaries
 from delivery import reasons
+from delivery.delivery_times import delivery_speed
 from delivery.selectors import delivery_counts, reason_breakdown
 from insights.api_keys import authenticate, rate_limit_wait
 from insights.devices import DEVICE_NAMES, device_of
@@ -224,6 +225,7 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
     # Apart from their recurring campaign: asked for together, the runs' figures would count for it alone.
     run_summaries = campaign_summaries(campaigns=runs) if runs else {}
     delivery, why = _delivery(campaign)
+    speed = delivery_speed(campaign=campaign)
     links = click_counts_by_link(campaign_id=campaign.pk)
     return JsonResponse(
         {
@@ -231,6 +233,8 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
             "parent_id": campaign.parent_id,
             "delivery": delivery,
             "reasons": why,
+            # How fast messages were delivered (a recurring campaign: its runs together); null while none is.
+            "delivery_speed": speed.as_json() if speed else None,
             "links": [
                 {
                     "id": link.short_link_id,
