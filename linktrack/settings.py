@@ -7,6 +7,7 @@ clicks stored synchronously. Every variable is documented in `.env.example`.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET_KEY = "insecure-dev-only-secret-key-change-me"
@@ -136,7 +137,13 @@ CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
 
-# Behind a proxy, the request header holding the clicker's address (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+# The client's address (clicks' hashed IP, sign-in and password-reset throttling): see linktrack/client_ip.py.
+# TRUSTED_PROXY_COUNT: how many proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For;
+# 0 reads REMOTE_ADDR only, so a client cannot choose its address by sending the header itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is the number of proxies in front of the app: 0 or more.")
+# A header the proxy overwrites with the client's address instead (e.g. HTTP_X_REAL_IP); naming one trusts one proxy.
 CLICK_CLIENT_IP_HEADER = env.str("CLICK_CLIENT_IP_HEADER", default="")
 
 # Redis holding cached link destinations (default: REDIS_URL); empty uses Django's cache. When it is also the
