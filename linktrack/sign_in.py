@@ -12,6 +12,12 @@ resetting on the clock. Past LOGIN_FAILURE_LIMIT_PER_USER failures for an addres
 from one client address, a sign-in is refused before its password is checked. `cache.incr` is atomic, so
 attempts sent in parallel cannot slip past the limit. An address is counted whether or not it has an account, so
 the refusal says nothing about which addresses exist.
+
+Password-reset requests are counted the same way (their own keys, limits and window, PASSWORD_RESET_*), so nobody
+can make linktrack mail an inbox without end, or probe addresses at speed. Every request counts, sent or not, and
+is counted before the limit is read: parallel requests cannot slip past it. Past a limit, no email is sent but the
+page answers as always, so it never tells whether an address was throttled (nor whether it has an account); the
+refusal is logged.
 """
 
 import hashlib
@@ -36,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 _BUCKET_SECONDS = 60
 _KEY_PREFIX = "sign-in-failures"
+_RESET_KEY_PREFIX = "password-reset-requests"
 
 
 @dataclass(frozen=True)
@@ -57,24 +64,35 @@ def _now() -> float:
     return time.time()
 
 
-def _scope_key(scope: str, value: str) -> str:
+def _scope_key(scope: str, value: str, *, prefix: str = _KEY_PREFIX) -> str:
     # hashed: keys hold no email address, and whatever a client sends stays a safe cache key
     digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    return f"{_KEY_PREFIX}:{scope}:{digest}"
+    return f"{prefix}:{scope}:{digest}"
 
 
-def _address_key(email: str) -> str:
+def _address_key(email: str, *, prefix: str = _KEY_PREFIX) -> str:
     # Foo@acme.in and foo@acme.in are one address to count, so changing the case does not buy more attempts
-    return _scope_key("address", email.strip().lower())
+    return _scope_key("address", email.strip().lower(), prefix=prefix)
 
 
-def _network_key(ip: str) -> str:
-    return _scope_key("network", ip)
+def _network_key(ip: str, *, prefix: str = _KEY_PREFIX) -> str:
+    return _scope_key("network", ip, prefix=prefix)
 
 
-def _window_buckets(now: float) -> range:
+def _window_buckets(now: float, *, window: int | None = None) -> range:
     current = int(now // _BUCKET_SECONDS)
-    return range(current - settings.LOGIN_FAILURE_WINDOW_MINUTES + 1, current + 1)
+    window = settings.LOGIN_FAILURE_WINDOW_MINUTES if window is None else window
+    return range(current - window + 1, current + 1)
+
+
+def _counts_in_window(keys: list[str], *, now: float, window: int) -> dict[str, dict[int, int]]:
+    """Per key, its count in each one-minute bucket of the window: one cache round trip for all of them."""
+    names = {f"{key}:{bucket}": (key, bucket) for key in keys for bucket in _window_buckets(now, window=window)}
+    counts: dict[str, dict[int, int]] = {key: {} for key in keys}
+    for name, count in cache.get_many(list(names)).items():
+        key, bucket = names[name]
+        counts[key][bucket] = count
+    return counts
 
 
 def _wait_seconds(failures: dict[int, int], *, limit: int, now: float) -> int:
@@ -94,17 +112,16 @@ def _wait_seconds(failures: dict[int, int], *, limit: int, now: float) -> int:
 def sign_in_refusal(*, email: str, ip: str) -> Refusal | None:
     """The refusal an attempt to sign in as `email` from `ip` gets now, if any; a refusal is logged (no password)."""
     now = _now()
-    buckets = _window_buckets(now)
     scopes = {
         "address": (_address_key(email), settings.LOGIN_FAILURE_LIMIT_PER_USER),
         "network": (_network_key(ip), settings.LOGIN_FAILURE_LIMIT_PER_IP),
     }
-    keys = {f"{key}:{bucket}": bucket for key, _limit in scopes.values() for bucket in buckets}
-    counts = cache.get_many(list(keys))  # one round trip for both scopes
+    counts = _counts_in_window(
+        [key for key, _limit in scopes.values()], now=now, window=settings.LOGIN_FAILURE_WINDOW_MINUTES
+    )
     refusals = []
     for scope, (key, limit) in scopes.items():
-        failures = {keys[name]: count for name, count in counts.items() if name.startswith(f"{key}:")}
-        wait = _wait_seconds(failures, limit=limit, now=now)
+        wait = _wait_seconds(counts[key], limit=limit, now=now)
         if wait:
             refusals.append(Refusal(scope=scope, wait_seconds=wait))
     if not refusals:
@@ -133,6 +150,31 @@ def sign_in_failures_clear(*, email: str) -> None:
     """Forget an address's failures: its owner has just proved they hold the password (or the mailbox)."""
     key = _address_key(email)
     cache.delete_many([f"{key}:{bucket}" for bucket in _window_buckets(_now())])
+
+
+def password_reset_request_allowed(*, email: str, ip: str) -> bool:
+    """Count one request to email `email` a reset link, from `ip`; False when it is one too many for the address or
+    for the client address within PASSWORD_RESET_WINDOW_MINUTES: no email must then be sent. A refusal is logged."""
+    now = _now()
+    window = settings.PASSWORD_RESET_WINDOW_MINUTES
+    scopes = {
+        "address": (_address_key(email, prefix=_RESET_KEY_PREFIX), settings.PASSWORD_RESET_LIMIT_PER_ADDRESS),
+        "network": (_network_key(ip, prefix=_RESET_KEY_PREFIX), settings.PASSWORD_RESET_LIMIT_PER_IP),
+    }
+    bucket = int(now // _BUCKET_SECONDS)
+    for key, _limit in scopes.values():
+        _increment(f"{key}:{bucket}", timeout=(window + 1) * _BUCKET_SECONDS)
+    counts = _counts_in_window([key for key, _limit in scopes.values()], now=now, window=window)
+    over = [scope for scope, (key, limit) in scopes.items() if sum(counts[key].values()) > limit]
+    if over:
+        logger.warning(
+            "Password reset email not sent: too many requests for the %s within %d minutes (email %r, client %r)",
+            " and the ".join(over),
+            window,
+            email,
+            ip,
+        )
+    return not over
 
 
 def _increment(key: str, *, timeout: int) -> None:
@@ -189,7 +231,8 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request: the same answer whether or not the address has an account.
+    """Django's reset request: the same answer whether or not the address has an account, and whether or not the
+    request was throttled.
 
     The emailed link is built from PUBLIC_BASE_URL rather than the request's Host: behind a proxy the request may
     name an internal host or plain http, and any host in ALLOWED_HOSTS (every short domain, a wildcard) would
@@ -200,6 +243,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
+        # throttled: nothing is sent, and the page says what it always says (see the module's docstring)
+        if not password_reset_request_allowed(email=form.cleaned_data["email"], ip=client_ip(self.request)):
+            return HttpResponseRedirect(self.get_success_url())
         public = urlsplit(settings.PUBLIC_BASE_URL)
         form.save(
             # host and any path prefix, as the unsubscribe links are written (PUBLIC_BASE_URL + path)
