@@ -10,6 +10,10 @@ password hash would only slow every sign-in that uses one.
 
 Between the password and the code, the session holds only "the password of user X was checked at T" (see
 `pending_sign_in_start`): the user is not signed in, and the state lasts PENDING_SIGN_IN_SECONDS.
+
+Setup shows the otpauth:// address as a QR code drawn here as inline SVG (segno): the secret never leaves in an
+image request to a third party, and the page needs no script. Turning two-step sign-in on signs the user out of
+their other sessions (`other_sessions_end`): someone signed in with a stolen password would otherwise stay signed in.
 """
 
 import base64
@@ -20,14 +24,17 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass
+from importlib import import_module
 from urllib.parse import quote, urlencode
 
+import segno
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.safestring import SafeString, mark_safe
 
 from linktrack.models import Authenticator, RecoveryCode
 
@@ -91,6 +98,16 @@ def provisioning_uri(*, secret: str, email: str) -> str:
         {"secret": secret, "issuer": ISSUER, "algorithm": "SHA1", "digits": DIGITS, "period": STEP_SECONDS}
     )
     return f"otpauth://totp/{label}?{query}"
+
+
+def provisioning_qr_svg(uri: str) -> SafeString:
+    """The otpauth:// address as a QR code an authenticator app scans: an inline SVG, black on white (a white quiet
+    zone included, so a dark page does not hide it), 4 pixels a module."""
+    qr = segno.make_qr(uri, error="m")
+    svg = qr.svg_inline(
+        scale=4, dark="#000", light="#fff", title="QR code of your two-step sign-in key", svgclass="two-step-qr"
+    )
+    return mark_safe(svg)  # drawn by segno from the address: modules, not its text; the title is ours
 
 
 # --- Reads ---------------------------------------------------------------------------------------------------------
@@ -241,6 +258,28 @@ def two_step_turn_off_by_support(*, user, by) -> bool:
     if deleted:
         logger.warning("Two-step sign-in of %s turned off by %s (support)", user.email, by.email)
     return bool(deleted)
+
+
+def other_sessions_end(*, user, keep_session_key: str | None) -> int:
+    """Sign `user` out everywhere but the session `keep_session_key`; returns how many sessions ended.
+
+    Django ties a session to the password hash, so a password change signs other browsers out by itself; turning
+    two-step sign-in on changes no password, so the user's sessions are looked up and deleted. Sessions are stored
+    in the database (SESSION_ENGINE's default), and each must be decoded to know whose it is: turning two-step
+    sign-in on is rare enough to afford reading the unexpired ones.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    unexpired = store.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    user_id = str(user.pk)
+    ended = 0
+    for session_key, session_data in unexpired.values_list("session_key", "session_data").iterator(chunk_size=500):
+        if session_key == keep_session_key or str(store().decode(session_data).get(SESSION_KEY)) != user_id:
+            continue
+        store(session_key).delete()  # through the store: a cached_db engine forgets its cached copy too
+        ended += 1
+    if ended:
+        logger.info("Two-step sign-in turned on: %s signed out of %d other sessions", user.email, ended)
+    return ended
 
 
 # --- Between the password and the code -----------------------------------------------------------------------------

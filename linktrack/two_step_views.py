@@ -117,12 +117,13 @@ def _setup_page(request, *, status: int = 200, **forms_given):
     elif authenticator:
         context["secret_grouped"] = two_step.secret_grouped(authenticator.secret)
         context["uri"] = two_step.provisioning_uri(secret=authenticator.secret, email=request.user.email)
+        context["qr_svg"] = two_step.provisioning_qr_svg(context["uri"])
     return render(request, "registration/two_step.html", context, status=status)
 
 
-def _recovery_codes_page(request, codes: list[str], *, regenerated: bool = False):
+def _recovery_codes_page(request, codes: list[str], *, regenerated: bool = False, sessions_ended: int | None = None):
     next_url = _next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL)
-    context = {"codes": codes, "regenerated": regenerated, "next": next_url}
+    context = {"codes": codes, "regenerated": regenerated, "next": next_url, "sessions_ended": sessions_ended}
     return render(request, "registration/two_step_recovery_codes.html", context)
 
 
@@ -152,7 +153,11 @@ def two_step_confirm(request):
         except ValidationError as error:
             form.add_error("code", error)
         else:
-            return _recovery_codes_page(request, codes)
+            # Signed in elsewhere with only the password (perhaps a stolen one): those sessions end now. This one gets
+            # a new key, as a sign-in would give it.
+            ended = two_step.other_sessions_end(user=request.user, keep_session_key=request.session.session_key)
+            request.session.cycle_key()
+            return _recovery_codes_page(request, codes, sessions_ended=ended)
     return _setup_page(request, confirm_form=form)
 
 

@@ -9,6 +9,7 @@ import struct
 from urllib.parse import urlsplit
 
 import pytest
+import segno
 from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.test import Client
@@ -159,6 +160,50 @@ def test_setup_shows_a_key_and_a_code_from_it_turns_two_step_on_with_ten_recover
         "<strong data-two-step-status>On</strong>" in after and "<strong data-recovery-codes-left>10</strong>" in after
     )
     assert not any(code in after for code in codes) and secret not in after
+
+
+def test_setup_shows_the_otpauth_address_as_a_qr_code_drawn_on_the_page_next_to_the_key(client, manager, monkeypatch):
+    # given the QR code maker watched (decoding the image would test segno, not linktrack)
+    encoded = []
+    make_qr = segno.make_qr
+    monkeypatch.setattr(
+        segno, "make_qr", lambda content, **options: encoded.append(content) or make_qr(content, **options)
+    )
+    client.force_login(manager)
+
+    # when setup starts
+    client.post(reverse("two_step_start"))
+    page = client.get(SETUP).content.decode()
+
+    # then an inline SVG QR code of the otpauth:// address is on the page, and the key stays there to type
+    secret = Authenticator.objects.get(user=manager).secret
+    qr = re.search(r"<p data-two-step-qr>(.*?)</p>", page, re.S).group(1).strip()
+    assert qr.startswith("<svg") and qr.endswith("</svg>") and "<path" in qr
+    [address] = encoded
+    assert address.startswith("otpauth://totp/linktrack:manager@acme.test?")
+    assert f"secret={secret}" in address and "issuer=linktrack" in address
+    assert two_step.secret_grouped(secret) in page
+
+
+def test_turning_two_step_on_signs_the_user_out_of_their_other_sessions_and_says_so(client, manager, outsider, clock):
+    # given the manager signed in on another browser too, and someone else signed in
+    elsewhere, someone_else = Client(), Client()
+    elsewhere.force_login(manager)
+    someone_else.force_login(outsider)
+    client.force_login(manager)
+    before = client.session.session_key
+
+    # when they turn two-step sign-in on here
+    client.post(reverse("two_step_start"))
+    secret = Authenticator.objects.get(user=manager).secret
+    done = client.post(reverse("two_step_confirm"), {"code": _totp(secret, clock.now)})
+
+    # then the other browser is signed out, this one stays signed in (with a new session key), and the page says so
+    said = " ".join(done.content.decode().split())
+    assert "You were signed out of 1 other session (other browsers or devices)" in said
+    assert elsewhere.get(reverse("campaigns:list"))["Location"].startswith(LOGIN)
+    assert client.get(reverse("campaigns:list")).status_code == 200 and client.session.session_key != before
+    assert someone_else.get(reverse("campaigns:list")).status_code == 200
 
 
 def test_starting_again_while_on_is_refused(client, manager, with_two_step):
