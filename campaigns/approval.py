@@ -24,6 +24,12 @@ What is checked
     deleted while it waited is refused too (the campaign would otherwise go to every customer). A time asked for
     that has passed meanwhile is sent at once, and its history says so.
 
+    Credits too: approving a launch the org cannot pay for would send part of the audience and record the rest as
+    "not sent: out of credits". The credits needed are the campaign preview's (campaigns.preview, what its page
+    shows: one credit per SMS segment as sent, one per email), against the org's credits now; short of them, it
+    keeps waiting and the approver reads both numbers. Dispatch still takes credits batch by batch and never
+    overspends: this is the estimate, not a reservation.
+
 While it waits
     It cannot be changed or deleted: the approver approves what they saw. Its requester withdraws it, changes it
     and launches it again. Switching the rule off does not launch the campaigns waiting: they are still approved
@@ -48,7 +54,8 @@ from django.urls import reverse
 
 from campaigns import dispatch, services
 from campaigns.history import campaign_event_record, in_org_time
-from campaigns.models import Campaign, CampaignEvent, Membership, Org, User
+from campaigns.models import Campaign, CampaignEvent, Channel, Membership, Org, User
+from campaigns.preview import campaign_preview
 from campaigns.team import invitation_is_pending
 
 logger = logging.getLogger(__name__)
@@ -161,6 +168,7 @@ def campaign_approve(*, campaign: Campaign, user: User) -> Campaign:
             f"This campaign was to go to {campaign.audience_description}, which was deleted while it waited: "
             "reject it, so that its audience is chosen again."
         )
+    _refuse(credits_shortfall(campaign=campaign))
     moment = dispatch.now()
     asked_for = campaign.approval_scheduled_at
     details = [
@@ -182,6 +190,34 @@ def campaign_approve(*, campaign: Campaign, user: User) -> Campaign:
             raise ValidationError(_not_waiting(_waiting(campaign)))
     campaign.refresh_from_db()
     return campaign
+
+
+# The preview counts a campaign's list, segment or whole org: the audience of these kinds, not of a resend (the
+# source's recipients with the chosen outcomes) or a coupon reminder (whose coupons expire on the run's day).
+_PREVIEWED_KINDS = (Campaign.Kind.ONE_TIME, Campaign.Kind.RECURRING)
+
+
+def credits_shortfall(*, campaign: Campaign) -> str:
+    """Why the org cannot pay for the campaign now, in words, with the credits it needs and has; "" when it can.
+
+    A recurring campaign is checked for one run. A template the preview cannot render is left to the launch
+    checks, which say what is wrong with it."""
+    if campaign.kind not in _PREVIEWED_KINDS:
+        return ""
+    preview = campaign_preview(campaign=campaign)
+    if preview.problems:
+        return ""
+    needed = preview.credits_after if preview.channel == Channel.SMS else preview.recipients
+    available = Org.objects.values_list("credits", flat=True).get(pk=campaign.org_id)
+    if needed <= available:
+        return ""
+    run = " each run" if campaign.schedule else ""
+    return (
+        f"{campaign.org.name} has {available:,} credits, but this campaign needs {needed:,}{run} "
+        f"({preview.recipients:,} {'message' if preview.recipients == 1 else 'messages'}): "
+        f"{needed - available:,} more are needed. It keeps waiting: approve it once support has added credits, "
+        "or reject it so that its audience is made smaller."
+    )
 
 
 def rejection_reason_clean(reason: str) -> str:
