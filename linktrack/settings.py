@@ -246,13 +246,13 @@ CELERY_BEAT_SCHEDULE["click-webhooks-deliver"] = {
 LOGIN_FAILURE_LIMIT_PER_USER = env.int("LOGIN_FAILURE_LIMIT_PER_USER", default=5)
 LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
-# Two-step sign-in (a code from an authenticator app after the password) is each user's choice; when this is on,
-# support staff (who see every org) must turn it on before they can use any page.
 # Password-reset requests are counted the same way: past a limit for one email address, or from one client address,
 # within the window, a request sends no email (the page answers as always; the refusal is logged).
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=3)
 PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
 PASSWORD_RESET_WINDOW_MINUTES = env.int("PASSWORD_RESET_WINDOW_MINUTES", default=60)
+# Two-step sign-in (a code from an authenticator app after the password) is each user's choice; when this is on,
+# support staff (who see every org) must turn it on before they can use any page.
 STAFF_REQUIRE_TWO_STEP = env.bool("STAFF_REQUIRE_TWO_STEP", default=False)
 
 # --- Demo ----------------------------------------------------------------------------------------------------
