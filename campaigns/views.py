@@ -19,6 +19,7 @@ from campaigns.selectors import (
     campaigns_for_user,
     templates_for_user,
 )
+from delivery.delivery_times import delivery_speed
 from delivery.selectors import delivery_counts
 from insights.campaign_clicks import click_devices, click_timeline
 from insights.selectors import click_counts, click_counts_by_link
@@ -175,6 +176,7 @@ def campaign_detail(request, pk: int):
             "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
             "runs": [(run, run_summaries[run.pk]) for run in runs],
             "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
+            "delivery_speed": delivery_speed(campaign=campaign) if counts.delivered or campaign.is_recurring else None,
             "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),

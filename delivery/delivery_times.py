@@ -30,7 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Channel
 from delivery.models import Message
 
 PERCENTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}
@@ -105,7 +105,10 @@ class DeliverySpeed:
 
 def delivery_speed(*, campaign: Campaign) -> DeliverySpeed | None:
     """How fast the campaign's messages were delivered (a recurring campaign: all its runs together); None while
-    none is delivered. One query when none is, else two on PostgreSQL and three elsewhere."""
+    none is delivered, and for email, whose "delivered" is the receiving mail server's acceptance while sending, so
+    its times say nothing. One query when none is delivered, else two on PostgreSQL and three elsewhere."""
+    if campaign.channel == Channel.EMAIL:
+        return None
     messages = Message.objects.filter(
         Q(campaign_id=campaign.pk) | Q(campaign__parent_id=campaign.pk)
         if campaign.is_recurring

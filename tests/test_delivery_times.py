@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import reverse
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Channel
 from campaigns.supervisor import campaigns_supervise
 from delivery import services
 from delivery.delivery_times import delivery_speed, duration_in_words
@@ -66,8 +67,9 @@ def test_delivery_speed_comes_from_the_receipts_of_delivered_messages(delivered_
     # given the campaign's receipts
     assert delivery_counts(campaign_id=delivered_campaign.pk).delivered == 11
 
-    # when its delivery speed is computed
+    # when its delivery speed is computed (its template comes with the campaign, as on the pages and in the API)
     # (SQLite picks the messages at the percentiles by rank in a query of its own)
+    delivered_campaign = Campaign.objects.select_related("template").get(pk=delivered_campaign.pk)
     with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
         speed = delivery_speed(campaign=delivered_campaign)
 
@@ -86,7 +88,7 @@ def test_delivery_speed_comes_from_the_receipts_of_delivered_messages(delivered_
 
 
 def test_a_recurring_campaign_pools_its_runs_and_gives_its_slowest_send(
-    template, manager, clock, delivery_clock, django_capture_on_commit_callbacks
+    client, template, manager, clock, delivery_clock, django_capture_on_commit_callbacks
 ):
     # given a campaign every day at 10:00 IST to 3 customers: run 1 handed over in 20 s, run 2 in 50 s
     make_customers(template.org, 3)
@@ -111,6 +113,10 @@ def test_a_recurring_campaign_pools_its_runs_and_gives_its_slowest_send(
     # and a run on its own has only its own
     first_run = parent.runs.order_by("pk").first()
     assert delivery_speed(campaign=first_run).delivered == 3
+    # and the recurring campaign's page shows the pooled figures under all its runs
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[parent.pk])).content.decode()
+    assert 'data-speed="median">3.5 s<' in page and "Longest run took" in page
 
 
 def test_nothing_delivered_yet_gives_no_delivery_speed(
@@ -123,9 +129,19 @@ def test_nothing_delivered_yet_gives_no_delivery_speed(
     receive(campaign, delivery_clock, [("not_delivered", 5), ("pending", 1)])
 
     # when / then
+    campaign = Campaign.objects.select_related("template").get(pk=campaign.pk)
     with django_assert_num_queries(1):
         assert delivery_speed(campaign=campaign) is None
     assert "Delivery speed" not in _report(campaign)
+
+
+def test_an_email_campaign_has_no_delivery_speed(delivered_campaign):
+    # given a campaign whose messages were delivered, sent as email: "delivered" is the receiving server's
+    # acceptance while sending, so its times say nothing
+    delivered_campaign.template.channel = Channel.EMAIL
+
+    # when / then
+    assert delivery_speed(campaign=delivered_campaign) is None
 
 
 def _report(campaign: Campaign) -> str:
@@ -183,3 +199,9 @@ def test_the_reporting_api_gives_the_delivery_speed(client, org, manager, delive
 )
 def test_durations_read_in_the_two_largest_units(seconds, words):
     assert duration_in_words(timedelta(seconds=seconds)) == words
+
+
+def test_the_campaign_page_shows_the_delivery_speed(client, manager, delivered_campaign):
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[delivered_campaign.pk])).content.decode()
+    assert 'data-speed="p90">1 h 6 min<' in page and "Sending took" in page
