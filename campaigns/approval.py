@@ -192,18 +192,11 @@ def campaign_approve(*, campaign: Campaign, user: User) -> Campaign:
     return campaign
 
 
-# The preview counts a campaign's list, segment or whole org: the audience of these kinds, not of a resend (the
-# source's recipients with the chosen outcomes) or a coupon reminder (whose coupons expire on the run's day).
-_PREVIEWED_KINDS = (Campaign.Kind.ONE_TIME, Campaign.Kind.RECURRING)
-
-
 def credits_shortfall(*, campaign: Campaign) -> str:
     """Why the org cannot pay for the campaign now, in words, with the credits it needs and has; "" when it can.
 
     A recurring campaign is checked for one run. A template the preview cannot render is left to the launch
     checks, which say what is wrong with it."""
-    if campaign.kind not in _PREVIEWED_KINDS:
-        return ""
     preview = campaign_preview(campaign=campaign)
     if preview.problems:
         return ""

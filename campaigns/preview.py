@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns import trai
-from campaigns.audience import audience_customers
+from campaigns.dispatch import campaign_audience
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.links import LinkError, find_links
 from campaigns.models import Campaign, Channel, Coupon, Customer
@@ -61,8 +61,10 @@ class CampaignPreview:
 
 
 def preview_audience(*, campaign: Campaign) -> QuerySet[Customer]:
-    """Who would be messaged: the campaign's audience, subscribed and with an address on the channel."""
-    customers = audience_customers(campaign=campaign)
+    """Who would be messaged if it were launched now: the campaign's audience as dispatch chooses it (a resend's
+    recipients with the chosen outcomes, a coupon reminder's customers whose coupons expire on the day), subscribed
+    and with an address on the channel."""
+    customers = campaign_audience(campaign)
     if campaign.template.channel == Channel.EMAIL:
         return customers.filter(email_subscribed=True).exclude(email="")
     return customers.filter(sms_subscribed=True).exclude(mobile="")

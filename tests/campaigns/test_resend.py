@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from campaigns import services
 from campaigns.models import Campaign, Template
+from campaigns.preview import campaign_preview
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import make_customers
@@ -114,3 +115,23 @@ def test_a_campaign_still_sending_cannot_be_resent(template, manager):
 def test_another_orgs_campaign_cannot_be_resent(client, outsider, finished):
     client.force_login(outsider)
     assert client.get(reverse("campaigns:resend", args=[finished.pk])).status_code == 404
+
+
+def test_a_resends_preview_counts_only_its_recipients(manager, finished, django_capture_on_commit_callbacks):
+    # given a resend of the 2 gateway timeouts of a campaign to 10 customers
+    resend = services.campaign_resend_create(
+        source=finished,
+        user=manager,
+        name="Retry",
+        template=finished.template,
+        slot_values=finished.slot_values,
+        reasons=["gateway_timeout"],
+    )
+
+    # when it is previewed
+    preview = campaign_preview(campaign=resend)
+
+    # then it counts the 2 recipients the launch messages, not the whole org
+    assert preview.recipients == 2
+    assert preview.credits_after == 2 * preview.after.length.segments
+    assert len(launch(resend, manager, django_capture_on_commit_callbacks).messages.all()) == 2
