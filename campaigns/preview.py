@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns import trai
-from campaigns.dispatch import campaign_audience
+from campaigns.dispatch import campaign_audience, coupon_expiry_date
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.links import LinkError, find_links
 from campaigns.models import Campaign, Channel, Coupon, Customer
@@ -132,14 +132,17 @@ def campaign_trai_findings(*, campaign: Campaign, customer: Customer | None = No
 
 def _attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
     """A coupon-expiry reminder's slots read `coupon_code` and `coupon_expiry` (as dispatch fills them, in memory):
-    the preview uses each customer's next coupon to expire. One query per batch."""
+    the preview uses each customer's coupon expiring on the day a launch now would remind of, as dispatch does, or
+    else their next coupon to expire. One query per batch."""
     if campaign.kind != Campaign.Kind.COUPON_REMINDER or not any(c.pk for c in customers):
         return
+    reminded = coupon_expiry_date(campaign)
     coupons: dict[int, tuple[str, object]] = {}
-    for customer_id, code, expires_on in (
-        Coupon.objects.filter(customer__in=[c.pk for c in customers if c.pk], expires_on__gte=timezone.localdate())
-        .order_by("customer_id", "expires_on")
-        .values_list("customer_id", "code", "expires_on")
+    for customer_id, code, expires_on in sorted(
+        Coupon.objects.filter(
+            customer__in=[c.pk for c in customers if c.pk], expires_on__gte=timezone.localdate()
+        ).values_list("customer_id", "code", "expires_on"),
+        key=lambda coupon: (coupon[0], coupon[2] != reminded, coupon[2]),
     ):
         coupons.setdefault(customer_id, (code, expires_on))
     with_coupon_values(customers, coupons)

@@ -130,12 +130,12 @@ def test_credits_of_a_message_without_customer_values_take_no_query_per_customer
     assert (preview.recipients, preview.credits_before, preview.credits_after) == (50, 50, 50)
 
 
-def test_coupon_reminder_preview_uses_the_customers_next_coupon(org, sender):
+def test_coupon_reminder_preview_uses_the_coupon_expiring_on_the_reminded_day(org, sender):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from campaigns.models import Coupon
+    from campaigns.models import Coupon, Customer
 
     template = Template.objects.create(
         org=org, name="Coupon", sender=sender, body="Your coupon {#var#} expires on {#var#}. Acme"
@@ -144,6 +144,9 @@ def test_coupon_reminder_preview_uses_the_customers_next_coupon(org, sender):
     soon = timezone.localdate() + timedelta(days=3)
     Coupon.objects.create(customer=customer, code="LATER50", expires_on=soon + timedelta(days=10))
     Coupon.objects.create(customer=customer, code="SAVE20", expires_on=soon)
+    Coupon.objects.create(customer=customer, code="TOMORROW", expires_on=timezone.localdate() + timedelta(days=1))
+    not_reminded = Customer.objects.create(org=org, name="Other", mobile="+919899999999")
+    Coupon.objects.create(customer=not_reminded, code="OTHER", expires_on=soon + timedelta(days=1))
     campaign = Campaign.objects.create(
         org=org,
         name="Reminder",
@@ -154,7 +157,7 @@ def test_coupon_reminder_preview_uses_the_customers_next_coupon(org, sender):
     )
     preview = campaign_preview(campaign=campaign)
     assert preview.after.text == f"Your coupon SAVE20 expires on {soon:%-d %b %Y}. Acme"
-    assert preview.credits_after == 1
+    assert (preview.recipients, preview.credits_after) == (1, 1)  # the other customer's coupon expires a day later
 
 
 def test_email_preview_shows_both_parts_with_links_shortened(client, manager, org):
