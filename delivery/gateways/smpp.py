@@ -1,9 +1,10 @@
 """SMPP 3.4 through smpplib: bind as transceiver, submit_sm (GSM-7 / UCS-2, concatenated with a UDH, DLT ids in
-TLVs), and read deliver_sm receipts (the `id:... stat:... err:...` text and the receipted_message_id /
-message_state TLVs).
+TLVs), and read deliver_sm: receipts (the `id:... stat:... err:...` text and the receipted_message_id /
+message_state TLVs) and customers' replies (mobile originated messages, such as "STOP").
 
-Receipts that arrive while a batch is being submitted are collected and applied after it; the rest arrive on the
-long-running listener (`manage.py smpp_receipts`), which keeps a transceiver bound and applies them as they come.
+Receipts and replies that arrive while a batch is being submitted are collected (drain_receipts, drain_replies);
+the rest arrive on the long-running listener (`manage.py smpp_receipts`), which keeps a transceiver bound and
+applies them as they come.
 """
 
 import contextlib
@@ -14,22 +15,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import phonenumbers
 import smpplib.client
 import smpplib.command
 import smpplib.consts
 import smpplib.exceptions
+import smpplib.pdu
 import smpplib.smpp
 
+from campaigns.imports import DEFAULT_REGION
 from delivery.errors import SMPP_MESSAGE_STATES, SMPP_RETRYABLE_STATUSES, smpp_receipt_reason, smpp_submit_reason
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 from delivery.gateways.ratelimit import RateLimiter
-from delivery.gateways.smpp_text import encode_sms
+from delivery.gateways.smpp_text import decode_sms, encode_sms
+from delivery.webhooks import InboundReply
 
 logger = logging.getLogger(__name__)
 
 # TLVs Indian SMPP gateways read the DLT ids from (vendor range; the tags are settings of the gateway).
 DEFAULT_ENTITY_ID_TLV = 0x1400
 DEFAULT_TEMPLATE_ID_TLV = 0x1401
+# esm_class bits 5-2 of a deliver_sm: 0 for a customer's message; receipts, acknowledgements, notifications otherwise.
+_ESM_MESSAGE_TYPE = 0x3C
 _RECEIPT_TEXT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>\w+)(?:.*?err:(?P<err>\w+))?", re.IGNORECASE | re.DOTALL)
 
 
@@ -71,6 +78,101 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         return value.rstrip(b"\x00").decode("latin-1")
     return str(value)
+
+
+class _Client(smpplib.client.Client):
+    """smpplib's client, except that a deliver_sm whose body cannot be parsed (a truncated TLV, a field of the
+    wrong size) still comes back, marked `unreadable`, so it is answered and logged instead of ending the session."""
+
+    def read_pdu(self):
+        raw_length = self._recv_exact(4)
+        (length,) = struct.unpack(">L", raw_length)
+        if length < 16:
+            raise smpplib.exceptions.PDUError(f"PDU length {length} is shorter than its header")
+        raw_pdu = raw_length + self._recv_exact(length - 4)
+        try:
+            command = smpplib.pdu.extract_command(raw_pdu)
+        except smpplib.exceptions.UnknownCommandError as error:
+            raise smpplib.exceptions.PDUError(str(error)) from None
+        pdu = smpplib.smpp.make_pdu(command, client=self, allow_unknown_opt_params=self.allow_unknown_opt_params)
+        pdu.raw_pdu = raw_pdu
+        pdu.unreadable = ""
+        try:
+            pdu.parse(raw_pdu)
+        except (struct.error, ValueError, IndexError, TypeError, smpplib.exceptions.UnknownCommandError) as error:
+            if pdu.command != "deliver_sm":
+                raise smpplib.exceptions.PDUError(f"unreadable {pdu.command}: {error!r}") from None
+            pdu.unreadable = f"the deliver_sm could not be parsed ({error!r})"
+            return pdu
+        if not pdu.is_error() and pdu.command in smpplib.consts.STATE_SETTERS:
+            self.state = smpplib.consts.STATE_SETTERS[pdu.command]
+        return pdu
+
+
+@dataclass(frozen=True)
+class SmppReply:
+    """A customer's message that came as a deliver_sm, with the line kept in the gateway log."""
+
+    reply: InboundReply | None  # None when it is not read: unreadable, or one part of a concatenated message
+    raw: str
+    problem: str = ""  # why it was not read, in words
+
+
+def reply_sender(source_addr: str, ton: int) -> str:
+    """The sender of a reply in E.164 as its type of number says: international (1) has the country code,
+    national (2) is India's, unknown (0) is read as Indian first and then as international. Anything else
+    (alphanumeric, abbreviated) or a number that does not parse is kept as sent: it matches no customer."""
+    number = source_addr.strip()
+    if ton == 1:
+        candidates = [(f"+{number.lstrip('+')}", None)]
+    elif ton == 2:
+        candidates = [(number, DEFAULT_REGION)]
+    elif ton == 0:
+        candidates = [(number, DEFAULT_REGION), (f"+{number.lstrip('+')}", None)]
+    else:
+        return number
+    parsed = []
+    for candidate, region in candidates:
+        try:
+            parsed.append(phonenumbers.parse(candidate, region))
+        except phonenumbers.NumberParseException:
+            continue
+    for found in sorted(parsed, key=lambda found: not phonenumbers.is_valid_number(found)):
+        return phonenumbers.format_number(found, phonenumbers.PhoneNumberFormat.E164)
+    return number
+
+
+def reply_from_deliver_sm(pdu) -> SmppReply:
+    """A deliver_sm that is not a receipt, read as the customer's reply (what inbound_replies_apply takes).
+
+    Never raises: what cannot be read comes back without a reply and with the problem in words. One part of a
+    concatenated message is not read either (a STOP is one short part, and a part alone could read as one).
+    """
+    source_addr = _text(getattr(pdu, "source_addr", b""))
+    ton, npi = int(getattr(pdu, "source_addr_ton", 0) or 0), int(getattr(pdu, "source_addr_npi", 0) or 0)
+    data_coding, esm_class = int(getattr(pdu, "data_coding", 0) or 0), int(getattr(pdu, "esm_class", 0) or 0)
+    short_message = getattr(pdu, "short_message", None) or getattr(pdu, "message_payload", None) or b""
+    if isinstance(short_message, str):
+        short_message = short_message.encode("latin-1", errors="replace")
+    raw = (f"deliver_sm seq {getattr(pdu, 'sequence', '?')} from {source_addr!r} (ton {ton} npi {npi}) to "
+           f"{_text(getattr(pdu, 'destination_addr', b''))!r} data_coding {data_coding} esm_class 0x{esm_class:02X} "
+           f"{short_message.hex()}")  # fmt: skip
+    if getattr(pdu, "unreadable", ""):
+        raw_pdu = getattr(pdu, "raw_pdu", b"")
+        return SmppReply(None, f"{raw} (PDU {raw_pdu.hex()})", pdu.unreadable)
+    if esm_class & _ESM_MESSAGE_TYPE:
+        return SmppReply(None, raw, f"a receipt or notification (esm_class 0x{esm_class:02X}) without a message id")
+    try:
+        received = decode_sms(bytes(short_message), data_coding=data_coding, esm_class=esm_class)
+        sar_total = int(getattr(pdu, "sar_total_segments", 0) or 0)
+        part, parts = (received.part, received.parts) if sar_total <= 1 else (
+            int(getattr(pdu, "sar_segment_seqnum", 0) or 0), sar_total)  # fmt: skip
+        if parts > 1:
+            return SmppReply(None, raw, f"part {part} of {parts} of a concatenated reply: not read")
+        sender = reply_sender(source_addr, ton)
+    except Exception as error:  # a reply is the customer's text: nothing in it may stop the listener
+        return SmppReply(None, raw, f"the reply could not be read: {error}")
+    return SmppReply(InboundReply(sender, received.text), f"{raw} text {received.text!r} from {sender}")
 
 
 def receipt_from_deliver_sm(pdu, id_base: int | None = None) -> Receipt | None:
@@ -118,6 +220,7 @@ class SmppGateway:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(key="none", per_second=0))
     name: str = "smpp"
     receipts: list[Receipt] = field(default_factory=list)
+    replies: list[SmppReply] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, options: dict, secrets: dict) -> "SmppGateway":
@@ -145,6 +248,11 @@ class SmppGateway:
         receipts, self.receipts = self.receipts, []
         return receipts
 
+    def drain_replies(self) -> list[SmppReply]:
+        """Customers' replies the SMSC delivered on a sending session (it may hand them to any bound session)."""
+        replies, self.replies = self.replies, []
+        return replies
+
     def connection_check(self) -> str:
         self._close(self._bind())
         return f"{self.host}:{self.port} bound {self.system_id!r} as a transceiver and unbound"
@@ -152,7 +260,7 @@ class SmppGateway:
     # --- session ------------------------------------------------------------------------------------------------
 
     def _bind(self) -> smpplib.client.Client:
-        client = smpplib.client.Client(self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
+        client = _Client(self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
         client.connect()
         try:
             client.bind_transceiver(
@@ -169,13 +277,20 @@ class SmppGateway:
             client.unbind()
         client.disconnect()
 
-    def _answer(self, client, pdu) -> Receipt | None:
-        """Answer what the SMSC sends on its own (deliver_sm, enquire_link); returns a receipt if it was one."""
+    def _answer(self, client, pdu) -> Receipt | SmppReply | None:
+        """Answer what the SMSC sends on its own (deliver_sm, enquire_link); returns the receipt or the customer's
+        reply a deliver_sm carried. Every deliver_sm is acknowledged, even one that cannot be read: refusing it
+        would only have the SMSC deliver the same bytes again."""
         if pdu.command == "deliver_sm":
             response = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
             response.sequence = pdu.sequence
             client.send_pdu(response)
-            return receipt_from_deliver_sm(pdu, self.receipt_id_base)
+            try:
+                receipt = receipt_from_deliver_sm(pdu, self.receipt_id_base)
+            except Exception:  # a receipt that breaks the parser is still logged, as what arrived
+                logger.exception("deliver_sm seq %s could not be read as a receipt", pdu.sequence)
+                receipt = None
+            return receipt or reply_from_deliver_sm(pdu)
         if pdu.command == "enquire_link":
             response = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
             response.sequence = pdu.sequence
@@ -286,11 +401,21 @@ class SmppGateway:
                 raise TimeoutError("the SMSC did not answer in time") from None
             if pdu.command == "submit_sm_resp" and pdu.sequence == sequence:
                 return pdu
-            receipt = self._answer(client, pdu)
-            if receipt:
-                self.receipts.append(receipt)
+            self._collect(self._answer(client, pdu))
 
-    def _read_receipts(self, client, seconds: float, on_receipt: Callable[[Receipt], None] | None = None) -> None:
+    def _collect(self, delivered: Receipt | SmppReply | None, on_receipt=None, on_reply=None) -> None:
+        if isinstance(delivered, SmppReply):
+            (on_reply or self.replies.append)(delivered)
+        elif delivered:
+            (on_receipt or self.receipts.append)(delivered)
+
+    def _read_receipts(
+        self,
+        client,
+        seconds: float,
+        on_receipt: Callable[[Receipt], None] | None = None,
+        on_reply: Callable[[SmppReply], None] | None = None,
+    ) -> None:
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
             # smpplib reads with the session's socket timeout; shorten it so the wait ends on time.
@@ -299,16 +424,21 @@ class SmppGateway:
                 pdu = client.read_pdu()
             except TimeoutError:
                 continue
-            receipt = self._answer(client, pdu)
-            if receipt:
-                (on_receipt or self.receipts.append)(receipt)
+            self._collect(self._answer(client, pdu), on_receipt, on_reply)
         client._socket.settimeout(self.timeout)
 
-    def listen(self, *, seconds: float, on_receipt: Callable[[Receipt], None]) -> None:
-        """Stay bound for `seconds`, handing every receipt to `on_receipt` as it arrives."""
+    def listen(
+        self,
+        *,
+        seconds: float,
+        on_receipt: Callable[[Receipt], None],
+        on_reply: Callable[[SmppReply], None] | None = None,
+    ) -> None:
+        """Stay bound for `seconds`, handing every receipt to `on_receipt` and every customer's reply to `on_reply`
+        as they arrive."""
         client = self._bind()
         try:
-            self._read_receipts(client, seconds, on_receipt)
+            self._read_receipts(client, seconds, on_receipt, on_reply)
         finally:
             self._close(client)
 

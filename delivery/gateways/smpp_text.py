@@ -83,3 +83,53 @@ def decode_gsm7(data: bytes) -> str:
         else:
             chars.append(GSM7_BASIC[code])
     return "".join(chars)
+
+
+# --- reading what a customer sends (deliver_sm) -----------------------------------------------------------------
+
+# Single-byte character sets SMPP 3.4 names by data_coding; UCS-2 (8) and the GSM default (0) are read apart.
+_SINGLE_BYTE_CODINGS = {1: "ascii", 3: "latin-1", 6: "iso8859-5", 7: "iso8859-8"}
+_CONCATENATION_IES = {0x00: 3, 0x08: 4}  # 8-bit and 16-bit reference numbers: IE data length
+
+
+@dataclass(frozen=True)
+class ReceivedSms:
+    text: str
+    part: int = 1
+    parts: int = 1  # more than 1: one part of a concatenated message, whose text alone is not the message
+
+
+def decode_text(data: bytes, data_coding: int) -> str:
+    """The text of a short_message in its data_coding; ValueError, in words, when it is not text this reads."""
+    if data_coding & 0xF0 == 0xF0:  # message class codings: bit 2 says 8-bit data, otherwise the GSM alphabet
+        if data_coding & 0x04:
+            raise ValueError(f"data_coding 0x{data_coding:02X} is 8-bit data, not text")
+        data_coding = DATA_CODING_GSM7
+    if data_coding == DATA_CODING_GSM7:
+        # SMSCs hand the default alphabet over one septet per octet; an octet above 0x7F means they sent Latin-1.
+        return decode_gsm7(data) if all(code < 0x80 for code in data) else data.decode("latin-1")
+    if data_coding == DATA_CODING_UCS2:
+        if len(data) % 2:
+            raise ValueError("UCS-2 text with an odd number of bytes")
+        return data.decode("utf-16-be", errors="replace")
+    if data_coding in _SINGLE_BYTE_CODINGS:
+        return data.decode(_SINGLE_BYTE_CODINGS[data_coding], errors="replace")
+    raise ValueError(f"data_coding 0x{data_coding:02X} is not a text coding this reads")
+
+
+def decode_sms(data: bytes, *, data_coding: int, esm_class: int) -> ReceivedSms:
+    """A received short_message: its user data header (esm_class UDHI) read for concatenation, then its text."""
+    part, parts = 1, 1
+    if esm_class & ESM_CLASS_UDHI:
+        if not data or data[0] + 1 > len(data):
+            raise ValueError("the user data header is longer than the message")
+        header, data = data[1 : data[0] + 1], data[data[0] + 1 :]
+        pos = 0
+        while pos < len(header):
+            if pos + 2 > len(header) or pos + 2 + header[pos + 1] > len(header):
+                raise ValueError("the user data header is malformed")
+            element, length = header[pos], header[pos + 1]
+            if _CONCATENATION_IES.get(element) == length:
+                parts, part = header[pos + 2 + length - 2], header[pos + 2 + length - 1]
+            pos += 2 + length
+    return ReceivedSms(decode_text(data, data_coding), part, parts)

@@ -1,5 +1,6 @@
 """A minimal SMSC for the tests: speaks enough SMPP 3.4 over loopback to bind a transceiver, answer submit_sm with
-ids (hex or decimal), send deliver_sm receipts (text, TLVs or both), throttle, and refuse a bind."""
+ids (hex or decimal), send deliver_sm receipts (text, TLVs or both) and customers' replies (mobile originated
+deliver_sm), throttle, and refuse a bind."""
 
 import socket
 import struct
@@ -53,7 +54,8 @@ class Smsc:
     silent: bool = False
     submits: list[Submit] = field(default_factory=list)
     binds: list[tuple[str, str]] = field(default_factory=list)
-    receipts_acknowledged: int = 0
+    receipts_acknowledged: int = 0  # every deliver_sm_resp, for a receipt or a reply
+    acknowledged: list[tuple[int, int]] = field(default_factory=list)  # (sequence, command_status) of each
     held: list[bytes] = field(default_factory=list)
     port: int = 0
     _next_id: int = 0x1A2B3C00
@@ -66,6 +68,7 @@ class Smsc:
         self._listener.listen()
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
+        self._bound: list[socket.socket] = []
         self._running = True
         threading.Thread(target=self._accept, daemon=True).start()
         return self
@@ -109,12 +112,14 @@ class Smsc:
                         return
                     with self._lock:
                         held, self.held = self.held, []
+                        self._bound.append(connection)
                     for pdu in held:
                         connection.sendall(pdu)
                 elif command_id == SUBMIT_SM:
                     self._submit(connection, sequence, body)
                 elif command_id == DELIVER_SM_RESP:
                     self.receipts_acknowledged += 1
+                    self.acknowledged.append((sequence, _status))
                 elif command_id == ENQUIRE_LINK:
                     self._send(connection, ENQUIRE_LINK_RESP, 0, sequence)
                 elif command_id == UNBIND:
@@ -125,6 +130,9 @@ class Smsc:
         except (ConnectionError, OSError):
             pass
         finally:
+            with self._lock:
+                if connection in self._bound:
+                    self._bound.remove(connection)
             connection.close()
 
     def _submit(self, connection, sequence: int, body: bytes) -> None:
@@ -186,3 +194,35 @@ class Smsc:
             self._sequence += 1
             sequence = self._sequence
         return struct.pack(">LLLL", 16 + len(body), DELIVER_SM, 0, sequence) + body
+
+    def deliver_reply(self, source_addr: str, short_message: bytes, **fields) -> int:
+        """A customer's message (mobile originated deliver_sm, fields as deliver_sm_pdu takes them) to the bound
+        client, or to the next one that binds when none is; returns its sequence number."""
+        with self._lock:
+            self._sequence += 1
+            sequence = self._sequence
+            pdu = deliver_sm_pdu(sequence, source_addr, short_message, **fields)
+            bound = self._bound[-1] if self._bound else None
+            if bound is None:
+                self.held.append(pdu)
+        if bound is not None:
+            bound.sendall(pdu)
+        return sequence
+
+
+def deliver_sm_pdu(
+    sequence: int,
+    source_addr: str,
+    short_message: bytes,
+    *,
+    ton: int = 1,
+    npi: int = 1,
+    data_coding: int = 0,
+    esm_class: int = 0,
+    tlvs: bytes = b"",
+) -> bytes:
+    """A mobile originated deliver_sm as an SMSC sends it; `tlvs` are appended as given (a broken one too)."""
+    body = b"\x00" + bytes([ton, npi]) + source_addr.encode("latin-1") + b"\x00" + bytes([5, 0]) + b"ACMERT\x00"
+    body += bytes([esm_class, 0, 0]) + b"\x00" + b"\x00" + bytes([0, 0, data_coding, 0, len(short_message)])
+    body += short_message + tlvs
+    return struct.pack(">LLLL", 16 + len(body), DELIVER_SM, 0, sequence) + body

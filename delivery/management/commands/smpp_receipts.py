@@ -1,4 +1,5 @@
-"""Keep a transceiver bound to an SMPP gateway and apply its delivery receipts as they arrive.
+"""Keep a transceiver bound to an SMPP gateway and apply what it delivers as it arrives: delivery receipts, and
+customers' replies (a "STOP" unsubscribes them from SMS, as through an HTTP gateway's inbound webhook).
 
 Run one per SMPP gateway configuration (it reconnects after a dropped session):
     manage.py smpp_receipts --gateway 3
@@ -10,12 +11,16 @@ import smpplib.exceptions
 from django.core.management.base import BaseCommand, CommandError
 
 from delivery import services
-from delivery.gateways.smpp import SmppGateway
+from delivery.gateways import Exchange
+from delivery.gateways.smpp import SmppGateway, SmppReply
 from delivery.models import GatewayConfig
 
 
 class Command(BaseCommand):
-    help = "Listen for SMPP delivery receipts (deliver_sm) of one gateway configuration and apply them."
+    help = (
+        "Listen for deliver_sm of one SMPP gateway configuration: apply delivery receipts, and unsubscribe "
+        "customers who reply STOP."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--gateway", type=int, required=True, help="GatewayConfig id (kind smpp)")
@@ -27,7 +32,7 @@ class Command(BaseCommand):
         if config is None:
             raise CommandError(f"There is no SMPP gateway configuration with id {gateway}.")
         adapter = SmppGateway.from_config(config.settings, config.credentials)
-        applied = 0
+        applied = replies = unsubscribed = 0
 
         def apply(receipt) -> None:
             nonlocal applied
@@ -35,12 +40,25 @@ class Command(BaseCommand):
                 receipts=[receipt], org_id=config.org_id, config=config, gateway_kind="smpp"
             )
 
+        def reply(smpp_reply: SmppReply) -> None:
+            nonlocal replies, unsubscribed
+            started = time.monotonic()
+            if smpp_reply.reply is not None:
+                replies += 1
+                unsubscribed += services.inbound_replies_apply(config=config, replies=[smpp_reply.reply])
+            else:
+                self.stderr.write(f"SMPP reply not read: {smpp_reply.problem}")
+            # Kept in the gateway log like an HTTP gateway's inbound post; the deliver_sm was already acknowledged.
+            duration_ms = int((time.monotonic() - started) * 1000)
+            exchange = Exchange("inbound", smpp_reply.raw[:4000], "deliver_sm_resp", smpp_reply.problem, duration_ms)
+            services.exchanges_log(config=config, gateway_kind="smpp", exchanges=[(None, exchange)])
+
         deadline = time.monotonic() + seconds if seconds else None
         while deadline is None or time.monotonic() < deadline:
             session = (deadline - time.monotonic()) if deadline else 3600.0
             try:
-                adapter.listen(seconds=max(session, 0.0), on_receipt=apply)
+                adapter.listen(seconds=max(session, 0.0), on_receipt=apply, on_reply=reply)
             except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError) as error:
                 self.stderr.write(f"SMPP session to {config} ended: {error!r}; reconnecting")
                 time.sleep(reconnect_delay if deadline is None else min(reconnect_delay, 0.1))
-        self.stdout.write(f"{applied} receipt(s) applied")
+        self.stdout.write(f"{applied} receipt(s) applied, {replies} reply(ies) read, {unsubscribed} unsubscribed")
