@@ -1,6 +1,7 @@
 """Hand messages to gateways and apply what the gateways report back."""
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -117,6 +118,9 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     drain = getattr(gateway, "drain_receipts", None)
     if drain:
         receipts_apply(receipts=drain(), org_id=campaign.org_id, config=config, gateway_kind=gateway.name)
+    drain_replies = getattr(gateway, "drain_replies", None)
+    if drain_replies and config is not None:
+        smpp_replies_apply(config=config, replies=drain_replies())
     if isinstance(gateway, SimulatedGateway) and gateway_ids:
         _schedule_simulated_receipts(gateway_ids, config)
     return accepted
@@ -435,6 +439,23 @@ def inbound_replies_apply(*, config: GatewayConfig, replies: list) -> int:
             continue
         note = f"replied {reply.text.strip()[:40]!r} via {config}"
         unsubscribed += customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note)
+    return unsubscribed
+
+
+def smpp_replies_apply(*, config: GatewayConfig, replies: list) -> int:
+    """Customers' replies that came over SMPP (delivery.gateways.smpp.SmppReply): a STOP unsubscribes, as through an
+    HTTP gateway's webhook, and each is kept in the gateway log, with why it was not read when it was not (the
+    deliver_sm was acknowledged already). Returns how many customers were unsubscribed."""
+    started = time.monotonic()
+    unsubscribed = inbound_replies_apply(config=config, replies=[r.reply for r in replies if r.reply is not None])
+    duration_ms = int((time.monotonic() - started) * 1000)
+    exchanges_log(
+        config=config,
+        gateway_kind="smpp",
+        exchanges=[
+            (None, Exchange("inbound", r.raw[:4000], "deliver_sm_resp", r.problem, duration_ms)) for r in replies
+        ],
+    )
     return unsubscribed
 
 

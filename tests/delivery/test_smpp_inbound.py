@@ -161,6 +161,20 @@ def test_receipts_and_a_stop_in_one_session_are_both_applied(smsc, org, customer
     assert "10 receipt(s) applied, 1 reply(ies) read, 1 unsubscribed" in output
 
 
+def test_a_stop_the_smsc_hands_to_a_sending_session_unsubscribes_too(smsc, org, customers, send_campaign):
+    # given an SMSC that hands a customer's STOP to whichever session binds next: the one sending a campaign
+    config = smpp_config(org, smsc)
+    smsc.deliver_reply(customers[4].mobile.lstrip("+"), b"STOP")
+
+    # when the campaign is sent
+    campaign = send_campaign()
+
+    # then every message went and the customer who replied is unsubscribed, the reply kept in the gateway log
+    assert sum(statuses(campaign).values()) == 10 and "not_sent" not in str(statuses(campaign))
+    assert subscribed(customers[4]) is False
+    assert GatewayExchange.objects.filter(operation="inbound", gateway_id=config.pk).count() == 1
+
+
 def test_a_reply_the_smsc_hands_to_a_sending_session_is_kept_for_the_sender(smsc):
     smsc.deliver_reply("919810000009", b"STOP")
     adapter = gateway(smsc)

@@ -11,7 +11,6 @@ import smpplib.exceptions
 from django.core.management.base import BaseCommand, CommandError
 
 from delivery import services
-from delivery.gateways import Exchange
 from delivery.gateways.smpp import SmppGateway, SmppReply
 from delivery.models import GatewayConfig
 
@@ -42,16 +41,11 @@ class Command(BaseCommand):
 
         def reply(smpp_reply: SmppReply) -> None:
             nonlocal replies, unsubscribed
-            started = time.monotonic()
             if smpp_reply.reply is not None:
                 replies += 1
-                unsubscribed += services.inbound_replies_apply(config=config, replies=[smpp_reply.reply])
             else:
                 self.stderr.write(f"SMPP reply not read: {smpp_reply.problem}")
-            # Kept in the gateway log like an HTTP gateway's inbound post; the deliver_sm was already acknowledged.
-            duration_ms = int((time.monotonic() - started) * 1000)
-            exchange = Exchange("inbound", smpp_reply.raw[:4000], "deliver_sm_resp", smpp_reply.problem, duration_ms)
-            services.exchanges_log(config=config, gateway_kind="smpp", exchanges=[(None, exchange)])
+            unsubscribed += services.smpp_replies_apply(config=config, replies=[smpp_reply])
 
         deadline = time.monotonic() + seconds if seconds else None
         while deadline is None or time.monotonic() < deadline:
