@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -5,8 +6,21 @@ from django.utils import timezone
 from campaigns.models import Channel, TimeStamped
 
 
+class CampaignMessages(models.Manager):
+    """A campaign's messages to its recipients, without the tests (proofs) a manager sent to themselves.
+
+    The one place proofs are left out: every report, count, export, dispatch and frequency-cap query goes through
+    `Message.objects`. A query that must see proofs too (sending one, applying its receipt, its short link's
+    redirect) uses `Message.with_proofs`. Joins from another model (`messages__...`) bypass managers: add
+    `messages__proof__isnull=True` there.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(proof__isnull=True)
+
+
 class Message(TimeStamped):
-    """One message to one recipient of a campaign, and what happened to it."""
+    """One message to one recipient of a campaign, and what happened to it (or, with `proof`, to a test recipient)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -20,9 +34,9 @@ class Message(TimeStamped):
     FINAL_STATUSES = (Status.DELIVERED, Status.NOT_DELIVERED, Status.NOT_SENT, Status.UNKNOWN)
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="messages")
-    # Indexed with created_at below, not on its own.
+    # Indexed with created_at below, not on its own. None only for a proof, whose recipient is no customer.
     customer = models.ForeignKey(
-        "campaigns.Customer", on_delete=models.CASCADE, related_name="messages", db_index=False
+        "campaigns.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     recipient = models.CharField(max_length=254, help_text="E.164 number or email address.")
@@ -36,8 +50,18 @@ class Message(TimeStamped):
     gateway_message_id = models.CharField(max_length=100, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set for a test sent from the preview: left out of every report (see CampaignMessages).
+    proof = models.ForeignKey(
+        "delivery.Proof", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    objects = CampaignMessages()
+    with_proofs = models.Manager()
 
     class Meta:
+        # Saving, deleting and following a relation read every row (Django's base manager); lists and reports
+        # read `objects`.
+        base_manager_name = "with_proofs"
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="message_unique_campaign_customer"),
         ]
@@ -51,6 +75,8 @@ class Message(TimeStamped):
             models.Index(fields=["customer", "created_at"], name="message_customer_created"),
             # The no-receipt sweep finds messages waiting since before a cut-off.
             models.Index(fields=["sent_at"], condition=Q(status="sent"), name="message_waiting_sent_at"),
+            # The preview lists a proof's messages; campaign messages (nearly all) are not in it.
+            models.Index(fields=["proof"], condition=Q(proof__isnull=False), name="message_proof"),
         ]
 
     def __str__(self) -> str:
@@ -65,6 +91,31 @@ class Message(TimeStamped):
         self.status = self.Status.NOT_SENT
         self.reason_code = reason_code
         self.finished_at = timezone.now()
+
+
+class Proof(models.Model):
+    """A test of a draft campaign's message, sent from its preview to a few of the manager's own numbers or
+    addresses: the real message, short links and gateway, paid in credits, in no report (see CampaignMessages)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="proofs")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField()
+    credits = models.PositiveIntegerField(default=0, help_text="Credits taken: one per segment accepted.")
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        # The preview lists a campaign's latest proofs; the hourly limit counts its recent ones.
+        indexes = [models.Index(fields=["campaign", "-sent_at"], name="proof_campaign_sent")]
+
+    def __str__(self) -> str:
+        return f"test of {self.campaign_id} to {self.recipients} ({self.sent_at:%Y-%m-%d %H:%M})"
+
+    def recipient_messages(self) -> list:
+        """Its messages with what became of each, recipients masked (the preview's list of proofs)."""
+        from delivery.selectors import proof_messages
+
+        return proof_messages(proof_id=self.pk)
 
 
 class GatewayConfig(TimeStamped):

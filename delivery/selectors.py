@@ -233,3 +233,25 @@ def messages_with_outcomes(messages: list[Message]) -> list[CustomerMessage]:
         )
         for message in messages
     ]
+
+
+@dataclass(frozen=True)
+class ProofMessage:
+    recipient: str  # masked, as View Details shows recipients
+    status: str
+    status_label: str
+    reason: reasons.Reason | None  # why it was not sent or not delivered
+
+
+def proof_messages(*, proof_id: int) -> list[ProofMessage]:
+    """A proof's messages (never in `Message.objects`) with what became of each, in words. One query."""
+    failed = {Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED, Message.Status.UNKNOWN}
+    return [
+        ProofMessage(
+            recipient=masked_recipient(message.recipient),
+            status=message.status,
+            status_label=message.get_status_display(),
+            reason=reasons.reason_for(reason_of(message)) if message.status in failed else None,
+        )
+        for message in Message.with_proofs.filter(proof_id=proof_id).order_by("pk")
+    ]

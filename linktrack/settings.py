@@ -191,6 +191,8 @@ CELERY_IMPORTS = ["campaigns.import_tasks"]
 # LINK_CHECK_ALLOW_PRIVATE_ADDRESSES is on (default: on only with DEBUG), kept apart from the webhooks' setting.
 LINK_CHECK_TIMEOUT_SECONDS = env.float("LINK_CHECK_TIMEOUT_SECONDS", default=5.0)
 LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env.bool("LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# Tests of a draft campaign's message (the preview's "Send a test") each campaign may send per hour.
+PROOF_SENDS_PER_HOUR = env.int("PROOF_SENDS_PER_HOUR", default=20)
 
 # --- Campaigns and dispatch: add campaign settings above this line ---------------------------------------------
 

@@ -1,0 +1,288 @@
+"""Proofs: "Send a test" of a draft campaign's message to a few of the manager's own numbers or addresses.
+
+A proof is the real message: rendered as dispatch renders it (the preview's sample customer fills customer fields),
+its links real tracked short links when the org's link tracking is on, matched against its DLT template, paid in
+credits (one per segment) and handed to the org's gateway as dispatch would. Its messages are Message rows with
+`proof` set, which `Message.objects` (every report, count, export, dispatch and the frequency cap) leaves out.
+"""
+
+import logging
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.dispatch import MessageDraft
+from campaigns.dlt import TemplateError, parse_template
+from campaigns.history import PROOF_SENT, campaign_event_record
+from campaigns.imports import MobileError, normalise_mobile
+from campaigns.links import LinkError
+from campaigns.models import Campaign, Channel, Customer, Org, User
+from campaigns.preview import _attach_coupons, preview_audience
+from campaigns.rendering import (
+    MessageRenderer,
+    RenderRefused,
+    absolute_url,
+    example_short_url,
+    fill_email,
+    render_sms,
+    rewrite_email,
+    slot_value,
+)
+from delivery import reasons
+from delivery.gateways import Exchange, OutgoingMessage, gateway_config_for, gateway_for, gateway_from_config
+from delivery.models import Message, Proof
+from delivery.selectors import masked_recipient
+from delivery.services import exchanges_log, receipts_apply
+from linktrack import link_cache
+
+logger = logging.getLogger(__name__)
+
+PROOF_MAX_RECIPIENTS = 5
+_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+class ProofRefused(Exception):
+    """A test that is not sent, and why, in a campaign manager's words."""
+
+
+def proof_recipients_parse(*, channel: str, text: str) -> list[str]:
+    """The numbers (E.164, default country India, as the customer import reads them) or email addresses written one
+    a line or separated by commas; a bad entry is refused by name."""
+    entries = list(dict.fromkeys(entry.strip() for entry in _SEPARATORS.split(text) if entry.strip()))
+    what = "email address" if channel == Channel.EMAIL else "mobile number"
+    if not entries:
+        raise ProofRefused(f"Enter at least one {what} to send the test to.")
+    if len(entries) > PROOF_MAX_RECIPIENTS:
+        raise ProofRefused(f"A test goes to at most {PROOF_MAX_RECIPIENTS} recipients; you entered {len(entries)}.")
+    recipients = []
+    for entry in entries:
+        if channel == Channel.EMAIL:
+            try:
+                validate_email(entry)
+            except ValidationError:
+                raise ProofRefused(f"'{entry}' is not an email address.") from None
+            recipients.append(entry.lower())
+        else:
+            try:
+                recipients.append(normalise_mobile(entry))
+            except MobileError as error:
+                raise ProofRefused(f"'{entry}' {error}.") from None
+    return list(dict.fromkeys(recipients))
+
+
+def proof_send(*, campaign: Campaign, user: User, recipients: list[str]) -> Proof:
+    """Send the campaign's message to `recipients` as a test; raises ProofRefused (nothing sent, nothing paid) when
+    it cannot be. A gateway that refuses a message shows on that message, its credits given back."""
+    if not 1 <= len(recipients) <= PROOF_MAX_RECIPIENTS:
+        raise ProofRefused(f"A test goes to 1 to {PROOF_MAX_RECIPIENTS} recipients.")
+    campaign = Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk)
+    sample = _sample_customer(campaign)
+    _refuse_unsendable(campaign, sample)
+    proof, message_ids = _proof_prepare(campaign=campaign, user=user, recipients=recipients, sample=sample)
+    for message_id in message_ids:
+        # The redirect finds a code's message in the link cache before the database, where it reads
+        # Message.objects (proofs left out): cached, the test's short links lead where they should for
+        # SHORT_LINK_CACHE_SECONDS. Once linktrack.redirect reads Message.with_proofs they work for good.
+        link_cache.cache_set(link_cache.message_key(message_id), str(campaign.pk))
+    _hand_to_gateway(campaign, proof, message_ids)
+    proof.refresh_from_db()
+    return proof
+
+
+def _sample_customer(campaign: Campaign) -> Customer:
+    """The customer whose fields fill the test: the preview's first sample, with the coupon the preview shows (blank
+    fields when the audience is empty)."""
+    sample = preview_audience(campaign=campaign).order_by("pk").first() or Customer(org=campaign.org)
+    # The preview's own rule, so the test carries the values the preview shows (it is not public there yet).
+    _attach_coupons(campaign, [sample])
+    return sample
+
+
+def _refuse_unsendable(campaign: Campaign, sample: Customer) -> None:
+    """What rendering would refuse (a DLT mismatch, a value too long, a javascript: link), in words."""
+    template, org = campaign.template, campaign.org
+    values = [slot_value(slot, sample) for slot in campaign.slot_values]
+    short = example_short_url(org)
+    try:
+        parsed = parse_template(template.body)
+        if len(parsed.slots) != len(values):
+            raise ProofRefused("The campaign's values do not match its template's variables: edit the campaign.")
+        if template.channel == Channel.EMAIL:
+            parts = fill_email(
+                subject=template.subject, body=template.body, html_body=template.html_body, values=values
+            )
+            rewrite_email(parts, tracking=org.sms_link_tracking, short_url_for=lambda _: absolute_url(org, short))
+        else:
+            render_sms(
+                parsed=parsed,
+                values=values,
+                tracking=org.sms_link_tracking,
+                short_url_for=lambda _: short,
+                max_length=settings.DLT_VARIABLE_MAX_LENGTH,
+            )
+    except RenderRefused as refused:
+        title = reasons.reason_for(refused.reason_code).title
+        raise ProofRefused(f"Not sent ({title}): {refused}") from None
+    except (TemplateError, LinkError) as error:
+        raise ProofRefused(f"Not sent: {error}.") from None
+
+
+@transaction.atomic
+def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sample: Customer) -> tuple[Proof, list]:
+    """Check the campaign and the hourly limit, write and render the messages, take the credits."""
+    # The campaign's row lock makes two tests at once count against the hourly limit one after the other.
+    status = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", flat=True).first()
+    if status != Campaign.Status.DRAFT:
+        raise ProofRefused("A test can be sent only while the campaign is a draft.")
+    _refuse_over_hourly_limit(campaign)
+    channel = campaign.template.channel
+    proof = Proof.objects.create(campaign=campaign, sent_by=user, recipients=len(recipients))
+    messages = Message.with_proofs.bulk_create(
+        [
+            Message(campaign=campaign, proof=proof, channel=channel, recipient=r, status=Message.Status.SUBMITTING)
+            for r in recipients
+        ]
+    )
+    drafts = []
+    for message in messages:
+        draft = MessageDraft(sample, message.recipient)
+        draft.pk = message.pk
+        drafts.append(draft)
+    MessageRenderer(campaign).render(drafts)  # short links minted as dispatch mints them, one code per message
+    refused = next((draft for draft in drafts if draft.status == Message.Status.NOT_SENT), None)
+    if refused is not None:
+        raise ProofRefused(f"Not sent: {reasons.reason_for(refused.reason_code).title}.")
+    for message, draft in zip(messages, drafts, strict=True):
+        message.body, message.subject, message.html_body = draft.body, draft.subject, draft.html_body
+        message.segments = draft.segments
+    Message.with_proofs.bulk_update(messages, ["body", "subject", "html_body", "segments"])
+    needed = sum(message.segments for message in messages)
+    org = Org.objects.select_for_update().only("credits", "name").get(pk=campaign.org_id)
+    if org.credits < needed:
+        raise ProofRefused(
+            f"This test needs {needed} credit{'s' if needed != 1 else ''} (one per segment) and {org.name} has "
+            f"{org.credits} left. Ask support to add credits."
+        )
+    Org.objects.filter(pk=org.pk).update(credits=F("credits") - needed)
+    Proof.objects.filter(pk=proof.pk).update(credits=needed)
+    count = len(recipients)
+    campaign_event_record(
+        campaign=campaign,
+        kind=PROOF_SENT,
+        user=user,
+        detail=f"test sent to {count} recipient{'s' if count != 1 else ''} by {user}",
+    )
+    return proof, [message.pk for message in messages]
+
+
+def _refuse_over_hourly_limit(campaign: Campaign) -> None:
+    limit = settings.PROOF_SENDS_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Proof.objects.filter(campaign=campaign, sent_at__gte=since)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+    )
+    if len(recent) < limit:
+        return
+    again = recent[len(recent) - limit] + timedelta(hours=1)
+    local = again.astimezone(ZoneInfo(campaign.org.timezone))
+    raise ProofRefused(
+        f"This campaign has sent {len(recent)} tests in the last hour, the most allowed ({limit} an hour). "
+        f"The next one can be sent at {local:%H:%M}."
+    )
+
+
+def _hand_to_gateway(campaign: Campaign, proof: Proof, message_ids: list[int]) -> None:
+    """Hand the test's messages to the gateway dispatch would use, record each outcome and the gateway log, and
+    give back the credits of messages it did not take."""
+    channel, org_id = campaign.template.channel, campaign.org_id
+    messages = list(Message.with_proofs.filter(pk__in=message_ids).order_by("pk"))
+    config = gateway_config_for(org_id=org_id, channel=channel)
+    try:
+        gateway = gateway_from_config(config) if config else gateway_for(org_id=org_id, channel=channel)
+    except (KeyError, TypeError, ValueError) as error:
+        logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
+        error_text = f"gateway configuration unusable: {error!r}"
+        outcomes = {m.pk: (False, "", "gateway_submit_failed", f"config:{type(error).__name__}") for m in messages}
+        _outcomes_record(proof, messages, outcomes, config, config.kind if config else "", error_text)
+        return
+    sender = campaign.template.sender
+    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
+    outgoing = [
+        OutgoingMessage(
+            m.pk,
+            m.channel,
+            m.recipient,
+            m.body,
+            header,
+            entity_id,
+            campaign.template.dlt_template_id,
+            bool(sender and sender.is_promotional),
+            m.subject,
+            m.html_body,
+        )
+        for m in messages
+    ]
+    try:
+        results = {result.message_id: result for result in gateway.send_batch(outgoing)}
+    except Exception:
+        logger.exception("gateway %s failed on a test of campaign %s", gateway.name, campaign.pk)
+        results = None
+    outcomes, exchanges = {}, []
+    for message in messages:
+        result = results.get(message.pk) if results is not None else None
+        if result is None:
+            code, error = ("gateway_other", "adapter:error") if results is None else ("gateway_bad_response", "missing")
+            outcomes[message.pk] = (False, "", code, error)
+            continue
+        outcomes[message.pk] = (result.accepted, result.gateway_message_id, result.reason_code, result.gateway_error)
+        exchanges += [(message.pk, exchange) for exchange in result.exchanges]
+    _outcomes_record(proof, messages, outcomes, config, gateway.name, "", exchanges)
+    drain = getattr(gateway, "drain_receipts", None)
+    if drain:  # an SMPP session may have brought receipts of other messages too
+        receipts_apply(receipts=drain(), org_id=org_id, config=config, gateway_kind=gateway.name)
+
+
+@transaction.atomic
+def _outcomes_record(proof, messages, outcomes, config, gateway_kind, error_text, exchanges=()) -> None:
+    now = timezone.now()
+    refund = 0
+    for message in messages:
+        accepted, gateway_message_id, reason_code, gateway_error = outcomes[message.pk]
+        if accepted:
+            fields = {"status": Message.Status.SENT, "gateway_message_id": gateway_message_id, "sent_at": now}
+        else:
+            refund += message.segments
+            fields = {
+                "status": Message.Status.NOT_SENT,
+                "reason_code": reason_code or "gateway_other",
+                "gateway_error": (gateway_error or "")[:100],
+                "finished_at": now,
+            }
+        Message.with_proofs.filter(pk=message.pk).update(updated_at=now, **fields)
+    if error_text:
+        exchanges = [(m.pk, Exchange("submit", error=error_text)) for m in messages]
+    exchanges_log(config=config, gateway_kind=gateway_kind, exchanges=list(exchanges))
+    if refund:
+        Org.objects.filter(pk=proof.campaign.org_id).update(credits=F("credits") + refund)
+        Proof.objects.filter(pk=proof.pk).update(credits=F("credits") - refund)
+
+
+def proof_outcome_in_words(proof: Proof) -> tuple[list[str], list[str]]:
+    """(sent, not sent) lines for the page's notice: each recipient masked, a failure with its reason's title."""
+    sent, not_sent = [], []
+    for message in Message.with_proofs.filter(proof=proof).order_by("pk"):
+        recipient = masked_recipient(message.recipient)
+        if message.status == Message.Status.NOT_SENT:
+            not_sent.append(f"{recipient}: {reasons.reason_for(message.reason_code).title}")
+        else:
+            sent.append(recipient)
+    return sent, not_sent
