@@ -7,6 +7,7 @@ from campaigns import (
     proof_views,
     sending_rules_views,
     team_views,
+    template_import_views,
     template_views,
     views,
 )
@@ -28,6 +29,7 @@ urlpatterns = [
     path("<int:pk>/preview/test/", proof_views.campaign_proof_send, name="proof-send"),
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
+    path("templates/import/", template_import_views.template_import, name="template-import"),
     path("templates/<int:pk>/edit/", template_views.template_edit, name="template-edit"),
     path("templates/url-whitelist/<int:org_pk>/", template_views.url_whitelist, name="url-whitelist"),
     path(
