@@ -86,6 +86,7 @@ _HEADER_SEPARATORS = re.compile(r"[,;|/\n]+")
 # Since May 2025 operators show the header with a suffix (-P, -S, -T, -G); the registered header has none.
 _HEADER_SUFFIX = re.compile(r"-[PSTG]$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_BINARY = "The file is not a CSV file (it holds binary data). Upload the template list the DLT portal exports as CSV."
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip) and the old .xls
 
 
@@ -190,12 +191,14 @@ def decode_file(data: bytes) -> str:
         else:
             text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        if b"\x00" in data[:1024]:
+            raise ImportFileError(_BINARY) from None
         raise ImportFileError(
             "The file is not text that can be read (UTF-8 or UTF-16). In Excel choose Save As → “CSV UTF-8 (comma "
             "delimited)” and upload again."
         ) from None
     if "\x00" in text:
-        raise ImportFileError("The file is not a CSV file (it holds binary data). Upload the portal's CSV export.")
+        raise ImportFileError(_BINARY)
     return text
 
 
@@ -465,16 +468,17 @@ def _import_rows(
 ) -> None:
     senders = {sender.header.upper(): sender for sender in SenderId.objects.filter(org=org)}
     has_header_column = "header" in report.columns
-    checked: list[_Row] = []
+    checked: list[tuple[_Row, list[RowResult]]] = []
     for line, cells in rows:
         row, results = _check_row(org, line, cells, senders, has_header_column)
-        report.rows += results
-        if row is not None:
-            checked.append(row)
-    stored = _Stored(org, {row.dlt_template_id for row in checked})
+        if row is None:
+            report.rows += results
+        else:
+            checked.append((row, results))  # reported after the row's templates, in the order of its headers
+    stored = _Stored(org, {row.dlt_template_id for row, _ in checked})
     whitelist = trai.Whitelist.for_org(org)
     first_line: dict[tuple[str, int | None], _Row] = {}
-    for row in checked:
+    for row, header_results in checked:
         for sender in row.senders:
             key = (row.dlt_template_id, sender.pk if sender else None)
             header = sender.header if sender else ""
@@ -502,7 +506,8 @@ def _import_rows(
                 ]
             result.warnings = row.warnings + result.warnings
             report.rows.append(result)
-    report.rows.sort(key=lambda result: result.line)
+        report.rows += header_results
+    report.rows.sort(key=lambda result: result.line)  # stable: a row's results stay in the order of its headers
 
 
 class _Stored:
