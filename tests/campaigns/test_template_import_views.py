@@ -36,6 +36,7 @@ def test_templates_page_links_to_the_import(signed_in):
 def test_upload_imports_and_lists_each_row_under_its_outcome(signed_in, org, sender):
     page = signed_in.get(URL)
     assert page.status_code == 200 and "<code>ACMERT</code> (Service-Implicit)" in page.content.decode()
+    assert "its variables ({#var#} and the 2026 typed tags)" in page.content.decode()
 
     response = signed_in.post(URL, {"org": org.pk, "file": _upload(EXPORT)})
 
