@@ -95,7 +95,7 @@ def campaign_preview(
         preview.problems.append("The campaign's values do not match the template's variables.")
         return preview
     sample = customer or Customer(org=campaign.org)
-    _attach_coupons(campaign, [sample])
+    attach_coupons(campaign, [sample])
     if preview.channel == Channel.EMAIL:
         _email_preview(preview, campaign, sample)
         preview.recipients = audience.count()
@@ -107,7 +107,7 @@ def campaign_preview(
     if slots_use_customer(campaign.slot_values):
         rows = audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size)
         while batch := [Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True))) for row in islice(rows, batch_size)]:
-            _attach_coupons(campaign, batch)
+            attach_coupons(campaign, batch)
             for each in batch:
                 _add_credits(preview, *measure.segments(each))
     else:
@@ -124,13 +124,13 @@ def campaign_trai_findings(*, campaign: Campaign, customer: Customer | None = No
     customer fields read for the sample customer. The blocking ones are what launching would refuse."""
     sample = customer
     if sample is not None:
-        _attach_coupons(campaign, [sample])
+        attach_coupons(campaign, [sample])
     return trai.campaign_findings(
         org=campaign.org, template=campaign.template, slot_values=campaign.slot_values, customer=sample
     )
 
 
-def _attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
+def attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
     """A coupon-expiry reminder's slots read `coupon_code` and `coupon_expiry` (as dispatch fills them, in memory):
     the preview uses each customer's coupon expiring on the day a launch now would remind of, as dispatch does, or
     else their next coupon to expire. One query per batch."""
@@ -223,7 +223,7 @@ def campaign_links(*, campaign: Campaign, customer: Customer | None = None) -> l
     the preview says why already.
     """
     sample = customer or Customer(org=campaign.org)
-    _attach_coupons(campaign, [sample])
+    attach_coupons(campaign, [sample])
     template = campaign.template
     values = [slot_value(slot, sample) for slot in campaign.slot_values]
     from_fields = {v for s, v in zip(campaign.slot_values, values, strict=True) if s.get("source") == "field"}

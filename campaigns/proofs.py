@@ -6,7 +6,6 @@ credits (one per segment) and handed to the org's gateway as dispatch would. Its
 `proof` set, which `Message.objects` (every report, count, export, dispatch and the frequency cap) leaves out.
 """
 
-import logging
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from campaigns.history import PROOF_SENT, campaign_event_record
 from campaigns.imports import MobileError, normalise_mobile
 from campaigns.links import LinkError
 from campaigns.models import Campaign, Channel, Customer, Org, User
-from campaigns.preview import _attach_coupons, preview_audience
+from campaigns.preview import attach_coupons, preview_audience
 from campaigns.rendering import (
     MessageRenderer,
     RenderRefused,
@@ -36,13 +35,9 @@ from campaigns.rendering import (
     slot_value,
 )
 from delivery import reasons
-from delivery.gateways import Exchange, OutgoingMessage, gateway_config_for, gateway_for, gateway_from_config
 from delivery.models import Message, Proof
 from delivery.selectors import masked_recipient
-from delivery.services import exchanges_log, receipts_apply
-from linktrack import link_cache
-
-logger = logging.getLogger(__name__)
+from delivery.services import messages_send
 
 PROOF_MAX_RECIPIENTS = 5
 _SEPARATORS = re.compile(r"[,;\n]+")
@@ -86,12 +81,7 @@ def proof_send(*, campaign: Campaign, user: User, recipients: list[str]) -> Proo
     sample = _sample_customer(campaign)
     _refuse_unsendable(campaign, sample)
     proof, message_ids = _proof_prepare(campaign=campaign, user=user, recipients=recipients, sample=sample)
-    for message_id in message_ids:
-        # The redirect finds a code's message in the link cache before the database, where it reads
-        # Message.objects (proofs left out): cached, the test's short links lead where they should for
-        # SHORT_LINK_CACHE_SECONDS. Once linktrack.redirect reads Message.with_proofs they work for good.
-        link_cache.cache_set(link_cache.message_key(message_id), str(campaign.pk))
-    _hand_to_gateway(campaign, proof, message_ids)
+    _hand_to_gateway(proof, message_ids)
     proof.refresh_from_db()
     return proof
 
@@ -100,8 +90,7 @@ def _sample_customer(campaign: Campaign) -> Customer:
     """The customer whose fields fill the test: the preview's first sample, with the coupon the preview shows (blank
     fields when the audience is empty)."""
     sample = preview_audience(campaign=campaign).order_by("pk").first() or Customer(org=campaign.org)
-    # The preview's own rule, so the test carries the values the preview shows (it is not public there yet).
-    _attach_coupons(campaign, [sample])
+    attach_coupons(campaign, [sample])
     return sample
 
 
@@ -146,7 +135,7 @@ def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sam
     proof = Proof.objects.create(campaign=campaign, sent_by=user, recipients=len(recipients))
     messages = Message.with_proofs.bulk_create(
         [
-            Message(campaign=campaign, proof=proof, channel=channel, recipient=r, status=Message.Status.SUBMITTING)
+            Message(campaign=campaign, proof=proof, channel=channel, recipient=r, status=Message.Status.QUEUED)
             for r in recipients
         ]
     )
@@ -200,80 +189,17 @@ def _refuse_over_hourly_limit(campaign: Campaign) -> None:
     )
 
 
-def _hand_to_gateway(campaign: Campaign, proof: Proof, message_ids: list[int]) -> None:
-    """Hand the test's messages to the gateway dispatch would use, record each outcome and the gateway log, and
-    give back the credits of messages it did not take."""
-    channel, org_id = campaign.template.channel, campaign.org_id
-    messages = list(Message.with_proofs.filter(pk__in=message_ids).order_by("pk"))
-    config = gateway_config_for(org_id=org_id, channel=channel)
-    try:
-        gateway = gateway_from_config(config) if config else gateway_for(org_id=org_id, channel=channel)
-    except (KeyError, TypeError, ValueError) as error:
-        logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
-        error_text = f"gateway configuration unusable: {error!r}"
-        outcomes = {m.pk: (False, "", "gateway_submit_failed", f"config:{type(error).__name__}") for m in messages}
-        _outcomes_record(proof, messages, outcomes, config, config.kind if config else "", error_text)
-        return
-    sender = campaign.template.sender
-    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
-    outgoing = [
-        OutgoingMessage(
-            m.pk,
-            m.channel,
-            m.recipient,
-            m.body,
-            header,
-            entity_id,
-            campaign.template.dlt_template_id,
-            bool(sender and sender.is_promotional),
-            m.subject,
-            m.html_body,
-        )
-        for m in messages
-    ]
-    try:
-        results = {result.message_id: result for result in gateway.send_batch(outgoing)}
-    except Exception:
-        logger.exception("gateway %s failed on a test of campaign %s", gateway.name, campaign.pk)
-        results = None
-    outcomes, exchanges = {}, []
-    for message in messages:
-        result = results.get(message.pk) if results is not None else None
-        if result is None:
-            code, error = ("gateway_other", "adapter:error") if results is None else ("gateway_bad_response", "missing")
-            outcomes[message.pk] = (False, "", code, error)
-            continue
-        outcomes[message.pk] = (result.accepted, result.gateway_message_id, result.reason_code, result.gateway_error)
-        exchanges += [(message.pk, exchange) for exchange in result.exchanges]
-    _outcomes_record(proof, messages, outcomes, config, gateway.name, "", exchanges)
-    drain = getattr(gateway, "drain_receipts", None)
-    if drain:  # an SMPP session may have brought receipts of other messages too
-        receipts_apply(receipts=drain(), org_id=org_id, config=config, gateway_kind=gateway.name)
-
-
-@transaction.atomic
-def _outcomes_record(proof, messages, outcomes, config, gateway_kind, error_text, exchanges=()) -> None:
-    now = timezone.now()
-    refund = 0
-    for message in messages:
-        accepted, gateway_message_id, reason_code, gateway_error = outcomes[message.pk]
-        if accepted:
-            fields = {"status": Message.Status.SENT, "gateway_message_id": gateway_message_id, "sent_at": now}
-        else:
-            refund += message.segments
-            fields = {
-                "status": Message.Status.NOT_SENT,
-                "reason_code": reason_code or "gateway_other",
-                "gateway_error": (gateway_error or "")[:100],
-                "finished_at": now,
-            }
-        Message.with_proofs.filter(pk=message.pk).update(updated_at=now, **fields)
-    if error_text:
-        exchanges = [(m.pk, Exchange("submit", error=error_text)) for m in messages]
-    exchanges_log(config=config, gateway_kind=gateway_kind, exchanges=list(exchanges))
+def _hand_to_gateway(proof: Proof, message_ids: list[int]) -> None:
+    """Send the test's messages as dispatch's send task does (same gateway, log and receipts), and give back the
+    credits of those the gateway did not take."""
+    accepted = set(messages_send(message_ids=message_ids))
+    refund = sum(
+        Message.with_proofs.filter(pk__in=message_ids).exclude(pk__in=accepted).values_list("segments", flat=True)
+    )
     if refund:
-        Org.objects.filter(pk=proof.campaign.org_id).update(credits=F("credits") + refund)
-        Proof.objects.filter(pk=proof.pk).update(credits=F("credits") - refund)
+        with transaction.atomic():
+            Org.objects.filter(pk=proof.campaign.org_id).update(credits=F("credits") + refund)
+            Proof.objects.filter(pk=proof.pk).update(credits=F("credits") - refund)
 
 
 def proof_outcome_in_words(proof: Proof) -> tuple[list[str], list[str]]:

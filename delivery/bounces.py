@@ -141,7 +141,7 @@ def bounce_apply(*, raw: bytes, envelope_recipient: str) -> BounceResult:
     if message_id is None:
         raise _refused(f"{envelope_recipient} is not a signed bounce address of {settings.EMAIL_BOUNCE_DOMAIN!r}")
     message = (
-        Message.objects.select_related("campaign")
+        Message.with_proofs.select_related("campaign")
         .only("pk", "status", "recipient", "gateway_message_id", "campaign__org_id")
         .filter(pk=message_id, channel="email")
         .first()
@@ -171,7 +171,7 @@ def bounce_apply(*, raw: bytes, envelope_recipient: str) -> BounceResult:
     reason_code, gateway_error = outcome
     now = timezone.now()
     with transaction.atomic():
-        changed = Message.objects.filter(pk=message.pk, status__in=_BOUNCEABLE).update(
+        changed = Message.with_proofs.filter(pk=message.pk, status__in=_BOUNCEABLE).update(
             status=Message.Status.NOT_DELIVERED,
             reason_code=reason_code,
             gateway_error=gateway_error,

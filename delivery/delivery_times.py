@@ -164,7 +164,7 @@ def _send_duration(campaign: Campaign) -> timedelta | None:
     sendings = Campaign.objects.filter(
         Q(pk=campaign.pk) | Q(parent_id=campaign.pk) if campaign.is_recurring else Q(pk=campaign.pk),
         launched_at__isnull=False,
-    ).annotate(last_sent=Max("messages__sent_at"))
+    ).annotate(last_sent=Max("messages__sent_at", filter=Q(messages__proof__isnull=True)))
     took = sendings.aggregate(
         longest=Max(ExpressionWrapper(F("last_sent") - F("launched_at"), output_field=DurationField()))
     )["longest"]

@@ -149,13 +149,13 @@ def _claim(message_ids: list[int]) -> list[Claimed]:
         # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
         # (a first large campaign) walked the campaign's whole status index for each batch.
         rows = (
-            among(Message.objects.select_for_update(skip_locked=True, of=("self",)), "id", message_ids)
+            among(Message.with_proofs.select_for_update(skip_locked=True, of=("self",)), "id", message_ids)
             .order_by("pk")
             .values_list("status", *Claimed._fields)
         )
         messages = [Claimed(*row[1:]) for row in rows if row[0] == Message.Status.QUEUED]
         if messages:
-            among(Message.objects, "id", [m.pk for m in messages]).update(
+            among(Message.with_proofs, "id", [m.pk for m in messages]).update(
                 status=Message.Status.SUBMITTING, updated_at=timezone.now()
             )
     return messages
@@ -170,7 +170,7 @@ def _outcomes_save(outcomes: list[Outcome], now) -> None:
     if not outcomes:
         return
     if connection.vendor != "postgresql":
-        Message.objects.bulk_update(
+        Message.with_proofs.bulk_update(
             [Message(updated_at=now, **outcome._asdict()) for outcome in outcomes],
             [*Outcome._fields[1:], "updated_at"],
         )
@@ -310,7 +310,7 @@ def _messages_by_gateway_id(gateway_message_ids: set[str], *, org_id: int | None
             cursor.execute(sql, [ids] if org_id is None else [ids, org_id])
             rows = cursor.fetchall()
     else:
-        candidates = Message.objects.filter(gateway_message_id__in=ids).exclude(gateway_message_id="")
+        candidates = Message.with_proofs.filter(gateway_message_id__in=ids).exclude(gateway_message_id="")
         if org_id is not None:
             candidates = candidates.filter(campaign__org_id=org_id)
         rows = candidates.values_list("pk", "gateway_message_id")
@@ -327,7 +327,7 @@ def _waiting_locked(message_ids: set[int]) -> set[int]:
     """
     if not message_ids:
         return set()
-    rows = among(Message.objects.select_for_update(), "id", sorted(message_ids)).order_by("pk")
+    rows = among(Message.with_proofs.select_for_update(), "id", sorted(message_ids)).order_by("pk")
     return {pk for pk, status in rows.values_list("pk", "status") if status == Message.Status.SENT}
 
 
@@ -339,7 +339,7 @@ def _outcomes_apply(outcomes: dict[tuple[str, str, str], list[int]], now) -> int
     changed = 0
     for (status, reason_code, gateway_error), message_ids in outcomes.items():
         for start in range(0, len(message_ids), 5000):
-            changed += among(Message.objects, "id", message_ids[start : start + 5000]).update(
+            changed += among(Message.with_proofs, "id", message_ids[start : start + 5000]).update(
                 status=status, reason_code=reason_code, gateway_error=gateway_error, finished_at=now, updated_at=now
             )
     return changed
@@ -357,7 +357,7 @@ def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
         waiting: dict[str, list[tuple[int, int]]] = {}
         # Locked, the status checked here (see _waiting_locked).
         for pk, gateway_message_id, message_org_id, status in (
-            Message.objects.select_for_update(of=("self",))
+            Message.with_proofs.select_for_update(of=("self",))
             .filter(gateway_message_id__in={p.gateway_message_id for p in pending})
             .exclude(gateway_message_id="")
             .values_list("pk", "gateway_message_id", "campaign__org_id", "status")
@@ -381,12 +381,12 @@ def receipts_expire(*, batch_size: int | None = None) -> int:
     """Messages still waiting after RECEIPT_WAIT become not delivered, "no receipt". One bounded batch per call."""
     cutoff = timezone.now() - timedelta(hours=settings.RECEIPT_WAIT_HOURS)
     batch = list(
-        Message.objects.filter(status=Message.Status.SENT, sent_at__lt=cutoff)
+        Message.with_proofs.filter(status=Message.Status.SENT, sent_at__lt=cutoff)
         .order_by("sent_at")
         .values_list("pk", flat=True)[: batch_size or settings.RECEIPT_EXPIRE_BATCH]
     )
     now = timezone.now()
-    return Message.objects.filter(pk__in=batch, status=Message.Status.SENT).update(
+    return Message.with_proofs.filter(pk__in=batch, status=Message.Status.SENT).update(
         status=Message.Status.NOT_DELIVERED, reason_code="no_receipt", finished_at=now, updated_at=now
     )
 

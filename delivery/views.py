@@ -112,7 +112,7 @@ def campaign_delivery_export(request, pk: int, group: str):
 @staff_member_required
 def message_gateway_log(request, pk: int):
     """Support staff: every exchange with the gateway about one message, secrets redacted."""
-    message = get_object_or_404(Message.objects.select_related("campaign__org"), pk=pk)
+    message = get_object_or_404(Message.with_proofs.select_related("campaign__org"), pk=pk)
     return render(
         request,
         "delivery/message_log.html",

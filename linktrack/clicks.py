@@ -130,11 +130,13 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
         )
     }
     message_model = apps.get_model("delivery", "Message")
-    campaign_of_message = dict(
-        message_model.objects.filter(pk__in={c.message_id for c in clicks if c.message_id}).values_list(
-            "pk", "campaign_id"
-        )
-    )
+    campaign_of_message, proofs = {}, set()
+    for pk, campaign_id, proof_id in message_model.with_proofs.filter(
+        pk__in={c.message_id for c in clicks if c.message_id}
+    ).values_list("pk", "campaign_id", "proof_id"):
+        campaign_of_message[pk] = campaign_id
+        if proof_id:
+            proofs.add(pk)
     storable = []
     for click in clicks:
         link = links.get(click.short_link_id)
@@ -145,6 +147,8 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
             problem = f"it was requested on {domain or 'the default short domain'}"
         elif click.message_id and campaign_of_message.get(click.message_id) != link["campaign_id"]:
             problem = "its message is not one of the link's campaign"
+        elif click.message_id in proofs:
+            problem = "it is a test's (sent from the preview), which no report counts"
         elif link["expires_at"] is not None and click.clicked_at >= link["expires_at"]:
             problem = "its link had expired"
         else:

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,8 +14,10 @@ from campaigns.models import Campaign, CampaignEvent, Customer, Org, Template
 from campaigns.proofs import ProofRefused, proof_recipients_parse, proof_send
 from campaigns.selectors import campaign_summaries
 from campaigns.sending_rules import capped_customers
+from delivery.gateways.base import Receipt
 from delivery.models import GatewayExchange, Message, Proof
 from delivery.selectors import delivery_counts, messages_by_campaign
+from delivery.services import receipts_apply
 from insights.click_export import campaign_click_rows
 from insights.comparison import campaigns_compare
 from insights.selectors import campaign_insights, click_counts, click_counts_by_campaign
@@ -78,9 +81,13 @@ def test_a_proof_is_the_real_message_whose_short_link_redirects_and_costs_its_se
     assert message.status == Message.Status.SENT and message.gateway_message_id
     assert GatewayExchange.objects.filter(message=message, operation="submit").exists()
     assert Org.objects.get(pk=org.pk).credits == credits - message.segments == credits - proof.credits
-    # and its short link leads to the campaign's destination
+    # and its short link leads to the campaign's destination, found in the database as well as in the cache
+    cache.clear()
     response = _tap(client, message.body)
     assert response.status_code == 302 and response["Location"].startswith("https://acme.test/sale")
+    # and its delivery receipt comes back to it like any message's
+    receipts_apply(receipts=[Receipt(message.gateway_message_id, "delivered")], org_id=org.pk)
+    assert Message.with_proofs.get(pk=message.pk).status == Message.Status.DELIVERED
     # and the history says who tested it
     event = CampaignEvent.objects.get(campaign=campaign, kind="proof_sent")
     assert event.user == manager and event.detail == "test sent to 1 recipient by manager@acme.test"
@@ -95,7 +102,8 @@ def test_report_figures_are_unchanged_by_a_proof_and_its_click(
     # when a test is sent to that number and its link is tapped
     proof = proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])
     assert _tap(client, Message.with_proofs.get(proof=proof).body).status_code == 302
-    Message.with_proofs.filter(proof=proof).update(status=Message.Status.DELIVERED)  # as its receipt would
+    message = Message.with_proofs.get(proof=proof)
+    receipts_apply(receipts=[Receipt(message.gateway_message_id, "delivered")], org_id=org.pk)
     # then nothing of the report moved
     assert _report(campaign) == before
     # when the campaign is launched
