@@ -52,6 +52,7 @@ def test_templates_with_fixed_links_are_listed_with_the_exact_link_and_their_cam
     assert "<code>www.acme.in/sale?x=1</code>" in page
     assert "Weekly (Recurring, Draft)" in page
     assert ">Fine<" not in page
+    assert "Move each link into a <code>{#var#}</code> variable" in page
 
 
 def test_switching_on_with_affected_templates_needs_confirmation(client, support, fixed_link_template):

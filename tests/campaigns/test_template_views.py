@@ -37,6 +37,12 @@ def test_manager_creates_a_template_for_their_org(signed_in, org, sender):
     assert (template.org, template.sender, template.body) == (org, sender, "Hi {#var#}, welcome to Acme")
 
 
+def test_the_template_list_says_where_links_become_short_links(signed_in, org):
+    # the placeholder is written out, not taken for a template comment
+    page = signed_in.get(reverse("campaigns:template-list")).content.decode()
+    assert "Links inside {#var#} variables become tracked short links" in page
+
+
 def test_malformed_variable_is_shown_next_to_the_body_with_its_position(signed_in, org):
     response = signed_in.post(reverse("campaigns:template-new"), _form(org=org.pk, body="Hi {#var1#}, welcome"))
     assert response.status_code == 200
