@@ -30,5 +30,4 @@ def campaign_proof_send(request, pk: int):
                 messages.error(request, f"Test not sent to {'; '.join(not_sent)}.")
             return redirect(reverse("campaigns:preview", args=[campaign.pk]) + "#proofs")
     # The preview again, with the form's errors next to the field and what was typed kept.
-    request.proof_form = form
-    return campaign_preview_page(request, pk)
+    return campaign_preview_page(request, pk, proof_form=form)

@@ -19,6 +19,7 @@ from campaigns.preview import campaign_preview, campaign_trai_findings, preview_
 from campaigns.rendering import fixed_links
 from campaigns.selectors import campaigns_for_user, orgs_for_user, templates_for_user
 from campaigns.template_services import template_save
+from delivery.selectors import recent_proofs
 
 SAMPLE_CHOICES = 50
 
@@ -136,7 +137,8 @@ def _get_sample_customer(audience, raw_pk: str) -> Customer | None:
 
 
 @login_required
-def campaign_preview_page(request, pk: int):
+def campaign_preview_page(request, pk: int, proof_form=None):
+    """The preview; `proof_form`: a refused "Send a test", shown with its errors and what was typed."""
     campaign = _get_campaign_for_user(request.user, pk)
     audience = preview_audience(campaign=campaign)
     samples = list(audience.order_by("pk")[:SAMPLE_CHOICES])
@@ -154,6 +156,8 @@ def campaign_preview_page(request, pk: int):
         "link_checks_summary": link_checks_summary(link_checks),
         "links_broken": any(check.verdict == Verdict.BROKEN for check in link_checks),
         "link_checks_kept_minutes": CACHE_SECONDS // 60,
+        "proofs": recent_proofs(campaign_id=campaign.pk),
+        "proof_form": proof_form,
     }
     return render(request, "campaigns/preview.html", context)
 

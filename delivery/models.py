@@ -111,12 +111,6 @@ class Proof(models.Model):
     def __str__(self) -> str:
         return f"test of {self.campaign_id} to {self.recipients} ({self.sent_at:%Y-%m-%d %H:%M})"
 
-    def recipient_messages(self) -> list:
-        """Its messages with what became of each, recipients masked (the preview's list of proofs)."""
-        from delivery.selectors import proof_messages
-
-        return proof_messages(proof_id=self.pk)
-
 
 class GatewayConfig(TimeStamped):
     """How one org sends one channel: which adapter, its settings, and its secrets.

@@ -7,7 +7,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, When
 
 from campaigns.customer_erasure import ERASED_RECIPIENT
 from delivery import reasons
-from delivery.models import Message
+from delivery.models import Message, Proof
 
 SAMPLE_SIZE = 5
 
@@ -243,15 +243,19 @@ class ProofMessage:
     reason: reasons.Reason | None  # why it was not sent or not delivered
 
 
-def proof_messages(*, proof_id: int) -> list[ProofMessage]:
-    """A proof's messages (never in `Message.objects`) with what became of each, in words. One query."""
+def recent_proofs(*, campaign_id: int, limit: int = 10) -> list[tuple[Proof, list[ProofMessage]]]:
+    """A campaign's latest tests (proofs), newest first, each with its messages (never in `Message.objects`) and
+    what became of them, in words. Two queries, however many tests."""
+    proofs = list(Proof.objects.filter(campaign_id=campaign_id).select_related("sent_by")[:limit])
     failed = {Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED, Message.Status.UNKNOWN}
-    return [
-        ProofMessage(
-            recipient=masked_recipient(message.recipient),
-            status=message.status,
-            status_label=message.get_status_display(),
-            reason=reasons.reason_for(reason_of(message)) if message.status in failed else None,
+    messages: dict[int, list[ProofMessage]] = {proof.pk: [] for proof in proofs}
+    for message in Message.with_proofs.filter(proof_id__in=list(messages)).order_by("pk"):
+        messages[message.proof_id].append(
+            ProofMessage(
+                recipient=masked_recipient(message.recipient),
+                status=message.status,
+                status_label=message.get_status_display(),
+                reason=reasons.reason_for(reason_of(message)) if message.status in failed else None,
+            )
         )
-        for message in Message.with_proofs.filter(proof_id=proof_id).order_by("pk")
-    ]
+    return [(proof, messages[proof.pk]) for proof in proofs]

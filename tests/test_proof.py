@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -204,6 +206,27 @@ def test_send_a_test_from_the_preview_through_the_http_gateway(client, org, temp
     page = response.content.decode()
     assert response.status_code == 200 and "&#x27;12345&#x27; is too short for a phone number" in page
     assert "9810000004, 12345</textarea>" in page and len(http_gateway.requests) == 3
+
+
+def test_the_preview_lists_its_tests_in_the_same_queries_however_many(client, org, template, manager, customers):
+    # given a draft with one test, then with three more
+    campaign = _draft(template, manager)
+    client.force_login(manager)
+    url = reverse("campaigns:preview", args=[campaign.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])
+    with_one = queries()
+    for _ in range(3):
+        proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER, "+919810000002"])
+
+    # when / then the page lists all seven messages, and the extra tests cost no query
+    assert queries() == with_one
+    assert client.get(url).content.decode().count("data-proof=") == 7
 
 
 def test_only_the_orgs_members_and_staff_can_send_a_test_with_csrf(client, org, template, manager, outsider, support):
