@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from campaigns.models import Campaign, Customer, User
+from delivery.delivery_times import delivery_speed
 from insights.campaign_clicks import click_devices, click_timeline
 from insights.selectors import click_counts, click_counts_by_channel
 from linktrack import checks
@@ -135,6 +137,9 @@ def test_seeded_demo_campaign_reads_as_sent_yesterday_with_clicks_over_the_hours
         events.last().at == campaign.launched_at
         and events.last().at < campaign.clicks.order_by("clicked_at")[0].clicked_at
     )
+    # and its receipts came seconds after the hand-over, so its delivery speed reads as a real campaign's
+    speed = delivery_speed(campaign=campaign)
+    assert timedelta(seconds=1) < speed.median < timedelta(seconds=30) and speed.within[-1].percent == 100.0
 
 
 def test_postgresql_sessions_run_without_jit(postgres):

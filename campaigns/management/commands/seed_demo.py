@@ -215,11 +215,18 @@ class Command(BaseCommand):
         self._as_if_sent_yesterday(campaign)
 
     def _as_if_sent_yesterday(self, campaign: Campaign) -> None:
-        """The demo reads as a campaign sent SENT_HOURS_AGO: its clicks came over the hours after, most in the first
-        two, on various phones. Only times and (human) agents move: the counts stay as recorded."""
+        """The demo reads as a campaign sent SENT_HOURS_AGO: its receipts came seconds after, its clicks over the
+        hours after, most in the first two, on various phones. Only times and (human) agents move: the counts stay
+        as recorded."""
         rng = random.Random(11)
         sent_at = timezone.now() - timedelta(hours=SENT_HOURS_AGO)
-        Message.objects.filter(campaign=campaign).exclude(sent_at=None).update(sent_at=sent_at)
+        # Receipts came seconds after the hand-over, a few much later, as operators report them.
+        messages = list(Message.objects.filter(campaign=campaign).exclude(sent_at=None))
+        for message in messages:
+            message.sent_at = sent_at
+            if message.finished_at is not None:
+                message.finished_at = sent_at + timedelta(seconds=1 + rng.expovariate(1 / 6))
+        Message.objects.bulk_update(messages, ["sent_at", "finished_at"])
         Campaign.objects.filter(pk=campaign.pk).update(launched_at=sent_at, dispatched_at=sent_at)
         # Its history happened then too: created a few minutes before the launch, the rest at it.
         events = CampaignEvent.objects.filter(campaign=campaign)
