@@ -1,9 +1,6 @@
 """Import DLT content templates from the template list a DLT portal exports (Jio TrueConnect, Vi Vilpower, Airtel,
-BSNL, Smartping): the same checks as the Templates page, row by row, and re-importing updates instead of duplicating.
-
-The portals name their columns differently ("Template ID", "Content Template ID", "TemplateId" ...); a column is
-recognised by its name without case, spaces or punctuation. Columns the import does not use (entity id, dates,
-variable counts ...) are ignored and listed in the report.
+BSNL, Smartping; read by campaigns.template_file): the same checks as the Templates page, row by row, and
+re-importing updates instead of duplicating.
 
 A template is keyed by (org, DLT template id, header): dispatch sends a template from its one sender id, so a row
 that lists several headers becomes one template per header. A re-import finds each template by that key (a
@@ -15,9 +12,6 @@ gets a new id), so such a row is reported as a conflict and the template kept. A
 Templates page allows: it changes no message and no figure of a report.
 """
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,40 +21,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns import trai
-from campaigns.imports import ImportFileError
 from campaigns.models import Channel, Org, SenderId, Template, User
+from campaigns.template_file import column_key, decode_file, read_template_file
 from campaigns.template_services import template_errors, template_save
 from delivery.models import Message
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # a portal's export of a thousand templates is a few hundred kB
 NAME_MAX_LENGTH = 200
 DEFAULT_NAME_LENGTH = 40
-HEADER_SEARCH_LINES = 10  # some exports put a title line or two above the column names
-
-# Column names as the portals write them; matched without case, spaces or punctuation.
-COLUMNS = {
-    "template_id": (
-        "Template ID",
-        "TemplateId",
-        "Content Template ID",
-        "DLT Template ID",
-        "DLT Content Template ID",
-        "Template ID No",
-    ),
-    "content": ("Template Content", "Template Message", "Content", "Message", "Template Text", "Message Content"),
-    "name": ("Template Name", "Name", "Content Template Name"),
-    "header": ("Header", "Sender ID", "Headers", "Sender IDs", "Header Name", "Linked Headers"),
-    "category": ("Template Type", "Category", "Content Type", "Template Category"),
-    "status": ("Status", "Approval Status", "Template Status"),
-}
-COLUMN_WORDS = {
-    "template_id": "template id",
-    "content": "content",
-    "name": "name",
-    "header": "header",
-    "category": "template type",
-    "status": "status",
-}
 IMPORTED_STATUSES = {"approved", "active"}
 # The portals' words and abbreviations for a template's type; the values are SenderId categories.
 CATEGORIES = {
@@ -86,8 +53,6 @@ _HEADER_SEPARATORS = re.compile(r"[,;|/\n]+")
 # Since May 2025 operators show the header with a suffix (-P, -S, -T, -G); the registered header has none.
 _HEADER_SUFFIX = re.compile(r"-[PSTG]$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
-_BINARY = "The file is not a CSV file (it holds binary data). Upload the template list the DLT portal exports as CSV."
-_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip) and the old .xls
 
 
 class Outcome(StrEnum):
@@ -161,141 +126,6 @@ class _Row:
     senders: list[SenderId | None]
     warnings: list[str]
     headers_listed: int  # several: each template's name ends with its header, to tell them apart
-
-
-# --- Reading the file --------------------------------------------------------------------------------------------
-
-
-def column_key(name: str) -> str:
-    """A column name without case, spaces or punctuation: "Content Template ID" -> "contenttemplateid"."""
-    return re.sub(r"[^0-9a-z]+", "", name.lower())
-
-
-_COLUMN_BY_KEY = {column_key(name): column for column, names in COLUMNS.items() for name in names}
-
-
-def decode_file(data: bytes) -> str:
-    """The text of an upload: UTF-8 with or without a byte-order mark, or UTF-16 (Excel's "Unicode text")."""
-    if not data.strip():
-        raise ImportFileError("The file is empty: export the template list from the DLT portal and upload it.")
-    if data.startswith(_WORKBOOK_MAGIC):
-        raise ImportFileError(
-            "This is an Excel workbook, not a CSV file. Open it in Excel, choose Save As → “CSV UTF-8 (comma "
-            "delimited)” (or “Unicode Text”) and upload that file."
-        )
-    try:
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            text = data.decode("utf-16")
-        elif data[1:2] == b"\x00" and data[3:4] == b"\x00":  # UTF-16 little-endian without a byte-order mark
-            text = data.decode("utf-16-le")
-        else:
-            text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        if b"\x00" in data[:1024]:
-            raise ImportFileError(_BINARY) from None
-        raise ImportFileError(
-            "The file is not text that can be read (UTF-8 or UTF-16). In Excel choose Save As → “CSV UTF-8 (comma "
-            "delimited)” and upload again."
-        ) from None
-    if "\x00" in text:
-        raise ImportFileError(_BINARY)
-    return text
-
-
-def _delimited(line: str) -> list[list[str]]:
-    """A line read with each delimiter the portals and Excel use."""
-    return [next(csv.reader([line], delimiter=delimiter), []) for delimiter in (",", "\t", ";")]
-
-
-def _header_columns(cells: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for position, cell in enumerate(cells):
-        column = _COLUMN_BY_KEY.get(column_key(cell))
-        if column and column not in columns:
-            columns[column] = position
-    return columns
-
-
-def read_template_file(text: str, report: TemplateImportReport) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, cells by our column names) for each non-blank row; fills in the report's columns.
-
-    Raises ImportFileError when no line names a content and a template id column.
-    """
-    lines = re.split(r"(?<=\n)", text.replace("\r\n", "\n").replace("\r", "\n"))
-    best: tuple[int, str, list[str], dict[str, int]] | None = None
-    for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
-        for delimiter, cells in zip((",", "\t", ";"), _delimited(line.rstrip("\n")), strict=True):
-            columns = _header_columns(cells)
-            if best is None or len(columns) > len(best[3]):
-                best = (index, delimiter, cells, columns)
-        if best and {"content", "template_id"} <= set(best[3]):
-            break
-    index, delimiter, cells, columns = best or (0, ",", [], {})
-    _check_columns(cells, columns, first_line=lines[0].strip())
-    _check_repeated_columns(cells)
-    report.columns = {column: cells[position].strip() for column, position in columns.items()}
-    report.ignored_columns = [
-        cell.strip() for position, cell in enumerate(cells) if cell.strip() and position not in columns.values()
-    ]
-    report.lines_above_header = index
-    return _rows("".join(lines[index + 1 :]), delimiter, columns, first_line=index + 2)
-
-
-def _check_columns(cells: list[str], columns: dict[str, int], *, first_line: str) -> None:
-    missing = [column for column in ("content", "template_id") if column not in columns]
-    if not missing:
-        return
-    needed = "; ".join(
-        f"the {COLUMN_WORDS[column]} ({', '.join(COLUMNS[column][:4])})" for column in ("template_id", "content")
-    )
-    found = ", ".join(f"“{cell.strip()}”" for cell in cells if cell.strip()) or "none"
-    hint = ""
-    if re.search(r"\d{19}", first_line):
-        hint = " The first line looks like a template, not column names: export the list again with its header line."
-    elif not columns:
-        hint = " Is this the template list exported from the DLT portal?"
-    words = " and ".join(COLUMN_WORDS[column] for column in missing)
-    raise ImportFileError(
-        f"The file has no {words} column. The first line must name the columns, including {needed}. "
-        f"Columns found: {found}.{hint}"
-    )
-
-
-def _check_repeated_columns(cells: list[str]) -> None:
-    seen: dict[str, str] = {}
-    for cell in cells:
-        column = _COLUMN_BY_KEY.get(column_key(cell))
-        if column is None:
-            continue
-        if column in seen:
-            raise ImportFileError(
-                f"Two columns give the {COLUMN_WORDS[column]}: “{seen[column]}” and “{cell.strip()}”. "
-                "Remove one and upload again."
-            )
-        seen[column] = cell.strip()
-
-
-def _rows(
-    text: str, delimiter: str, columns: dict[str, int], *, first_line: int
-) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    previous_end = 0
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield first_line + previous_end, {"_error": f"the row cannot be read ({error})"}
-            previous_end = reader.line_num
-            continue
-        line = first_line + previous_end
-        previous_end = reader.line_num
-        if any(value.strip() for value in values):
-            yield (
-                line,
-                {column: (values[position] if position < len(values) else "") for column, position in columns.items()},
-            )
 
 
 # --- Checking a row ----------------------------------------------------------------------------------------------
@@ -454,7 +284,10 @@ def import_templates(*, org: Org, data: bytes, user: User | None = None, dry_run
     transaction, and two imports into one org wait for each other, so neither makes a template twice.
     """
     report = TemplateImportReport(org=org, dry_run=dry_run)
-    rows = read_template_file(decode_file(data), report)
+    file = read_template_file(decode_file(data))
+    report.columns, report.ignored_columns = file.columns, file.ignored_columns
+    report.lines_above_header = file.lines_above_header
+    rows = file.rows
     with transaction.atomic():
         Org.objects.select_for_update().filter(pk=org.pk).first()
         _import_rows(org, user, rows, report)

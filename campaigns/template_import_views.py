@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 from campaigns.imports import ImportFileError
 from campaigns.models import Org
 from campaigns.selectors import org_chosen, orgs_for_user
-from campaigns.template_import import COLUMNS, MAX_FILE_BYTES, OUTCOME_WORDS, Outcome, import_templates
+from campaigns.template_file import COLUMNS, MAX_FILE_BYTES
+from campaigns.template_import import OUTCOME_WORDS, Outcome, import_templates
 
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods")

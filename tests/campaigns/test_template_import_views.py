@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import SenderId, Template
-from campaigns.template_import import MAX_FILE_BYTES
+from campaigns.template_file import MAX_FILE_BYTES
 
 URL = reverse("campaigns:template-import")
 ID_1 = "1707160000000000011"

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.imports import ImportFileError
 from campaigns.models import Org
-from campaigns.template_import import MAX_FILE_BYTES, Outcome, import_templates
+from campaigns.template_file import MAX_FILE_BYTES
+from campaigns.template_import import Outcome, import_templates
 
 
 class Command(BaseCommand):
