@@ -37,6 +37,11 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # The summary email of a campaign they launched, once it has finished (campaigns.summary_email); turned off on
+    # the Notifications page or by the email's own "stop these emails" link.
+    campaign_summary_emails = models.BooleanField(
+        "email me a summary when a campaign I launched has finished", default=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -449,6 +454,13 @@ class Campaign(TimeStamped):
     approval_requested_at = models.DateTimeField(null=True, blank=True)
     approval_scheduled_at = models.DateTimeField(null=True, blank=True)
 
+    # Summary email (campaigns.summary_email), claimed with a conditional UPDATE so it goes out once: when this
+    # campaign's summary was sent to who launched it, or decided against (nobody to send it to, emails turned off,
+    # no message, finished before summaries existed). A run's summary goes in its recurring campaign's daily digest,
+    # and the recurring campaign keeps when its last digest was sent (at most one a day, on the org's calendar).
+    summary_sent_at = models.DateTimeField(null=True, blank=True)
+    runs_summary_sent_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -466,6 +478,12 @@ class Campaign(TimeStamped):
         indexes = [
             # The supervisor looks for due, running and unsettled campaigns by status.
             models.Index(fields=["status", "scheduled_at"], name="campaign_status_scheduled"),
+            # The summary email's pass looks for settled campaigns whose summary is still due, by settling time.
+            models.Index(
+                fields=["credits_settled_at"],
+                condition=Q(summary_sent_at__isnull=True, credits_settled_at__isnull=False),
+                name="campaign_summary_due",
+            ),
         ]
 
     def __str__(self) -> str:

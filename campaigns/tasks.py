@@ -14,3 +14,11 @@ def campaigns_supervise_task() -> dict[str, int]:
     from campaigns.supervisor import campaigns_supervise  # imports this module's tasks
 
     return campaigns_supervise()
+
+
+@shared_task
+def campaign_summaries_send_task() -> int:
+    # Safe to run twice or on two workers at once: each summary is claimed with a conditional UPDATE before it goes.
+    from campaigns.summary_email import campaign_summaries_send
+
+    return campaign_summaries_send()

@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
     "task": "campaigns.tasks.campaigns_supervise_task",
     "schedule": CAMPAIGN_SUPERVISE_SECONDS,
 }
+# Emails who launched a campaign its summary once it has finished (campaigns.summary_email).
+CELERY_BEAT_SCHEDULE["campaign-summaries-send"] = {
+    "task": "campaigns.tasks.campaign_summaries_send_task",
+    "schedule": 120.0,
+}
 
 # Uploaded customer / NDNC files wait here until the import task reads them (a volume shared by web and workers).
 IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "imports")

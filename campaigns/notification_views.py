@@ -1,0 +1,80 @@
+"""The Notifications page (which emails a signed-in user gets) and the summary email's "stop these emails" link.
+
+The link needs no sign-in: its signed token names the user. Opening it only asks, since mail scanners open every
+link of an email; the button turns the emails off, and so does a mail app's one-click unsubscribe (RFC 8058), which
+POSTs `List-Unsubscribe=One-Click` with no cookie and no CSRF token.
+
+The URLs live here (included by linktrack/urls.py as the `notifications` namespace): they are the page and the link.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from campaigns.summary_email import campaign_summary_emails_set, user_for_stop_token
+from delivery.selectors import masked_recipient
+
+# The stop pages name a person and act on a secret link: never cached or indexed.
+_NO_STORE = "private, no-store"
+
+
+class NotificationsForm(forms.Form):
+    campaign_summary_emails = forms.BooleanField(
+        required=False,
+        label="Email me a summary when a campaign I launched has finished",
+        help_text="Messages, delivered, not delivered and not sent with the main reasons, and clicks. A recurring "
+        "campaign's runs come together, at most one email a day.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        form = NotificationsForm(request.POST)
+        if form.is_valid():
+            on = form.cleaned_data["campaign_summary_emails"]
+            campaign_summary_emails_set(user=request.user, on=on)
+            words = "You will get" if on else "You will no longer get"
+            messages.success(request, f"{words} a summary email when a campaign you launched has finished.")
+            return redirect("notifications:settings")
+    else:
+        form = NotificationsForm(initial={"campaign_summary_emails": request.user.campaign_summary_emails})
+    return render(request, "campaigns/notifications.html", {"form": form})
+
+
+@csrf_exempt  # only for the RFC 8058 one-click POST; every other POST is checked below
+@require_http_methods(["GET", "HEAD", "POST"])
+def summary_emails_stop(request, token: str):
+    """GET asks (mail scanners fetch links, so it never changes anything); POST turns the summary emails off."""
+    user = user_for_stop_token(token=token)
+    if user is None:
+        return _page(request, "campaigns/notifications_stop_not_found.html", {}, status=404)
+    if request.method != "POST":
+        return _page(request, "campaigns/notifications_stop.html", {"address": masked_recipient(user.email)})
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        refusal = CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {})
+        if refusal is not None:
+            return refusal
+    changed = campaign_summary_emails_set(user=user, on=False)
+    context = {"address": masked_recipient(user.email), "stopped": True, "already": not changed}
+    return _page(request, "campaigns/notifications_stop.html", context)
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = _NO_STORE
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+app_name = "notifications"
+urlpatterns = [
+    path("", notifications, name="settings"),
+    path("stop/<str:token>/", summary_emails_stop, name="stop"),
+]
