@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -71,10 +70,3 @@ def _page(request, template: str, context: dict, status: int = 200):
     response["Cache-Control"] = _NO_STORE
     response["X-Robots-Tag"] = "noindex"
     return response
-
-
-app_name = "notifications"
-urlpatterns = [
-    path("", notifications, name="settings"),
-    path("stop/<str:token>/", summary_emails_stop, name="stop"),
-]
