@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 from campaigns.models import Campaign, CampaignEvent, User
 
 HISTORY_LIMIT = 20
-# A test of the campaign's message sent from its preview (campaigns.proofs), by a person.
-PROOF_SENT = "proof_sent"
 _DETAIL_LENGTH = CampaignEvent._meta.get_field("detail").max_length
 
 

@@ -568,6 +568,7 @@ class CampaignEvent(models.Model):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Not approved, back to draft"
         WITHDRAWN = "withdrawn", "Approval request withdrawn, back to draft"
+        PROOF_SENT = "proof_sent", "Test sent"
 
     # Only a person does these: without a user, that person's account has been deleted since.
     BY_A_PERSON = frozenset(
@@ -586,6 +587,7 @@ class CampaignEvent(models.Model):
             Kind.APPROVED,
             Kind.REJECTED,
             Kind.WITHDRAWN,
+            Kind.PROOF_SENT,
         }
     )
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from campaigns.dispatch import MessageDraft
 from campaigns.dlt import TemplateError, parse_template
-from campaigns.history import PROOF_SENT, campaign_event_record
+from campaigns.history import campaign_event_record
 from campaigns.imports import MobileError, normalise_mobile
 from campaigns.links import LinkError
-from campaigns.models import Campaign, Channel, Customer, Org, User
+from campaigns.models import Campaign, CampaignEvent, Channel, Customer, Org, User
 from campaigns.preview import attach_coupons, preview_audience
 from campaigns.rendering import (
     MessageRenderer,
@@ -164,9 +164,9 @@ def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sam
     count = len(recipients)
     campaign_event_record(
         campaign=campaign,
-        kind=PROOF_SENT,
+        kind=CampaignEvent.Kind.PROOF_SENT,
         user=user,
-        detail=f"test sent to {count} recipient{'s' if count != 1 else ''} by {user}",
+        detail=f"to {count} recipient{'s' if count != 1 else ''}",
     )
     return proof, [message.pk for message in messages]
 

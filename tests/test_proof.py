@@ -92,7 +92,7 @@ def test_a_proof_is_the_real_message_whose_short_link_redirects_and_costs_its_se
     assert Message.with_proofs.get(pk=message.pk).status == Message.Status.DELIVERED
     # and the history says who tested it
     event = CampaignEvent.objects.get(campaign=campaign, kind="proof_sent")
-    assert event.user == manager and event.detail == "test sent to 1 recipient by manager@acme.test"
+    assert event.user == manager and event.detail == "to 1 recipient"
 
 
 def test_report_figures_are_unchanged_by_a_proof_and_its_click(
@@ -191,7 +191,7 @@ def test_send_a_test_from_the_preview_through_the_http_gateway(client, org, temp
     assert "Test handed to the gateway for +91 98XXXXXX01, +91 98XXXXXX02." in page
     assert page.count('data-status="sent"') == 2 and "+91 98XXXXXX02" in page
     history = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
-    assert "Test sent to 2 recipients by manager@acme.test" in history
+    assert "<strong>Test sent</strong>: To 2 recipients</td><td>manager@acme.test" in history
 
     # when the gateway refuses the next test
     http_gateway.script = [("refuse", 400, "invalid_number")]
