@@ -284,7 +284,7 @@ def test_command_imports_draws_progress_and_lists_skipped_rows(tmp_path, org):
 
 
 def test_command_names_a_missing_org_and_a_bad_file(tmp_path, org):
-    with pytest.raises(CommandError, match=r"no organisation called “Nope”.*Acme Retail"):
+    with pytest.raises(CommandError, match=r"no organisation “Nope” \(by id or name\).*Acme Retail"):
         call_command("import_customers", "x.csv", "--org", "Nope")
     with pytest.raises(CommandError, match="needs a “mobile” or an “email” column"):
         call_command("import_customers", str(write_csv(tmp_path, "a,b\n1,2\n")), "--org", org.name)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.customer_erasure import customer_erase, customers_with_contact
-from campaigns.management.commands.import_customers import _org
+from campaigns.management.org_argument import org_from_argument
 from campaigns.models import User
 
 ERASED, ALREADY_ERASED, NOT_FOUND, REFUSED = "erased", "already erased", "not found", "refused"
@@ -21,11 +21,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--org", required=True, help="Name of the organisation whose customers these are.")
+        parser.add_argument(
+            "--org", required=True, help="The id or name of the organisation whose customers these are."
+        )
         parser.add_argument("--by", default="", help="Email of the support staff member handling the requests.")
 
     def handle(self, *args, **options):
-        org = _org(options["org"])
+        org = org_from_argument(options["org"])
         user = _support_user(options["by"]) if options["by"] else None
         path = options["file"]
         if not path.is_file():

@@ -7,7 +7,7 @@ from django.db import reset_queries
 
 from campaigns.customer_import import BATCH_SIZE, import_customers
 from campaigns.imports import ImportFileError, ImportReport, count_rows, progress_bar
-from campaigns.models import Org
+from campaigns.management.org_argument import org_from_argument
 
 
 class Command(BaseCommand):
@@ -18,13 +18,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--org", required=True, help="Name of the organisation the customers belong to.")
+        parser.add_argument("--org", required=True, help="The id or name of the organisation the customers belong to.")
         parser.add_argument("--list", default="", help="Also add every imported customer to this list.")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
     def handle(self, *args, **options):
-        org = _org(options["org"])
+        org = org_from_argument(options["org"])
         path = options["file"]
         if not path.is_file():
             raise CommandError(f"There is no file {path}.")
@@ -48,14 +48,6 @@ class Command(BaseCommand):
         )
         if options["list"]:
             self.stdout.write(f"Imported customers are in the list “{options['list']}”.")
-
-
-def _org(name: str) -> Org:
-    try:
-        return Org.objects.get(name=name)
-    except Org.DoesNotExist:
-        known = ", ".join(Org.objects.order_by("name").values_list("name", flat=True)[:20]) or "none yet"
-        raise CommandError(f"There is no organisation called “{name}”. Organisations: {known}.") from None
 
 
 def _draw(label: str | None, stream):

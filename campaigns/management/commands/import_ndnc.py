@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.imports import ImportFileError, count_rows
-from campaigns.management.commands.import_customers import _draw, _org
+from campaigns.management.commands.import_customers import _draw
+from campaigns.management.org_argument import org_from_argument
 from campaigns.ndnc import BATCH_SIZE, import_ndnc
 
 
@@ -17,12 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--org", required=True, help="Name of the organisation whose register this is.")
+        parser.add_argument("--org", required=True, help="The id or name of the organisation whose register this is.")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
     def handle(self, *args, **options):
-        org = _org(options["org"])
+        org = org_from_argument(options["org"])
         path = options["file"]
         if not path.is_file():
             raise CommandError(f"There is no file {path}.")

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.imports import ImportFileError
-from campaigns.models import Org
+from campaigns.management.org_argument import org_from_argument
 from campaigns.template_file import MAX_FILE_BYTES
 from campaigns.template_import import Outcome, import_templates
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--check-only", action="store_true", help="Report what would happen; save nothing.")
 
     def handle(self, *args, **options):
-        org = _org(options["org"])
+        org = org_from_argument(options["org"])
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"There is no file {path}.")
@@ -45,14 +45,3 @@ class Command(BaseCommand):
         self.stdout.write(report.summary())
         if report.counts()[Outcome.REFUSED] or report.counts()[Outcome.CONFLICT]:
             self.stdout.write("Rows refused or in conflict were not imported: correct them and run the import again.")
-
-
-def _org(chosen: str) -> Org:
-    found = Org.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
-    found = found or Org.objects.filter(name=chosen).first()
-    if found is None:
-        known = ", ".join(f"{pk} {name}" for pk, name in Org.objects.order_by("name").values_list("pk", "name")[:20])
-        raise CommandError(
-            f"There is no organisation “{chosen}” (by id or name). Organisations: {known or 'none yet'}."
-        )
-    return found
