@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
@@ -196,19 +196,10 @@ def read_rows(
 
     def rows() -> Iterator[CsvRow]:
         with text:
-            reader = csv.reader(text, delimiter=delimiter)
-            previous_end = 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    on_bad_row(previous_end + 1, "", f"the row cannot be read ({error})")
-                    previous_end = reader.line_num + 1
+            for line, values, problem in numbered_records(text, delimiter=delimiter, first_line=2):
+                if values is None:
+                    on_bad_row(line, "", problem)
                     continue
-                line = previous_end + 1
-                previous_end = reader.line_num + 1
                 if not any(value.strip() for value in values):
                     continue
                 extra = [value for value in values[len(keys) :] if value.strip()]
@@ -223,6 +214,25 @@ def read_rows(
                 yield CsvRow(line=line, cells=cells)
 
     return keys, rows()
+
+
+def numbered_records(
+    lines: Iterable[str], *, delimiter: str, first_line: int
+) -> Iterator[tuple[int, list[str] | None, str]]:
+    """Each CSV record with the line of the file it starts on (a quoted value may run over several lines):
+    (line, values, "") or, for a record the reader cannot read, (line, None, the reason in words)."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    consumed = 0  # lines read before the record
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield first_line + consumed, None, f"the row cannot be read ({error})"
+        else:
+            yield first_line + consumed, values, ""
+        consumed = reader.line_num
 
 
 def _shorten(value: str, limit: int = 80) -> str:

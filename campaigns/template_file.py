@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from campaigns.imports import ImportFileError
+from campaigns.imports import ImportFileError, numbered_records
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a portal's export of a thousand templates is a few hundred kB
 HEADER_SEARCH_LINES = 10  # some exports put a title line or two above the column names
@@ -169,20 +169,12 @@ def _check_repeated_columns(cells: list[str]) -> None:
 def _rows(
     text: str, delimiter: str, columns: dict[str, int], *, first_line: int
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    previous_end = 0
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield first_line + previous_end, {"_error": f"the row cannot be read ({error})"}
-            previous_end = reader.line_num
-            continue
-        line = first_line + previous_end
-        previous_end = reader.line_num
-        if any(value.strip() for value in values):
+    for line, values, problem in numbered_records(
+        io.StringIO(text, newline=""), delimiter=delimiter, first_line=first_line
+    ):
+        if values is None:
+            yield line, {"_error": problem}
+        elif any(value.strip() for value in values):
             yield (
                 line,
                 {column: (values[position] if position < len(values) else "") for column, position in columns.items()},
