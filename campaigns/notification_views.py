@@ -3,23 +3,18 @@
 The link needs no sign-in: its signed token names the user. Opening it only asks, since mail scanners open every
 link of an email; the button turns the emails off, and so does a mail app's one-click unsubscribe (RFC 8058), which
 POSTs `List-Unsubscribe=One-Click` with no cookie and no CSRF token.
-
-The URLs live here (included by linktrack/urls.py as the `notifications` namespace): they are the page and the link.
 """
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.secret_link_pages import csrf_refusal, secret_link_page
 from campaigns.summary_email import campaign_summary_emails_set, user_for_stop_token
 from delivery.selectors import masked_recipient
-
-# The stop pages name a person and act on a secret link: never cached or indexed.
-_NO_STORE = "private, no-store"
 
 
 class NotificationsForm(forms.Form):
@@ -53,20 +48,12 @@ def summary_emails_stop(request, token: str):
     """GET asks (mail scanners fetch links, so it never changes anything); POST turns the summary emails off."""
     user = user_for_stop_token(token=token)
     if user is None:
-        return _page(request, "campaigns/notifications_stop_not_found.html", {}, status=404)
+        return secret_link_page(request, "campaigns/notifications_stop_not_found.html", {}, status=404)
     if request.method != "POST":
-        return _page(request, "campaigns/notifications_stop.html", {"address": masked_recipient(user.email)})
-    if request.POST.get("List-Unsubscribe") != "One-Click":
-        refusal = CsrfViewMiddleware(lambda _: None).process_view(request, None, (), {})
-        if refusal is not None:
-            return refusal
+        return secret_link_page(request, "campaigns/notifications_stop.html", {"address": masked_recipient(user.email)})
+    refusal = csrf_refusal(request)
+    if refusal is not None:
+        return refusal
     changed = campaign_summary_emails_set(user=user, on=False)
     context = {"address": masked_recipient(user.email), "stopped": True, "already": not changed}
-    return _page(request, "campaigns/notifications_stop.html", context)
-
-
-def _page(request, template: str, context: dict, status: int = 200):
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = _NO_STORE
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return secret_link_page(request, "campaigns/notifications_stop.html", context)
