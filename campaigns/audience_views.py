@@ -1,9 +1,6 @@
 """Audience pages: customer lists (create, rename, delete, take customers off, make one from a campaign's clicks)
 and segments (filters on customer attributes and behaviour, with a live count)."""
 
-from collections.abc import Mapping
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,12 +17,7 @@ from campaigns.access import (
     get_segment_for_user,
 )
 from campaigns.audience import (
-    ANY_CHANNEL,
-    CLICKED,
-    SEGMENT_CHANNELS,
     SEGMENT_OPS,
-    SENT,
-    UNDELIVERED,
     audience_campaigns,
     customer_list_create,
     customer_list_delete,
@@ -36,122 +28,12 @@ from campaigns.audience import (
     segment_delete,
     segment_save,
 )
-from campaigns.customer_forms import (
-    MAX_SEGMENT_CONDITIONS,
-    CustomerListForm,
-    CustomerListRenameForm,
-    SegmentForm,
-)
+from campaigns.customer_forms import CustomerListForm, CustomerListRenameForm, SegmentForm, segment_conditions_from
 from campaigns.customer_views import customer_search, page_of
 from campaigns.follow_up import FOLLOW_UPS, follow_up_list_create, follow_up_list_name
 from campaigns.forms import add_service_errors
 from campaigns.models import Customer, CustomerList, Segment
 from campaigns.selectors import orgs_for_user
-
-# What the form's "what they did" rows offer: each choice is a behaviour of the segment's conditions, done or not.
-BEHAVIOUR_CHOICES = {
-    "clicked": (CLICKED, False, "clicked a link in the last … days"),
-    "not_clicked": (CLICKED, True, "has not clicked a link in the last … days"),
-    "sent": (SENT, False, "was sent a message in the last … days"),
-    "not_sent": (SENT, True, "was not sent a message in the last … days"),
-    "undelivered": (UNDELIVERED, False, "whose last … messages all failed to deliver"),
-    "not_undelivered": (UNDELIVERED, True, "whose last … messages did not all fail to deliver"),
-}
-BEHAVIOUR_ROWS = 3
-
-
-def segment_conditions_from(data: Mapping) -> list[dict]:
-    """The conditions a segment form (or its live count) was filled in with: the attribute rows, then the "what they
-    did" rows; empty rows are left out, everything else is checked by segment_conditions_clean."""
-    conditions = []
-    for n in range(1, MAX_SEGMENT_CONDITIONS + 1):
-        attribute = (data.get(f"attribute_{n}") or "").strip()
-        value = (data.get(f"value_{n}") or "").strip()
-        if attribute or value:
-            conditions.append({"attribute": attribute, "op": data.get(f"op_{n}") or "eq", "value": value})
-    for n in range(1, MAX_SEGMENT_CONDITIONS + 1):
-        choice = data.get(f"behaviour_{n}") or ""
-        if choice not in BEHAVIOUR_CHOICES:
-            continue
-        behaviour, negate, _ = BEHAVIOUR_CHOICES[choice]
-        amount = (data.get(f"number_{n}") or "").strip()
-        conditions.append(
-            {
-                "behaviour": behaviour,
-                "messages" if behaviour == UNDELIVERED else "days": amount,
-                "channel": data.get(f"channel_{n}") or ANY_CHANNEL,
-                "negate": negate,
-            }
-        )
-    return conditions
-
-
-class SegmentConditionsForm(SegmentForm):
-    """The segment form with rows for what customers did ("clicked a link in the last 30 days") beside the
-    attribute rows; a stored segment fills in both kinds."""
-
-    def __init__(self, *args, orgs, segment: Segment | None = None, **kwargs):
-        stored = segment.conditions if segment is not None and isinstance(segment.conditions, list) else []
-        done = [c for c in stored if isinstance(c, dict) and "behaviour" in c][:MAX_SEGMENT_CONDITIONS]
-        if segment is not None:
-            kwargs.setdefault("initial", _segment_initial(segment, stored, done))
-        super().__init__(*args, orgs=orgs, segment=segment, **kwargs)
-        self.behaviour_rows = min(max(BEHAVIOUR_ROWS, len(done) + 1), MAX_SEGMENT_CONDITIONS)
-        for n in range(1, self.behaviour_rows + 1):
-            self.fields[f"behaviour_{n}"] = forms.ChoiceField(
-                choices=[("", "—"), *((key, words) for key, (_, _, words) in BEHAVIOUR_CHOICES.items())],
-                required=False,
-                label=f"What they did {n}",
-            )
-            self.fields[f"number_{n}"] = forms.CharField(
-                max_length=4,
-                required=False,
-                label=f"What they did {n}: days or messages",
-                widget=forms.NumberInput(attrs={"min": 1}),
-            )
-            self.fields[f"channel_{n}"] = forms.ChoiceField(
-                choices=list(SEGMENT_CHANNELS.items()), required=False, label=f"What they did {n}: channel"
-            )
-            for kind in ("behaviour", "number", "channel"):
-                field = self.fields[f"{kind}_{n}"]
-                field.widget.attrs["aria-label"] = field.label
-
-    def behaviour_condition_rows(self):
-        return [
-            (self[f"behaviour_{n}"], self[f"number_{n}"], self[f"channel_{n}"])
-            for n in range(1, self.behaviour_rows + 1)
-        ]
-
-    def clean(self):
-        # Not SegmentForm.clean: it reads the attribute rows alone, and a segment may have no attribute condition.
-        cleaned = forms.Form.clean(self)
-        try:
-            cleaned["conditions"] = segment_conditions_clean(segment_conditions_from(cleaned))
-        except ValidationError as error:
-            for message in error.messages:
-                self.add_error(None, message)
-        return cleaned
-
-
-def _segment_initial(segment: Segment, stored: list, done: list[dict]) -> dict:
-    """A stored segment as the form's fields: attribute conditions in the attribute rows, behaviour in the others."""
-    initial = {"org": segment.org_id, "name": segment.name}
-    attributes = [c for c in stored if not (isinstance(c, dict) and "behaviour" in c)][:MAX_SEGMENT_CONDITIONS]
-    for n, condition in enumerate(attributes, start=1):
-        if isinstance(condition, dict):
-            value = condition.get("value", "")
-            initial[f"attribute_{n}"] = condition.get("attribute", "")
-            initial[f"op_{n}"] = condition.get("op", "eq")
-            initial[f"value_{n}"] = ", ".join(str(v) for v in value) if isinstance(value, list) else value
-    for n, condition in enumerate(done, start=1):
-        chosen = (condition.get("behaviour"), bool(condition.get("negate")))
-        initial[f"behaviour_{n}"] = next(
-            (k for k, (*done_as, _) in BEHAVIOUR_CHOICES.items() if done_as == list(chosen)), ""
-        )
-        initial[f"number_{n}"] = condition.get("messages" if condition.get("behaviour") == UNDELIVERED else "days")
-        initial[f"channel_{n}"] = condition.get("channel", ANY_CHANNEL)
-    return initial
-
 
 # --- Lists -------------------------------------------------------------------------------------------------------
 
@@ -278,7 +160,7 @@ def segment_index(request):
 @login_required
 def segment_new(request):
     orgs = orgs_for_user(request.user)
-    form = SegmentConditionsForm(request.POST or None, orgs=orgs)
+    form = SegmentForm(request.POST or None, orgs=orgs)
     count = None
     if request.method == "POST" and form.is_valid():
         org = form.cleaned_data["org"]
@@ -304,7 +186,7 @@ def segment_new(request):
 def segment_edit(request, pk: int):
     """Change a segment's name and conditions, with the same live count as when it was made."""
     segment = get_segment_for_user(request.user, pk)
-    form = SegmentConditionsForm(request.POST or None, orgs=orgs_for_user(request.user), segment=segment)
+    form = SegmentForm(request.POST or None, orgs=orgs_for_user(request.user), segment=segment)
     count = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:

@@ -203,10 +203,11 @@ class CustomerList(TimeStamped):
 
 
 class Segment(TimeStamped):
-    """A saved filter on customer attributes, evaluated when a campaign is dispatched.
+    """A saved filter on customer attributes and behaviour, evaluated when a campaign is dispatched.
 
-    `conditions` is a list of {"attribute": "city", "op": "eq" | "ne" | "in" | "contains", "value": ...},
-    all of which must hold.
+    `conditions` is a list, all of which must hold, of {"attribute": "city", "op": "eq" | "ne" | "in" | "contains",
+    "value": ...} and {"behaviour": "clicked" | "sent" | "undelivered", "days" or "messages": N, "channel": ...,
+    "negate": bool} (campaigns.audience.segment_conditions_clean).
     """
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="segments")

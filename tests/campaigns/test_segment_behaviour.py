@@ -398,3 +398,13 @@ def test_a_campaign_to_a_behaviour_segment_reaches_whom_it_selects_when_it_sends
 
     recipients = set(Message.objects.filter(campaign=campaign).values_list("customer__name", flat=True))
     assert recipients == {"reachable_clicker", "dormant"}
+
+
+def test_the_campaign_page_says_what_its_segment_selects(client, org, manager, template):
+    segment = segment_save(org=org, name="Dormant", conditions=[clicked(90, negate=True)])
+    campaign = make_campaign(template, manager, audience_segment=segment)
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert (
+        'customers <span data-condition="clicked">who has not clicked a link in the last 90 days (any channel)' in page
+    )
