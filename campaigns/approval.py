@@ -57,6 +57,7 @@ from campaigns.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent, Channel, Membership, Org, User
 from campaigns.preview import campaign_preview
 from campaigns.team import invitation_is_pending
+from linktrack.public_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -319,14 +320,8 @@ def approval_request_on_page(*, campaign: Campaign, user: User) -> ApprovalReque
 # --- Emails --------------------------------------------------------------------------------------------------------
 
 
-def _public_url(path: str) -> str:
-    # PUBLIC_BASE_URL, never the request's Host (as campaigns.team builds its links): behind a proxy the request may
-    # name an internal host, and any host in ALLOWED_HOSTS (every short domain) would otherwise end up in the link.
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
 def _campaign_link(campaign: Campaign) -> str:
-    return _public_url(reverse("campaigns:detail", kwargs={"pk": campaign.pk}))
+    return public_url(reverse("campaigns:detail", kwargs={"pk": campaign.pk}))
 
 
 def _request_email(*, campaign: Campaign, requester: User) -> None:

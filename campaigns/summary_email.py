@@ -48,6 +48,7 @@ from delivery import reasons
 from delivery.models import Message
 from delivery.selectors import DeliveryCounts, delivery_counts_from, reason_of
 from insights.selectors import ClickCounts, click_counts_for_campaigns
+from linktrack.public_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +285,7 @@ def _reports(campaigns: list[Campaign]) -> list[CampaignReport]:
         counts = delivery_counts_from(by_status.get(campaign.pk, {}))
         started = campaign.launched_at or campaign.dispatched_at
         details = [
-            (reasons.GROUP_TITLES[group], _public_url(reverse("delivery:details", args=[campaign.pk, group])))
+            (reasons.GROUP_TITLES[group], public_url(reverse("delivery:details", args=[campaign.pk, group])))
             for group, count in ((reasons.NOT_DELIVERED, counts.not_delivered), (reasons.NOT_SENT, counts.not_sent))
             if count
         ]
@@ -345,7 +346,7 @@ def _email(*, recipient: User, context: dict) -> SummaryEmail:
     context = {
         **context,
         "stop_link": stop_link,
-        "notifications_link": _public_url(reverse("notifications:settings")),
+        "notifications_link": public_url(reverse("notifications:settings")),
         "receipt_wait_hours": f"{settings.RECEIPT_WAIT_HOURS:g}",
     }
     return SummaryEmail(
@@ -357,13 +358,8 @@ def _email(*, recipient: User, context: dict) -> SummaryEmail:
     )
 
 
-def _public_url(path: str) -> str:
-    # PUBLIC_BASE_URL, as the approval emails build their links: a task has no request, and a Host header may lie.
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
 def _campaign_link(campaign: Campaign) -> str:
-    return _public_url(reverse("campaigns:detail", kwargs={"pk": campaign.pk}))
+    return public_url(reverse("campaigns:detail", kwargs={"pk": campaign.pk}))
 
 
 # --- Stopping them -------------------------------------------------------------------------------------------------
@@ -375,7 +371,7 @@ def stop_token_for(*, user: User) -> str:
 
 
 def stop_link_for(*, user: User) -> str:
-    return _public_url(reverse("notifications:stop", kwargs={"token": stop_token_for(user=user)}))
+    return public_url(reverse("notifications:stop", kwargs={"token": stop_token_for(user=user)}))
 
 
 def user_for_stop_token(*, token: str) -> User | None:

@@ -26,6 +26,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from campaigns.models import Membership, Org, User
+from linktrack.public_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -194,12 +195,6 @@ def _membership_locked(*, org: Org, user: User) -> Membership:
         raise ValidationError(f"{user.email} is not in {org.name} (any more).") from None
 
 
-def _public_url(path: str) -> str:
-    # PUBLIC_BASE_URL, never the request's Host: behind a proxy the request may name an internal host, and any host
-    # in ALLOWED_HOSTS (every short domain) would otherwise end up in the link. As the password reset does.
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
 def invitation_link(user: User) -> str:
     """The one-time link on which `user` chooses a password and is signed in.
 
@@ -207,7 +202,7 @@ def invitation_link(user: User) -> str:
     as soon as a password is set (or the user signs in), and after PASSWORD_RESET_TIMEOUT. Nothing is stored."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return _public_url(reverse("campaigns:team-join", kwargs={"uidb64": uidb64, "token": token}))
+    return public_url(reverse("campaigns:team-join", kwargs={"uidb64": uidb64, "token": token}))
 
 
 def _invitation_email(*, membership: Membership, sender: User) -> None:
@@ -220,7 +215,7 @@ def _invitation_email(*, membership: Membership, sender: User) -> None:
         "inviter": "linktrack support" if sender.is_staff else sender.email,
         "set_password_link": invitation_link(invitee) if needs_password else "",
         "link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        "sign_in_link": _public_url(reverse("login")),
+        "sign_in_link": public_url(reverse("login")),
     }
     subject = " ".join(render_to_string(INVITE_SUBJECT, context).split())
     body = render_to_string(INVITE_BODY, context)

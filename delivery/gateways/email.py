@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
+from linktrack.public_urls import public_url
 
 _INVALID_ADDRESS_CODES = {501, 553}
 # Enhanced status codes (RFC 3463) that mean the address itself is wrong: bad syntax (5.1.3), or a domain that
@@ -226,8 +227,7 @@ def unsubscribe_token_message_id(token: str) -> int | None:
 
 
 def unsubscribe_url(*, message_id: int) -> str:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    return base + reverse("email-unsubscribe", kwargs={"token": unsubscribe_token(message_id=message_id)})
+    return public_url(reverse("email-unsubscribe", kwargs={"token": unsubscribe_token(message_id=message_id)}))
 
 
 def unsubscribe_headers(link: str, mailto: str = "") -> dict[str, str]:
