@@ -237,6 +237,7 @@ def messages_with_outcomes(messages: list[Message]) -> list[CustomerMessage]:
 
 @dataclass(frozen=True)
 class ProofMessage:
+    pk: int
     recipient: str  # masked, as View Details shows recipients
     status: str
     status_label: str
@@ -252,6 +253,7 @@ def recent_proofs(*, campaign_id: int, limit: int = 10) -> list[tuple[Proof, lis
     for message in Message.with_proofs.filter(proof_id__in=list(messages)).order_by("pk"):
         messages[message.proof_id].append(
             ProofMessage(
+                pk=message.pk,
                 recipient=masked_recipient(message.recipient),
                 status=message.status,
                 status_label=message.get_status_display(),

@@ -229,6 +229,18 @@ def test_the_preview_lists_its_tests_in_the_same_queries_however_many(client, or
     assert client.get(url).content.decode().count("data-proof=") == 7
 
 
+def test_support_staff_open_a_tests_gateway_log_from_the_preview(client, org, template, manager, support):
+    campaign = _draft(template, manager)
+    proof = proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])
+    message = Message.with_proofs.get(proof=proof)
+    log_url = reverse("delivery:message-log", args=[message.pk])
+    client.force_login(manager)
+    assert log_url not in client.get(reverse("campaigns:preview", args=[campaign.pk])).content.decode()
+    client.force_login(support)
+    assert log_url in client.get(reverse("campaigns:preview", args=[campaign.pk])).content.decode()
+    assert "submit" in client.get(log_url).content.decode()
+
+
 def test_only_the_orgs_members_and_staff_can_send_a_test_with_csrf(client, org, template, manager, outsider, support):
     campaign = _draft(template, manager)
     url = reverse("campaigns:proof-send", args=[campaign.pk])
