@@ -221,6 +221,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP server may take to answer before sending fails (Django waits forever without it): a task or a
+# page that sends an email never hangs on a mail server that stopped answering.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="campaigns@linktrack.localhost")
 # Domain of the per-message return paths (bounces+<signed id>@<domain>); its MX points at `manage.py
 # receive_bounces`, which turns delivery status notifications into "not delivered". Empty: bounces are not read.
