@@ -91,6 +91,15 @@ class Org(TimeStamped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     launch_approval_changed_at = models.DateTimeField(null=True, blank=True)
+    # Low-credit alert (campaigns.credit_alerts): the org's campaign managers are emailed once when the balance falls
+    # below this (empty: never), claimed with a conditional UPDATE of `credits_alert_sent_at` on the value read; a
+    # top-up that brings the balance back to it or above arms the alert again.
+    credits_alert_below = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Email the organisation's campaign managers when the credits fall below this. Empty: never.",
+    )
+    credits_alert_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -105,6 +114,11 @@ class Org(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def credits_below_alert(self) -> bool:
+        """Whether the balance is under the level the org asked to be warned at (the campaign list's banner)."""
+        return self.credits_alert_below is not None and self.credits < self.credits_alert_below
 
 
 class CreditTopUp(models.Model):

@@ -22,3 +22,11 @@ def campaign_summaries_send_task() -> int:
     from campaigns.summary_email import campaign_summaries_send
 
     return campaign_summaries_send()
+
+
+@shared_task
+def credit_alerts_send_task() -> int:
+    # Safe to run twice or on two workers at once: each org's alert is claimed with a conditional UPDATE first.
+    from campaigns.credit_alerts import credit_alerts_send
+
+    return credit_alerts_send()

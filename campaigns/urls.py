@@ -2,6 +2,7 @@ from django.urls import path
 
 from campaigns import (
     audience_views,
+    credit_views,
     customer_views,
     link_settings_views,
     proof_views,
@@ -86,4 +87,6 @@ urlpatterns = [
         sending_rules_views.launch_approval_change,
         name="sending-rules-launch-approval",
     ),
+    path("credits/", credit_views.credits_page, name="credits"),
+    path("credits/<int:org_pk>/warning/", credit_views.credits_alert_change, name="credits-alert"),
 ]

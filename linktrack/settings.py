@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE["campaign-summaries-send"] = {
     "task": "campaigns.tasks.campaign_summaries_send_task",
     "schedule": 120.0,
 }
+# Emails an org's campaign managers once when its credits fall below the level it set (campaigns.credit_alerts).
+CELERY_BEAT_SCHEDULE["credit-alerts-send"] = {"task": "campaigns.tasks.credit_alerts_send_task", "schedule": 300.0}
 
 # Uploaded customer / NDNC files wait here until the import task reads them (a volume shared by web and workers).
 IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "imports")
