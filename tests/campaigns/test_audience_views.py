@@ -211,10 +211,10 @@ def test_a_campaign_names_its_audience_as_renamed_and_keeps_those_names_once_del
         audience_segment=segment,
     )
     detail = reverse("campaigns:detail", args=[campaign.pk])
-    assert "Audience: list VIP, segment Pune." in signed_in.get(detail).content.decode()
+    assert "Audience: list VIP, segment Pune: customers <span" in signed_in.get(detail).content.decode()
 
     signed_in.post(reverse("campaigns:list-edit", args=[vip.pk]), {"name": "VIP customers"})
-    assert "Audience: list VIP customers, segment Pune." in signed_in.get(detail).content.decode()
+    assert "Audience: list VIP customers, segment Pune: customers <span" in signed_in.get(detail).content.decode()
 
     Campaign.objects.filter(pk=campaign.pk).update(status="dispatched")
     signed_in.post(reverse("campaigns:list-delete", args=[vip.pk]))

@@ -144,9 +144,9 @@ def test_a_mail_server_that_refuses_leaves_the_alert_for_the_next_pass(org, mana
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("mail server down")
 
-    monkeypatch.setattr("campaigns.credit_alerts.send_mail", refuse)
-    assert credit_alerts_send() == 0
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr("campaigns.credit_alerts.send_mail", refuse)
+        assert credit_alerts_send() == 0
     assert credit_alerts_send() == 1 and len(mail.outbox) == 1
 
 

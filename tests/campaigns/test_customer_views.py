@@ -289,14 +289,13 @@ def test_an_import_that_breaks_midway_says_so_and_can_be_run_again(signed_in, or
     def broken_batch(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(customer_import, "_import_batch", broken_batch)
-
     # when the task runs, then the page says it stopped and what to do, in words
-    customers_import_task(job_id)
+    with monkeypatch.context() as patch:
+        patch.setattr(customer_import, "_import_batch", broken_batch)
+        customers_import_task(job_id)
     html = signed_in.get(reverse("campaigns:import-progress", args=[job_id])).content.decode()
     assert "The import stopped after" in html and "Upload the file again" in html
 
     # and running the finished task again does nothing
-    monkeypatch.undo()
     customers_import_task(job_id)
     assert not Customer.objects.exists()

@@ -301,9 +301,9 @@ def test_without_a_cap_a_promotional_dispatch_asks_nothing_more(
 ):
     # given an org without a cap, and the same dispatch as if the campaign were not promotional for the cap
     settings.DISPATCH_BATCH_SIZE = 1000
-    monkeypatch.setattr(dispatch, "campaign_is_capped", lambda campaign: False)
-    never_capped = _dispatch_queries(promotional_template, manager, recipients, org)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undoing only this, not the clock's noon
+        patch.setattr(dispatch, "campaign_is_capped", lambda campaign: False)
+        never_capped = _dispatch_queries(promotional_template, manager, recipients, org)
 
     # when it is dispatched as the promotional campaign it is
     promotional = _dispatch_queries(promotional_template, manager, recipients, org)
