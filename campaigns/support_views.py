@@ -45,7 +45,11 @@ class CreditsForm(forms.Form):
     amount = forms.IntegerField(
         min_value=-(10**9), max_value=10**9, help_text="Credits to add; a negative number takes some back."
     )
-    note = forms.CharField(required=False, max_length=200, help_text="Why, e.g. the invoice or order number.")
+    note = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="Why, e.g. the invoice or order number. The org's campaign managers see it on their Credits page.",
+    )
 
 
 class ShortLinksForm(forms.Form):

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,7 +12,7 @@ from campaigns.campaign_filters import CampaignFilterForm, campaigns_matching
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
 from campaigns.history import campaign_history, in_org_time
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Org
 from campaigns.selectors import (
     campaign_page_is_live,
     campaign_progress,
@@ -49,7 +50,14 @@ def campaign_list(request):
     rows = [(campaign, summaries[campaign.pk]) for campaign in page]
     # The organisation column only when the page lists more than one (support staff); a manager's page is narrower.
     several_orgs = len({campaign.org_id for campaign, _summary in rows}) > 1
-    context = {"page": page, "rows": rows, "filters": filters, "several_orgs": several_orgs}
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "several_orgs": several_orgs,
+        # the user's orgs whose credits fell below the level they asked to be warned at (support: none)
+        "low_on_credits": Org.objects.filter(memberships__user=request.user, credits__lt=F("credits_alert_below")),
+    }
     return render(request, "campaigns/list.html", context)
 
 
