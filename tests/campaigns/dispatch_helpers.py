@@ -1,14 +1,14 @@
 """Shared set-up for the dispatch and campaign-type tests."""
 
-import threading
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from campaigns import dispatch, services
 from campaigns.models import Campaign, SenderId, Template
+from tests.at_once import run_at_once
 
 IST = ZoneInfo("Asia/Kolkata")
 LINK_SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/t"}]
@@ -45,24 +45,8 @@ def edit_form(campaign: Campaign, **changes) -> dict:
 def dispatch_at_once(campaigns: list[Campaign]) -> list[Exception]:
     """Dispatch the campaigns at the same moment, each in its own thread (its own database connection); returns
     what any of them raised."""
-    start = threading.Barrier(len(campaigns))
-    errors: list[Exception] = []
-
-    def dispatch_one(campaign_id: int) -> None:
-        try:
-            start.wait()
-            dispatch.campaign_dispatch(campaign_id=campaign_id)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch_one, args=(campaign.pk,)) for campaign in campaigns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    results = run_at_once(*(partial(dispatch.campaign_dispatch, campaign_id=campaign.pk) for campaign in campaigns))
+    return [result for result in results if isinstance(result, Exception)]
 
 
 def launch(campaign: Campaign, user, capture, **kwargs) -> Campaign:

@@ -2,11 +2,8 @@
 managers when real dispatches take the balance below it, again only after a top-up above it and a new fall; the
 campaign list shows a banner while the balance is below."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +12,7 @@ from campaigns.credit_alerts import credit_alerts_send
 from campaigns.models import Membership, Org, User
 from campaigns.org_settings import org_credits_add
 from campaigns.supervisor import campaigns_supervise
+from tests.at_once import run_at_once
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import PASSWORD
 
@@ -104,23 +102,7 @@ def test_two_workers_at_once_send_one_alert(postgres, transactional_db, org, man
     Org.objects.filter(pk=org.pk).update(credits_alert_below=20_000)
 
     # when two passes run at the same moment on two database connections
-    start = threading.Barrier(2)
-    results: list = []
-
-    def one_pass() -> None:
-        try:
-            start.wait()
-            results.append(credit_alerts_send())
-        except Exception as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one_pass) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = run_at_once(credit_alerts_send, credit_alerts_send)
 
     # then exactly one of them sent it
     assert sorted(results) == [0, 1]

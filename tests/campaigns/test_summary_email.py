@@ -2,13 +2,11 @@
 its own link or the Notifications page."""
 
 import re
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +15,7 @@ from campaigns.summary_email import campaign_summaries_send, stop_token_for
 from campaigns.supervisor import campaigns_supervise
 from delivery import reasons
 from delivery.models import Message
+from tests.at_once import run_at_once
 from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
 from tests.conftest import PASSWORD, make_customers
 
@@ -155,23 +154,7 @@ def test_two_workers_at_once_send_one_summary(
     sent_campaign(template, manager, django_capture_on_commit_callbacks)
 
     # when two passes run at the same moment on two database connections
-    start = threading.Barrier(2)
-    results: list = []
-
-    def one_pass() -> None:
-        try:
-            start.wait()
-            results.append(campaign_summaries_send())
-        except Exception as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one_pass) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = run_at_once(campaign_summaries_send, campaign_summaries_send)
 
     # then exactly one of them sent it
     assert sorted(results) == [0, 1]

@@ -1,17 +1,16 @@
 """Every hit is stored with what reports need, and no click is lost or counted twice on the way."""
 
 import socket
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 import redis
-from django.db import connection
 from django.utils import timezone
 
 from linktrack import clicks, codes, redirect, tasks
 from linktrack.models import Click, ShortLink
+from tests.at_once import run_at_once
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
 WHATSAPP_UA = "WhatsApp/2.23.20.0 A"
@@ -210,24 +209,13 @@ def test_two_flushers_running_at_once_store_every_click_once(postgres, template,
         )
 
     # when two flushers run at the same time, in small batches
-    errors = []
+    def flush() -> int:
+        return clicks.clicks_flush(batch_size=150)
 
-    def flush():
-        try:
-            clicks.clicks_flush(batch_size=150)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    flushers = [threading.Thread(target=flush) for _ in range(2)]
-    for flusher in flushers:
-        flusher.start()
-    for flusher in flushers:
-        flusher.join(timeout=60)
+    results = run_at_once(flush, flush)
 
     # then every click is stored exactly once
-    assert errors == []
+    assert not any(isinstance(result, Exception) for result in results)
     assert Click.objects.count() == 2000
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
 
