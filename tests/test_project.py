@@ -137,6 +137,8 @@ def test_seeded_demo_campaign_reads_as_sent_yesterday_with_clicks_over_the_hours
         events.last().at == campaign.launched_at
         and events.last().at < campaign.clicks.order_by("clicked_at")[0].clicked_at
     )
+    # and its credits were settled, as the supervisor settles a finished campaign's
+    assert campaign.credits_settled_at is not None
     # and its receipts came seconds after the hand-over, so its delivery speed reads as a real campaign's
     speed = delivery_speed(campaign=campaign)
     assert timedelta(seconds=1) < speed.median < timedelta(seconds=30) and speed.within[-1].percent == 100.0

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import services, trai
+from campaigns.dispatch import campaign_settle_credits
 from campaigns.models import (
     Campaign,
     CampaignEvent,
@@ -195,6 +196,11 @@ class Command(BaseCommand):
         finally:
             celery_app.conf.task_always_eager = eager
         self._clicks(campaign)
+        # Its credits settled as the supervisor settles them (there is no beat in the embedded mode), a minute after.
+        with transaction.atomic():
+            campaign_settle_credits(campaign_id=campaign.pk)
+        campaign.refresh_from_db()
+        Campaign.objects.filter(pk=campaign.pk).update(credits_settled_at=campaign.dispatched_at + timedelta(minutes=1))
         return campaign
 
     def _clicks(self, campaign: Campaign) -> None:
