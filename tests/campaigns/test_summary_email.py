@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Campaign, Customer, User
-from campaigns.summary_email import campaign_summaries_send, stop_token_for
+from campaigns.summary_email import campaign_summaries_send, stop_token_for, user_for_stop_token
 from campaigns.supervisor import campaigns_supervise
 from delivery import reasons
 from delivery.models import Message
@@ -228,6 +228,14 @@ def test_a_mail_apps_one_click_unsubscribe_turns_them_off_without_a_csrf_token(m
 
     assert response.status_code == 200
     assert User.objects.get(pk=manager.pk).campaign_summary_emails is False
+
+
+def test_every_email_to_a_user_carries_the_same_stop_link_whenever_it_is_sent(manager, monkeypatch):
+    first = stop_token_for(user=manager)
+    monkeypatch.setattr(signing.time, "time", lambda: 4_102_444_800.0)  # years later, for any clock in the signer
+
+    assert stop_token_for(user=manager) == first
+    assert user_for_stop_token(token=first) == manager
 
 
 def test_a_forged_or_altered_stop_link_is_refused_in_words_and_changes_nothing(manager):
