@@ -23,9 +23,15 @@ def campaign_proof_send(request, pk: int):
         except ProofRefused as refused:
             form.add_error("recipients", str(refused))
         else:
-            sent, not_sent = proof_outcome_in_words(proof)
+            sent, not_sent, waiting = proof_outcome_in_words(proof)
             if sent:
                 messages.success(request, f"Test handed to the gateway for {', '.join(sent)}.")
+            if waiting:
+                messages.info(
+                    request,
+                    f"Test queued for {', '.join(waiting)}: it is being handed to the gateway. "
+                    "Reload this page to see what became of it.",
+                )
             if not_sent:
                 messages.error(request, f"Test not sent to {'; '.join(not_sent)}.")
             return redirect(reverse("campaigns:preview", args=[campaign.pk]) + "#proofs")

@@ -7,10 +7,12 @@ credits (one per segment) and handed to the org's gateway as dispatch would. Its
 """
 
 import re
+from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -34,6 +36,7 @@ from campaigns.rendering import (
     rewrite_email,
     slot_value,
 )
+from campaigns.tasks import proof_hand_over_task
 from delivery import reasons
 from delivery.models import Message, Proof
 from delivery.selectors import masked_recipient
@@ -73,16 +76,17 @@ def proof_recipients_parse(*, channel: str, text: str) -> list[str]:
 
 
 def proof_send(*, campaign: Campaign, user: User, recipients: list[str]) -> Proof:
-    """Send the campaign's message to `recipients` as a test; raises ProofRefused (nothing sent, nothing paid) when
-    it cannot be. A gateway that refuses a message shows on that message, its credits given back."""
+    """Queue the campaign's message to `recipients` as a test; raises ProofRefused (nothing sent, nothing paid) when
+    it cannot be. A worker hands it to the gateway (a slow gateway keeps no page waiting); a message the gateway
+    refuses shows its reason, its credits given back."""
     if not 1 <= len(recipients) <= PROOF_MAX_RECIPIENTS:
         raise ProofRefused(f"A test goes to 1 to {PROOF_MAX_RECIPIENTS} recipients.")
     campaign = Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk)
     sample = _sample_customer(campaign)
     _refuse_unsendable(campaign, sample)
-    proof, message_ids = _proof_prepare(campaign=campaign, user=user, recipients=recipients, sample=sample)
-    _hand_to_gateway(proof, message_ids)
-    proof.refresh_from_db()
+    proof = _proof_prepare(campaign=campaign, user=user, recipients=recipients, sample=sample)
+    transaction.on_commit(lambda: proof_hand_over_task.delay(proof.pk))
+    proof.refresh_from_db()  # as it is now: handed over already when tasks run in-process
     return proof
 
 
@@ -124,7 +128,7 @@ def _refuse_unsendable(campaign: Campaign, sample: Customer) -> None:
 
 
 @transaction.atomic
-def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sample: Customer) -> tuple[Proof, list]:
+def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sample: Customer) -> Proof:
     """Check the campaign and the hourly limit, write and render the messages, take the credits."""
     # The campaign's row lock makes two tests at once count against the hourly limit one after the other.
     status = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", flat=True).first()
@@ -168,7 +172,7 @@ def _proof_prepare(*, campaign: Campaign, user: User, recipients: list[str], sam
         user=user,
         detail=f"to {count} recipient{'s' if count != 1 else ''}",
     )
-    return proof, [message.pk for message in messages]
+    return proof
 
 
 def _refuse_over_hourly_limit(campaign: Campaign) -> None:
@@ -189,26 +193,73 @@ def _refuse_over_hourly_limit(campaign: Campaign) -> None:
     )
 
 
-def _hand_to_gateway(proof: Proof, message_ids: list[int]) -> None:
-    """Send the test's messages as dispatch's send task does (same gateway, log and receipts), and give back the
-    credits of those the gateway did not take."""
-    accepted = set(messages_send(message_ids=message_ids))
-    refund = sum(
-        Message.with_proofs.filter(pk__in=message_ids).exclude(pk__in=accepted).values_list("segments", flat=True)
+def proof_hand_over(*, proof_id: int) -> int:
+    """Hand the test's queued messages to the gateway as dispatch's send task does (same gateway, log and receipts),
+    then give back the credits of those it did not take. Safe to run twice: sending claims each message first.
+    Returns how many the gateway took."""
+    queued = Message.with_proofs.filter(proof_id=proof_id, status=Message.Status.QUEUED)
+    accepted = messages_send(message_ids=list(queued.values_list("pk", flat=True)))
+    proof_credits_settle(proof_id=proof_id)
+    return len(accepted)
+
+
+def proof_credits_settle(*, proof_id: int) -> int:
+    """Give back the credits of the test's messages that were not sent: a proof keeps one credit per segment of the
+    others. Safe to run again and at once (the proof's row is locked); returns the credits given back."""
+    with transaction.atomic():
+        proof = Proof.objects.select_for_update().select_related("campaign").get(pk=proof_id)
+        kept = sum(
+            Message.with_proofs.filter(proof_id=proof_id)
+            .exclude(status=Message.Status.NOT_SENT)
+            .values_list("segments", flat=True)
+        )
+        refund = proof.credits - kept
+        if refund <= 0:
+            return 0
+        Org.objects.filter(pk=proof.campaign.org_id).update(credits=F("credits") + refund)
+        Proof.objects.filter(pk=proof_id).update(credits=kept)
+    return refund
+
+
+def proofs_recover() -> int:
+    """Tests whose hand-over was lost, for the supervisor: messages queued for QUEUED_STALE_SECONDS get their task
+    again (sending claims, so a task still running is harmless); messages "submitting" for SUBMITTING_STALE_SECONDS
+    lost their worker mid hand-over and end as not sent, since handing a test over twice could make a second SMS.
+    Their credits are given back. Looks at tests of the last two days; returns the messages acted on."""
+    now = timezone.now()
+    recent_proofs = Proof.objects.filter(sent_at__gte=now - timedelta(days=2)).values("pk")
+    recent = Message.with_proofs.filter(proof__isnull=False, proof_id__in=recent_proofs)
+    queued = recent.filter(
+        status=Message.Status.QUEUED, created_at__lt=now - timedelta(seconds=settings.QUEUED_STALE_SECONDS)
     )
-    if refund:
-        with transaction.atomic():
-            Org.objects.filter(pk=proof.campaign.org_id).update(credits=F("credits") + refund)
-            Proof.objects.filter(pk=proof.pk).update(credits=F("credits") - refund)
+    waiting = Counter(queued.values_list("proof_id", flat=True))
+    # Each test once per QUEUED_STALE_SECONDS: while no worker runs, the supervisor's passes pile no tasks up.
+    due = [p for p in sorted(waiting) if cache.add(f"campaigns:proof-requeued:{p}", 1, settings.QUEUED_STALE_SECONDS)]
+    for proof_id in due:
+        proof_hand_over_task.delay(proof_id)
+    stuck = recent.filter(
+        status=Message.Status.SUBMITTING, updated_at__lt=now - timedelta(seconds=settings.SUBMITTING_STALE_SECONDS)
+    )
+    with transaction.atomic():
+        stuck_ids = list(stuck.select_for_update(skip_locked=True).values_list("pk", "proof_id"))
+        Message.with_proofs.filter(pk__in=[pk for pk, _ in stuck_ids]).update(
+            status=Message.Status.NOT_SENT, reason_code="gateway_bad_response", finished_at=now, updated_at=now
+        )
+    for proof_id in sorted({proof_id for _, proof_id in stuck_ids}):
+        proof_credits_settle(proof_id=proof_id)
+    return sum(waiting[proof_id] for proof_id in due) + len(stuck_ids)
 
 
-def proof_outcome_in_words(proof: Proof) -> tuple[list[str], list[str]]:
-    """(sent, not sent) lines for the page's notice: each recipient masked, a failure with its reason's title."""
-    sent, not_sent = [], []
+def proof_outcome_in_words(proof: Proof) -> tuple[list[str], list[str], list[str]]:
+    """(handed over, not sent, still waiting for a worker) lines for the page's notice: each recipient masked, a
+    failure with its reason's title."""
+    sent, not_sent, waiting = [], [], []
     for message in Message.with_proofs.filter(proof=proof).order_by("pk"):
         recipient = masked_recipient(message.recipient)
         if message.status == Message.Status.NOT_SENT:
             not_sent.append(f"{recipient}: {reasons.reason_for(message.reason_code).title}")
+        elif message.status in (Message.Status.QUEUED, Message.Status.SUBMITTING):
+            waiting.append(recipient)
         else:
             sent.append(recipient)
-    return sent, not_sent
+    return sent, not_sent, waiting

@@ -7,6 +7,7 @@ is claimed with a conditional UPDATE or a row lock):
 - restarts the dispatch of a campaign whose dispatcher stopped reporting (its worker died);
 - re-queues send tasks for messages queued long ago (a send task lost with its worker);
 - recovers messages left "submitting" by a worker that died while handing them to the gateway;
+- does the same for tests sent from a preview, whose messages the rest leaves out;
 - pauses a campaign whose gateway error rate passes the limit;
 - gives back the credits of messages a finished campaign never handed over.
 """
@@ -22,6 +23,7 @@ from django.db.models import Count, Q
 from campaigns import dispatch, services
 from campaigns.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent
+from campaigns.proofs import proofs_recover
 from campaigns.tasks import campaign_dispatch_task
 from delivery.gateways import SimulatedGateway, gateway_for
 from delivery.models import Message
@@ -40,6 +42,7 @@ def campaigns_supervise() -> dict[str, int]:
         "restarted": restart_stale_dispatches(),
         "requeued": requeue_stale_queued(),
         "recovered": recover_stale_submitting(),
+        "tests_recovered": proofs_recover(),
         "paused": pause_failing_campaigns(),
         "settled": settle_finished_campaigns(),
     }

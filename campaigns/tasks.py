@@ -30,3 +30,11 @@ def credit_alerts_send_task() -> int:
     from campaigns.credit_alerts import credit_alerts_send
 
     return credit_alerts_send()
+
+
+@shared_task(acks_late=True)
+def proof_hand_over_task(proof_id: int) -> int:
+    # Safe to run twice: sending claims each message, and the credits are settled from the messages' states.
+    from campaigns.proofs import proof_hand_over
+
+    return proof_hand_over(proof_id=proof_id)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.db import connection
+from django.urls import reverse
 
 from campaigns import services
 from campaigns.models import Campaign
 from campaigns.supervisor import campaigns_supervise
-from delivery.models import Message
+from delivery.models import GatewayExchange, Message
 from linktrack.celery import app as celery_app
 from tests.conftest import make_customers
 
@@ -109,6 +110,29 @@ def test_worker_sends_every_message_to_a_final_state(workers, template, manager)
     assert Message.objects.filter(campaign=campaign, status__in=Message.FINAL_STATUSES).count() == 50
     assert Message.objects.filter(campaign=campaign, status=Message.Status.DELIVERED).count() > 0
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DISPATCHED
+
+
+def test_a_worker_hands_over_a_test_sent_from_the_preview(workers, client, template, manager):
+    # given a draft and a worker process
+    worker = workers.start("--pool=solo")
+    campaign = services.campaign_create(
+        org=template.org, user=manager, name="Test run", template=template, slot_values=SLOTS
+    )
+    client.force_login(manager)
+
+    # when the manager sends a test from the preview
+    response = client.post(reverse("campaigns:proof-send", args=[campaign.pk]), {"recipients": "9810000001"})
+    assert response.status_code == 302
+
+    # then the worker hands it to the gateway and its receipt comes back
+    message = Message.with_proofs.get(campaign=campaign)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not message.is_final:
+        assert worker.poll() is None, "the worker process died"
+        time.sleep(0.25)
+        message.refresh_from_db()
+    assert message.is_final and message.gateway_message_id and message.sent_at
+    assert GatewayExchange.objects.filter(message=message, operation="submit").exists()
 
 
 @pytest.fixture
