@@ -130,9 +130,11 @@ def test_seeded_demo_campaign_reads_as_sent_yesterday_with_clicks_over_the_hours
     assert {"Android", "iPhone / iPad"} <= devices.keys()
     # each recipient clicked on one device, so recipients add up to the Unique Click Count
     assert sum(row.recipients for row in devices.values()) == click_counts(campaign_id=campaign.pk).unique
-    # and its history happened then: created before the launch, nothing after the first click
+    # and it and its history happened then: created before the launch (as the campaign list says too), nothing after
+    # the first click
     events = campaign.events.order_by("at")
-    assert events.first().kind == "created" and events.first().at < campaign.launched_at
+    assert events.first().kind == "created" and events.first().at == campaign.created_at < campaign.launched_at
+    assert not campaign.messages.filter(created_at__gt=campaign.launched_at).exists()
     assert (
         events.last().at == campaign.launched_at
         and events.last().at < campaign.clicks.order_by("clicked_at")[0].clicked_at

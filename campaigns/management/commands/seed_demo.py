@@ -233,10 +233,14 @@ class Command(BaseCommand):
             if message.finished_at is not None:
                 message.finished_at = sent_at + timedelta(seconds=1 + rng.expovariate(1 / 6))
         Message.objects.bulk_update(messages, ["sent_at", "finished_at"])
-        Campaign.objects.filter(pk=campaign.pk).update(launched_at=sent_at, dispatched_at=sent_at)
-        # Its history happened then too: created a few minutes before the launch, the rest at it.
+        Message.objects.filter(campaign=campaign).update(created_at=sent_at)
+        # It and its history happened then too: created a few minutes before the launch, the rest at it.
+        created_at = sent_at - timedelta(minutes=5)
+        Campaign.objects.filter(pk=campaign.pk).update(
+            created_at=created_at, launched_at=sent_at, dispatched_at=sent_at
+        )
         events = CampaignEvent.objects.filter(campaign=campaign)
-        events.filter(kind=CampaignEvent.Kind.CREATED).update(at=sent_at - timedelta(minutes=5))
+        events.filter(kind=CampaignEvent.Kind.CREATED).update(at=created_at)
         events.exclude(kind=CampaignEvent.Kind.CREATED).update(at=sent_at)
         agents, weights = zip(*CLICK_AGENTS, strict=True)
         clicks = list(Click.objects.filter(campaign=campaign).order_by("pk"))
