@@ -24,3 +24,33 @@ def test_demo_manager_signs_in_and_sees_the_campaign(transactional_db, live_serv
     assert int(page.locator('[data-figure="total"]').inner_text()) == 200
     assert int(page.locator('[data-figure="delivered"]').inner_text()) > 150
     assert int(page.locator('[data-figure="unique_clicks"]').inner_text()) == 40
+
+
+def test_the_pages_fit_a_phone_and_the_account_links_keep_together_on_a_laptop(
+    transactional_db, live_server, browser_page, settings
+):
+    # given the demo, signed in as its support staff (who have the most links in the header)
+    settings.DEMO_PASSWORD = "demo-pass-123"
+    call_command("seed_demo", stdout=io.StringIO())
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "support@demo.test")
+    page.fill("#id_password", "demo-pass-123")
+    page.click("button[type=submit]")
+    campaign_page = f"{live_server.url}{page.locator('text=Order shipped (demo)').get_attribute('href')}"
+
+    # when a laptop's window shows the campaign list
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/campaigns/")
+    # then the account's links sit on one line, none of them broken over two
+    tops = page.eval_on_selector_all("header .account > *", "els => els.map(e => e.getBoundingClientRect().top)")
+    heights = page.eval_on_selector_all("header .account a", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert len(tops) == 5 and max(tops) - min(tops) < 10
+    assert max(heights) < 2 * min(heights)
+
+    # when a phone shows the list and the campaign's page, with their wide tables
+    page.set_viewport_size({"width": 390, "height": 800})
+    for url in (f"{live_server.url}/campaigns/", campaign_page):
+        page.goto(url)
+        # then nothing is wider than the screen: the tables scroll on their own
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
