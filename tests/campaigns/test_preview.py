@@ -1,10 +1,14 @@
 """Campaign preview: the message before and after rewriting, its length, and the credits for the audience."""
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, Customer, Template
+from campaigns.models import Campaign, Coupon, Customer, Template
 from campaigns.preview import campaign_preview
+from tests.campaigns.dispatch_helpers import clock_fixture  # noqa: F401
 from tests.conftest import make_customers
 
 
@@ -184,3 +188,23 @@ def test_email_preview_shows_both_parts_with_links_shortened(client, manager, or
     client.force_login(manager)
     page = client.get(reverse("campaigns:preview", args=[campaign.pk])).content.decode()
     assert "Hi Asha, see https://s.cplry.com/XXXXXXXXXX" in page
+
+
+def test_a_reminder_preview_reads_coupons_on_the_orgs_own_day(org, sender, clock):
+    # given an org in New York, late on 23 November there (already the 24th in India), and a coupon expiring that day
+    org.timezone = "America/New_York"
+    org.save(update_fields=["timezone"])
+    clock.moment = datetime(2026, 11, 23, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    template = Template.objects.create(org=org, name="Coupon", sender=sender, body="Coupon {#var#} ends {#var#}. Acme")
+    [customer] = make_customers(org, 1)
+    Coupon.objects.create(customer=customer, code="TONIGHT", expires_on=date(2026, 11, 23))
+    campaign = Campaign.objects.create(
+        org=org,
+        name="Ends tonight",
+        template=template,
+        kind=Campaign.Kind.COUPON_REMINDER,
+        coupon_days=0,
+        slot_values=[{"source": "field", "value": "coupon_code"}, {"source": "field", "value": "coupon_expiry"}],
+    )
+    # when the manager previews the reminder, then it shows the coupon that ends today where the org is
+    assert campaign_preview(campaign=campaign).after.text == "Coupon TONIGHT ends 23 Nov 2026. Acme"
