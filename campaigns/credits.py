@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from campaigns import dispatch
@@ -230,17 +230,22 @@ class CreditOutlook:
 def credit_outlook(*, org: Org, moment: datetime | None = None, days: int = COMING_UP_DAYS) -> CreditOutlook:
     """The one-time campaigns scheduled and the recurring campaigns' runs in the next `days` days, with the credits
     each will need, and the moment the balance would not cover them any more. Held campaigns (the promotional
-    window) count what they still have to send."""
+    window) count what they still have to send. Campaigns waiting for approval count as launched the way they ask:
+    at the time asked for, or now (a recurring one: its runs from now)."""
     moment = moment or dispatch.now()
     until = moment + timedelta(days=days)
+    waiting = Q(status=Campaign.Status.AWAITING_APPROVAL) & (
+        Q(approval_scheduled_at__isnull=True) | Q(approval_scheduled_at__lte=until)
+    )
     coming = (
         Campaign.objects.filter(org=org)
         .filter(
             Q(status=Campaign.Status.SCHEDULED, scheduled_at__lte=until)
             | Q(status=Campaign.Status.ACTIVE, parent__isnull=True, next_run_at__lte=until)
+            | waiting
         )
         .select_related("org", "template", "template__sender", "audience_list", "audience_segment")
-        .annotate(first_send=Coalesce("scheduled_at", "next_run_at"))
+        .annotate(first_send=Coalesce("approval_scheduled_at", "scheduled_at", "next_run_at", Value(moment)))
         .order_by("first_send", "pk")
     )
     found = list(coming[: COMING_UP_CAMPAIGNS + 1])
@@ -250,6 +255,8 @@ def credit_outlook(*, org: Org, moment: datetime | None = None, days: int = COMI
         found = found[:COMING_UP_CAMPAIGNS]
     for campaign in found:
         sends, more = _sends(campaign, moment=moment, until=until)
+        if not sends:
+            continue
         estimate = campaign_credit_estimate(campaign=campaign)
         if campaign.status == Campaign.Status.SCHEDULED and campaign.launched_at and estimate.credits is not None:
             # Held part-way: the customers it already messaged are not messaged again.
@@ -269,11 +276,18 @@ def credit_outlook(*, org: Org, moment: datetime | None = None, days: int = COMI
 
 
 def _sends(campaign: Campaign, *, moment: datetime, until: datetime) -> tuple[list[datetime], bool]:
-    if campaign.status == Campaign.Status.SCHEDULED:
-        return [max(campaign.scheduled_at, moment)], False
-    # A run that is due starts at the supervisor's next pass; then the schedule's next times.
-    first = max(campaign.next_run_at, moment)
-    runs = croniter(campaign.schedule, first.astimezone(ZoneInfo(campaign.org.timezone)))
+    waiting = campaign.status == Campaign.Status.AWAITING_APPROVAL
+    if campaign.status == Campaign.Status.SCHEDULED or (waiting and not campaign.is_recurring):
+        asked_for = campaign.approval_scheduled_at if waiting else campaign.scheduled_at
+        return [max(asked_for or moment, moment)], False
+    zone = ZoneInfo(campaign.org.timezone)
+    if waiting:  # approved now, its first run is its schedule's next time
+        first = croniter(campaign.schedule, moment.astimezone(zone)).get_next(datetime)
+        if first > until:
+            return [], False
+    else:  # a run that is due starts at the supervisor's next pass
+        first = max(campaign.next_run_at, moment)
+    runs = croniter(campaign.schedule, first.astimezone(zone))
     sends = [first]
     while len(sends) <= COMING_UP_RUNS:
         at = runs.get_next(datetime)

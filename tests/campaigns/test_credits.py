@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns import credits, dispatch
+from campaigns.approval import campaign_approval_request
 from campaigns.models import Campaign, CustomerList, Org, Template
 from campaigns.org_settings import org_credits_add
 from campaigns.preview import campaign_preview
@@ -234,6 +235,36 @@ def test_a_large_customer_dependent_audience_is_estimated_from_a_sample_and_kept
     # and asked again, it is not worked out again
     with django_assert_num_queries(0):
         assert credits.campaign_credit_estimate(campaign=campaign) == estimate
+
+
+def test_campaigns_waiting_for_approval_count_as_launched_the_way_they_ask(
+    org, manager, template, customers, clock, django_capture_on_commit_callbacks
+):
+    # given, on Monday 23 November at noon, three campaigns to the 10 customers waiting for approval: one asked for
+    # Wednesday 09:00, one to send now, one every day at 10:00; and one asked for next month
+    def ask(name: str, scheduled_at=None, **fields) -> Campaign:
+        campaign = make_campaign(template, manager, name=name, **fields)
+        return campaign_approval_request(campaign=campaign, user=manager, scheduled_at=scheduled_at)
+
+    wednesday = ask("Wednesday offer", datetime(2026, 11, 25, 9, 0, tzinfo=IST))
+    now = ask("Flash sale")
+    daily = ask("Daily deal", kind="recurring", schedule="0 10 * * *")
+    ask("December", datetime(2026, 12, 20, 9, 0, tzinfo=IST))
+    assert {c.status for c in (wednesday, now, daily)} == {Campaign.Status.AWAITING_APPROVAL}
+
+    # when the manager opens the Credits page
+    response = page(manager)
+
+    # then each counts as approved now, in the order it would send, and next month's is not in these 7 days
+    outlook = response.context["outlook"]
+    assert [(i.campaign.name, i.sends[0], len(i.sends), i.credits_each) for i in outlook.upcoming] == [
+        ("Flash sale", clock.moment, 1, 10),
+        ("Daily deal", datetime(2026, 11, 24, 10, 0, tzinfo=IST), 7, 10),
+        ("Wednesday offer", datetime(2026, 11, 25, 9, 0, tzinfo=IST), 1, 10),
+    ]
+    text = html.unescape(response.content.decode())
+    assert 'Flash sale</a> <span class="helptext">(waiting for approval: sends when approved)</span>' in text
+    assert 'Wednesday offer</a> <span class="helptext">(waiting for approval)</span>' in text
 
 
 def test_nothing_coming_up_says_so(org, manager):
