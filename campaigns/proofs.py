@@ -207,7 +207,9 @@ def proof_credits_settle(*, proof_id: int) -> int:
     """Give back the credits of the test's messages that were not sent: a proof keeps one credit per segment of the
     others. Safe to run again and at once (the proof's row is locked); returns the credits given back."""
     with transaction.atomic():
-        proof = Proof.objects.select_for_update().select_related("campaign").get(pk=proof_id)
+        proof = Proof.objects.select_for_update(of=("self",)).select_related("campaign").filter(pk=proof_id).first()
+        if proof is None:  # deleted with its campaign
+            return 0
         kept = sum(
             Message.with_proofs.filter(proof_id=proof_id)
             .exclude(status=Message.Status.NOT_SENT)

@@ -374,3 +374,10 @@ def test_while_no_worker_runs_the_supervisor_queues_a_lost_test_once(org, templa
     counts = [campaigns_supervise()["tests_recovered"] for _ in range(3)]
     # then it queued the test's task once
     assert (counts, queued) == ([1, 0, 0], [proof.pk])
+
+
+def test_a_test_whose_campaign_was_deleted_before_its_hand_over_is_let_go(org, template, manager):
+    campaign = _draft(template, manager)
+    proof = proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])  # its task not run yet
+    Campaign.objects.filter(pk=campaign.pk).delete()
+    assert proofs.proof_hand_over(proof_id=proof.pk) == 0
