@@ -134,6 +134,18 @@ def test_credits_of_a_message_without_customer_values_take_no_query_per_customer
     assert (preview.recipients, preview.credits_before, preview.credits_after) == (50, 50, 50)
 
 
+def _coupon_reminder(template: Template, *, coupon_days: int) -> Campaign:
+    """A reminder of the coupons expiring `coupon_days` after it is sent, showing their code and expiry date."""
+    return Campaign.objects.create(
+        org=template.org,
+        name="Reminder",
+        template=template,
+        kind=Campaign.Kind.COUPON_REMINDER,
+        coupon_days=coupon_days,
+        slot_values=[{"source": "field", "value": "coupon_code"}, {"source": "field", "value": "coupon_expiry"}],
+    )
+
+
 def test_coupon_reminder_preview_uses_the_coupon_expiring_on_the_reminded_day(org, sender):
     from datetime import timedelta
 
@@ -151,14 +163,7 @@ def test_coupon_reminder_preview_uses_the_coupon_expiring_on_the_reminded_day(or
     Coupon.objects.create(customer=customer, code="TOMORROW", expires_on=timezone.localdate() + timedelta(days=1))
     not_reminded = Customer.objects.create(org=org, name="Other", mobile="+919899999999")
     Coupon.objects.create(customer=not_reminded, code="OTHER", expires_on=soon + timedelta(days=1))
-    campaign = Campaign.objects.create(
-        org=org,
-        name="Reminder",
-        template=template,
-        kind=Campaign.Kind.COUPON_REMINDER,
-        coupon_days=3,
-        slot_values=[{"source": "field", "value": "coupon_code"}, {"source": "field", "value": "coupon_expiry"}],
-    )
+    campaign = _coupon_reminder(template, coupon_days=3)
     preview = campaign_preview(campaign=campaign)
     assert preview.after.text == f"Your coupon SAVE20 expires on {soon:%-d %b %Y}. Acme"
     assert (preview.recipients, preview.credits_after) == (1, 1)  # the other customer's coupon expires a day later
@@ -198,13 +203,6 @@ def test_a_reminder_preview_reads_coupons_on_the_orgs_own_day(org, sender, clock
     template = Template.objects.create(org=org, name="Coupon", sender=sender, body="Coupon {#var#} ends {#var#}. Acme")
     [customer] = make_customers(org, 1)
     Coupon.objects.create(customer=customer, code="TONIGHT", expires_on=date(2026, 11, 23))
-    campaign = Campaign.objects.create(
-        org=org,
-        name="Ends tonight",
-        template=template,
-        kind=Campaign.Kind.COUPON_REMINDER,
-        coupon_days=0,
-        slot_values=[{"source": "field", "value": "coupon_code"}, {"source": "field", "value": "coupon_expiry"}],
-    )
+    campaign = _coupon_reminder(template, coupon_days=0)
     # when the manager previews the reminder, then it shows the coupon that ends today where the org is
     assert campaign_preview(campaign=campaign).after.text == "Coupon TONIGHT ends 23 Nov 2026. Acme"
