@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
 from campaigns import dispatch
@@ -245,7 +245,12 @@ def credit_outlook(*, org: Org, moment: datetime | None = None, days: int = COMI
             | waiting
         )
         .select_related("org", "template", "template__sender", "audience_list", "audience_segment")
-        .annotate(first_send=Coalesce("approval_scheduled_at", "scheduled_at", "next_run_at", Value(moment)))
+        .annotate(
+            first_send=Case(
+                When(waiting, then=Coalesce("approval_scheduled_at", Value(moment))),
+                default=Coalesce("scheduled_at", "next_run_at"),
+            )
+        )
         .order_by("first_send", "pk")
     )
     found = list(coming[: COMING_UP_CAMPAIGNS + 1])
