@@ -19,7 +19,11 @@ migrate: $(STAMP)
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The web server, and beside it Celery beat for the periodic jobs (scheduled and recurring campaigns, receipt expiry,
+# summaries); in the embedded mode beat runs each job in its own process. Both stop with Ctrl-C.
 run: seed
+	$(BIN)/celery -A linktrack beat --loglevel=WARNING --schedule $(VENV)/beat-schedule & beat=$$!; \
+	trap 'kill $$beat 2>/dev/null' EXIT; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)

@@ -74,6 +74,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short batch statements: PostgreSQL's JIT compiles a plan it guesses is large (stale statistics on a fresh
     # campaign's rows) for far longer than the statement then runs.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded mode's web server and its beat process write to one file: readers do not block the writer (WAL),
+    # a transaction takes the write lock when it starts rather than failing half-way, and a writer waits its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL", "transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "campaigns.User"
