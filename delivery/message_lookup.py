@@ -1,5 +1,6 @@
 """Support staff find messages across orgs from what a ticket gives them: a mobile number in any spelling, an email
-address, the gateway's message id, or a short link the customer received (with or without its domain).
+address, the gateway's message id, or a short link the customer received (with or without its domain). Tests sent
+from a campaign's preview (to no customer) are found too, by their number or address, id or link.
 
 The text is read every way it can be and each reading is searched; the answer says which readings found what and
 why the others did not apply, so "nothing found" is never a bare shrug. A fixed number of queries whatever the
@@ -42,7 +43,7 @@ def message_lookup(query: str, *, org: Org | None = None) -> MessageLookup:
     text = lookup.query
     found: dict[int, str] = {}  # message id -> the reading that found it
     for reading, condition in _readings(text, org, lookup.readings):
-        messages = Message.objects.filter(condition)
+        messages = Message.with_proofs.filter(condition)
         if org is not None:
             messages = messages.filter(campaign__org=org)
         ids = list(messages.order_by("-created_at", "-pk").values_list("pk", flat=True)[:LIMIT])
@@ -50,7 +51,7 @@ def message_lookup(query: str, *, org: Org | None = None) -> MessageLookup:
         for pk in ids:
             found.setdefault(pk, reading)
     if found:
-        newest = Message.objects.filter(pk__in=found).select_related("campaign__org").order_by("-created_at", "-pk")
+        newest = Message.with_proofs.filter(pk__in=found).select_related("campaign__org").order_by("-created_at", "-pk")
         lookup.results = [(item, found[item.message.pk]) for item in messages_with_outcomes(list(newest[:LIMIT]))]
     receipts = PendingReceipt.objects.filter(gateway_message_id__in=_gateway_ids(text))
     if org is not None:
@@ -74,6 +75,7 @@ def _readings(text: str, org: Org | None, notes: list[str]):
         if org is not None:
             customers = customers.filter(org=org)
         yield f"customer with email address {text.lower()}", Q(customer__in=customers)
+        yield f"tests from a preview to {text.lower()}", _tests_to(text.lower())
     elif any(char.isdigit() for char in text) and not any(char.isalpha() for char in text):
         try:
             mobile = normalise_mobile(text)
@@ -84,6 +86,7 @@ def _readings(text: str, org: Org | None, notes: list[str]):
             # org rather than read every customer.
             customers = Customer.objects.filter(mobile=mobile, org__in=[org] if org else Org.objects.all())
             yield f"customer with mobile number {mobile}", Q(customer__in=customers)
+            yield f"tests from a preview to {mobile}", _tests_to(mobile)
     code = _short_code(text)
     decoded = codes.decode(code) if code else None
     if decoded is None:
@@ -100,6 +103,11 @@ def _readings(text: str, org: Org | None, notes: list[str]):
                      "not tied to one recipient.")  # fmt: skip
         return
     yield f"short link {code} (to {link['destination']})", Q(pk=message_id, campaign_id=link["campaign_id"])
+
+
+def _tests_to(recipient: str) -> Q:
+    """Tests sent from a preview to `recipient`: found among the few messages that are tests (an index of their own)."""
+    return Q(proof__isnull=False, recipient=recipient)
 
 
 def _gateway_ids(text: str) -> list[str]:

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Customer
+from campaigns.proofs import proof_send
+from campaigns.services import campaign_create
 from delivery.models import Message, PendingReceipt
 from linktrack import codes
 from linktrack.models import Click, ShortLink
@@ -104,6 +106,32 @@ def test_an_email_address_finds_the_customers_email_messages(staff, org, templat
     assert found_ids(page) == {message.pk} and "customer with email address asha@example.in: 1 message." in page
 
 
+def test_a_test_sent_from_a_preview_is_found_by_its_number_id_and_link(
+    staff, org, other_org, template, manager, sent, django_capture_on_commit_callbacks
+):
+    # given a test of a draft sent to the number of the org's first customer, who also got the campaign
+    draft = campaign_create(
+        org=org, user=manager, name="Draft", template=template,
+        slot_values=[{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/t"}],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        proof = proof_send(campaign=draft, user=manager, recipients=["+919810000001"])
+    test = Message.with_proofs.get(proof=proof)
+    customers = Message.objects.get(campaign=sent, recipient="+919810000001")
+    # when support looks the number up, then both are found, the test marked as one with a way to its preview
+    page = find(staff, "98100 00001")
+    assert found_ids(page) == {test.pk, customers.pk}
+    assert "customer with mobile number +919810000001: 1 message." in page
+    assert "tests from a preview to +919810000001: 1 message." in page
+    assert f'(a test from the <a href="{reverse("campaigns:preview", args=[draft.pk])}#proofs">preview</a>)' in page
+    # and the test's gateway id and its short link find it alone
+    assert found_ids(find(staff, test.gateway_message_id)) == {test.pk}
+    shown = re.search(r"127\.0\.0\.1:8000/s/[0-9A-Z]+", test.body).group(0)
+    assert found_ids(find(staff, shown)) == {test.pk}
+    # and choosing another org finds none of them
+    assert not found_ids(find(staff, "9810000001", org=other_org.pk))
+
+
 def test_a_receipt_waiting_for_its_id_is_shown(staff, org):
     PendingReceipt.objects.create(org=org, gateway_message_id="1A2B3C99", state="not_delivered", reason_code="expired")
     page = find(staff, "1A2B3C99")
@@ -114,7 +142,8 @@ def test_the_lookup_takes_the_same_queries_however_many_messages_match(staff, su
                                                                       django_assert_num_queries):  # fmt: skip
     from delivery.message_lookup import message_lookup
 
-    with django_assert_num_queries(5):  # gateway id, customers' messages, the messages, their clicks, receipts
+    # gateway id, customers' messages, tests to the number, the messages, their clicks, receipts
+    with django_assert_num_queries(6):
         assert len(message_lookup("+919810000001").results) == 2
     with django_assert_num_queries(5):
         assert len(message_lookup(f"{sent.messages.order_by('pk').first().gateway_message_id}").results) == 1
