@@ -40,10 +40,18 @@ class ReadOnlyForStaffAdmin(SupportStaffAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("recipient", "campaign", "status", "reason_code", "gateway_error", "sent_at")
-    list_filter = ("status", "reason_code", "channel")
+    list_display = ("recipient", "campaign", "status", "reason_code", "gateway_error", "sent_at", "is_test")
+    list_filter = ("status", "reason_code", "channel", ("proof", admin.EmptyFieldListFilter))
     search_fields = ("recipient", "gateway_message_id")
-    raw_id_fields = ("campaign", "customer")
+    raw_id_fields = ("campaign", "customer", "proof")
+
+    def get_queryset(self, request):
+        # Every message, the tests sent from a preview included (the default manager leaves them out of reports).
+        return Message.with_proofs.select_related("campaign")
+
+    @admin.display(boolean=True, description="test")
+    def is_test(self, message: Message) -> bool:
+        return message.proof_id is not None
 
 
 class GatewayConfigForm(forms.ModelForm):

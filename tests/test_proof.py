@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from campaigns import proofs
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, CampaignEvent, Customer, Org, Template
+from campaigns.models import Campaign, CampaignEvent, Customer, Org, Template, User
 from campaigns.proofs import ProofRefused, proof_credits_settle, proof_recipients_parse, proof_send
 from campaigns.selectors import campaign_summaries
 from campaigns.sending_rules import capped_customers
@@ -381,3 +381,20 @@ def test_a_test_whose_campaign_was_deleted_before_its_hand_over_is_let_go(org, t
     proof = proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])  # its task not run yet
     Campaign.objects.filter(pk=campaign.pk).delete()
     assert proofs.proof_hand_over(proof_id=proof.pk) == 0
+
+
+def test_the_message_admin_lists_tests_marked_as_such_and_filters_them(client, org, template, manager, send):
+    # given a campaign message and a test
+    campaign = _draft(template, manager)
+    proof = send(campaign=campaign, user=manager, recipients=["+919810000009"])
+    test = Message.with_proofs.get(proof=proof)
+    Message.objects.create(campaign=campaign, channel="sms", recipient="+919810000008", status="queued")
+    client.force_login(User.objects.create_superuser("root@linktrack.test", PASSWORD))
+    changelist = reverse("admin:delivery_message_changelist")
+    # when the admin lists messages, then both are there; filtered on tests, only the test
+    listing = client.get(changelist).content.decode()
+    assert "+919810000009" in listing and "+919810000008" in listing
+    tests_only = client.get(changelist, {"proof__isempty": "0"}).content.decode()
+    assert "+919810000009" in tests_only and "+919810000008" not in tests_only
+    # and the test's own page opens
+    assert client.get(reverse("admin:delivery_message_change", args=[test.pk])).status_code == 200
