@@ -30,7 +30,7 @@ def campaign_proof_send(request, pk: int):
                 messages.info(
                     request,
                     f"Test queued for {', '.join(waiting)}: it is being handed to the gateway. "
-                    "Reload this page to see what became of it.",
+                    "Its row below follows what becomes of it.",
                 )
             if not_sent:
                 messages.error(request, f"Test not sent to {'; '.join(not_sent)}.")

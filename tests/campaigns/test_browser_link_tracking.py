@@ -3,6 +3,7 @@
 import pytest
 
 from campaigns.models import Campaign, Membership, Org, SenderId, Template, User
+from delivery.models import Message, Proof
 from tests.conftest import PASSWORD, make_customers
 
 pytestmark = pytest.mark.browser
@@ -70,3 +71,27 @@ def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(trans
     assert page.locator('[data-row="before"] code').inner_text() == "Hi Customer 1, shop: www.chai.in"
     assert page.locator('[data-row="after"] code').inner_text() == "Hi Customer 1, shop: s.cplry.com/XXXXXXXXXX"
     assert page.locator('[data-figure="credits_after"]').inner_text() == "3"
+
+
+def test_a_test_still_being_handed_over_follows_its_outcome_on_the_preview(transactional_db, live_server, browser_page):
+    # given a draft with a test that a worker has not handed to the gateway yet
+    org = Org.objects.create(name="Chai Co")
+    manager = User.objects.create_user("manager@chai.test", PASSWORD)
+    Membership.objects.create(user=manager, org=org)
+    template = Template.objects.create(org=org, name="Hello", body="Hello {#var#}")
+    campaign = Campaign.objects.create(
+        org=org, name="Hello", template=template, slot_values=[{"source": "text", "value": "there"}]
+    )
+    proof = Proof.objects.create(campaign=campaign, sent_by=manager, recipients=1)
+    test = Message.with_proofs.create(
+        campaign=campaign, proof=proof, channel="sms", recipient="+919810000001", body="Hello there"
+    )
+    page = browser_page
+    _sign_in(page, live_server.url, "manager@chai.test")
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/preview/")
+    assert page.locator("#proof-list tr").nth(1).get_attribute("data-status") == "queued"
+    # when the worker hands it over
+    Message.with_proofs.filter(pk=test.pk).update(status="sent")
+    # then the open preview shows it handed over without being reloaded
+    page.wait_for_selector('#proof-list tr[data-status="sent"]', timeout=15_000)
+    assert "Sent, waiting for a receipt" in page.locator("#proof-list").inner_text()
