@@ -144,6 +144,8 @@ def test_seeded_demo_campaign_reads_as_sent_yesterday_with_clicks_over_the_hours
     # and its receipts came seconds after the hand-over, so its delivery speed reads as a real campaign's
     speed = delivery_speed(campaign=campaign)
     assert timedelta(seconds=1) < speed.median < timedelta(seconds=30) and speed.within[-1].percent == 100.0
+    # and its messages were handed over one after the other, in seconds, not all in the same instant
+    assert timedelta(seconds=1) < speed.send_duration < timedelta(seconds=10)
 
 
 def test_postgresql_sessions_run_without_jit(postgres):

@@ -49,6 +49,7 @@ CLICK_AGENTS = [
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36", 8),
 ]
 SENT_HOURS_AGO = 30
+HAND_OVER_MILLISECONDS = 12  # between one message's hand-over and the next
 ORDER_TRACKING_URL = "https://demo-brand.example/track"
 OFFERS_URL = "https://demo-brand.example/offers/festive"
 FIRST_NAMES = ["Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Isha", "Kabir", "Meera", "Arjun", "Diya"]
@@ -196,7 +197,7 @@ class Command(BaseCommand):
         finally:
             celery_app.conf.task_always_eager = eager
         self._clicks(campaign)
-        # Its credits settled as the supervisor settles them (there is no beat in the embedded mode), a minute after.
+        # Its credits settled at once, as the supervisor would a minute after it finished, so the demo is complete.
         with transaction.atomic():
             campaign_settle_credits(campaign_id=campaign.pk)
         campaign.refresh_from_db()
@@ -226,18 +227,19 @@ class Command(BaseCommand):
         as recorded."""
         rng = random.Random(11)
         sent_at = timezone.now() - timedelta(hours=SENT_HOURS_AGO)
-        # Receipts came seconds after the hand-over, a few much later, as operators report them.
-        messages = list(Message.objects.filter(campaign=campaign).exclude(sent_at=None))
-        for message in messages:
-            message.sent_at = sent_at
+        # Handed over one after the other in a couple of seconds; receipts came seconds after, a few much later, as
+        # operators report them.
+        messages = list(Message.objects.filter(campaign=campaign).exclude(sent_at=None).order_by("pk"))
+        for number, message in enumerate(messages):
+            message.sent_at = sent_at + timedelta(milliseconds=HAND_OVER_MILLISECONDS * number)
             if message.finished_at is not None:
-                message.finished_at = sent_at + timedelta(seconds=1 + rng.expovariate(1 / 6))
+                message.finished_at = message.sent_at + timedelta(seconds=1 + rng.expovariate(1 / 6))
         Message.objects.bulk_update(messages, ["sent_at", "finished_at"])
         Message.objects.filter(campaign=campaign).update(created_at=sent_at)
         # It and its history happened then too: created a few minutes before the launch, the rest at it.
         created_at = sent_at - timedelta(minutes=5)
         Campaign.objects.filter(pk=campaign.pk).update(
-            created_at=created_at, launched_at=sent_at, dispatched_at=sent_at
+            created_at=created_at, launched_at=sent_at, dispatched_at=messages[-1].sent_at if messages else sent_at
         )
         events = CampaignEvent.objects.filter(campaign=campaign)
         events.filter(kind=CampaignEvent.Kind.CREATED).update(at=created_at)
