@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from campaigns import credits, dispatch
 from campaigns.approval import campaign_approval_request
-from campaigns.models import Campaign, CustomerList, Org, Template
+from campaigns.models import Campaign, CustomerList, Org, Template, User
 from campaigns.org_settings import org_credits_add
 from campaigns.preview import campaign_preview
 from campaigns.proofs import proof_send
@@ -281,3 +281,12 @@ def test_when_in_words_reads_the_orgs_clock(org):
     now = datetime(2026, 11, 23, 12, 0, tzinfo=IST)  # a Monday
     words = [credits.when_in_words(now + timedelta(days=d, hours=-2), org=org, now=now) for d in (0, 1, 4, 7)]
     assert words == ["today 10:00", "tomorrow 10:00", "Friday 10:00", "Monday 30 Nov 10:00"]
+
+
+@pytest.mark.parametrize("page_name", ["credits", "team", "template-import", "sending-rules"])
+def test_a_user_of_no_org_is_told_how_to_join_one(client, db, page_name):
+    client.force_login(User.objects.create_user("new@acme.test", "a-long-password-1"))
+    response = client.get(reverse(f"campaigns:{page_name}"))
+    assert response.status_code == 200
+    text = html.unescape(response.content.decode())
+    assert "You are not a member of any organisation yet. Ask a colleague who is to invite you, or ask support." in text
