@@ -52,12 +52,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from campaigns import dispatch, services
-from campaigns.history import campaign_event_record, in_org_time
+from campaigns import services
+from campaigns.base import clock
+from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent, Channel, Membership, Org, User
 from campaigns.preview import campaign_preview
 from campaigns.team import invitation_is_pending
-from linktrack.public_urls import public_url
+from linktrack.common.absolute_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def campaign_approval_request(*, campaign: Campaign, user: User, scheduled_at: d
     launch it asks for (now, at `scheduled_at`, or on its schedule); the org's other members are emailed. Asking
     twice sends one request."""
     with transaction.atomic():
-        moment = dispatch.now()
+        moment = clock.now()
         services.campaign_launch_refusals(campaign=campaign, scheduled_at=scheduled_at, moment=moment)
         asked_for = None if campaign.schedule else scheduled_at
         requested = Campaign.objects.filter(pk=campaign.pk, status=Status.DRAFT).update(
@@ -170,7 +171,7 @@ def campaign_approve(*, campaign: Campaign, user: User) -> Campaign:
             "reject it, so that its audience is chosen again."
         )
     _refuse(credits_shortfall(campaign=campaign))
-    moment = dispatch.now()
+    moment = clock.now()
     asked_for = campaign.approval_scheduled_at
     details = [
         f"Asked by {_person(campaign.approval_requested_by)} on {in_org_time(campaign.approval_requested_at, campaign)}"

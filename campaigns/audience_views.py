@@ -10,12 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.access import (
-    customers_for_user,
-    get_campaign_for_user,
-    get_list_for_user,
-    get_segment_for_user,
-)
 from campaigns.audience import (
     SEGMENT_OPS,
     audience_campaigns,
@@ -28,12 +22,18 @@ from campaigns.audience import (
     segment_delete,
     segment_save,
 )
+from campaigns.base.access import (
+    customers_for_user,
+    get_campaign_for_user,
+    get_list_for_user,
+    get_segment_for_user,
+    orgs_for_user,
+)
 from campaigns.customer_forms import CustomerListForm, CustomerListRenameForm, SegmentForm, segment_conditions_from
 from campaigns.customer_views import customer_search, page_of
 from campaigns.follow_up import FOLLOW_UPS, follow_up_list_create, follow_up_list_name
 from campaigns.forms import add_service_errors
 from campaigns.models import Customer, CustomerList, Segment
-from campaigns.selectors import orgs_for_user
 
 # --- Lists -------------------------------------------------------------------------------------------------------
 

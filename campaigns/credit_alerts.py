@@ -33,9 +33,9 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from campaigns import dispatch
+from campaigns.base import clock
 from campaigns.models import CreditTopUp, Org, User
-from linktrack.public_urls import public_url
+from linktrack.common.absolute_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def orgs_to_alert():
 def credit_alerts_send(*, moment: datetime | None = None) -> int:
     """One pass: the alert of each org that fell below its level. Bounded; safe to run twice or at once. Returns the
     orgs whose managers were emailed."""
-    moment = moment or dispatch.now()
+    moment = moment or clock.now()
     due = list(orgs_to_alert().order_by("pk").values_list("pk", "credits_alert_sent_at")[:STEP_LIMIT])
     return sum(_org_alert_send(org_id=pk, last=last, moment=moment) for pk, last in due)
 

@@ -11,14 +11,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import credit_alerts, credits, dispatch
+from campaigns import credit_alerts, credits
+from campaigns.base import clock
+from campaigns.base.access import get_org_for_user
+from campaigns.base.org_chooser import org_choice, user_orgs
 from campaigns.forms import add_service_errors
 from campaigns.models import Org
-from campaigns.selectors import org_chosen, orgs_for_user
 
 _LEVEL_IN_WORDS = credit_alerts.LEVEL_IN_WORDS
 
@@ -39,7 +41,7 @@ class CreditAlertForm(forms.Form):
 def _page(request, *, org: Org | None, orgs: list[Org], form: CreditAlertForm | None = None, status: int = 200):
     context = {"org": org, "orgs": orgs}
     if org is not None:
-        moment = dispatch.now()
+        moment = clock.now()
         outlook = credits.credit_outlook(org=org, moment=moment)
         context |= {
             "form": form or CreditAlertForm(initial={"credits_alert_below": org.credits_alert_below}),
@@ -65,14 +67,14 @@ def _page(request, *, org: Org | None, orgs: list[Org], form: CreditAlertForm | 
 @login_required
 @require_GET
 def credits_page(request):
-    orgs = list(orgs_for_user(request.user).order_by("name"))
-    return _page(request, org=org_chosen(request, orgs), orgs=orgs)
+    org, orgs = org_choice(request)
+    return _page(request, org=org, orgs=orgs)
 
 
 @login_required
 @require_POST
 def credits_alert_change(request, org_pk: int):
-    org = get_object_or_404(orgs_for_user(request.user), pk=org_pk)
+    org = get_org_for_user(request.user, org_pk)
     form = CreditAlertForm(request.POST)
     if form.is_valid():
         try:
@@ -90,5 +92,5 @@ def credits_alert_change(request, org_pk: int):
                     done += f" They are below it now ({org.credits:,}): the email goes out within a few minutes."
             messages.success(request, f"Credit warning of {org.name} saved. {done}")
             return redirect(f"{reverse('campaigns:credits')}?org={org.pk}")
-    orgs = list(orgs_for_user(request.user).order_by("name"))
+    orgs = user_orgs(request.user)
     return _page(request, org=org, orgs=orgs, form=form, status=400)

@@ -36,7 +36,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
-from campaigns import dispatch
+from campaigns.base import clock
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.models import Campaign, Channel, CreditTopUp, Customer, Org
 from campaigns.preview import CUSTOMER_COLUMNS, attach_coupons, campaign_preview, preview_audience
@@ -114,7 +114,7 @@ def usage_period(*, org: Org, moment: datetime, days: int = USAGE_DAYS) -> tuple
 def credit_usage(*, org: Org, moment: datetime | None = None, top: int = TOP_CAMPAIGNS) -> CreditUsage:
     """Credits spent per day over the last USAGE_DAYS days (the org's calendar) and by campaign, tests on their own
     line. Five queries whatever the number of campaigns, runs, tests or messages."""
-    moment = moment or dispatch.now()
+    moment = moment or clock.now()
     since, period = usage_period(org=org, moment=moment)
     zone = ZoneInfo(org.timezone)
     charged = Campaign.objects.filter(org=org, credits_charged__gt=0)
@@ -232,7 +232,7 @@ def credit_outlook(*, org: Org, moment: datetime | None = None, days: int = COMI
     each will need, and the moment the balance would not cover them any more. Held campaigns (the promotional
     window) count what they still have to send. Campaigns waiting for approval count as launched the way they ask:
     at the time asked for, or now (a recurring one: its runs from now)."""
-    moment = moment or dispatch.now()
+    moment = moment or clock.now()
     until = moment + timedelta(days=days)
     waiting = Q(status=Campaign.Status.AWAITING_APPROVAL) & (
         Q(approval_scheduled_at__isnull=True) | Q(approval_scheduled_at__lte=until)

@@ -51,8 +51,8 @@ from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.dispatch import campaign_audience
-from campaigns.imports import MobileError, normalise_mobile
 from campaigns.models import Campaign, Channel, Coupon, Customer, CustomerList, Unsubscribe, User
 from delivery.models import GatewayExchange, Message
 from insights.devices import DEVICE_WORDS

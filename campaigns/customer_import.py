@@ -22,16 +22,15 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.imports import (
+from campaigns.base.csv_imports import (
     BadRow,
     CsvRow,
     ImportFileError,
     ImportReport,
-    MobileError,
     check_import_file,
     import_in_batches,
-    normalise_mobile,
 )
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import Channel, Coupon, Customer, CustomerList, Org, Unsubscribe
 
 BATCH_SIZE = 1000

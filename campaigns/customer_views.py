@@ -13,17 +13,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import customer_erasure
-from campaigns.access import (
-    customers_for_user,
-    get_customer_for_user,
-    refuse_other_orgs_lists,
-)
 from campaigns.audience import (
     customer_list_add_matching,
     customer_lists_add,
     customer_resubscribe,
     customer_unsubscribe,
 )
+from campaigns.base.access import (
+    customers_for_user,
+    get_customer_for_user,
+    orgs_for_user,
+    refuse_other_orgs_lists,
+)
+from campaigns.base.csv_imports import (
+    ImportFileError,
+    import_job_create,
+    import_job_get,
+    import_job_path,
+    import_job_save,
+)
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customer_forms import (
     CustomerBulkAddForm,
     CustomerImportForm,
@@ -33,18 +42,8 @@ from campaigns.customer_forms import (
 )
 from campaigns.customer_import import check_customer_file
 from campaigns.import_tasks import customers_import_task, ndnc_import_task
-from campaigns.imports import (
-    ImportFileError,
-    MobileError,
-    import_job_create,
-    import_job_get,
-    import_job_path,
-    import_job_save,
-    normalise_mobile,
-)
 from campaigns.models import Customer, NdncEntry, Org, Unsubscribe
 from campaigns.ndnc import check_ndnc_file
-from campaigns.selectors import orgs_for_user
 from delivery.selectors import customer_messages
 
 PAGE_SIZE = 50

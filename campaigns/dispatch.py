@@ -22,7 +22,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns.audience import audience_customers, ndnc_blocked_mobiles
-from campaigns.history import campaign_event_record
+from campaigns.base import clock
+from campaigns.base.history import campaign_event_record
 from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Customer, Org
 from campaigns.rendering import CUSTOMER_FIELDS, MessageRenderer, with_coupon_values
 from campaigns.sending_rules import FREQUENCY_CAP_REASON, campaign_is_capped, capped_customers
@@ -51,11 +52,6 @@ _MESSAGE_COLUMNS = (
     "reason_code",
     "finished_at",
 )
-
-
-def now() -> datetime:
-    """The dispatcher's clock (tests move it to check the promotional window)."""
-    return timezone.now()
 
 
 def promotional_window_opens_at(moment: datetime) -> datetime | None:
@@ -92,7 +88,7 @@ def resend_messages(*, source: Campaign, reasons: list[str]) -> QuerySet[Message
 
 def coupon_expiry_date(campaign: Campaign) -> date:
     """Coupons expiring `coupon_days` after the run's day, in the org's time zone."""
-    started = campaign.launched_at or now()
+    started = campaign.launched_at or clock.now()
     return started.astimezone(ZoneInfo(campaign.org.timezone)).date() + timedelta(days=campaign.coupon_days or 0)
 
 
@@ -220,7 +216,7 @@ class Dispatcher:
                 return  # paused, cancelled or held meanwhile: whoever did it has withdrawn what was queued
         with transaction.atomic():
             if Campaign.objects.filter(pk=self.campaign.pk, status=Campaign.Status.DISPATCHING).update(
-                status=Campaign.Status.DISPATCHED, dispatched_at=now(), heartbeat_at=now()
+                status=Campaign.Status.DISPATCHED, dispatched_at=clock.now(), heartbeat_at=clock.now()
             ):
                 campaign_event_record(
                     campaign=self.campaign,
@@ -229,7 +225,7 @@ class Dispatcher:
                 )
 
     def _hold_for_window(self) -> bool:
-        opens_at = promotional_window_opens_at(now())
+        opens_at = promotional_window_opens_at(clock.now())
         if opens_at is None:
             return False
         local = opens_at.astimezone(IST)
@@ -290,7 +286,7 @@ class Dispatcher:
             Message.objects.bulk_update(
                 [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts], _UPDATE_FIELDS
             )
-        heartbeat = now()
+        heartbeat = clock.now()
         Campaign.objects.filter(pk=self.campaign.pk).update(
             credits_charged=F("credits_charged") + charged, heartbeat_at=heartbeat
         )
@@ -490,7 +486,7 @@ def campaign_stop(*, campaign_id: int) -> bool:
         return False  # everything is already with the gateway: nothing left to cancel
     for start in range(0, len(unclaimed), 5000):
         Message.objects.filter(pk__in=[pk for pk, _ in unclaimed[start : start + 5000]]).update(
-            status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=now()
+            status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=clock.now()
         )
     _refund(campaign_id, campaign.org_id, sum(segments for _, segments in unclaimed))
     Campaign.objects.filter(pk=campaign_id).update(
@@ -514,5 +510,5 @@ def campaign_settle_credits(*, campaign_id: int) -> int:
     spent = messages.exclude(gateway_message_id="").aggregate(n=Sum("segments"))["n"] or 0
     refund = max(campaign.credits_charged - spent, 0)
     _refund(campaign_id, campaign.org_id, refund)
-    Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=now())
+    Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=clock.now())
     return refund

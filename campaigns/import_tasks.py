@@ -6,8 +6,8 @@ duplicates, and a finished job is not run twice.
 
 from celery import shared_task
 
+from campaigns.base.csv_imports import import_job_run
 from campaigns.customer_import import import_customers
-from campaigns.imports import import_job_run
 from campaigns.ndnc import import_ndnc
 
 

@@ -11,7 +11,7 @@ Each link is one GET (many sites refuse HEAD) with `User-Agent: linktrack-link-c
 LINK_CHECK_TIMEOUT_SECONDS. The links are checked side by side in threads, so the page waits about one timeout
 whatever their number, and each result is cached for CACHE_SECONDS (by address) so that reloading the page fetches
 nothing; "Check again" bypasses the cache. The addresses are those managers type, so calls go only to the internet
-(linktrack.outbound): a link to a private, loopback, link-local or reserved address is "not checked: private
+(linktrack.common.outbound): a link to a private, loopback, link-local or reserved address is "not checked: private
 address" unless LINK_CHECK_ALLOW_PRIVATE_ADDRESSES is on.
 """
 
@@ -33,8 +33,8 @@ from django.utils.timesince import timesince
 
 from campaigns.models import Campaign, Customer
 from campaigns.preview import CampaignLink, campaign_links
-from linktrack import outbound
-from linktrack.outbound import tls_context
+from linktrack.common import outbound
+from linktrack.common.outbound import tls_context
 from linktrack.redirect import redirect_location
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from campaigns.history import campaign_event_record, in_org_time
+from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent, User
 from linktrack.link_cache import campaign_links_forget
 from linktrack.models import ShortLink

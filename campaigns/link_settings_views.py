@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from campaigns.access import get_campaign_for_user
+from campaigns.base.access import get_campaign_for_user
 from campaigns.campaign_forms import LinkSettingsForm
 from campaigns.forms import add_service_errors
 from campaigns.link_settings import UTM_NAMES, campaign_link_settings_save, example_destination

@@ -12,16 +12,15 @@ from pathlib import Path
 
 from django.db import transaction
 
-from campaigns.imports import (
+from campaigns.base.csv_imports import (
     BadRow,
     CsvRow,
     ImportFileError,
     ImportReport,
-    MobileError,
     check_import_file,
     import_in_batches,
-    normalise_mobile,
 )
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import NdncEntry, Org
 
 BATCH_SIZE = 2000

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.secret_link_pages import csrf_refusal, secret_link_page
+from campaigns.base.secret_link_pages import csrf_refusal, secret_link_page
 from campaigns.summary_email import campaign_summary_emails_set, user_for_stop_token
 from delivery.selectors import masked_recipient
 

@@ -3,8 +3,8 @@
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.base.secret_link_pages import csrf_refusal, is_one_click, secret_link_page
 from campaigns.opt_out import CONFIRMED, ONE_CLICK, email_opt_out_confirm, email_opt_out_for_token
-from campaigns.secret_link_pages import csrf_refusal, is_one_click, secret_link_page
 
 
 @csrf_exempt  # only for the RFC 8058 one-click POST; every other POST is checked below

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from campaigns import dispatch, trai
+from campaigns import trai
+from campaigns.base import clock
 from campaigns.dispatch import campaign_audience, coupon_expiry_date
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.links import LinkError, find_links
@@ -137,7 +138,7 @@ def attach_coupons(campaign: Campaign, customers: list[Customer]) -> None:
     if campaign.kind != Campaign.Kind.COUPON_REMINDER or not any(c.pk for c in customers):
         return
     reminded = coupon_expiry_date(campaign)
-    today = dispatch.now().astimezone(ZoneInfo(campaign.org.timezone)).date()  # the org's day, as dispatch's
+    today = clock.now().astimezone(ZoneInfo(campaign.org.timezone)).date()  # the org's day, as dispatch's
     coupons: dict[int, tuple[str, object]] = {}
     for customer_id, code, expires_on in sorted(
         Coupon.objects.filter(customer__in=[c.pk for c in customers if c.pk], expires_on__gte=today).values_list(

@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from campaigns.access import get_campaign_for_user
+from campaigns.base.access import get_campaign_for_user
 from campaigns.proof_forms import ProofForm
 from campaigns.proofs import ProofRefused, proof_outcome_in_words, proof_send
 from campaigns.template_views import campaign_preview_page

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from campaigns.base.history import campaign_event_record
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.dispatch import MessageDraft
 from campaigns.dlt import TemplateError, parse_template
-from campaigns.history import campaign_event_record
-from campaigns.imports import MobileError, normalise_mobile
 from campaigns.links import LinkError
 from campaigns.models import Campaign, CampaignEvent, Channel, Customer, Org, User
 from campaigns.preview import attach_coupons, preview_audience

@@ -1,28 +1,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from campaigns.models import Campaign, Org, Template, User
+from campaigns.models import Campaign
 from delivery.selectors import messages_by_campaign
 from insights.selectors import ClickCounts, click_counts_for_campaigns
-
-
-def orgs_for_user(user: User) -> QuerySet[Org]:
-    """Support staff see every org; a campaign manager sees the orgs they belong to."""
-    if user.is_staff:
-        return Org.objects.all()
-    return Org.objects.filter(memberships__user=user)
-
-
-def campaigns_for_user(user: User) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(org__in=orgs_for_user(user)).select_related("org", "template")
-
-
-def templates_for_user(user: User) -> QuerySet[Template]:
-    return Template.objects.filter(org__in=orgs_for_user(user)).select_related("org", "sender")
 
 
 def campaign_progress(*, campaign: Campaign, counts) -> dict:
@@ -84,14 +67,3 @@ def campaign_summaries(*, campaigns: list[Campaign]) -> dict[int, CampaignSummar
     clicks = click_counts_for_campaigns(campaign_ids=ids)
     no_clicks = ClickCounts(total=0, unique=0)
     return {pk: CampaignSummary(*messages.get(pk, (0, 0)), clicks=clicks.get(pk, no_clicks)) for pk in ids}
-
-
-def org_chosen(request, orgs: list[Org]) -> Org | None:
-    """The org a page's ?org= names (one of `orgs`, the user's, else 404), or the first of them."""
-    chosen = request.GET.get("org")
-    if not chosen:
-        return orgs[0] if orgs else None
-    by_pk = {str(org.pk): org for org in orgs}
-    if chosen not in by_pk:
-        raise Http404("No such organisation.")
-    return by_pk[chosen]

@@ -9,14 +9,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import sending_rules
+from campaigns.base.access import get_org_for_user
+from campaigns.base.org_chooser import org_choice, user_orgs
 from campaigns.forms import add_service_errors
 from campaigns.models import Org
-from campaigns.selectors import org_chosen, orgs_for_user
 
 _MESSAGES_IN_WORDS = sending_rules.MESSAGES_IN_WORDS
 _DAYS_IN_WORDS = sending_rules.DAYS_IN_WORDS
@@ -80,14 +81,14 @@ def _page(request, *, org: Org | None, orgs: list[Org], form: FrequencyCapForm |
 @login_required
 @require_GET
 def sending_rules_page(request):
-    orgs = list(orgs_for_user(request.user).order_by("name"))
-    return _page(request, org=org_chosen(request, orgs), orgs=orgs)
+    org, orgs = org_choice(request)
+    return _page(request, org=org, orgs=orgs)
 
 
 @login_required
 @require_POST
 def sending_rules_change(request, org_pk: int):
-    org = get_object_or_404(orgs_for_user(request.user), pk=org_pk)
+    org = get_org_for_user(request.user, org_pk)
     form = FrequencyCapForm(request.POST)
     if form.is_valid():
         try:
@@ -103,14 +104,14 @@ def sending_rules_change(request, org_pk: int):
             done = f"{rule}." if rule else "No limit: promotional messages are not held back."
             messages.success(request, f"Sending rules of {org.name} saved. {done}")
             return redirect(f"{reverse('campaigns:sending-rules')}?org={org.pk}")
-    orgs = list(orgs_for_user(request.user).order_by("name"))
+    orgs = user_orgs(request.user)
     return _page(request, org=org, orgs=orgs, form=form, status=400)
 
 
 @login_required
 @require_POST
 def launch_approval_change(request, org_pk: int):
-    org = get_object_or_404(orgs_for_user(request.user), pk=org_pk)
+    org = get_org_for_user(request.user, org_pk)
     form = LaunchApprovalForm(request.POST)
     form.is_valid()  # a checkbox: absent is off, anything else on
     org = sending_rules.launch_approval_set(

@@ -10,7 +10,8 @@ from django.db.models import Count
 
 from campaigns import dispatch, trai
 from campaigns.audience import audience_customers
-from campaigns.history import campaign_event_record, in_org_time
+from campaigns.base import clock
+from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent, CustomerList, Org, Segment, Template, User
 from campaigns.rendering import template_campaign_problems
 from campaigns.tasks import campaign_dispatch_task
@@ -201,7 +202,7 @@ def campaign_launch_from(*, campaign: Campaign, user: User, scheduled_at: dateti
     """Launch a campaign that is in `status` (a draft; one waiting for approval, once approved): checked, then
     claimed with a conditional UPDATE on that status, so two launches at once start one dispatch. Returns whether
     this call launched it."""
-    moment = dispatch.now()
+    moment = clock.now()
     campaign_launch_refusals(campaign=campaign, scheduled_at=scheduled_at, moment=moment)
     waiting = Campaign.objects.filter(pk=campaign.pk, status=status)
     if campaign.schedule:
@@ -231,7 +232,7 @@ def campaign_scheduled_start(*, campaign_id: int) -> bool:
     to fix and launch again; one held for the promotional window has sent part of its audience, so it is paused
     with the reason instead, to be resumed once fixed."""
     campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign_id)
-    moment = dispatch.now()
+    moment = clock.now()
     if campaign.status != Campaign.Status.SCHEDULED or not campaign.scheduled_at or campaign.scheduled_at > moment:
         return False
     problems = campaign_start_problems(campaign=campaign)
@@ -285,7 +286,7 @@ def campaign_resume(*, campaign: Campaign, user: User) -> bool:
         if problems:
             raise ValidationError(problems)
     with transaction.atomic():
-        moment = dispatch.now()
+        moment = clock.now()
         resumed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
             status=Campaign.Status.DISPATCHING, hold_reason="", resumed_at=moment, heartbeat_at=moment
         )
@@ -312,7 +313,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
     waits (and starts at the next supervisor pass after it finished).
     """
     parent = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=parent_id)
-    moment = dispatch.now()
+    moment = clock.now()
     if parent.status != Campaign.Status.ACTIVE or not parent.next_run_at or parent.next_run_at > moment:
         return None
     running = (

@@ -40,15 +40,15 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from campaigns import dispatch
-from campaigns.history import in_org_time
+from campaigns.base import clock
+from campaigns.base.history import in_org_time
 from campaigns.models import Campaign, CampaignEvent, Membership, User
 from campaigns.selectors import RECEIPTS_ARRIVING
 from delivery import reasons
 from delivery.models import Message
 from delivery.selectors import DeliveryCounts, delivery_counts_from, reason_of
 from insights.selectors import ClickCounts, click_counts_for_campaigns
-from linktrack.public_urls import public_url
+from linktrack.common.absolute_urls import public_url
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def finished_campaigns(*, moment: datetime) -> QuerySet[Campaign]:
 def campaign_summaries_send() -> int:
     """One pass: the summary of each finished campaign, one digest per recurring campaign whose runs finished (at
     most one a day). Bounded; safe to run twice or at once. Returns the emails sent."""
-    moment = dispatch.now()
+    moment = clock.now()
     finished = finished_campaigns(moment=moment)
     one_time = finished.filter(parent__isnull=True, schedule="").order_by("credits_settled_at")
     sent = sum(

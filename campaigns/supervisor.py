@@ -21,7 +21,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from campaigns import dispatch, services
-from campaigns.history import campaign_event_record, in_org_time
+from campaigns.base import clock
+from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.proofs import proofs_recover
 from campaigns.tasks import campaign_dispatch_task
@@ -49,21 +50,21 @@ def campaigns_supervise() -> dict[str, int]:
 
 
 def start_due_campaigns() -> int:
-    due = Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=dispatch.now()).values_list(
+    due = Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=clock.now()).values_list(
         "pk", flat=True
     )[:STEP_LIMIT]
     return sum(services.campaign_scheduled_start(campaign_id=campaign_id) for campaign_id in list(due))
 
 
 def start_due_runs() -> int:
-    due = Campaign.objects.filter(status=Campaign.Status.ACTIVE, next_run_at__lte=dispatch.now()).values_list(
+    due = Campaign.objects.filter(status=Campaign.Status.ACTIVE, next_run_at__lte=clock.now()).values_list(
         "pk", flat=True
     )[:STEP_LIMIT]
     return sum(services.campaign_run_start(parent_id=parent_id) is not None for parent_id in list(due))
 
 
 def restart_stale_dispatches() -> int:
-    moment = dispatch.now()
+    moment = clock.now()
     cutoff = moment - timedelta(seconds=settings.DISPATCH_STALE_SECONDS)
     stale = Campaign.objects.filter(status=Campaign.Status.DISPATCHING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
@@ -95,7 +96,7 @@ def restart_stale_dispatches() -> int:
 
 def requeue_stale_queued() -> int:
     """Send tasks again for messages queued long ago. Harmless if the first task still runs: sending claims."""
-    moment = dispatch.now()
+    moment = clock.now()
     cutoff = moment - timedelta(seconds=settings.QUEUED_STALE_SECONDS)
     campaign_ids = (
         Message.objects.filter(status=Message.Status.QUEUED, created_at__lt=cutoff, campaign__status__in=RUNNING)
@@ -137,7 +138,7 @@ def recover_stale_submitting() -> int:
     manager can check and resend), because sending blindly again could deliver twice.
     The age is measured by watching: a message is stale once seen submitting on passes that far apart.
     """
-    moment = dispatch.now()
+    moment = clock.now()
     threshold = settings.SUBMITTING_STALE_SECONDS
     campaign_ids = (
         Message.objects.filter(status=Message.Status.SUBMITTING).values_list("campaign_id", flat=True).distinct()
@@ -168,7 +169,7 @@ def _recover(campaign: Campaign, message_ids: list[int]) -> int:
             messages_send_task.delay(ids[start : start + size])
         logger.warning("campaign %s: %s messages stuck submitting were queued again", campaign.pk, count)
         return count
-    count = stuck.update(status=Message.Status.NOT_SENT, reason_code="gateway_bad_response", finished_at=dispatch.now())
+    count = stuck.update(status=Message.Status.NOT_SENT, reason_code="gateway_bad_response", finished_at=clock.now())
     logger.warning("campaign %s: %s messages stuck submitting marked not sent", campaign.pk, count)
     return count
 

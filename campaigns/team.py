@@ -26,7 +26,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from campaigns.models import Membership, Org, User
-from linktrack.public_urls import public_url
+from linktrack.common.absolute_urls import public_url
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns import team
+from campaigns.base.access import get_org_for_user, orgs_for_user
+from campaigns.base.org_chooser import org_chosen, user_orgs
 from campaigns.models import Membership, Org
-from campaigns.selectors import org_chosen, orgs_for_user
 from linktrack import sign_in
 
 
@@ -34,22 +35,13 @@ class InviteForm(forms.Form):
     )
 
 
-def _get_org_for_user(user, pk: int) -> Org:
-    """Another org is a 404, exactly like an org that does not exist."""
-    return get_object_or_404(orgs_for_user(user), pk=pk)
-
-
 def _get_membership_for_user(user, org_pk: int, pk: int) -> tuple[Org, Membership]:
-    org = _get_org_for_user(user, org_pk)
+    org = get_org_for_user(user, org_pk)
     return org, get_object_or_404(Membership.objects.select_related("user"), org=org, pk=pk)
 
 
 def _team_url(org: Org) -> str:
     return f"{reverse('campaigns:team')}?org={org.pk}"
-
-
-def _user_orgs(user) -> list[Org]:
-    return list(orgs_for_user(user).order_by("name"))
 
 
 def _team_page(
@@ -61,7 +53,7 @@ def _team_page(
     confirm_remove: Membership | None = None,
     status: int = 200,
 ):
-    orgs = _user_orgs(request.user) if orgs is None else orgs
+    orgs = user_orgs(request.user) if orgs is None else orgs
     context = {"org": org, "orgs": orgs, "form": form, "confirm_remove": confirm_remove}
     if org is not None:
         people = team.team_of_org(org=org)
@@ -76,14 +68,14 @@ def _team_page(
 @login_required
 @require_GET
 def team_page(request):
-    orgs = _user_orgs(request.user)
+    orgs = user_orgs(request.user)
     return _team_page(request, org=org_chosen(request, orgs), orgs=orgs, form=InviteForm())
 
 
 @login_required
 @require_POST
 def team_invite(request, org_pk: int):
-    org = _get_org_for_user(request.user, org_pk)
+    org = get_org_for_user(request.user, org_pk)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:

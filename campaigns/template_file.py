@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from campaigns.imports import ImportFileError, numbered_records
+from campaigns.base.csv_imports import ImportFileError, numbered_records
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a portal's export of a thousand templates is a few hundred kB
 HEADER_SEARCH_LINES = 10  # some exports put a title line or two above the column names

@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
-from campaigns.imports import ImportFileError
+from campaigns.base.access import orgs_for_user
+from campaigns.base.csv_imports import ImportFileError
+from campaigns.base.org_chooser import org_chosen, user_orgs
 from campaigns.models import Org
-from campaigns.selectors import org_chosen, orgs_for_user
 from campaigns.template_file import COLUMNS, MAX_FILE_BYTES
 from campaigns.template_import import OUTCOME_WORDS, Outcome, import_templates
 
@@ -69,7 +70,7 @@ def _page(request, *, org: Org | None, orgs: list[Org], form: TemplateImportForm
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_import(request):
-    orgs = list(orgs_for_user(request.user).order_by("name"))
+    orgs = user_orgs(request.user)
     if request.method == "GET":
         return _page(request, org=org_chosen(request, orgs), orgs=orgs, form=TemplateImportForm())
     raw_org = request.POST.get("org", "")

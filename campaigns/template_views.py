@@ -11,31 +11,23 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from campaigns import trai
+from campaigns.base.access import (
+    get_campaign_for_user,
+    get_org_for_user,
+    get_template_for_user,
+    orgs_for_user,
+    templates_for_user,
+)
 from campaigns.dlt import TemplateError, parse_template
 from campaigns.forms import TemplateForm, WhitelistedUrlForm
 from campaigns.link_check import CACHE_SECONDS, Verdict, campaign_link_checks, link_checks_summary
-from campaigns.models import Campaign, Channel, Customer, Org, Template, WhitelistedUrl
+from campaigns.models import Channel, Customer, Template, WhitelistedUrl
 from campaigns.preview import campaign_preview, campaign_trai_findings, preview_audience
 from campaigns.rendering import fixed_links
-from campaigns.selectors import campaigns_for_user, orgs_for_user, templates_for_user
 from campaigns.template_services import template_save
 from delivery.selectors import recent_proofs
 
 SAMPLE_CHOICES = 50
-
-
-def _get_template_for_user(user, pk: int) -> Template:
-    """Another org's template is a 404, exactly like a template that does not exist."""
-    return get_object_or_404(templates_for_user(user), pk=pk)
-
-
-def _get_campaign_for_user(user, pk: int) -> Campaign:
-    return get_object_or_404(campaigns_for_user(user).select_related("template__sender"), pk=pk)
-
-
-def _get_org_for_user(user, pk: int) -> Org:
-    """Another org is a 404, exactly like an org that does not exist."""
-    return get_object_or_404(orgs_for_user(user), pk=pk)
 
 
 def _whitelists(orgs) -> dict[int, trai.Whitelist]:
@@ -93,7 +85,7 @@ def template_new(request):
 
 @login_required
 def template_edit(request, pk: int):
-    template = _get_template_for_user(request.user, pk)
+    template = get_template_for_user(request.user, pk)
     form = TemplateForm(request.POST or None, instance=template, orgs=orgs_for_user(request.user))
     if request.method == "POST" and form.is_valid() and _save(request, form, org=template.org, template=template):
         _saved(request, template)
@@ -139,7 +131,7 @@ def _get_sample_customer(audience, raw_pk: str) -> Customer | None:
 @login_required
 def campaign_preview_page(request, pk: int, proof_form=None):
     """The preview; `proof_form`: a refused "Send a test", shown with its errors and what was typed."""
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, "template__sender")
     audience = preview_audience(campaign=campaign)
     samples = list(audience.order_by("pk")[:SAMPLE_CHOICES])
     customer = _get_sample_customer(audience, request.GET.get("customer", ""))
@@ -166,7 +158,7 @@ def campaign_preview_page(request, pk: int, proof_form=None):
 @require_POST
 def campaign_preview_check_links(request, pk: int):
     """The preview's Check again: fetch the campaign's links now, whatever was cached, then show the preview."""
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, "template__sender")
     audience = preview_audience(campaign=campaign)
     customer = _get_sample_customer(audience, request.POST.get("customer", ""))
     # The same sample customer as the preview's, whose links (from customer fields) the page shows.
@@ -180,7 +172,7 @@ def campaign_preview_check_links(request, pk: int):
 @login_required
 def url_whitelist(request, org_pk: int):
     """The URLs the org whitelisted on the DLT portal: listed, added, removed by its campaign managers."""
-    org = _get_org_for_user(request.user, org_pk)
+    org = get_org_for_user(request.user, org_pk)
     form = WhitelistedUrlForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,7 +199,7 @@ def url_whitelist(request, org_pk: int):
 @login_required
 @require_POST
 def url_whitelist_remove(request, org_pk: int, pk: int):
-    org = _get_org_for_user(request.user, org_pk)
+    org = get_org_for_user(request.user, org_pk)
     entry = get_object_or_404(WhitelistedUrl, org=org, pk=pk)
     trai.whitelisted_url_remove(entry=entry, user=request.user)
     if org.whitelisted_urls.exists():

@@ -4,38 +4,31 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import approval, services, trai
+from campaigns.base.access import campaigns_for_user, get_campaign_for_user, templates_for_user
+from campaigns.base.history import campaign_history, in_org_time
 from campaigns.campaign_filters import CampaignFilterForm, campaigns_matching
 from campaigns.campaign_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.forms import CampaignForm, TemplateChoiceForm, add_service_errors
-from campaigns.history import campaign_history, in_org_time
 from campaigns.models import Campaign, Org
-from campaigns.selectors import (
-    campaign_page_is_live,
-    campaign_progress,
-    campaign_summaries,
-    campaigns_for_user,
-    templates_for_user,
-)
+from campaigns.selectors import campaign_page_is_live, campaign_progress, campaign_summaries
 from delivery.delivery_times import delivery_speed
 from delivery.selectors import delivery_counts
 from insights.campaign_clicks import click_devices, click_timeline
 from insights.selectors import click_counts, click_counts_by_link
 
 CAMPAIGNS_PER_PAGE = 50
-
-
-def _get_campaign_for_user(user, pk: int) -> Campaign:
-    """Another org's campaign is a 404, exactly like a campaign that does not exist."""
-    return get_object_or_404(
-        campaigns_for_user(user).select_related(
-            "template__sender", "parent", "resend_of", "audience_list", "audience_segment", "approval_requested_by"
-        ),
-        pk=pk,
-    )
+CAMPAIGN_PAGE_RELATED = (
+    "template__sender",
+    "parent",
+    "resend_of",
+    "audience_list",
+    "audience_segment",
+    "approval_requested_by",
+)
 
 
 @login_required
@@ -114,7 +107,7 @@ def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
 
 @login_required
 def campaign_edit(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     if campaign.status == Campaign.Status.AWAITING_APPROVAL:
         messages.error(request, services.AWAITING_APPROVAL_UNCHANGED)
         return redirect("campaigns:detail", pk=campaign.pk)
@@ -139,7 +132,7 @@ def campaign_edit(request, pk: int):
 @login_required
 @require_POST
 def campaign_duplicate(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     try:
         copy = services.campaign_duplicate(campaign=campaign, user=request.user)
     except ValidationError as invalid:
@@ -152,7 +145,7 @@ def campaign_duplicate(request, pk: int):
 @login_required
 @require_POST
 def campaign_delete(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     if services.campaign_delete(campaign=campaign, user=request.user):
         messages.success(request, f"Campaign “{campaign.name}” deleted.")
         return redirect("campaigns:list")
@@ -165,7 +158,7 @@ def campaign_delete(request, pk: int):
 
 @login_required
 def campaign_detail(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     counts = delivery_counts(campaign_id=campaign.pk)
     clicks = click_counts(campaign_id=campaign.pk)
     runs = list(campaign.runs.order_by("-created_at")[:50]) if campaign.is_recurring else []
@@ -199,7 +192,7 @@ def campaign_detail(request, pk: int):
 
 @login_required
 def campaign_progress_json(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     progress = campaign_progress(campaign=campaign, counts=delivery_counts(campaign_id=campaign.pk))
     return JsonResponse(progress)
 
@@ -207,7 +200,7 @@ def campaign_progress_json(request, pk: int):
 @login_required
 @require_POST
 def campaign_launch(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     form = LaunchForm(request.POST, org_timezone=campaign.org.timezone)
     if not form.is_valid():
         for problems in form.errors.values():
@@ -259,7 +252,7 @@ def _sent_for_approval(request, campaign: Campaign) -> None:
 @login_required
 @require_POST
 def campaign_approve(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     try:
         campaign = approval.campaign_approve(campaign=campaign, user=request.user)
     except ValidationError as invalid:
@@ -273,7 +266,7 @@ def campaign_approve(request, pk: int):
 @login_required
 @require_POST
 def campaign_reject(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     requester = campaign.approval_requested_by
     try:
         approval.campaign_reject(campaign=campaign, user=request.user, reason=request.POST.get("reason", ""))
@@ -290,7 +283,7 @@ def campaign_reject(request, pk: int):
 @login_required
 @require_POST
 def campaign_withdraw(request, pk: int):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     try:
         approval.campaign_withdraw(campaign=campaign, user=request.user)
     except ValidationError as invalid:
@@ -302,7 +295,7 @@ def campaign_withdraw(request, pk: int):
 
 def _state_change(request, pk: int, change, *, done: str, refused: str):
     """Pause, resume or cancel: the service says whether the campaign's state allowed it."""
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     try:
         changed = change(campaign=campaign, user=request.user)
     except ValidationError as invalid:
@@ -353,7 +346,7 @@ def campaign_cancel(request, pk: int):
 
 @login_required
 def campaign_resend(request, pk: int):
-    source = _get_campaign_for_user(request.user, pk)
+    source = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     options = services.resend_options(source=source)
     templates = templates_for_user(request.user).filter(org=source.org, channel=source.template.channel)
     chosen_template = request.POST.get("template") or request.GET.get("template") or source.template_id

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.db.models import Q
 
-from campaigns.imports import MobileError, normalise_mobile
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import Customer, Org
 from delivery.gateways.smpp import canonical_id
 from delivery.models import Message, PendingReceipt

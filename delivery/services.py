@@ -462,7 +462,7 @@ def smpp_replies_apply(*, config: GatewayConfig, replies: list) -> int:
 def _inbound_mobile(number: str) -> str | None:
     """The E.164 form of a reply's sender as gateways write it: "+919812348765", "919812348765" (Infobip) or
     "9812348765" (Gupshup's msisdn). National forms are read as the org's country (India) first."""
-    from campaigns.imports import MobileError, normalise_mobile
+    from campaigns.base.phone_numbers import MobileError, normalise_mobile
 
     for candidate in (number, number if number.startswith("+") else f"+{number}"):
         try:

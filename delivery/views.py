@@ -11,20 +11,14 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_user
+from campaigns.base.access import get_campaign_for_user
 from delivery import reasons, selectors, services
 from delivery.gateways.base import Exchange
 from delivery.models import GatewayConfig, Message
 from delivery.webhooks import GUPSHUP, INFOBIP, TWILIO, WebhookRefused, authenticate, parse_inbound, parse_receipts
-from linktrack.csv_export import csv_download
+from linktrack.common.csv_export import csv_download
 
 logger = logging.getLogger(__name__)
-
-
-def _get_campaign_for_user(user, pk: int) -> Campaign:
-    """Another org's campaign is a 404, exactly like a campaign that does not exist."""
-    return get_object_or_404(campaigns_for_user(user), pk=pk)
 
 
 def _group_or_404(group: str) -> str:
@@ -48,7 +42,7 @@ def _resend_url(campaign_pk: int, reason_code: str) -> str:
 
 @login_required
 def campaign_delivery_details(request, pk: int, group: str):
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk)
     group = _group_or_404(group)
     counts = selectors.delivery_counts(campaign_id=campaign.pk)
     rows = selectors.reason_breakdown(campaign_id=campaign.pk, group=group, total=counts.total)
@@ -76,7 +70,7 @@ def campaign_delivery_details(request, pk: int, group: str):
 @login_required
 def campaign_delivery_export(request, pk: int, group: str):
     """Every affected recipient of a group (or of one reason), streamed as CSV."""
-    campaign = _get_campaign_for_user(request.user, pk)
+    campaign = get_campaign_for_user(request.user, pk)
     group = _group_or_404(group)
     reason_code = request.GET.get("reason", "")
     messages = selectors.reason_messages(campaign_id=campaign.pk, group=group, reason_code=reason_code)

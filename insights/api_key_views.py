@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.base.access import get_in_users_orgs
+from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Campaign, Channel
-from campaigns.selectors import orgs_for_user
 from insights import api_keys
 from insights.forms import OrgChoiceForm
 from insights.models import ApiKey
@@ -29,15 +30,10 @@ class ApiKeyForm(OrgChoiceForm):
     )
 
 
-def _get_api_key_for_user(user, pk: int) -> ApiKey:
-    """Another org's key is a 404, exactly like a key that does not exist."""
-    return get_object_or_404(ApiKey.objects.filter(org__in=orgs_for_user(user)), pk=pk)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_key_list(request):
-    orgs = list(orgs_for_user(request.user).order_by("name"))
+    orgs = user_orgs(request.user)
     form = ApiKeyForm(request.POST or None, orgs=orgs)
     created = raw_key = None
     if request.method == "POST" and form.is_valid():
@@ -70,7 +66,7 @@ def api_key_list(request):
 @login_required
 @require_POST
 def api_key_revoke(request, pk: int):
-    api_key = _get_api_key_for_user(request.user, pk)
+    api_key = get_in_users_orgs(request.user, ApiKey.objects.all(), pk)
     if api_keys.api_key_revoke(api_key=api_key, user=request.user):
         messages.success(request, f"Key “{api_key.name}” ({api_key.shown_as}) is revoked: its next call is refused.")
     else:

@@ -13,7 +13,7 @@ with the webhook's secret. The receiver recomputes it over the raw body and refu
 The address is checked twice: when it is saved (https, no credentials in it) and when each call is made. At call
 time its host is resolved and the call goes to the very address that was checked (no second lookup a DNS answer
 could change in between); private, loopback, link-local (cloud metadata), multicast and reserved addresses are
-refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (the rules live in linktrack.outbound, shared with the
+refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on (the rules live in linktrack.common.outbound, shared with the
 campaign link check). Redirects are never followed.
 
 Nothing here touches the redirect or the click flush: deliveries only read the clicks table.
@@ -41,9 +41,9 @@ from django.utils import timezone
 from campaigns.models import Org, User
 from insights.devices import DEVICE_NAMES, device_of
 from insights.models import ClickWebhook
-from linktrack import outbound
+from linktrack.common import outbound
+from linktrack.common.outbound import tls_context
 from linktrack.models import Click
-from linktrack.outbound import tls_context
 
 BATCH_SIZE = 500
 MAX_BATCHES_PER_RUN = 4
@@ -122,7 +122,7 @@ class Refused(Exception):
 
 
 def _addresses_to_call(host: str, port: int) -> list[str]:
-    """The host's addresses, all checked (see linktrack.outbound), or Refused in the webhooks page's words."""
+    """The host's addresses, all checked (see linktrack.common.outbound), or Refused in the webhooks page's words."""
     try:
         return outbound.addresses_to_call(host, port, allow_private=private_addresses_allowed())
     except outbound.PrivateAddress as refused:

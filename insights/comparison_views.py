@@ -6,8 +6,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import dateformat
 
+from campaigns.base.access import campaigns_for_user
 from campaigns.models import Campaign
-from campaigns.selectors import campaigns_for_user
 from insights.comparison import (
     MAX_CAMPAIGNS,
     MIN_CAMPAIGNS,

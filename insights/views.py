@@ -1,18 +1,19 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
+from campaigns.base.access import get_campaign_for_user
+from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Channel
-from campaigns.selectors import campaigns_for_user, orgs_for_user
 from insights.click_export import HEADER, campaign_click_rows
 from insights.forms import InsightsFilter, InsightsFilterForm
 from insights.selectors import campaign_insights, click_counts_by_channel, click_counts_by_day_and_channel
-from linktrack.csv_export import csv_download
+from linktrack.common.csv_export import csv_download
 
 
 def _filter_form(request) -> tuple[InsightsFilterForm, InsightsFilter]:
     """The page's filters; another org than the user's own (or none at all) is a 404."""
-    form = InsightsFilterForm(request.GET, orgs=list(orgs_for_user(request.user).order_by("name")))
+    form = InsightsFilterForm(request.GET, orgs=user_orgs(request.user))
     if form.has_error("org"):
         raise Http404("No such organisation.")
     return form, form.insights_filter()
@@ -68,5 +69,5 @@ def insights_export(request):
 @login_required
 def campaign_clicks_export(request, pk: int):
     """Every click by a person on one campaign's links, as CSV."""
-    campaign = get_object_or_404(campaigns_for_user(request.user), pk=pk)
+    campaign = get_campaign_for_user(request.user, pk)
     return csv_download(HEADER, campaign_click_rows(campaign), filename=f"campaign-{campaign.pk}-clicks.csv")

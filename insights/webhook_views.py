@@ -9,11 +9,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns.base.access import get_in_users_orgs, orgs_for_user
+from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Membership
-from campaigns.selectors import orgs_for_user
 from insights import click_webhooks
 from insights.forms import OrgChoiceForm
 from insights.models import ClickWebhook
@@ -46,13 +47,8 @@ class NewWebhookForm(OrgChoiceForm, WebhookUrlForm):
     field_order = ["org", "url"]
 
 
-def _get_webhook_for_user(user, pk: int) -> ClickWebhook:
-    """Another org's webhook is a 404, exactly like one that does not exist."""
-    return get_object_or_404(ClickWebhook.objects.filter(org__in=orgs_for_user(user)).select_related("org"), pk=pk)
-
-
 def _page(request, *, new_form: NewWebhookForm | None = None, url_forms: dict | None = None, status: int = 200):
-    orgs = list(orgs_for_user(request.user).order_by("name"))
+    orgs = user_orgs(request.user)
     webhooks = list(
         ClickWebhook.objects.filter(org__in=[org.pk for org in orgs]).select_related("org").order_by("org__name")
     )
@@ -110,7 +106,7 @@ def webhook_list(request):
 @login_required
 @require_POST
 def webhook_change_url(request, pk: int):
-    webhook = _get_webhook_for_user(request.user, pk)
+    webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
     form = WebhookUrlForm(request.POST, prefix=f"w{webhook.pk}")
     if not form.is_valid():
         return _page(request, url_forms={webhook.pk: form}, status=400)
@@ -122,7 +118,7 @@ def webhook_change_url(request, pk: int):
 @login_required
 @require_POST
 def webhook_rotate_secret(request, pk: int):
-    webhook = _get_webhook_for_user(request.user, pk)
+    webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
     click_webhooks.click_webhook_rotate_secret(webhook=webhook)
     messages.success(
         request,
@@ -135,7 +131,7 @@ def webhook_rotate_secret(request, pk: int):
 @login_required
 @require_POST
 def webhook_test(request, pk: int):
-    webhook = _get_webhook_for_user(request.user, pk)
+    webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
     result = click_webhooks.click_webhook_send_test(webhook=webhook)
     if result.ok:
         messages.success(request, f"Test event delivered to {webhook.url}. {result.words}")
@@ -147,7 +143,7 @@ def webhook_test(request, pk: int):
 @login_required
 @require_POST
 def webhook_pause(request, pk: int):
-    webhook = _get_webhook_for_user(request.user, pk)
+    webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
     if click_webhooks.click_webhook_pause(webhook=webhook, user=request.user):
         messages.success(request, f"Paused: no clicks go to {webhook.url} until you resume. Nothing is lost meanwhile.")
     else:
@@ -158,7 +154,7 @@ def webhook_pause(request, pk: int):
 @login_required
 @require_POST
 def webhook_resume(request, pk: int):
-    webhook = _get_webhook_for_user(request.user, pk)
+    webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
     if click_webhooks.click_webhook_resume(webhook=webhook):
         messages.success(
             request, f"Resumed: the clicks since it stopped go to {webhook.url} first, then the new ones as they come."

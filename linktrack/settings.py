@@ -143,7 +143,7 @@ CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
 
-# The client's address (clicks' hashed IP, sign-in and password-reset throttling): see linktrack/client_ip.py.
+# The client's address (clicks' hashed IP, sign-in and password-reset throttling): see linktrack/common/client_ip.py.
 # TRUSTED_PROXY_COUNT: how many proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For;
 # 0 reads REMOTE_ADDR only, so a client cannot choose its address by sending the header itself.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

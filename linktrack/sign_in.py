@@ -36,7 +36,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from linktrack import two_step
-from linktrack.client_ip import client_ip
+from linktrack.common.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 

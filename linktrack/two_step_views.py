@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linktrack import sign_in, two_step
-from linktrack.client_ip import client_ip
+from linktrack.common.client_ip import client_ip
 
 WRONG_CODE = "That code is not right. Enter the code your app shows now, or an unused recovery code."
 

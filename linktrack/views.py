@@ -5,7 +5,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from linktrack.client_ip import client_ip as _client_ip
+from linktrack.common.client_ip import client_ip as _client_ip
 from linktrack.redirect import Problem, campaign_sender_name, click_redirect, link_resolve
 
 NO_STORE = "private, no-store"

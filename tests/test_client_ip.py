@@ -5,7 +5,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from linktrack import clicks
-from linktrack.client_ip import client_ip
+from linktrack.common.client_ip import client_ip
 from linktrack.models import Click
 from tests.conftest import PASSWORD
 from tests.linktrack.conftest import link_for, make_campaign, make_messages, path_for

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
-from linktrack.public_urls import public_url
+from linktrack.common.absolute_urls import public_url
 
 _INVALID_ADDRESS_CODES = {501, 553}
 # Enhanced status codes (RFC 3463) that mean the address itself is wrong: bad syntax (5.1.3), or a domain that

@@ -23,7 +23,7 @@ import smpplib.exceptions
 import smpplib.pdu
 import smpplib.smpp
 
-from campaigns.imports import DEFAULT_REGION
+from campaigns.base.phone_numbers import DEFAULT_REGION
 from delivery.errors import SMPP_MESSAGE_STATES, SMPP_RETRYABLE_STATUSES, smpp_receipt_reason, smpp_submit_reason
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 from delivery.gateways.ratelimit import RateLimiter

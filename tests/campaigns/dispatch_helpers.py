@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns import dispatch, services
+from campaigns.base import clock
 from campaigns.models import Campaign, SenderId, Template
 from tests.at_once import run_at_once
 
@@ -61,7 +62,7 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.moment = datetime(2026, 11, 23, 12, 0, tzinfo=IST)
-        monkeypatch.setattr(dispatch, "now", lambda: self.moment)
+        monkeypatch.setattr(clock, "now", lambda: self.moment)
 
     def set(self, *args) -> datetime:
         self.moment = datetime(*args, tzinfo=IST)

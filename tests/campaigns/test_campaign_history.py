@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns import dispatch, services
-from campaigns.history import HISTORY_LIMIT, campaign_event_record, campaign_history
+from campaigns.base.history import HISTORY_LIMIT, campaign_event_record, campaign_history
 from campaigns.models import Campaign, CampaignEvent, User, WhitelistedUrl
 from campaigns.supervisor import campaigns_supervise
 from delivery.models import Message

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import dispatch
+from campaigns.base import clock
 from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign
 from delivery.models import Message
@@ -17,7 +17,7 @@ def test_running_campaign_shows_progress_with_percentages_and_pause_and_cancel(c
     # given 10 prepared messages: 4 handed over (sent), 6 still queued
     make_customers(template.org, 10)
     campaign = make_campaign(template, manager)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=dispatch.now())
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)
     ids = list(Message.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True))
     Message.objects.filter(pk__in=ids[:4]).update(status=Message.Status.SENT, gateway_message_id="g")
@@ -68,7 +68,7 @@ def test_page_refreshes_while_receipts_arrive_but_not_for_days(client, template,
     # given a campaign handed over with messages still waiting for receipts
     make_customers(template.org, 4)
     campaign = make_campaign(template, manager)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=dispatch.now())
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)
     Message.objects.filter(campaign=campaign).update(status=Message.Status.SENT, gateway_message_id="g")
     client.force_login(manager)

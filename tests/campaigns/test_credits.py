@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import credits, dispatch
+from campaigns import credits
 from campaigns.approval import campaign_approval_request
+from campaigns.base import clock
 from campaigns.models import Campaign, CustomerList, Org, Template, User
 from campaigns.org_settings import org_credits_add
 from campaigns.preview import campaign_preview
@@ -125,7 +126,7 @@ def test_usage_takes_five_queries_however_many_campaigns_runs_and_tests(
     org, manager, template, support, django_assert_num_queries, django_assert_max_num_queries
 ):
     # given one campaign that spent credits today: the page's queries
-    now = dispatch.now()
+    now = clock.now()
     spent = {"launched_at": now, "credits_settled_at": now, "status": "dispatched"}
     Campaign.objects.create(org=org, name="C0", template=template, credits_charged=1, **spent)
     with django_assert_max_num_queries(100) as few:

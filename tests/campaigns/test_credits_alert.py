@@ -7,7 +7,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import credit_alerts, dispatch
+from campaigns import credit_alerts
+from campaigns.base import clock
 from campaigns.credit_alerts import credit_alerts_send
 from campaigns.models import Membership, Org, User
 from campaigns.org_settings import org_credits_add
@@ -113,7 +114,7 @@ def test_a_pass_that_read_the_org_before_another_sent_its_alert_sends_nothing(or
     # given two passes that both read the org as due (its alert never sent)
     Org.objects.filter(pk=org.pk).update(credits_alert_below=20_000)
     [(org_id, last)] = credit_alerts.orgs_to_alert().values_list("pk", "credits_alert_sent_at")
-    moment = dispatch.now()
+    moment = clock.now()
     # when both claim it, then only the first sends
     assert credit_alerts._org_alert_send(org_id=org_id, last=last, moment=moment) is True
     assert credit_alerts._org_alert_send(org_id=org_id, last=last, moment=moment) is False

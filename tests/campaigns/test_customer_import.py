@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from campaigns.base.csv_imports import ImportFileError
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customer_import import import_customers
-from campaigns.imports import ImportFileError, MobileError, normalise_mobile
 from campaigns.models import Coupon, Customer, CustomerList
 
 

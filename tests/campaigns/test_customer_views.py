@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.imports import import_job_create, import_job_path
+from campaigns.base.csv_imports import import_job_create, import_job_path
 from campaigns.models import Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from tests.conftest import make_customers
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from campaigns.base.csv_imports import import_job_create, import_job_get, import_job_path
 from campaigns.import_tasks import customers_import_task
-from campaigns.imports import import_job_create, import_job_get, import_job_path
 from campaigns.models import Customer
 from linktrack.celery import app as celery_app
 

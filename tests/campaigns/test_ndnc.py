@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.audience import ndnc_blocked_mobiles
-from campaigns.imports import ImportFileError
+from campaigns.base.csv_imports import ImportFileError
 from campaigns.models import NdncEntry
 from campaigns.ndnc import CategoryError, import_ndnc, is_blocked, parse_categories
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns import dispatch
+from campaigns.base import clock
 from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign, Org
 from campaigns.supervisor import campaigns_supervise
@@ -19,7 +20,7 @@ def prepared(template, manager, count=10) -> Campaign:
     """A campaign whose messages are prepared and queued, none handed to the gateway yet."""
     make_customers(template.org, count)
     campaign = make_campaign(template, manager)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=dispatch.now())
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)  # send tasks wait for a commit that never comes in this test
     campaign.refresh_from_db()
     return campaign
@@ -67,7 +68,7 @@ def test_pausing_between_batches_stops_the_dispatcher(template, manager, setting
     settings.DISPATCH_BATCH_SIZE = 4
     make_customers(template.org, 10)
     campaign = make_campaign(template, manager)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=dispatch.now())
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     real_batch = dispatch.Dispatcher._dispatch_batch
 
     def batch_then_pause(self, customers):

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from campaigns.imports import ImportFileError
+from campaigns.base.csv_imports import ImportFileError
 from campaigns.models import Campaign, Customer, SenderId, Template
 from campaigns.template_import import Outcome, import_templates
 from delivery.models import Message

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from campaigns import dispatch
+from campaigns.base import clock
 from campaigns.models import Campaign, NdncEntry, SenderId, Template
 from delivery import reasons, services
 from delivery.models import Message
@@ -42,7 +43,7 @@ def assert_shown(client, campaign: Campaign, code: str, count: int, total: int =
 def ctx(org, template, customers, manager, send_campaign, http_gateway, client, monkeypatch, settings):
     client.force_login(manager)
     # Inside the promotional window, so promotional campaigns are not held.
-    monkeypatch.setattr(dispatch, "now", lambda: datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")))
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")))
 
     class Context:
         pass

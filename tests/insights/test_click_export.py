@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Customer
-from linktrack.csv_export import spreadsheet_safe
+from linktrack.common.csv_export import spreadsheet_safe
 from tests.insights.test_campaign_clicks import IPHONE, SENT, _click, sent  # noqa: F401 (fixture)
 
 

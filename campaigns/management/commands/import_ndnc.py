@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.imports import ImportFileError, count_rows
+from campaigns.base.csv_imports import ImportFileError, count_rows
 from campaigns.management.commands.import_customers import _draw
 from campaigns.management.org_argument import org_from_argument
 from campaigns.ndnc import BATCH_SIZE, import_ndnc

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.imports import ImportFileError
+from campaigns.base.csv_imports import ImportFileError
 from campaigns.management.org_argument import org_from_argument
 from campaigns.template_file import MAX_FILE_BYTES
 from campaigns.template_import import Outcome, import_templates
