@@ -107,7 +107,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from campaigns import services
+    from campaigns.lifecycle import services
     from campaigns.models import Campaign, Customer, Org, SenderId, Template, User
     from delivery.models import Message
     from linktrack.celery import app

@@ -141,7 +141,8 @@ def seed() -> str:
 
     from campaigns.models import Campaign, Customer, Org, SenderId, Template
     from delivery.models import Message
-    from linktrack import codes, services
+    from linktrack import services
+    from linktrack.redirect import codes
 
     org, _ = Org.objects.get_or_create(
         name="Bench brand", defaults={"short_domain": SHORT_DOMAIN, "sms_link_tracking": True}

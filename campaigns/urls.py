@@ -1,33 +1,31 @@
+"""The campaign manager's pages, gathered from the sub-packages that own them (mounted at /campaigns/)."""
+
 from django.urls import path
 
-from campaigns import (
-    audience_views,
-    credit_views,
-    customer_views,
-    link_settings_views,
-    proof_views,
-    sending_rules_views,
-    team_views,
-    template_import_views,
-    template_views,
-    views,
-)
+from campaigns.accounts import team_views
+from campaigns.credits import views as credit_views
+from campaigns.customers import audience_views
+from campaigns.customers import views as customer_views
+from campaigns.dlt import template_import_views, template_views
+from campaigns.lifecycle import views as campaign_views
+from campaigns.sending import link_settings_views, preview_views, test_send_views
+from campaigns.sending import rules_views as sending_rules_views
 
 app_name = "campaigns"
 urlpatterns = [
-    path("", views.campaign_list, name="list"),
-    path("new/", views.campaign_new, name="new"),
-    path("<int:pk>/", views.campaign_detail, name="detail"),
-    path("<int:pk>/edit/", views.campaign_edit, name="edit"),
-    path("<int:pk>/delete/", views.campaign_delete, name="delete"),
-    path("<int:pk>/duplicate/", views.campaign_duplicate, name="duplicate"),
-    path("<int:pk>/launch/", views.campaign_launch, name="launch"),
-    path("<int:pk>/approve/", views.campaign_approve, name="approve"),
-    path("<int:pk>/reject/", views.campaign_reject, name="reject"),
-    path("<int:pk>/withdraw/", views.campaign_withdraw, name="withdraw"),
-    path("<int:pk>/preview/", template_views.campaign_preview_page, name="preview"),
-    path("<int:pk>/preview/check-links/", template_views.campaign_preview_check_links, name="preview-check-links"),
-    path("<int:pk>/preview/test/", proof_views.campaign_proof_send, name="proof-send"),
+    path("", campaign_views.campaign_list, name="list"),
+    path("new/", campaign_views.campaign_new, name="new"),
+    path("<int:pk>/", campaign_views.campaign_detail, name="detail"),
+    path("<int:pk>/edit/", campaign_views.campaign_edit, name="edit"),
+    path("<int:pk>/delete/", campaign_views.campaign_delete, name="delete"),
+    path("<int:pk>/duplicate/", campaign_views.campaign_duplicate, name="duplicate"),
+    path("<int:pk>/launch/", campaign_views.campaign_launch, name="launch"),
+    path("<int:pk>/approve/", campaign_views.campaign_approve, name="approve"),
+    path("<int:pk>/reject/", campaign_views.campaign_reject, name="reject"),
+    path("<int:pk>/withdraw/", campaign_views.campaign_withdraw, name="withdraw"),
+    path("<int:pk>/preview/", preview_views.campaign_preview_page, name="preview"),
+    path("<int:pk>/preview/check-links/", preview_views.campaign_preview_check_links, name="preview-check-links"),
+    path("<int:pk>/preview/test/", test_send_views.campaign_proof_send, name="proof-send"),
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
     path("templates/import/", template_import_views.template_import, name="template-import"),
@@ -38,11 +36,11 @@ urlpatterns = [
         template_views.url_whitelist_remove,
         name="url-whitelist-remove",
     ),
-    path("<int:pk>/pause/", views.campaign_pause, name="pause"),
-    path("<int:pk>/resume/", views.campaign_resume, name="resume"),
-    path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
-    path("<int:pk>/resend/", views.campaign_resend, name="resend"),
-    path("<int:pk>/progress.json", views.campaign_progress_json, name="progress"),
+    path("<int:pk>/pause/", campaign_views.campaign_pause, name="pause"),
+    path("<int:pk>/resume/", campaign_views.campaign_resume, name="resume"),
+    path("<int:pk>/cancel/", campaign_views.campaign_cancel, name="cancel"),
+    path("<int:pk>/resend/", campaign_views.campaign_resend, name="resend"),
+    path("<int:pk>/progress.json", campaign_views.campaign_progress_json, name="progress"),
     path("customers/", customer_views.customer_list, name="customer-list"),
     path("customers/import/", customer_views.customer_import, name="customer-import"),
     path("customers/add-to-list/", customer_views.customer_bulk_add, name="customer-bulk-add"),

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import add_service_errors
+from campaigns.base.access import staff_required
+from campaigns.base.forms import add_service_errors
 from campaigns.models import Org
-from campaigns.support_views import staff_required
 from delivery.gateway_check import gateway_connection_check
 from delivery.gateway_settings import SETTINGS, gateway_config_save
 from delivery.gateway_settings_forms import GatewayConfigForm

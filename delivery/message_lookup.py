@@ -18,8 +18,8 @@ from campaigns.models import Customer, Org
 from delivery.gateways.smpp import canonical_id
 from delivery.models import Message, PendingReceipt
 from delivery.selectors import CustomerMessage, messages_with_outcomes
-from linktrack import codes
 from linktrack.models import ShortLink
+from linktrack.selectors import code_decode
 
 LIMIT = 50
 _CODE = re.compile(r"[0-9A-Za-z]{4,32}")
@@ -88,7 +88,7 @@ def _readings(text: str, org: Org | None, notes: list[str]):
             yield f"customer with mobile number {mobile}", Q(customer__in=customers)
             yield f"tests from a preview to {mobile}", _tests_to(mobile)
     code = _short_code(text)
-    decoded = codes.decode(code) if code else None
+    decoded = code_decode(code) if code else None
     if decoded is None:
         if "/" in text:
             notes.append(f"Not a short link of ours: “{text}” (mistyped, cut short, or made elsewhere).")

@@ -3,8 +3,8 @@
 from django import forms
 from django.shortcuts import render
 
+from campaigns.base.access import staff_required
 from campaigns.models import Org
-from campaigns.support_views import staff_required
 from delivery.message_lookup import message_lookup
 
 

@@ -5,6 +5,9 @@ from django.utils import timezone
 
 from campaigns.models import Channel, TimeStamped
 
+# What a message to an erased customer shows as its recipient (campaigns.customers.erasure).
+ERASED_RECIPIENT = "erased"
+
 
 class CampaignMessages(models.Manager):
     """A campaign's messages to its recipients, without the tests (proofs) a manager sent to themselves.

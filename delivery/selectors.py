@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Count, Q, QuerySet
 
-from campaigns.customer_erasure import ERASED_RECIPIENT
+from campaigns.base.runs import campaign_owner
 from delivery import reasons
-from delivery.models import Message, Proof
+from delivery.models import ERASED_RECIPIENT, Message, Proof
 
 SAMPLE_SIZE = 5
 
@@ -77,12 +77,6 @@ def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
         not_sent=by_status.get(s.NOT_SENT, 0),
         unknown=unknown,
     )
-
-
-def campaign_owner(campaign_ids: list[int]) -> Case:
-    """For rows with a `campaign`: the campaign among `campaign_ids` they count for (a run counts for its
-    recurring campaign when that is asked for, else for itself)."""
-    return Case(When(campaign__parent_id__in=campaign_ids, then=F("campaign__parent_id")), default=F("campaign_id"))
 
 
 def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:

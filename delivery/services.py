@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import Campaign
 from delivery.bulk import among, copy_rows
 from delivery.gateways import (
@@ -22,6 +23,7 @@ from delivery.gateways import (
 from delivery.gateways.base import redact
 from delivery.gateways.simulated import SimulatedGateway
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
+from delivery.signals import stop_replied
 
 logger = logging.getLogger(__name__)
 
@@ -424,21 +426,17 @@ def simulated_receipts_deliver(*, gateway_message_ids: list[str], gateway_config
 
 
 def inbound_replies_apply(*, config: GatewayConfig, replies: list) -> int:
-    """A "STOP" reply unsubscribes the customer with that number from SMS; returns how many were unsubscribed."""
-    from campaigns.audience import customer_unsubscribe
-    from campaigns.models import Customer
-
+    """A "STOP" reply unsubscribes the customer with that number from SMS (campaigns.customers, through the
+    stop_replied signal); returns how many were unsubscribed."""
     unsubscribed = 0
     for reply in replies:
         if not reply.is_stop:
             continue
-        mobile = _inbound_mobile(reply.from_number)
-        customer = Customer.objects.filter(org_id=config.org_id, mobile=mobile).first() if mobile else None
-        if customer is None:
-            logger.info("STOP reply from a number that is no customer of org %s", config.org_id)
-            continue
         note = f"replied {reply.text.strip()[:40]!r} via {config}"
-        unsubscribed += customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note)
+        answers = stop_replied.send(
+            sender=GatewayConfig, org_id=config.org_id, mobile=_inbound_mobile(reply.from_number), note=note
+        )
+        unsubscribed += sum(answer for _, answer in answers)
     return unsubscribed
 
 
@@ -462,8 +460,6 @@ def smpp_replies_apply(*, config: GatewayConfig, replies: list) -> int:
 def _inbound_mobile(number: str) -> str | None:
     """The E.164 form of a reply's sender as gateways write it: "+919812348765", "919812348765" (Infobip) or
     "9812348765" (Gupshup's msisdn). National forms are read as the org's country (India) first."""
-    from campaigns.base.phone_numbers import MobileError, normalise_mobile
-
     for candidate in (number, number if number.startswith("+") else f"+{number}"):
         try:
             return normalise_mobile(candidate)

@@ -14,16 +14,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from campaigns.campaign_filters import campaigns_matching
+from campaigns.lifecycle.filters import campaigns_matching
+from campaigns.lifecycle.selectors import CampaignSummary, campaign_summaries
 from campaigns.models import Campaign, Channel
-from campaigns.selectors import CampaignSummary, campaign_summaries
 from delivery import reasons
 from delivery.delivery_times import delivery_speed
 from delivery.selectors import delivery_counts, reason_breakdown
 from insights.api_keys import authenticate, rate_limit_wait
-from insights.devices import DEVICE_NAMES, device_of
 from insights.models import ApiKey
-from insights.selectors import click_counts_by_link
+from linktrack.counts.click_counts import click_counts_by_link
+from linktrack.counts.devices import DEVICE_NAMES, device_of
 from linktrack.models import Click
 
 CAMPAIGNS_PER_PAGE = 50

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from campaigns.models import Campaign
-from insights.devices import DEVICE_NAMES, device_of
+from linktrack.counts.devices import DEVICE_NAMES, device_of
 from linktrack.models import Click
 
 HEADER = ["clicked_at", "recipient", "customer_id", "customer_name", "link", "device", "channel"]

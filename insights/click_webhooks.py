@@ -39,10 +39,10 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from campaigns.models import Org, User
-from insights.devices import DEVICE_NAMES, device_of
 from insights.models import ClickWebhook
 from linktrack.common import outbound
 from linktrack.common.outbound import tls_context
+from linktrack.counts.devices import DEVICE_NAMES, device_of
 from linktrack.models import Click
 
 BATCH_SIZE = 500

@@ -23,8 +23,8 @@ from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message
 from delivery.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
-from insights.devices import ANDROID, IOS, device_of
-from insights.selectors import ClickCounts, click_counts_for_campaigns
+from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
+from linktrack.counts.devices import ANDROID, IOS, device_of
 from linktrack.models import Click
 
 MIN_CAMPAIGNS = 2
@@ -221,7 +221,7 @@ def _timings(
     ids: list[int], owners: _Owners, sent_at: dict[int, datetime], zones: dict[int, ZoneInfo]
 ) -> dict[int, tuple[int | None, int | None]]:
     """(minutes to the first click, hours to half of the clicks) per campaign, as its page's click timeline counts
-    them (insights.campaign_clicks.click_timeline), a run's clicks from its own sending.
+    them (linktrack.counts.campaign_clicks.click_timeline), a run's clicks from its own sending.
 
     Clicks are grouped per minute in SQL (a minute is the same in every time zone) and into the org's hours here,
     so one query serves campaigns of orgs on different clocks.

@@ -7,8 +7,9 @@ from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Channel
 from insights.click_export import HEADER, campaign_click_rows
 from insights.forms import InsightsFilter, InsightsFilterForm
-from insights.selectors import campaign_insights, click_counts_by_channel, click_counts_by_day_and_channel
+from insights.selectors import campaign_insights
 from linktrack.common.csv_export import csv_download
+from linktrack.counts.click_counts import click_counts_by_channel, click_counts_by_day_and_channel
 
 
 def _filter_form(request) -> tuple[InsightsFilterForm, InsightsFilter]:

@@ -2,9 +2,9 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Q
 
-from linktrack import two_step
-from linktrack.link_cache import short_link_forget
+from campaigns.accounts import two_step
 from linktrack.models import Authenticator, Click, ShortDomain, ShortLink
+from linktrack.redirect.link_cache import short_link_forget
 
 
 @admin.register(ShortDomain)

@@ -66,7 +66,7 @@ class Click(models.Model):
 
 
 class Authenticator(models.Model):
-    """A user's authenticator app for two-step sign-in (linktrack.two_step). Two-step sign-in is on once a code
+    """A user's authenticator app for two-step sign-in (campaigns.accounts.two_step). Two-step sign-in is on once a code
     from the app confirmed it; until then it is being set up."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authenticator")

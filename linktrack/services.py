@@ -1,16 +1,25 @@
 """linktrack's operations, for callers outside the app: each lives in the module of its concept.
 
 - short_domains: which short domain a request is on, which one new links are minted for, what stops one working
-- short_links: minting a campaign's short links and writing their URLs
+- short_links, codes: minting a campaign's short links and writing their URLs
 - redirect: resolving a code and recording the click; the Location a click is sent to
 - link_cache: the cached links and messages the redirect reads, and forgetting them after a change
 - clicks: click events, the Redis stream and storing clicks in batches
 """
 
-from linktrack.clicks import click_record, clicks_flush, clicks_store, hash_ip
-from linktrack.link_cache import campaign_links_forget, short_link_forget
-from linktrack.redirect import LinkTarget, Problem, Resolution, click_redirect, link_resolve, redirect_location, resolve
-from linktrack.short_domains import (
+from linktrack.redirect.clicks import click_record, clicks_flush, clicks_store, hash_ip
+from linktrack.redirect.codes import pair_encoder
+from linktrack.redirect.link_cache import campaign_links_forget, short_link_forget
+from linktrack.redirect.resolve import (
+    LinkTarget,
+    Problem,
+    Resolution,
+    click_redirect,
+    link_resolve,
+    redirect_location,
+    resolve,
+)
+from linktrack.redirect.short_domains import (
     SHORT_DOMAINS_REFRESH_SECONDS,
     minting_domain,
     request_short_domain,
@@ -19,7 +28,7 @@ from linktrack.short_domains import (
     short_domains,
     short_domains_forget,
 )
-from linktrack.short_links import short_link_base, short_links_for, short_url
+from linktrack.redirect.short_links import short_link_base, short_links_for, short_url
 
 __all__ = [
     "SHORT_DOMAINS_REFRESH_SECONDS",
@@ -34,6 +43,7 @@ __all__ = [
     "hash_ip",
     "link_resolve",
     "minting_domain",
+    "pair_encoder",
     "redirect_location",
     "request_short_domain",
     "resolve",

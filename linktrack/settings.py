@@ -36,7 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "linktrack.middleware.ShortDomainMiddleware",
+    "linktrack.redirect.host_routing.ShortDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (the admin's CSS and scripts) from gunicorn, compressed and with long cache headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # With STAFF_REQUIRE_TWO_STEP, support staff without two-step sign-in reach only its setup page.
-    "linktrack.two_step_views.StaffTwoStepMiddleware",
+    "campaigns.accounts.two_step_views.StaffTwoStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -185,18 +185,27 @@ CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
     "task": "campaigns.tasks.campaigns_supervise_task",
     "schedule": CAMPAIGN_SUPERVISE_SECONDS,
 }
-# Emails who launched a campaign its summary once it has finished (campaigns.summary_email).
+# Emails who launched a campaign its summary once it has finished (campaigns.lifecycle.summary_email).
 CELERY_BEAT_SCHEDULE["campaign-summaries-send"] = {
     "task": "campaigns.tasks.campaign_summaries_send_task",
     "schedule": 120.0,
 }
-# Emails an org's campaign managers once when its credits fall below the level it set (campaigns.credit_alerts).
-CELERY_BEAT_SCHEDULE["credit-alerts-send"] = {"task": "campaigns.tasks.credit_alerts_send_task", "schedule": 300.0}
+# Emails an org's campaign managers once when its credits fall below the level it set (campaigns.credits.alerts).
+CELERY_BEAT_SCHEDULE["credit-alerts-send"] = {
+    "task": "campaigns.tasks.credit_alerts_send_task",
+    "schedule": 300.0,
+}
 
 # Uploaded customer / NDNC files wait here until the import task reads them (a volume shared by web and workers).
 IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "imports")
-# Task modules outside the apps' tasks.py that workers must load.
-CELERY_IMPORTS = ["campaigns.import_tasks"]
+# Task modules outside the apps' tasks.py that workers must load (campaigns keeps its tasks in its sub-packages).
+CELERY_IMPORTS = [
+    "campaigns.sending.tasks",
+    "campaigns.sending.periodic_tasks",
+    "campaigns.lifecycle.tasks",
+    "campaigns.credits.tasks",
+    "campaigns.customers.tasks",
+]
 
 # Campaign preview: each destination of a campaign's links is fetched (GET, redirects followed) and what it answers
 # is shown before launch, as a warning that never blocks. Seconds one link may take, redirects included; the page

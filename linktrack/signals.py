@@ -4,9 +4,9 @@ domain, the redirect stops serving the old value. No business logic lives here."
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from linktrack.link_cache import campaign_links_forget, short_link_forget
 from linktrack.models import ShortLink
-from linktrack.short_domains import short_domains_forget
+from linktrack.redirect.link_cache import campaign_links_forget, short_link_forget
+from linktrack.redirect.short_domains import short_domains_forget
 
 
 def _short_link_changed(sender, instance, **kwargs):

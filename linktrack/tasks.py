@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from linktrack.clicks import clicks_flush
+from linktrack.redirect.clicks import clicks_flush
 
 
 @shared_task

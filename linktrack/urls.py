@@ -3,9 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from campaigns.opt_out_views import email_unsubscribe
-from linktrack import sign_in, two_step_views
-from linktrack.views import healthz, short_link_inspect, short_link_redirect
+from campaigns.accounts import sign_in, two_step_views
+from campaigns.customers.opt_out_views import email_unsubscribe
+from linktrack.redirect.views import healthz, short_link_inspect, short_link_redirect
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="campaigns:list"), name="home"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/two-step/confirm/", two_step_views.two_step_confirm, name="two_step_confirm"),
     path("accounts/two-step/turn-off/", two_step_views.two_step_turn_off, name="two_step_turn_off"),
     path("accounts/two-step/recovery-codes/", two_step_views.two_step_recovery_codes, name="two_step_recovery_codes"),
-    path("accounts/notifications/", include("campaigns.notification_urls")),
+    path("accounts/notifications/", include("campaigns.accounts.notification_urls")),
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", sign_in.PasswordResetView.as_view(), name="password_reset"),
@@ -34,7 +34,7 @@ urlpatterns = [
     ),
     path("campaigns/", include("campaigns.urls")),
     path("delivery/", include("delivery.urls")),
-    path("support/", include("campaigns.support_urls")),
+    path("support/", include("campaigns.support.urls")),
     path("insights/", include("insights.urls")),
     path("api/v1/", include("insights.api_urls")),
     path("s/<str:code>+", short_link_inspect, name="short-link-inspect"),

@@ -8,10 +8,10 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 
-from campaigns import link_check
 from campaigns.models import Customer, Membership, Org, SenderId, Template, User
-from linktrack import short_domains
+from campaigns.sending import link_check
 from linktrack.celery import app as celery_app
+from linktrack.redirect import short_domains
 
 PASSWORD = "a-long-test-password-1"
 CHROMIUM = "/usr/bin/chromium"

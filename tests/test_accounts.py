@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from linktrack import sign_in
+from campaigns.accounts import sign_in
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-password-7"
@@ -355,10 +355,10 @@ def test_each_refusal_is_logged_as_a_warning_without_the_password(client, manage
     settings.LOGIN_FAILURE_LIMIT_PER_USER = 1
     _sign_in(client, "manager@acme.test", WRONG)
 
-    with caplog.at_level(logging.WARNING, logger="linktrack.sign_in"):
+    with caplog.at_level(logging.WARNING, logger="campaigns.accounts.sign_in"):
         _sign_in(client, "manager@acme.test", PASSWORD, REMOTE_ADDR="203.0.113.5")
 
-    [record] = [r for r in caplog.records if r.name == "linktrack.sign_in"]
+    [record] = [r for r in caplog.records if r.name == "campaigns.accounts.sign_in"]
     assert record.levelno == logging.WARNING
     assert "manager@acme.test" in record.getMessage() and "203.0.113.5" in record.getMessage()
     assert PASSWORD not in caplog.text

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, CampaignEvent, Customer, Membership, Org, User
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import make_campaign

@@ -4,9 +4,9 @@ writes the header itself neither escapes the per-address sign-in throttle nor ch
 import pytest
 from django.test import Client, RequestFactory
 
-from linktrack import clicks
 from linktrack.common.client_ip import client_ip
 from linktrack.models import Click
+from linktrack.redirect import clicks
 from tests.conftest import PASSWORD
 from tests.linktrack.conftest import link_for, make_campaign, make_messages, path_for
 

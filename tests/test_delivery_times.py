@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from campaigns.models import Campaign, Channel
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery import services
 from delivery.delivery_times import delivery_speed, duration_in_words
 from delivery.gateways.base import Receipt

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEDULE_IN_A_FEW_SECONDS = """
 from datetime import timedelta
 from django.utils import timezone
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Template, User
 manager = User.objects.get(email="manager@demo.test")
 template = Template.objects.get(org__name="Demo Brand", name="Order shipped")

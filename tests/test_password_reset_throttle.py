@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from linktrack import sign_in
+from campaigns.accounts import sign_in
 
 T0 = 1_800_000_000 - 1_800_000_000 % 60  # the start of a minute
 
@@ -45,7 +45,7 @@ def test_the_request_past_the_address_limit_sends_no_email_and_answers_the_same(
     assert len(mail.outbox) == 3
 
     # when a fourth comes, from yet another client address and spelt differently
-    with caplog.at_level(logging.WARNING, logger="linktrack.sign_in"):
+    with caplog.at_level(logging.WARNING, logger="campaigns.accounts.sign_in"):
         fourth = _ask("Manager@Acme.test", ip="198.51.100.9")
 
     # then nothing more is sent, the page is the very same, and the refusal is logged

@@ -16,9 +16,9 @@ from django.db import connection
 
 from campaigns.models import Campaign, Customer, User
 from delivery.delivery_times import delivery_speed
-from insights.campaign_clicks import click_devices, click_timeline
-from insights.selectors import click_counts, click_counts_by_channel
 from linktrack import checks
+from linktrack.counts.campaign_clicks import click_devices, click_timeline
+from linktrack.counts.click_counts import click_counts, click_counts_by_channel
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,20 +11,22 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import proofs
-from campaigns import services as campaign_services
+from campaigns.lifecycle import services as campaign_services
+from campaigns.lifecycle.selectors import campaign_summaries
 from campaigns.models import Campaign, CampaignEvent, Customer, Org, Template, User
-from campaigns.proofs import ProofRefused, proof_credits_settle, proof_recipients_parse, proof_send
-from campaigns.selectors import campaign_summaries
-from campaigns.sending_rules import capped_customers
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending import test_sends as proofs
+from campaigns.sending.rules import capped_customers
+from campaigns.sending.supervisor import campaigns_supervise
+from campaigns.sending.test_hand_over import proof_credits_settle
+from campaigns.sending.test_sends import ProofRefused, proof_recipients_parse, proof_send
 from delivery.gateways.base import Receipt
 from delivery.models import GatewayExchange, Message, Proof
 from delivery.selectors import delivery_counts, messages_by_campaign
 from delivery.services import receipts_apply
 from insights.click_export import campaign_click_rows
 from insights.comparison import campaigns_compare
-from insights.selectors import campaign_insights, click_counts, click_counts_by_campaign
+from insights.selectors import campaign_insights
+from linktrack.counts.click_counts import click_counts, click_counts_by_campaign
 from linktrack.models import Click
 from tests.conftest import PASSWORD, make_customers
 from tests.delivery.conftest import http_config, http_gateway, launch  # noqa: F401 (http_gateway: a fixture)

@@ -16,9 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import team
+from campaigns.accounts import team, two_step
 from campaigns.models import User
-from linktrack import two_step
 from linktrack.models import Authenticator, RecoveryCode
 from tests.conftest import PASSWORD
 

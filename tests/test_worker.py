@@ -12,9 +12,9 @@ import redis
 from django.db import connection
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import GatewayExchange, Message
 from linktrack.celery import app as celery_app
 from tests.conftest import make_customers

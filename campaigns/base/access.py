@@ -1,6 +1,10 @@
 """Who may see what: a campaign manager reaches the objects of their orgs, support staff those of every org;
 another org's object is a 404, exactly like one that does not exist. Every page finds its objects here."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -66,3 +70,16 @@ def refuse_other_orgs_lists(user, list_ids: list[str]) -> None:
     ids = [int(list_id) for list_id in list_ids if list_id.isdigit()]
     if CustomerList.objects.filter(pk__in=ids).exclude(org__in=orgs_for_user(user)).exists():
         raise Http404("No such list.")
+
+
+def staff_required(view):
+    """Anonymous visitors go to the login page; signed-in users who are not support staff get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Support staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

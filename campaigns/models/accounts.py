@@ -29,7 +29,7 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
-    # The summary email of a campaign they launched, once it has finished (campaigns.summary_email); turned off on
+    # The summary email of a campaign they launched, once it has finished (campaigns.lifecycle.summary_email); turned off on
     # the Notifications page or by the email's own "stop these emails" link.
     campaign_summary_emails = models.BooleanField(
         "email me a summary when a campaign I launched has finished", default=True
@@ -64,7 +64,7 @@ class Org(TimeStamped):
     short_link_with_scheme = models.BooleanField(
         default=False, help_text="Show https:// in front of short links in messages."
     )
-    # Frequency cap (campaigns.sending_rules): at most this many promotional messages per customer and channel in
+    # Frequency cap (campaigns.sending.rules): at most this many promotional messages per customer and channel in
     # the last `frequency_cap_days` days; recipients over it are not sent. Empty: no cap.
     frequency_cap_messages = models.PositiveSmallIntegerField(
         null=True,
@@ -75,7 +75,7 @@ class Org(TimeStamped):
     frequency_cap_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(30)], help_text="The period, in days."
     )
-    # Launch approval (campaigns.approval): a launched campaign waits until a second person of the org approves it.
+    # Launch approval (campaigns.lifecycle.approval): a launched campaign waits until a second person of the org approves it.
     launch_needs_approval = models.BooleanField(
         default=False, help_text="A campaign is sent only once a second person of the org has approved its launch."
     )
@@ -83,7 +83,7 @@ class Org(TimeStamped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     launch_approval_changed_at = models.DateTimeField(null=True, blank=True)
-    # Low-credit alert (campaigns.credit_alerts): the org's campaign managers are emailed once when the balance falls
+    # Low-credit alert (campaigns.credits.alerts): the org's campaign managers are emailed once when the balance falls
     # below this (empty: never), claimed with a conditional UPDATE of `credits_alert_sent_at` on the value read; a
     # top-up that brings the balance back to it or above arms the alert again.
     credits_alert_below = models.PositiveBigIntegerField(
@@ -141,7 +141,7 @@ class Membership(TimeStamped):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CAMPAIGN_MANAGER)
-    # Who invited the user into the org (campaigns.team); when is `created_at`. Empty for memberships made in the
+    # Who invited the user into the org (campaigns.accounts.team); when is `created_at`. Empty for memberships made in the
     # admin before invitations existed, or whose inviter was deleted.
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -88,7 +88,7 @@ class Campaign(TimeStamped):
     credits_charged = models.PositiveBigIntegerField(default=0)
     credits_settled_at = models.DateTimeField(null=True, blank=True)
 
-    # Launch approval (campaigns.approval): who asked for the launch of a campaign waiting for approval, when, and
+    # Launch approval (campaigns.lifecycle.approval): who asked for the launch of a campaign waiting for approval, when, and
     # the time they asked it to be sent at (empty: now, or a recurring campaign on its schedule). Emptied when the
     # request is rejected or withdrawn; kept once approved.
     approval_requested_by = models.ForeignKey(
@@ -97,7 +97,7 @@ class Campaign(TimeStamped):
     approval_requested_at = models.DateTimeField(null=True, blank=True)
     approval_scheduled_at = models.DateTimeField(null=True, blank=True)
 
-    # Summary email (campaigns.summary_email), claimed with a conditional UPDATE so it goes out once: when this
+    # Summary email (campaigns.lifecycle.summary_email), claimed with a conditional UPDATE so it goes out once: when this
     # campaign's summary was sent to who launched it, or decided against (nobody to send it to, emails turned off,
     # no message, finished before summaries existed). A run's summary goes in its recurring campaign's daily digest,
     # and the recurring campaign keeps when its last digest was sent (at most one a day, on the org's calendar).

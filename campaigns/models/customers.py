@@ -19,7 +19,7 @@ class Customer(TimeStamped):
     attributes = models.JSONField(default=dict, blank=True)
     sms_subscribed = models.BooleanField(default=True)
     email_subscribed = models.BooleanField(default=True)
-    # Personal data erased on request (campaigns.customer_erasure): name, contacts and attributes are empty, and the
+    # Personal data erased on request (campaigns.customers.erasure): name, contacts and attributes are empty, and the
     # row stays so that campaign reports keep counting the messages sent to it.
     erased_at = models.DateTimeField(null=True, blank=True)
     erased_by = models.ForeignKey(
@@ -69,7 +69,7 @@ class Segment(TimeStamped):
 
     `conditions` is a list, all of which must hold, of {"attribute": "city", "op": "eq" | "ne" | "in" | "contains",
     "value": ...} and {"behaviour": "clicked" | "sent" | "undelivered", "days" or "messages": N, "channel": ...,
-    "negate": bool} (campaigns.audience.segment_conditions_clean).
+    "negate": bool} (campaigns.customers.audience.segment_conditions_clean).
     """
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="segments")

@@ -12,7 +12,7 @@ the gateway's from address.
 Every email also carries its own unsubscribe link, `<PUBLIC_BASE_URL>/u/<token>`: in List-Unsubscribe (RFC 2369)
 with the one-click POST of RFC 8058, and in a footer of each part. The token is the message's id and a signature
 made as the return path's is (with its own salt), so it names one message and cannot be forged for another;
-campaigns/opt_out.py reads it. The footer is added here, per message at send time, after the campaign's links were
+campaigns/customers/opt_out.py reads it. The footer is added here, per message at send time, after the campaign's links were
 rewritten, so it is never a tracked short link.
 """
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns import dispatch, services
 from campaigns.base import clock
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, SenderId, Template
+from campaigns.sending import dispatch
 from tests.at_once import run_at_once
 
 IST = ZoneInfo("Asia/Kolkata")

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import approval, services
-from campaigns.audience import segment_delete
+from campaigns.customers.audience import segment_delete
+from campaigns.lifecycle import approval, services
 from campaigns.models import Campaign, CampaignEvent, Membership, Org, Segment, User, WhitelistedUrl
-from campaigns.supervisor import start_due_campaigns
+from campaigns.sending.supervisor import start_due_campaigns
 from delivery.models import Message
 from insights import api_keys
 from tests.campaigns.dispatch_helpers import clock_fixture, make_campaign  # noqa: F401

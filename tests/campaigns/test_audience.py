@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.audience import (
+from campaigns.customers.audience import (
     audience_choices,
     audience_customers,
     audience_from_choice,

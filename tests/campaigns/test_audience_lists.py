@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.audience import (
+from campaigns.customers.audience import (
     audience_campaigns,
     customer_list_add_matching,
     customer_list_create,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, Customer, CustomerList, Segment
 from tests.conftest import make_customers
 

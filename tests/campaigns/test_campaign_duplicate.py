@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from campaigns import services
-from campaigns.audience import customer_list_delete
+from campaigns.customers.audience import customer_list_delete
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, CustomerList
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import LINK_SLOTS, launch, make_campaign

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from campaigns.audience import customer_list_delete
+from campaigns.customers.audience import customer_list_delete
 from campaigns.models import Campaign, CustomerList
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import edit_form, launch, make_campaign

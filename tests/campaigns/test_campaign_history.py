@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns import dispatch, services
 from campaigns.base.history import HISTORY_LIMIT, campaign_event_record, campaign_history
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, CampaignEvent, User, WhitelistedUrl
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending import dispatch
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     clock_fixture,

@@ -5,8 +5,8 @@ import uuid
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.lifecycle.views import CAMPAIGNS_PER_PAGE
 from campaigns.models import Campaign
-from campaigns.views import CAMPAIGNS_PER_PAGE
 from delivery.models import Message
 from linktrack import services
 from linktrack.models import Click, ShortLink

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.lifecycle.views import CAMPAIGNS_PER_PAGE
 from campaigns.models import Campaign, Channel, Template
-from campaigns.views import CAMPAIGNS_PER_PAGE
 
 Status, Kind = Campaign.Status, Campaign.Kind
 

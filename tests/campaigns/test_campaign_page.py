@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.base import clock
-from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign
+from campaigns.sending.dispatch import campaign_dispatch
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import make_campaign
 from tests.conftest import make_customers

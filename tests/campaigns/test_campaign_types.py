@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, Coupon, Customer, WhitelistedUrl
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending import starts
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     IST,
@@ -122,17 +123,17 @@ def test_a_recurring_run_never_overlaps_the_previous_one(template, manager, cloc
         django_capture_on_commit_callbacks,
     )
     clock.set(2026, 11, 23, 12, 5)
-    first = services.campaign_run_start(parent_id=parent.pk)  # dispatch task not run: messages not prepared yet
+    first = starts.campaign_run_start(parent_id=parent.pk)  # dispatch task not run: messages not prepared yet
     assert first is not None and first.status == Campaign.Status.DISPATCHING
 
     # when the next run is due while the first is still sending
     clock.set(2026, 11, 23, 12, 10)
-    second = services.campaign_run_start(parent_id=parent.pk)
+    second = starts.campaign_run_start(parent_id=parent.pk)
 
     # then it waits; once the first run has finished, the next pass starts it
     assert second is None and parent.runs.count() == 1
     Campaign.objects.filter(pk=first.pk).update(status=Campaign.Status.DISPATCHED)
-    assert services.campaign_run_start(parent_id=parent.pk) is not None
+    assert starts.campaign_run_start(parent_id=parent.pk) is not None
     assert parent.runs.count() == 2
 
 
@@ -236,7 +237,7 @@ def test_held_campaign_whose_links_broke_a_rule_meanwhile_is_paused_at_window_op
 def test_promotional_campaign_reaching_21_00_holds_the_rest(
     promotional_template, manager, clock, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from campaigns import dispatch
+    from campaigns.sending import dispatch
 
     # given batches of 2 and the clock passing 21:00 after the first batch
     settings.DISPATCH_BATCH_SIZE = 2

@@ -9,14 +9,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import credits
-from campaigns.approval import campaign_approval_request
 from campaigns.base import clock
+from campaigns.credits import statement as credits
+from campaigns.lifecycle.approval import campaign_approval_request
 from campaigns.models import Campaign, CustomerList, Org, Template, User
-from campaigns.org_settings import org_credits_add
-from campaigns.preview import campaign_preview
-from campaigns.proofs import proof_send
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending.preview import campaign_preview
+from campaigns.sending.supervisor import campaigns_supervise
+from campaigns.sending.test_sends import proof_send
+from campaigns.support.org_settings import org_credits_add
 from delivery.models import Message, Proof
 from tests.campaigns.dispatch_helpers import IST, clock_fixture, launch, make_campaign  # noqa: F401
 from tests.conftest import make_customers

@@ -7,12 +7,12 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import credit_alerts
 from campaigns.base import clock
-from campaigns.credit_alerts import credit_alerts_send
+from campaigns.credits import alerts as credit_alerts
+from campaigns.credits.alerts import credit_alerts_send
 from campaigns.models import Membership, Org, User
-from campaigns.org_settings import org_credits_add
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending.supervisor import campaigns_supervise
+from campaigns.support.org_settings import org_credits_add
 from tests.at_once import run_at_once
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import PASSWORD
@@ -128,7 +128,7 @@ def test_a_mail_server_that_refuses_leaves_the_alert_for_the_next_pass(org, mana
         raise ConnectionRefusedError("mail server down")
 
     with monkeypatch.context() as patch:
-        patch.setattr("campaigns.credit_alerts.send_mail", refuse)
+        patch.setattr("campaigns.credits.alerts.send_mail", refuse)
         assert credit_alerts_send() == 0
     assert credit_alerts_send() == 1 and len(mail.outbox) == 1
 

@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import services
-from campaigns.audience import customer_unsubscribe, customers_matching
-from campaigns.customer_erasure import ERASED_RECIPIENT, customer_erase
-from campaigns.customer_import import import_customers
+from campaigns.customers.audience import customer_unsubscribe, customers_matching
+from campaigns.customers.customer_import import import_customers
+from campaigns.customers.erasure import customer_erase
+from campaigns.lifecycle import services
 from campaigns.models import (
     Campaign,
     Channel,
@@ -27,8 +27,8 @@ from campaigns.models import (
     Unsubscribe,
     User,
 )
-from campaigns.preview import campaign_preview
-from delivery.models import GatewayConfig, GatewayExchange, Message
+from campaigns.sending.preview import campaign_preview
+from delivery.models import ERASED_RECIPIENT, GatewayConfig, GatewayExchange, Message
 from linktrack.models import Click, ShortLink
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import PASSWORD, make_customers

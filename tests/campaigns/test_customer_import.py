@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from campaigns.base.csv_imports import ImportFileError
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
-from campaigns.customer_import import import_customers
+from campaigns.customers.customer_import import import_customers
 from campaigns.models import Coupon, Customer, CustomerList
 
 

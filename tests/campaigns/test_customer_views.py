@@ -278,8 +278,8 @@ def test_another_orgs_ndnc_numbers_are_not_shown(signed_in, other_org):
 
 
 def test_an_import_that_breaks_midway_says_so_and_can_be_run_again(signed_in, org, monkeypatch):
-    from campaigns import customer_import
-    from campaigns.import_tasks import customers_import_task
+    from campaigns.customers import customer_import
+    from campaigns.customers.tasks import customers_import_task
 
     # given an upload whose import fails on our side after it started
     job_id = import_job_create(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign, Customer, NdncEntry, Org
+from campaigns.sending.dispatch import campaign_dispatch
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     clock_fixture,

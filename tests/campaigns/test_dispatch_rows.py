@@ -2,11 +2,11 @@
 
 from collections import Counter
 
-from campaigns.dispatch import Dispatcher
 from campaigns.models import Campaign, Customer, Template
+from campaigns.sending.dispatch import Dispatcher
 from delivery.models import Message
-from linktrack import codes
 from linktrack.models import ShortLink
+from linktrack.redirect import codes
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import make_customers
 

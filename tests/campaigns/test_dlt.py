@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.dlt import TemplateError, parse_template, slot_value_problem
+from campaigns.dlt.parsing import TemplateError, parse_template, slot_value_problem
 
 
 def test_var_and_every_typed_tag_are_slots():

@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from django.test import Client
 from django.urls import resolve, reverse
 
+from campaigns.customers.opt_out_views import email_unsubscribe
 from campaigns.models import Customer, Template, Unsubscribe
-from campaigns.opt_out_views import email_unsubscribe
 from delivery.gateways.email import (
     bounce_address,
     html_with_unsubscribe_footer,

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.follow_up import CLICKED, NOT_CLICKED
+from campaigns.customers.follow_up import CLICKED, NOT_CLICKED
 from campaigns.models import Customer, CustomerList
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import launch, make_campaign

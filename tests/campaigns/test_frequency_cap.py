@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from campaigns import dispatch, sending_rules, services
-from campaigns.dispatch import Dispatcher, campaign_dispatch
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, Customer, CustomerList, Org, SenderId, Template
-from campaigns.sending_rules import capped_customers
+from campaigns.sending import dispatch
+from campaigns.sending import rules as sending_rules
+from campaigns.sending.dispatch import Dispatcher, campaign_dispatch
+from campaigns.sending.rules import capped_customers
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import (  # noqa: F401
     clock_fixture,

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from campaigns.base.csv_imports import import_job_create, import_job_get, import_job_path
-from campaigns.import_tasks import customers_import_task
+from campaigns.customers.tasks import customers_import_task
 from campaigns.models import Customer
 from linktrack.celery import app as celery_app
 

@@ -13,9 +13,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns import link_check
-from campaigns.link_check import Verdict, campaign_link_checks, link_checks_summary
 from campaigns.models import Campaign, Channel, Template
+from campaigns.sending import link_check
+from campaigns.sending.link_check import Verdict, campaign_link_checks, link_checks_summary
 from tests.conftest import make_customers
 from tests.local_peers import http_peer, self_signed_certificate
 

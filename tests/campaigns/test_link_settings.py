@@ -8,12 +8,13 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign
+from campaigns.sending import starts
 from delivery.models import Message
-from insights.selectors import click_counts
+from linktrack.counts.click_counts import click_counts
 from linktrack.models import ShortLink
-from linktrack.short_links import short_links_for
+from linktrack.redirect.short_links import short_links_for
 from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
 from tests.conftest import make_customers
 
@@ -109,7 +110,7 @@ def test_a_later_run_of_a_recurring_campaign_takes_its_link_settings(template, m
         links_expire_at=expiry, expired_link_url="https://acme.test/", next_run_at=clock.moment
     )
     # when its next run starts and mints its links
-    run = services.campaign_run_start(parent_id=parent.pk)
+    run = starts.campaign_run_start(parent_id=parent.pk)
     link_id = short_links_for(campaign=run, destinations=["https://acme.test/t"])["https://acme.test/t"]
     # then the run and its links carry the campaign's expiry and address for late clicks
     assert (run.links_expire_at, run.expired_link_url) == (expiry, "https://acme.test/")

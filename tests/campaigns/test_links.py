@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.links import LinkError, find_links
+from campaigns.dlt.link_finding import LinkError, find_links
 
 
 def _texts(text: str) -> list[str]:

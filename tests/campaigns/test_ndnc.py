@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.audience import ndnc_blocked_mobiles
 from campaigns.base.csv_imports import ImportFileError
+from campaigns.customers.audience import ndnc_blocked_mobiles
+from campaigns.customers.ndnc import CategoryError, import_ndnc, is_blocked, parse_categories
 from campaigns.models import NdncEntry
-from campaigns.ndnc import CategoryError, import_ndnc, is_blocked, parse_categories
 
 
 def write_csv(tmp_path, text: str, name: str = "ndnc.csv"):

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from campaigns import dispatch
 from campaigns.base import clock
-from campaigns.dispatch import campaign_dispatch
 from campaigns.models import Campaign, Org
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending import dispatch
+from campaigns.sending.dispatch import campaign_dispatch
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
@@ -188,7 +188,7 @@ def test_messages_stuck_submitting_are_recovered_once_without_a_second_send(
 def test_messages_stuck_submitting_on_a_gateway_without_deduplication_end_as_unknown_handover(
     template, manager, clock, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from campaigns import supervisor
+    from campaigns.sending import supervisor
 
     settings.SUBMITTING_STALE_SECONDS = 60
     monkeypatch.setattr(supervisor, "_gateway_deduplicates", lambda campaign: False)

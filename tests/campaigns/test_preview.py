@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Campaign, Coupon, Customer, Template
-from campaigns.preview import campaign_preview
+from campaigns.sending.preview import campaign_preview
 from tests.campaigns.dispatch_helpers import clock_fixture  # noqa: F401
 from tests.conftest import make_customers
 

@@ -3,10 +3,10 @@
 import pytest
 
 from campaigns.models import Campaign, Channel, Customer, Template
-from campaigns.rendering import MessageRenderer
+from campaigns.sending.renderer import MessageRenderer
 from delivery.models import Message
-from linktrack import codes
 from linktrack.models import ShortLink
+from linktrack.redirect import codes
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +190,7 @@ def test_email_without_tracking_keeps_links(email_template, org):
 
 
 def test_email_campaign_values_have_no_dlt_length_limit_but_sms_ones_do(email_template, template):
-    from campaigns.rendering import template_campaign_problems
+    from campaigns.dlt.rendering import template_campaign_problems
 
     long_link = [{"source": "text", "value": "Asha"}, {"source": "url", "value": "https://acme.in/" + "p" * 40}]
     assert template_campaign_problems(org=email_template.org, template=email_template, slot_values=long_link) == []
@@ -210,8 +210,8 @@ def test_customer_values_are_tidied_to_single_spaces(template, customers):
 
 
 def test_a_value_that_makes_two_spaces_in_a_row_is_not_sent(org, sender, customers):
-    from campaigns.dlt import parse_template
-    from campaigns.rendering import RenderRefused, render_sms
+    from campaigns.dlt.parsing import parse_template
+    from campaigns.dlt.rendering import RenderRefused, render_sms
 
     with pytest.raises(RenderRefused, match="two spaces in a row"):
         render_sms(parsed=parse_template("Hi {#var#}!"), values=[" Asha"], tracking=False, short_url_for=str)

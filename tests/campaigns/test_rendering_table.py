@@ -3,9 +3,9 @@ would be sent (and the destinations its short links point to) or the exact error
 
 import pytest
 
-from campaigns.dlt import parse_template
+from campaigns.dlt.parsing import parse_template
+from campaigns.dlt.rendering import campaign_problems, render_sms
 from campaigns.models import Org
-from campaigns.rendering import campaign_problems, render_sms
 from linktrack.services import short_url
 
 L1 = "s.cplry.com/VEK8VHGBKQ"  # short link 1, message 42, test salt

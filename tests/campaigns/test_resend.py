@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, Template
-from campaigns.preview import campaign_preview
+from campaigns.sending.preview import campaign_preview
 from delivery.models import Message
 from tests.campaigns.dispatch_helpers import launch, make_campaign
 from tests.conftest import make_customers

@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaigns.sms import GSM7, UCS2, sms_length
+from campaigns.dlt.sms_length import GSM7, UCS2, sms_length
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ from django.core import mail, signing
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.accounts.notifications import stop_token_for, user_for_stop_token
+from campaigns.lifecycle.summary_email import campaign_summaries_send
 from campaigns.models import Campaign, Customer, User
-from campaigns.summary_email import campaign_summaries_send, stop_token_for, user_for_stop_token
-from campaigns.supervisor import campaigns_supervise
+from campaigns.sending.supervisor import campaigns_supervise
 from delivery import reasons
 from delivery.models import Message
 from tests.at_once import run_at_once

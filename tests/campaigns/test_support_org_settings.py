@@ -7,8 +7,8 @@ from django.db import close_old_connections
 from django.urls import reverse
 
 from campaigns.models import CreditTopUp, Org
-from campaigns.org_settings import org_credits_add
-from linktrack.short_links import short_link_base
+from campaigns.support.org_settings import org_credits_add
+from linktrack.redirect.short_links import short_link_base
 
 
 def _post(client, org, name: str, data: dict, follow=True):

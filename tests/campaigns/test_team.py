@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns import team
+from campaigns.accounts import team
 from campaigns.models import Campaign, Membership, User
 from tests.conftest import PASSWORD
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaigns.base.csv_imports import ImportFileError
+from campaigns.dlt.template_import import Outcome, import_templates
 from campaigns.models import Campaign, Customer, SenderId, Template
-from campaigns.template_import import Outcome, import_templates
 from delivery.models import Message
 
 ID_1 = "1707160000000000011"

@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.dlt.portal_file import MAX_FILE_BYTES
 from campaigns.models import SenderId, Template
-from campaigns.template_file import MAX_FILE_BYTES
 
 URL = reverse("campaigns:template-import")
 ID_1 = "1707160000000000011"

@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns import trai
-from campaigns.dlt import parse_template
+from campaigns.dlt import trai
+from campaigns.dlt.parsing import parse_template
 from campaigns.models import Customer, Org, Template, WhitelistedUrl
 
 STATIC, DYNAMIC = WhitelistedUrl.Kind.STATIC, WhitelistedUrl.Kind.DYNAMIC

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import services
+from campaigns.lifecycle import services
 from campaigns.models import Campaign, WhitelistedUrl
+from campaigns.sending import starts
 from delivery.models import Message
 from tests.conftest import PASSWORD
 
@@ -159,7 +160,7 @@ def test_recurring_run_is_skipped_when_its_link_left_the_whitelist(untracked, te
     entry.delete()
     Campaign.objects.filter(pk=campaign.pk).update(next_run_at=timezone.now() - timedelta(minutes=1))
     # then the run is skipped and the campaign says why
-    assert services.campaign_run_start(parent_id=campaign.pk) is None
+    assert starts.campaign_run_start(parent_id=campaign.pk) is None
     campaign.refresh_from_db()
     assert not campaign.runs.exists()
     assert "was skipped: The link 'https://shop.example.com/track' (variable 2) is not on" in campaign.hold_reason

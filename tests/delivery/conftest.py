@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from campaigns import services as campaign_services
+from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign
 from delivery.models import GatewayConfig, Message
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import services as campaign_services
+from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Customer
 from delivery import services
 from delivery.bulk import among

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import services as campaign_services
+from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Membership, User
 from delivery.models import Message
 from tests.conftest import PASSWORD, make_customers

@@ -7,12 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.lifecycle.services import campaign_create
 from campaigns.models import Campaign, Customer
-from campaigns.proofs import proof_send
-from campaigns.services import campaign_create
+from campaigns.sending.test_sends import proof_send
 from delivery.models import Message, PendingReceipt
-from linktrack import codes
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import codes
 from tests.conftest import make_customers
 
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from campaigns import dispatch
 from campaigns.base import clock
 from campaigns.models import Campaign, NdncEntry, SenderId, Template
+from campaigns.sending import dispatch
 from delivery import reasons, services
 from delivery.models import Message
 from tests.delivery.conftest import http_config
@@ -190,7 +190,7 @@ def produce_frequency_cap(ctx):
 
 
 def produce_campaign_cancelled(ctx, django_capture_on_commit_callbacks):
-    from campaigns import services as campaign_services
+    from campaigns.lifecycle import services as campaign_services
     from tests.delivery.conftest import SLOTS
 
     campaign = campaign_services.campaign_create(

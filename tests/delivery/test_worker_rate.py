@@ -2,7 +2,7 @@
 
 import time
 
-from campaigns import services
+from campaigns.lifecycle import services
 from delivery.models import Message
 from tests.conftest import make_customers
 from tests.delivery.conftest import SLOTS, http_config

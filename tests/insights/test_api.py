@@ -14,8 +14,8 @@ from campaigns.models import Campaign, Customer, Template
 from delivery.models import GatewayConfig, Message
 from insights import api_keys
 from insights.models import ApiKey
-from linktrack import short_links
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import short_links
 from tests.delivery.conftest import send_campaign  # noqa: F401 (fixture)
 
 PHONE = (

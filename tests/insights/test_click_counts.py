@@ -8,10 +8,10 @@ import pytest
 
 from campaigns.models import Campaign, Template
 from delivery.models import Message
-from insights import selectors
 from linktrack import services
-from linktrack.bots import is_bot
+from linktrack.counts import click_counts as selectors
 from linktrack.models import Click, ShortLink
+from linktrack.redirect.bots import is_bot
 from tests.conftest import make_customers
 
 PHONE = (

@@ -29,9 +29,9 @@ from delivery.models import Message
 from insights import click_webhooks
 from insights.models import ClickWebhook
 from insights.tasks import click_webhooks_deliver_task
-from linktrack import short_links
 from linktrack.celery import app as celery_app
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import short_links
 from tests.conftest import make_customers
 from tests.local_peers import http_peer, self_signed_certificate
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CustomerList, Membership, Template
 from delivery.models import Message
-from insights.campaign_clicks import click_timeline
 from insights.comparison import campaigns_compare
-from linktrack import short_links
+from linktrack.counts.campaign_clicks import click_timeline
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import short_links
 from tests.conftest import make_customers
 
 IST = ZoneInfo("Asia/Kolkata")

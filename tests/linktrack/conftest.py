@@ -4,8 +4,8 @@ import pytest
 
 from campaigns.models import Campaign, Customer, Template
 from delivery.models import Message
-from linktrack import clicks, codes, short_domains, short_links
 from linktrack.models import ShortLink
+from linktrack.redirect import clicks, codes, short_domains, short_links
 
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 "

@@ -2,7 +2,7 @@
 
 import pytest
 
-from linktrack.bots import is_bot
+from linktrack.redirect.bots import is_bot
 
 PREVIEW_AND_CRAWLER_AGENTS = {
     "WhatsApp": "WhatsApp/2.23.20.0 A",

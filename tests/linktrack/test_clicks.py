@@ -8,8 +8,10 @@ import pytest
 import redis
 from django.utils import timezone
 
-from linktrack import clicks, codes, redirect, tasks
+from linktrack import tasks
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import clicks, codes
+from linktrack.redirect import resolve as redirect
 from tests.at_once import run_at_once
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 

@@ -7,7 +7,7 @@ import string
 import pytest
 from hashids import Hashids
 
-from linktrack import codes
+from linktrack.redirect import codes
 
 CONFIGURATIONS = [
     # (salt, alphabet, min_length): the deployment's default, the package's default alphabet, no padding, padding

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from hashids import Hashids
 
-from linktrack import codes
+from linktrack.redirect import codes
 
 
 def _hashids() -> Hashids:

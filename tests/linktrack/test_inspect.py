@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from linktrack import codes
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import codes
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 from tests.linktrack.test_short_domains import acme_on_own_domain, hosts  # noqa: F401 (fixtures)
 

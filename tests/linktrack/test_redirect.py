@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from linktrack import codes, redirect
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import codes
+from linktrack.redirect import resolve as redirect
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from campaigns.models import Org
-from linktrack import codes, short_domains, short_links
 from linktrack.models import Click, ShortLink
+from linktrack.redirect import codes, short_domains, short_links
 from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.customer_erasure import customer_erase, customers_with_contact
+from campaigns.customers.erasure import customer_erase, customers_with_contact
 from campaigns.management.org_argument import org_from_argument
 from campaigns.models import User
 

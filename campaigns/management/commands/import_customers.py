@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import reset_queries
 
 from campaigns.base.csv_imports import ImportFileError, ImportReport, count_rows, progress_bar
-from campaigns.customer_import import BATCH_SIZE, import_customers
+from campaigns.customers.customer_import import BATCH_SIZE, import_customers
 from campaigns.management.org_argument import org_from_argument
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.base.csv_imports import ImportFileError, count_rows
+from campaigns.customers.ndnc import BATCH_SIZE, import_ndnc
 from campaigns.management.commands.import_customers import _draw
 from campaigns.management.org_argument import org_from_argument
-from campaigns.ndnc import BATCH_SIZE, import_ndnc
 
 
 class Command(BaseCommand):

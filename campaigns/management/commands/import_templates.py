@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.base.csv_imports import ImportFileError
+from campaigns.dlt.portal_file import MAX_FILE_BYTES
+from campaigns.dlt.template_import import Outcome, import_templates
 from campaigns.management.org_argument import org_from_argument
-from campaigns.template_file import MAX_FILE_BYTES
-from campaigns.template_import import Outcome, import_templates
 
 
 class Command(BaseCommand):

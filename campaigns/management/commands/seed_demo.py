@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import services, trai
-from campaigns.dispatch import campaign_settle_credits
+from campaigns.dlt import trai
+from campaigns.lifecycle import services
 from campaigns.models import (
     Campaign,
     CampaignEvent,
@@ -23,6 +23,7 @@ from campaigns.models import (
     User,
     WhitelistedUrl,
 )
+from campaigns.sending.dispatch import campaign_settle_credits
 from delivery.models import Message
 from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app

@@ -1,0 +1,50 @@
+"""Follow-up lists: who clicked a campaign's links, or who got it and did not click, as a list to target next.
+
+Both are answered in SQL and inserted with one INSERT ... SELECT (customer_list_add_matching), so a campaign to a
+million recipients makes its list as fast as a small one. A recurring campaign counts all its runs.
+"""
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from campaigns.customers.audience import customer_list_add_matching, customer_list_create
+from campaigns.models import Campaign, Customer, CustomerList
+from delivery.models import Message
+from linktrack.models import Click
+
+CLICKED = "clicked"
+NOT_CLICKED = "not_clicked"
+FOLLOW_UPS = {
+    CLICKED: "clicked a link",
+    NOT_CLICKED: "got it and did not click",
+}
+
+
+def follow_up_customers(*, campaign: Campaign, who: str) -> QuerySet[Customer]:
+    """The campaign's recipients who clicked (people, not link previews), or whose message was delivered and who
+    did not click."""
+    if who not in FOLLOW_UPS:
+        raise ValueError(f"unknown follow-up {who!r}")
+    sent = Campaign.objects.filter(Q(pk=campaign.pk) | Q(parent_id=campaign.pk)).values("pk")
+    clickers = Click.objects.filter(campaign_id__in=sent, is_bot=False, message__isnull=False).values(
+        "message__customer_id"
+    )
+    customers = Customer.objects.filter(org_id=campaign.org_id)
+    if who == CLICKED:
+        return customers.filter(pk__in=clickers)
+    delivered = Message.objects.filter(campaign_id__in=sent, status=Message.Status.DELIVERED).values("customer_id")
+    return customers.filter(pk__in=delivered).exclude(pk__in=clickers)
+
+
+def follow_up_list_name(*, campaign: Campaign, who: str) -> str:
+    return f"{campaign.name}: {FOLLOW_UPS[who]}"
+
+
+@transaction.atomic
+def follow_up_list_create(*, campaign: Campaign, who: str, name: str) -> tuple[CustomerList, int]:
+    """A new list of the campaign's clickers (or non-clickers); returns it and how many customers it holds."""
+    customer_list = customer_list_create(org=campaign.org, name=name)
+    added = customer_list_add_matching(
+        customer_list=customer_list, customers=follow_up_customers(campaign=campaign, who=who)
+    )
+    return customer_list, added

@@ -1,0 +1,60 @@
+from django import forms
+
+from campaigns.dlt.parsing import TemplateError, parse_template
+from campaigns.dlt.rendering import SLOT_SOURCES, template_campaign_problems
+from campaigns.models import Template
+
+
+class TemplateChoiceForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=Template.objects.none(), empty_label="Choose a DLT template")
+
+    def __init__(self, *args, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+
+
+class CampaignForm(forms.Form):
+    """Name a campaign and fill each `{#var#}` of its template from text, a customer field or a link."""
+
+    name = forms.CharField(max_length=200)
+
+    def __init__(self, *args, template: Template, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template = template
+        try:
+            self.slot_kinds = parse_template(template.body).slots
+        except TemplateError:
+            self.slot_kinds = ()
+        for number, kind in enumerate(self.slot_kinds, start=1):
+            self.fields[f"slot_{number}_source"] = forms.ChoiceField(
+                label=f"Variable {number} ({{#{kind}#}}) from", choices=list(SLOT_SOURCES.items())
+            )
+            self.fields[f"slot_{number}_value"] = forms.CharField(
+                label=f"Variable {number} value",
+                required=False,
+                max_length=2000,
+                help_text="Text, a link, or a customer field name (name, mobile, email, external_id, or an attribute).",
+            )
+
+    def slot_rows(self):
+        return [(self[f"slot_{n}_source"], self[f"slot_{n}_value"]) for n in range(1, len(self.slot_kinds) + 1)]
+
+    @property
+    def slot_values(self) -> list[dict]:
+        return [
+            {
+                "source": self.cleaned_data[f"slot_{n}_source"],
+                "value": self.cleaned_data[f"slot_{n}_value"].strip(),
+            }
+            for n in range(1, len(self.slot_kinds) + 1)
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        for problem in template_campaign_problems(
+            org=self.template.org, template=self.template, slot_values=self.slot_values
+        ):
+            self.add_error(f"slot_{problem.slot}_value" if problem.slot else None, problem.message)
+        return cleaned

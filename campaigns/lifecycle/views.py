@@ -1,0 +1,390 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns.base.access import campaigns_for_user, get_campaign_for_user, templates_for_user
+from campaigns.base.forms import add_service_errors
+from campaigns.base.history import campaign_history, in_org_time
+from campaigns.dlt import trai
+from campaigns.lifecycle import approval, services
+from campaigns.lifecycle.filters import CampaignFilterForm, campaigns_matching
+from campaigns.lifecycle.forms import CampaignForm, TemplateChoiceForm
+from campaigns.lifecycle.selectors import campaign_page_is_live, campaign_progress, campaign_summaries
+from campaigns.lifecycle.setup_forms import CampaignSetupForm, LaunchForm, ResendForm
+from campaigns.models import Campaign, Org
+from delivery.delivery_times import delivery_speed
+from delivery.selectors import delivery_counts
+from linktrack.counts.campaign_clicks import click_devices, click_timeline
+from linktrack.counts.click_counts import click_counts, click_counts_by_link
+
+CAMPAIGNS_PER_PAGE = 50
+CAMPAIGN_PAGE_RELATED = (
+    "template__sender",
+    "parent",
+    "resend_of",
+    "audience_list",
+    "audience_segment",
+    "approval_requested_by",
+)
+
+
+@login_required
+def campaign_list(request):
+    filters = CampaignFilterForm(request.GET)
+    campaigns = campaigns_matching(
+        campaigns=campaigns_for_user(request.user).filter(parent__isnull=True),
+        filters=filters.applicable_filters(),
+    ).order_by("-created_at", "-pk")
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    summaries = campaign_summaries(campaigns=list(page))
+    rows = [(campaign, summaries[campaign.pk]) for campaign in page]
+    # The organisation column only when the page lists more than one (support staff); a manager's page is narrower.
+    several_orgs = len({campaign.org_id for campaign, _summary in rows}) > 1
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "several_orgs": several_orgs,
+        # the user's orgs whose credits fell below the level they asked to be warned at (support: none)
+        "low_on_credits": Org.objects.filter(memberships__user=request.user, credits__lt=F("credits_alert_below")),
+    }
+    return render(request, "campaigns/list.html", context)
+
+
+@login_required
+def campaign_new(request):
+    templates = templates_for_user(request.user)
+    choice = TemplateChoiceForm(request.GET or None, templates=templates)
+    if not choice.is_valid():
+        return render(request, "campaigns/new.html", {"choice": choice})
+    template = choice.cleaned_data["template"]
+    form = CampaignForm(request.POST or None, template=template)
+    setup = CampaignSetupForm(request.POST or None, org=template.org)
+    if request.method == "POST" and form.is_valid() and setup.is_valid():
+        try:
+            campaign = services.campaign_create(
+                org=template.org, user=request.user, template=template, **_campaign_fields(form, setup)
+            )
+        except ValidationError as error:
+            add_service_errors(setup, error)
+        else:
+            messages.success(request, "Campaign saved. Check it, then launch it.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {"choice": choice, "form": form, "setup": setup, "template": template}
+    return render(request, "campaigns/new.html", context)
+
+
+def _campaign_fields(form: CampaignForm, setup: CampaignSetupForm) -> dict:
+    return {
+        "name": form.cleaned_data["name"],
+        "slot_values": form.slot_values,
+        "kind": setup.cleaned_data["kind"],
+        "schedule": setup.cleaned_data["schedule"].strip(),
+        "coupon_days": setup.cleaned_data["coupon_days"],
+        "audience_list": setup.cleaned_data["audience_list"],
+        "audience_segment": setup.cleaned_data["audience_segment"],
+    }
+
+
+def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
+    """What the campaign and setup forms show for a saved campaign."""
+    initial = {"name": campaign.name}
+    for number, slot in enumerate(campaign.slot_values, start=1):
+        initial[f"slot_{number}_source"] = slot.get("source")
+        initial[f"slot_{number}_value"] = slot.get("value")
+    setup = {
+        "kind": campaign.kind,
+        "schedule": campaign.schedule,
+        "coupon_days": campaign.coupon_days,
+        "audience_list": campaign.audience_list_id,
+        "audience_segment": campaign.audience_segment_id,
+    }
+    return initial, setup
+
+
+@login_required
+def campaign_edit(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+        messages.error(request, services.AWAITING_APPROVAL_UNCHANGED)
+        return redirect("campaigns:detail", pk=campaign.pk)
+    if not campaign.is_draft or campaign.kind == Campaign.Kind.RESEND:
+        messages.error(request, "Only a campaign that has not been launched can be changed.")
+        return redirect("campaigns:detail", pk=campaign.pk)
+    initial, setup_initial = _campaign_initial(campaign)
+    form = CampaignForm(request.POST or None, initial=initial, template=campaign.template)
+    setup = CampaignSetupForm(request.POST or None, initial=setup_initial, org=campaign.org)
+    if request.method == "POST" and form.is_valid() and setup.is_valid():
+        try:
+            services.campaign_update(campaign=campaign, user=request.user, **_campaign_fields(form, setup))
+        except ValidationError as error:
+            add_service_errors(setup, error)
+        else:
+            messages.success(request, "Campaign changed. Check it, then launch it.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {"form": form, "setup": setup, "template": campaign.template, "campaign": campaign}
+    return render(request, "campaigns/new.html", context)
+
+
+@login_required
+@require_POST
+def campaign_duplicate(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    try:
+        copy = services.campaign_duplicate(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(request, f"“{copy.name}” is a new draft copied from “{campaign.name}”: change what you need.")
+    return redirect("campaigns:edit", pk=copy.pk)
+
+
+@login_required
+@require_POST
+def campaign_delete(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    if services.campaign_delete(campaign=campaign, user=request.user):
+        messages.success(request, f"Campaign “{campaign.name}” deleted.")
+        return redirect("campaigns:list")
+    if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+        messages.error(request, "This campaign is waiting for approval: withdraw it first, then delete it.")
+    else:
+        messages.error(request, "A launched campaign cannot be deleted: its messages and report are kept.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    counts = delivery_counts(campaign_id=campaign.pk)
+    clicks = click_counts(campaign_id=campaign.pk)
+    runs = list(campaign.runs.order_by("-created_at")[:50]) if campaign.is_recurring else []
+    run_summaries = campaign_summaries(campaigns=runs)
+    return render(
+        request,
+        "campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "counts": counts,
+            "progress": campaign_progress(campaign=campaign, counts=counts),
+            "clicks": clicks,
+            "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
+            "links": click_counts_by_link(campaign_id=campaign.pk),
+            "timeline": click_timeline(campaign=campaign) if clicks.total else None,
+            "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
+            "runs": [(run, run_summaries[run.pk]) for run in runs],
+            "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
+            "delivery_speed": delivery_speed(campaign=campaign) if counts.delivered or campaign.is_recurring else None,
+            "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
+            "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
+            "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
+            "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
+            "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
+            "history": campaign_history(campaign=campaign),
+            "approval": approval.approval_request_on_page(campaign=campaign, user=request.user),
+            "reason_max_length": approval.REASON_MAX_LENGTH,
+        },
+    )
+
+
+@login_required
+def campaign_progress_json(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    progress = campaign_progress(campaign=campaign, counts=delivery_counts(campaign_id=campaign.pk))
+    return JsonResponse(progress)
+
+
+@login_required
+@require_POST
+def campaign_launch(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    form = LaunchForm(request.POST, org_timezone=campaign.org.timezone)
+    if not form.is_valid():
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
+        return redirect("campaigns:detail", pk=campaign.pk)
+    try:
+        campaign = services.campaign_launch(
+            campaign=campaign, user=request.user, scheduled_at=form.cleaned_data["scheduled_at"]
+        )
+    except ValidationError as error:
+        for problem in error.messages:
+            messages.error(request, problem)
+    else:
+        if campaign.status == Campaign.Status.AWAITING_APPROVAL:
+            _sent_for_approval(request, campaign)
+        else:
+            messages.success(request, _launched_in_words(campaign))
+        for warning in trai.campaign_launch_warnings(campaign=campaign):
+            messages.warning(request, warning)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+def _launched_in_words(campaign: Campaign) -> str:
+    if campaign.status == Campaign.Status.SCHEDULED:
+        return f"Campaign scheduled for {in_org_time(campaign.scheduled_at, campaign)} ({campaign.org.timezone})."
+    if campaign.status == Campaign.Status.ACTIVE:
+        return "Recurring campaign active: each run is sent on its schedule."
+    return "Campaign launched: messages are being prepared and sent."
+
+
+def _sent_for_approval(request, campaign: Campaign) -> None:
+    org = campaign.org.name
+    approvers = approval.approvers_of(campaign=campaign, requester=campaign.approval_requested_by)
+    if approvers:
+        emailed = ", ".join(approver.email for approver in approvers)
+        messages.success(
+            request,
+            f"Sent for approval: nothing is sent until another member of {org} approves it. We emailed {emailed}.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Sent for approval, but nobody else in {org} can approve it yet: invite a colleague on the Team page, "
+            "or ask support to approve it.",
+        )
+
+
+@login_required
+@require_POST
+def campaign_approve(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    try:
+        campaign = approval.campaign_approve(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        for problem in invalid.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, f"Approved. {_launched_in_words(campaign)}")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_reject(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    requester = campaign.approval_requested_by
+    try:
+        approval.campaign_reject(campaign=campaign, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        told = f"; {requester.email} was emailed your reason" if requester and requester != request.user else ""
+        messages.success(
+            request, f"Not approved: “{campaign.name}” is a draft again, with your reason on its page{told}."
+        )
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_withdraw(request, pk: int):
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    try:
+        approval.campaign_withdraw(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        messages.success(request, f"Request withdrawn: “{campaign.name}” is a draft again. Change it, then launch it.")
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+def _state_change(request, pk: int, change, *, done: str, refused: str):
+    """Pause, resume or cancel: the service says whether the campaign's state allowed it."""
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    try:
+        changed = change(campaign=campaign, user=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    if changed:
+        messages.success(request, done)
+    else:
+        messages.error(request, refused)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_pause(request, pk: int):
+    return _state_change(
+        request,
+        pk,
+        services.campaign_pause,
+        done="Campaign paused. Messages already with the gateway are not recalled.",
+        refused="This campaign is not sending, so there is nothing to pause.",
+    )
+
+
+@login_required
+@require_POST
+def campaign_resume(request, pk: int):
+    return _state_change(
+        request,
+        pk,
+        services.campaign_resume,
+        done="Campaign resumed from where it stopped.",
+        refused="Only a paused campaign can be resumed.",
+    )
+
+
+@login_required
+@require_POST
+def campaign_cancel(request, pk: int):
+    return _state_change(
+        request,
+        pk,
+        services.campaign_cancel,
+        done="Campaign cancelled. Messages not yet handed over will not be sent.",
+        refused="This campaign has finished or was never launched, so it cannot be cancelled.",
+    )
+
+
+@login_required
+def campaign_resend(request, pk: int):
+    source = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    options = services.resend_options(source=source)
+    templates = templates_for_user(request.user).filter(org=source.org, channel=source.template.channel)
+    chosen_template = request.POST.get("template") or request.GET.get("template") or source.template_id
+    template = templates.filter(pk=chosen_template).first() if str(chosen_template).isdigit() else None
+    template = template or source.template
+    allowed = {code for code, _, _ in options}
+    if request.method == "POST":
+        form = ResendForm(request.POST, options=options)
+        slots = CampaignForm(request.POST, template=template)
+    else:
+        chosen = [code for code in request.GET.getlist("reason") if code in allowed]
+        form = ResendForm(initial={"reasons": chosen}, options=options)
+        initial = _campaign_initial(source)[0] if template.pk == source.template_id else {}
+        initial["name"] = f"{source.name} · resend"[:200]
+        slots = CampaignForm(initial=initial, template=template)
+    if request.method == "POST" and form.is_valid() and slots.is_valid():
+        try:
+            campaign = services.campaign_resend_create(
+                source=source,
+                user=request.user,
+                name=slots.cleaned_data["name"],
+                template=template,
+                slot_values=slots.slot_values,
+                reasons=form.cleaned_data["reasons"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Resend saved. Check it, then launch it.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = {
+        "source": source,
+        "form": form,
+        "slots": slots,
+        "template": template,
+        "templates": templates,
+        "options": options,
+    }
+    return render(request, "campaigns/resend.html", context)

@@ -1,0 +1,486 @@
+"""Dispatch: expand a campaign's audience into messages, check and render each, and hand them to delivery.
+
+This is the one place that calls into both linktrack (short links) and delivery (messages, sending).
+Work is done in batches: the number of queries grows with recipients / batch size, never with recipients.
+
+Per recipient, in this order: already has a message (a resumed run) or shares a number/address with an earlier
+recipient (one message per number), unsubscribed, invalid or missing number/address, NDNC register (promotional
+senders only), rendering (DLT match), the org's frequency cap (promotional campaigns, see campaigns.sending.rules),
+credits. Each refusal is a not-sent reason from the catalogue.
+"""
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from campaigns.base import clock
+from campaigns.base.history import campaign_event_record
+from campaigns.customers.audience import ndnc_blocked_mobiles
+from campaigns.customers.campaign_audience import campaign_audience, coupon_expiry_date
+from campaigns.dlt.rendering import CUSTOMER_FIELDS, with_coupon_values
+from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Org
+from campaigns.sending.renderer import MessageRenderer
+from campaigns.sending.rules import FREQUENCY_CAP_REASON, campaign_is_capped, capped_customers
+from delivery.bulk import among, copy_rows
+from delivery.models import Message
+from delivery.tasks import messages_send_task
+
+IST = ZoneInfo("Asia/Kolkata")
+# TRAI: promotional messages only between 09:00 and 21:00 IST.
+PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
+_INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
+_UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
+# What a prepared message's row holds besides the batch's campaign, channel and time; the other columns (gateway
+# id, sent_at...) take their defaults.
+_MESSAGE_COLUMNS = (
+    "id",
+    "customer_id",
+    "recipient",
+    "body",
+    "subject",
+    "html_body",
+    "segments",
+    "status",
+    "reason_code",
+    "finished_at",
+)
+
+
+def promotional_window_opens_at(moment: datetime) -> datetime | None:
+    """None inside 09:00-21:00 IST; otherwise when the window next opens."""
+    local = moment.astimezone(IST)
+    opens, closes = PROMOTIONAL_WINDOW
+    if opens <= local.time() < closes:
+        return None
+    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+    return datetime.combine(day, opens, tzinfo=IST)
+
+
+class AudienceCustomer:
+    """The columns of a customer that dispatch and rendering read, loaded as plain values.
+
+    Building a Customer model instance per recipient cost about as much as rendering the message. `attributes`
+    (JSON) is loaded only when a slot shows one; otherwise it is None, as for a customer without attributes.
+    """
+
+    __slots__ = ("attributes", "email", "email_subscribed", "external_id", "mobile", "name", "pk", "sms_subscribed")
+    COLUMNS = ("pk", "name", "mobile", "email", "external_id", "sms_subscribed", "email_subscribed")
+
+    def __init__(self, pk, name, mobile, email, external_id, sms_subscribed, email_subscribed, attributes=None):
+        self.pk = pk
+        self.name = name
+        self.mobile = mobile
+        self.email = email
+        self.external_id = external_id
+        self.sms_subscribed = sms_subscribed
+        self.email_subscribed = email_subscribed
+        self.attributes = attributes
+
+
+class MessageDraft:
+    """A message being prepared, as plain values: a batch of them is written in one COPY.
+
+    MessageRenderer and the credit check fill it as they would a Message (body, segments, mark_not_sent); building
+    Message model instances cost more than rendering them.
+    """
+
+    __slots__ = (
+        "body",
+        "customer",
+        "finished_at",
+        "html_body",
+        "pk",
+        "reason_code",
+        "recipient",
+        "segments",
+        "status",
+        "subject",
+    )
+
+    def __init__(self, customer: AudienceCustomer, recipient: str):
+        self.pk: int | None = None
+        self.customer = customer
+        self.recipient = recipient
+        self.body = self.subject = self.html_body = self.reason_code = ""
+        self.segments = 0
+        self.status = Message.Status.QUEUED
+        self.finished_at: datetime | None = None
+
+    def mark_not_sent(self, reason_code: str) -> None:
+        """As Message.mark_not_sent."""
+        self.status = Message.Status.NOT_SENT
+        self.reason_code = reason_code
+        self.finished_at = timezone.now()
+
+    def message(self, *, campaign_id: int, channel: str) -> Message:
+        return Message(
+            pk=self.pk,
+            campaign_id=campaign_id,
+            customer_id=self.customer.pk,
+            channel=channel,
+            recipient=self.recipient,
+            body=self.body,
+            subject=self.subject,
+            html_body=self.html_body,
+            segments=self.segments,
+            status=self.status,
+            reason_code=self.reason_code,
+            finished_at=self.finished_at,
+        )
+
+
+def campaign_dispatch(*, campaign_id: int) -> None:
+    campaign = Campaign.objects.select_related("org", "template__sender", "resend_of").get(pk=campaign_id)
+    if campaign.status != Campaign.Status.DISPATCHING:
+        return
+    Dispatcher(campaign).run()
+
+
+class Dispatcher:
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.channel = campaign.template.channel
+        sender = campaign.template.sender
+        self.promotional = bool(sender and sender.is_promotional and self.channel == Channel.SMS)
+        self.ncpr_category = sender.ncpr_category if sender else 0
+        self.capped = campaign_is_capped(campaign)  # held to the org's frequency cap, when it has one
+        self.batch_size = settings.DISPATCH_BATCH_SIZE
+        self.heartbeat: datetime | None = None  # what this dispatcher last wrote on the campaign
+        self.send_task_size = settings.DISPATCH_SEND_TASK_SIZE or self.batch_size
+        self.renderer = MessageRenderer(campaign)
+        # Customers' JSON attributes are read only for a slot that shows one (a coupon reminder's coupon included).
+        shows_attribute = any(
+            slot.get("source") == "field" and slot.get("value", "") not in CUSTOMER_FIELDS
+            for slot in campaign.slot_values
+        )
+        self.customer_columns = [*AudienceCustomer.COLUMNS, *(["attributes"] if shows_attribute else [])]
+        self.coupon_date = coupon_expiry_date(campaign) if campaign.kind == Campaign.Kind.COUPON_REMINDER else None
+        # One message per number/address over the whole campaign, including what an interrupted run prepared.
+        self.seen_recipients: set[str] = set(
+            Message.objects.filter(campaign=campaign).values_list("recipient", flat=True).iterator(chunk_size=5000)
+        )
+
+    def audience(self) -> Iterator[AudienceCustomer]:
+        # Customers who already have a message were handled by an earlier (interrupted) run: resume after them.
+        rows = (
+            campaign_audience(self.campaign)
+            .exclude(pk__in=Message.objects.filter(campaign=self.campaign).values("customer_id"))
+            .order_by("pk")
+            .values_list(*self.customer_columns)
+            .iterator(chunk_size=self.batch_size)
+        )
+        return (AudienceCustomer(*row) for row in rows)
+
+    def run(self) -> None:
+        audience = self.audience()
+        while batch := list(islice(audience, self.batch_size)):
+            if self.promotional and self._hold_for_window():
+                return
+            if not self._dispatch_batch(batch):
+                return  # paused, cancelled or held meanwhile: whoever did it has withdrawn what was queued
+        with transaction.atomic():
+            if Campaign.objects.filter(pk=self.campaign.pk, status=Campaign.Status.DISPATCHING).update(
+                status=Campaign.Status.DISPATCHED, dispatched_at=clock.now(), heartbeat_at=clock.now()
+            ):
+                campaign_event_record(
+                    campaign=self.campaign,
+                    kind=CampaignEvent.Kind.HANDED_OVER,
+                    detail="Every recipient was checked and each message to send was queued for the gateway",
+                )
+
+    def _hold_for_window(self) -> bool:
+        opens_at = promotional_window_opens_at(clock.now())
+        if opens_at is None:
+            return False
+        local = opens_at.astimezone(IST)
+        reason = (
+            "Promotional messages may only be sent between 09:00 and 21:00 IST, so the rest of this campaign is "
+            f"held until {local:%H:%M} IST on {local:%-d %b}; it then continues where it stopped."
+        )
+        with transaction.atomic():
+            if campaign_hold(
+                campaign_id=self.campaign.pk, status=Campaign.Status.SCHEDULED, reason=reason, until=opens_at
+            ):
+                campaign_event_record(campaign=self.campaign, kind=CampaignEvent.Kind.HELD, detail=reason)
+        return True
+
+    @transaction.atomic
+    def _dispatch_batch(self, customers: list[AudienceCustomer]) -> bool:
+        # The campaign row lock orders this batch against pause, cancel and a second dispatcher of the campaign.
+        state = Campaign.objects.select_for_update().filter(pk=self.campaign.pk).values_list("status", "heartbeat_at")
+        status, heartbeat = state.first() or (None, None)
+        if status != Campaign.Status.DISPATCHING:
+            return False
+        if self.heartbeat is None or heartbeat != self.heartbeat:
+            # Our first batch, or someone else wrote the campaign since our last one (a second dispatcher, the
+            # supervisor restarting one): customers who got a message meanwhile are skipped. Not asked while the
+            # heartbeat is the one we wrote: without fresh statistics for a new campaign, PostgreSQL answers it by
+            # reading every message the campaign has so far, for each batch. The unique campaign-customer
+            # constraint stands behind both.
+            already = set(
+                among(
+                    Message.objects.filter(campaign=self.campaign), "customer", [c.pk for c in customers]
+                ).values_list("customer_id", flat=True)
+            )
+            customers = [c for c in customers if c.pk not in already]
+        drafts = self._drafts_for(customers)
+        to_render = [d for d in drafts if d.status == Message.Status.QUEUED]
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # Ids first, so each message is rendered (its short link codes carry the id) and written once.
+            for draft, pk in zip(drafts, _next_message_ids(len(drafts)), strict=True):
+                draft.pk = pk
+        else:
+            # No sequence to take ids from: the rows are created here and completed after rendering.
+            created = Message.objects.bulk_create(
+                [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts]
+            )
+            for draft, message in zip(drafts, created, strict=True):
+                draft.pk = message.pk
+        self.renderer.render(to_render)
+        # From here the org's row is locked: a batch of another campaign of the org waits, so the frequency cap
+        # counts what that batch prepared, and credits are never overspent.
+        org = _locked_org(self.campaign.org_id)
+        if self.capped:
+            self._apply_frequency_cap(org, to_render)
+        charged = _reserve_credits(org, [d for d in to_render if d.status == Message.Status.QUEUED])
+        if postgres:
+            _copy_messages(self.campaign.pk, self.channel, drafts)
+        else:
+            Message.objects.bulk_update(
+                [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts], _UPDATE_FIELDS
+            )
+        heartbeat = clock.now()
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            credits_charged=F("credits_charged") + charged, heartbeat_at=heartbeat
+        )
+        self.heartbeat = heartbeat
+        queued_ids = [d.pk for d in to_render if d.status == Message.Status.QUEUED]
+        for start in range(0, len(queued_ids), self.send_task_size):
+            chunk = queued_ids[start : start + self.send_task_size]
+            transaction.on_commit(lambda chunk=chunk: messages_send_task.delay(chunk))
+        return True
+
+    def _drafts_for(self, customers: list[AudienceCustomer]) -> list[MessageDraft]:
+        if self.coupon_date is not None:
+            self._attach_coupons(customers)
+        messages = []
+        for customer in customers:
+            recipient = _normalised_recipient(self.channel, customer)
+            if recipient and recipient in self.seen_recipients:
+                continue  # the same number twice in the audience: one message
+            if recipient:
+                self.seen_recipients.add(recipient)
+            message = MessageDraft(customer, recipient or "")
+            subscribed = customer.sms_subscribed if self.channel == Channel.SMS else customer.email_subscribed
+            if not subscribed:
+                message.mark_not_sent("unsubscribed")
+            elif not recipient:
+                message.recipient = (customer.mobile if self.channel == Channel.SMS else customer.email)[:254]
+                message.mark_not_sent("validation_failed")
+            messages.append(message)
+        if self.promotional:
+            candidates = [m for m in messages if m.status == Message.Status.QUEUED]
+            blocked = ndnc_blocked_mobiles(
+                org=self.campaign.org, mobiles=[m.recipient for m in candidates], category=self.ncpr_category
+            )
+            for message in candidates:
+                if message.recipient in blocked:
+                    message.mark_not_sent("ndnc_precheck")
+        return messages
+
+    def _apply_frequency_cap(self, org: Org, drafts: list[MessageDraft]) -> None:
+        """Recipients who already have the org's cap of promotional messages are not sent: one query per batch, none
+        when the org has no cap."""
+        candidates = [d for d in drafts if d.status == Message.Status.QUEUED]
+        if not candidates:
+            return
+        over = capped_customers(
+            org=org,
+            campaign_id=self.campaign.pk,
+            channel=self.channel,
+            customer_ids=[d.customer.pk for d in candidates],
+        )
+        for draft in candidates:
+            if draft.customer.pk in over:
+                draft.mark_not_sent(FREQUENCY_CAP_REASON)
+
+    def _attach_coupons(self, customers: list[AudienceCustomer]) -> None:
+        """Coupon slots read `coupon_code` and `coupon_expiry` as customer attributes (in memory only)."""
+        coupons = {}
+        for customer_id, code, expires_on in (
+            Coupon.objects.filter(customer_id__in=[c.pk for c in customers], expires_on=self.coupon_date)
+            .order_by("-code")
+            .values_list("customer_id", "code", "expires_on")
+        ):
+            coupons[customer_id] = (code, expires_on)
+        with_coupon_values(customers, coupons)
+
+
+def _normalised_recipient(channel: str, customer: AudienceCustomer) -> str | None:
+    """E.164 number or lower-cased address; None when missing or invalid."""
+    if channel == Channel.EMAIL:
+        email = (customer.email or "").strip().lower()
+        local, _, domain = email.partition("@")
+        return email if local and "." in domain else None
+    mobile = (customer.mobile or "").strip()
+    if _INDIAN_MOBILE.match(mobile):
+        return mobile  # the common case, without the cost of a full parse
+    if not mobile:
+        return None
+    try:
+        number = phonenumbers.parse(mobile, "IN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _next_message_ids(count: int) -> list[int]:
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Message._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -> None:
+    """Write a batch's messages, ids already taken, in one COPY."""
+    if not drafts:
+        return
+    stamp = timezone.now()
+    copy_rows(
+        Message,
+        _MESSAGE_COLUMNS,
+        [
+            (
+                d.pk,
+                d.customer.pk,
+                d.recipient,
+                d.body,
+                d.subject,
+                d.html_body,
+                d.segments,
+                d.status,
+                d.reason_code,
+                d.finished_at,
+            )
+            for d in drafts
+        ],
+        shared={"campaign_id": campaign_id, "channel": channel, "created_at": stamp, "updated_at": stamp},
+    )
+
+
+def _locked_org(org_id: int) -> Org:
+    """The org's credits and frequency cap, its row locked for the rest of the batch's transaction: concurrent
+    campaigns of one org take credits, and count messages against the cap, one after the other."""
+    return (
+        Org.objects.select_for_update().only("credits", "frequency_cap_messages", "frequency_cap_days").get(pk=org_id)
+    )
+
+
+def _reserve_credits(org: Org, messages: list[MessageDraft]) -> int:
+    """Take one credit per segment of the locked `org`; messages it cannot pay for are not sent (never overspent).
+
+    Returns the credits taken.
+    """
+    org_id = org.pk
+    available = org.credits
+    charged = 0
+    for message in messages:
+        if message.segments <= available:
+            available -= message.segments
+            charged += message.segments
+        else:
+            message.mark_not_sent("out_of_credits")
+    if charged:
+        Org.objects.filter(pk=org_id).update(credits=F("credits") - charged)
+    return charged
+
+
+def _refund(campaign_id: int, org_id: int, credits: int) -> None:
+    if credits:
+        Org.objects.filter(pk=org_id).update(credits=F("credits") + credits)
+        Campaign.objects.filter(pk=campaign_id).update(credits_charged=F("credits_charged") - credits)
+
+
+def _unclaimed_queued(campaign_id: int) -> list[tuple[int, int]]:
+    """(id, segments) of queued messages no sender holds; a sender claiming one right now keeps it."""
+    return list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
+        .values_list("pk", "segments")
+    )
+
+
+@transaction.atomic
+def campaign_hold(*, campaign_id: int, status: str, reason: str, until: datetime | None = None) -> bool:
+    """Pause (or hold until the promotional window opens) a running campaign.
+
+    Queued messages no worker has claimed yet are withdrawn (deleted, their credits given back): resuming
+    prepares them again, from where the campaign stopped. Returns False when the campaign was not running.
+    """
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status not in (Campaign.Status.DISPATCHING, Campaign.Status.DISPATCHED):
+        return False
+    withdrawn = _unclaimed_queued(campaign_id)
+    if campaign.status == Campaign.Status.DISPATCHED and not withdrawn:
+        return False  # everything is already with the gateway: nothing left to pause
+    for start in range(0, len(withdrawn), 5000):
+        Message.objects.filter(pk__in=[pk for pk, _ in withdrawn[start : start + 5000]]).delete()
+    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in withdrawn))
+    Campaign.objects.filter(pk=campaign_id).update(
+        status=status, hold_reason=reason, scheduled_at=until, dispatched_at=None
+    )
+    return True
+
+
+@transaction.atomic
+def campaign_stop(*, campaign_id: int) -> bool:
+    """Cancel: queued messages no worker has claimed become not sent (campaign_cancelled), credits given back."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if not campaign.can_cancel and campaign.status != Campaign.Status.DISPATCHED:
+        return False
+    unclaimed = _unclaimed_queued(campaign_id)
+    if campaign.status == Campaign.Status.DISPATCHED and not unclaimed:
+        return False  # everything is already with the gateway: nothing left to cancel
+    for start in range(0, len(unclaimed), 5000):
+        Message.objects.filter(pk__in=[pk for pk, _ in unclaimed[start : start + 5000]]).update(
+            status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=clock.now()
+        )
+    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in unclaimed))
+    Campaign.objects.filter(pk=campaign_id).update(
+        status=Campaign.Status.CANCELLED, next_run_at=None, scheduled_at=None, hold_reason=""
+    )
+    return True
+
+
+@transaction.atomic
+def campaign_settle_credits(*, campaign_id: int) -> int:
+    """Once nothing is queued or being submitted, give back the credits of messages the gateway never took.
+
+    Runs once per campaign (claimed by setting credits_settled_at); returns the credits given back.
+    """
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.credits_settled_at or campaign.status not in (Campaign.Status.DISPATCHED, Campaign.Status.CANCELLED):
+        return 0
+    messages = Message.objects.filter(campaign_id=campaign_id)
+    if messages.filter(status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)).exists():
+        return 0
+    spent = messages.exclude(gateway_message_id="").aggregate(n=Sum("segments"))["n"] or 0
+    refund = max(campaign.credits_charged - spent, 0)
+    _refund(campaign_id, campaign.org_id, refund)
+    Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=clock.now())
+    return refund

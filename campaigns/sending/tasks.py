@@ -1,0 +1,19 @@
+"""Celery entry points of sending: a campaign's dispatch and a test's hand-over. Each calls one service.
+A task keeps the name it was queued under before the code moved, so a task waiting in the broker still runs."""
+
+from celery import shared_task
+
+from campaigns.sending.dispatch import campaign_dispatch
+from campaigns.sending.test_hand_over import proof_hand_over
+
+
+@shared_task(name="campaigns.tasks.campaign_dispatch_task")
+def campaign_dispatch_task(campaign_id: int) -> None:
+    # Safe to run twice: each batch locks the campaign and skips customers who already have a message.
+    campaign_dispatch(campaign_id=campaign_id)
+
+
+@shared_task(name="campaigns.tasks.proof_hand_over_task", acks_late=True)
+def proof_hand_over_task(proof_id: int) -> int:
+    # Safe to run twice: sending claims each message, and the credits are settled from the messages' states.
+    return proof_hand_over(proof_id=proof_id)

@@ -1,0 +1,160 @@
+"""Clicks: the event a hit on a short link becomes, appended to a Redis stream and stored in batches (the flush),
+or stored at once when there is no stream."""
+
+import hashlib
+import hmac
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import redis
+from django.apps import apps
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import F
+
+from linktrack.models import Click, ShortLink
+from linktrack.redirect.bots import is_bot
+from linktrack.redirect.redis_clients import redis_client
+
+if TYPE_CHECKING:
+    from linktrack.redirect.resolve import LinkTarget
+
+logger = logging.getLogger(__name__)
+
+
+def _click_stream(url: str) -> redis.Redis:
+    return redis_client(url)
+
+
+def hash_ip(ip: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def click_event(
+    short_link_id: int, message_id: int, *, domain: str | None, ip: str, user_agent: str, method: str
+) -> dict:
+    event = {
+        "link": short_link_id,
+        "message": message_id,
+        "at": f"{time.time():.6f}",
+        "ip": hash_ip(ip) if ip else "",
+        "ua": user_agent[:500],
+        "method": method,
+    }
+    if domain is not None:
+        event["domain"] = domain
+    return event
+
+
+def click_record(*, target: "LinkTarget", message_id: int, ip: str, user_agent: str, method: str) -> None:
+    """Note a click on a resolved link without writing to the database (see click_redirect for the redirect)."""
+    click_append(
+        click_event(target.short_link_id, message_id, domain=None, ip=ip, user_agent=user_agent, method=method)
+    )
+
+
+def click_append(event: dict) -> None:
+    """Append a click to the stream (stored in batches later); with no stream, or Redis down, store it now."""
+    if settings.CLICK_STREAM_URL:
+        try:
+            _click_stream(settings.CLICK_STREAM_URL).xadd(settings.CLICK_STREAM_KEY, event)
+            return
+        except redis.RedisError:
+            logger.warning("click stream unavailable, storing the click synchronously", exc_info=True)
+    try:
+        clicks_store(entries=[(f"sync-{uuid.uuid4().hex}", event)])
+    except DatabaseError:
+        # The person still gets their page; the click is in the log for a manual replay.
+        logger.exception("could not store a click: %s", event)
+
+
+def _click_from_event(event_id: str, event: dict) -> Click:
+    return Click(
+        event_id=event_id,
+        short_link_id=int(event["link"]),
+        message_id=int(event["message"]) or None,
+        clicked_at=datetime.fromtimestamp(float(event["at"]), tz=UTC),
+        ip_hash=event.get("ip", "")[:64],
+        # PostgreSQL refuses NUL in text: one such agent must not block the batch it is in.
+        user_agent=event.get("ua", "").replace("\x00", "")[:500],
+        is_bot=is_bot(event.get("ua", ""), event.get("method", "GET")),
+    )
+
+
+def clicks_flush(*, batch_size: int | None = None, max_batches: int = 100) -> int:
+    """Store clicks from the stream in batches; returns how many stream entries were handled.
+
+    Each entry is stored under its stream id (unique) before it is deleted from the stream. A run that crashes
+    between the two, or two runs reading the same entries at once, store nothing twice: inserting an id again
+    is ignored. Entries are deleted only after their batch is committed, so nothing is dropped either.
+    """
+    if not settings.CLICK_STREAM_URL:
+        return 0
+    stream = _click_stream(settings.CLICK_STREAM_URL)
+    batch_size = batch_size or settings.CLICK_FLUSH_BATCH
+    handled = 0
+    for _ in range(max_batches):
+        entries = stream.xrange(settings.CLICK_STREAM_KEY, count=batch_size)
+        if not entries:
+            break
+        clicks_store(entries=entries)
+        stream.xdel(settings.CLICK_STREAM_KEY, *[entry_id for entry_id, _ in entries])
+        handled += len(entries)
+    return handled
+
+
+def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
+    """Insert a batch of click events as clicks (ids already stored are ignored); returns how many it kept.
+
+    Every event is checked again here, as the redirect did: its link exists, was minted for the domain it was
+    requested on and had not expired, and its message belongs to the link's campaign. The redirect may append
+    a click before it has checked the code, so this is what keeps a forged or expired code out of the counts.
+    Malformed events are logged and skipped rather than blocking every later click behind them.
+    """
+    clicks, domains = [], {}
+    for entry_id, event in entries:
+        try:
+            clicks.append(_click_from_event(entry_id, event))
+            domains[entry_id] = event.get("domain")
+        except (KeyError, ValueError, TypeError, OverflowError, AttributeError):
+            logger.error("skipping a malformed click event %s: %r", entry_id, event)
+    if not clicks:
+        return 0
+    links = {
+        row["pk"]: row
+        for row in ShortLink.objects.filter(pk__in={c.short_link_id for c in clicks}).values(
+            "pk", "campaign_id", "short_domain", "expires_at", channel=F("campaign__template__channel")
+        )
+    }
+    message_model = apps.get_model("delivery", "Message")
+    campaign_of_message, proofs = {}, set()
+    for pk, campaign_id, proof_id in message_model.with_proofs.filter(
+        pk__in={c.message_id for c in clicks if c.message_id}
+    ).values_list("pk", "campaign_id", "proof_id"):
+        campaign_of_message[pk] = campaign_id
+        if proof_id:
+            proofs.add(pk)
+    storable = []
+    for click in clicks:
+        link = links.get(click.short_link_id)
+        domain = domains[click.event_id]
+        if link is None:
+            problem = "its short link does not exist (any more)"
+        elif domain is not None and domain != link["short_domain"]:
+            problem = f"it was requested on {domain or 'the default short domain'}"
+        elif click.message_id and campaign_of_message.get(click.message_id) != link["campaign_id"]:
+            problem = "its message is not one of the link's campaign"
+        elif click.message_id in proofs:
+            problem = "it is a test's (sent from the preview), which no report counts"
+        elif link["expires_at"] is not None and click.clicked_at >= link["expires_at"]:
+            problem = "its link had expired"
+        else:
+            click.campaign_id, click.channel = link["campaign_id"], link["channel"]
+            storable.append(click)
+            continue
+        logger.info("not storing click %s on link %s: %s", click.event_id, click.short_link_id, problem)
+    Click.objects.bulk_create(storable, ignore_conflicts=True)
+    return len(storable)
