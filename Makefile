@@ -35,9 +35,11 @@ worker: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/celery -A linktrack beat --loglevel=INFO
 
+# ruff, then the architecture's import rules (import-linter contracts in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -3,9 +3,9 @@ import json
 from django import forms
 from django.contrib import admin, messages
 
-from delivery.gateway_check import gateway_connection_check
+from delivery.gateways.webhooks import INFOBIP, RECEIPT_FORMATS
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
-from delivery.webhooks import INFOBIP, RECEIPT_FORMATS
+from delivery.support.gateway_check import gateway_connection_check
 
 
 class SupportStaffAdmin(admin.ModelAdmin):

@@ -10,13 +10,6 @@ def messages_send_task(message_ids: list[int]) -> int:
 
 
 @shared_task
-def receipts_simulate_task(gateway_message_ids: list[str], gateway_config_id: int | None = None) -> int:
-    return services.simulated_receipts_deliver(
-        gateway_message_ids=gateway_message_ids, gateway_config_id=gateway_config_id
-    )
-
-
-@shared_task
 def receipts_expire_task() -> int:
     # Safe to run twice: only messages still waiting are moved, in one bounded batch.
     return services.receipts_expire()

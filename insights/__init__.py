@@ -1,0 +1,1 @@
+"""Insights: reports, Compare, the reporting API and click webhooks. Reads every app; nothing imports it."""

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from insights import click_webhooks
+from insights.webhooks import deliveries as click_webhooks
 
 
 @shared_task

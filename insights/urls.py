@@ -1,6 +1,9 @@
 from django.urls import path
 
-from insights import api_key_views, comparison_views, views, webhook_views
+from insights.api import key_views as api_key_views
+from insights.compare import views as comparison_views
+from insights.reports import views
+from insights.webhooks import views as webhook_views
 
 app_name = "insights"
 urlpatterns = [

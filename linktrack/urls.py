@@ -36,7 +36,7 @@ urlpatterns = [
     path("delivery/", include("delivery.urls")),
     path("support/", include("campaigns.support.urls")),
     path("insights/", include("insights.urls")),
-    path("api/v1/", include("insights.api_urls")),
+    path("api/v1/", include("insights.api.urls")),
     path("s/<str:code>+", short_link_inspect, name="short-link-inspect"),
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("u/<str:token>", email_unsubscribe, name="email-unsubscribe"),

@@ -11,11 +11,11 @@ from django.urls import reverse
 from campaigns.models import Campaign, Channel
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery import services
-from delivery.delivery_times import delivery_speed, duration_in_words
 from delivery.gateways.base import Receipt
 from delivery.models import Message
-from delivery.selectors import delivery_counts
-from insights import api_keys
+from delivery.reports.delivery_times import delivery_speed, duration_in_words
+from delivery.reports.selectors import delivery_counts
+from insights.api import keys as api_keys
 from tests.campaigns.dispatch_helpers import IST, clock_fixture, launch, make_campaign  # noqa: F401 (fixture)
 from tests.conftest import make_customers
 
@@ -24,7 +24,7 @@ DELIVERY_SECONDS = [1, 2, 3, 4, 5, 10, 30, 45, 300, 4000, 4010]
 
 
 class DeliveryClock:
-    """The clock of delivery.services: when messages are handed to the gateway and when receipts arrive."""
+    """The clock of delivery.services (delivery.services.clock): when messages are handed to the gateway and when receipts arrive."""
 
     moment: datetime
 
@@ -36,7 +36,7 @@ class DeliveryClock:
 def delivery_clock(monkeypatch, settings) -> DeliveryClock:
     settings.SIMULATED_GATEWAY_MIX = "no_receipt:1"  # the simulated gateway accepts; receipts come from each test
     clock = DeliveryClock()
-    monkeypatch.setattr(services, "timezone", clock)
+    monkeypatch.setattr(services.clock, "now", clock.now)
     return clock
 
 

@@ -15,7 +15,7 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 
 from campaigns.models import Campaign, Customer, User
-from delivery.delivery_times import delivery_speed
+from delivery.reports.delivery_times import delivery_speed
 from linktrack import checks
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
 from linktrack.counts.click_counts import click_counts, click_counts_by_channel

@@ -21,11 +21,11 @@ from campaigns.sending.test_hand_over import proof_credits_settle
 from campaigns.sending.test_sends import ProofRefused, proof_recipients_parse, proof_send
 from delivery.gateways.base import Receipt
 from delivery.models import GatewayExchange, Message, Proof
-from delivery.selectors import delivery_counts, messages_by_campaign
+from delivery.reports.selectors import delivery_counts, messages_by_campaign
 from delivery.services import receipts_apply
-from insights.click_export import campaign_click_rows
-from insights.comparison import campaigns_compare
-from insights.selectors import campaign_insights
+from insights.compare.comparison import campaigns_compare
+from insights.reports.click_export import campaign_click_rows
+from insights.reports.selectors import campaign_insights
 from linktrack.counts.click_counts import click_counts, click_counts_by_campaign
 from linktrack.models import Click
 from tests.conftest import PASSWORD, make_customers

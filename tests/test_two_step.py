@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.accounts import team, two_step
-from campaigns.models import User
-from linktrack.models import Authenticator, RecoveryCode
+from campaigns.models import Authenticator, RecoveryCode, User
 from tests.conftest import PASSWORD
 
 LOGIN = "/accounts/login/"
@@ -515,7 +514,7 @@ def test_admin_lists_who_has_two_step_on_and_turns_it_off_for_a_lost_phone_with_
     client, manager, with_two_step, superuser
 ):
     client.force_login(superuser)
-    changelist = reverse("admin:linktrack_authenticator_changelist")
+    changelist = reverse("admin:campaigns_authenticator_changelist")
     listing = client.get(changelist).content.decode()
     assert "manager@acme.test" in listing and "Recovery codes left" in listing
     assert with_two_step[0] not in listing  # the secret is never shown

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.accounts.notifications import campaign_summary_emails_set, user_for_stop_token
 from campaigns.base.secret_link_pages import csrf_refusal, secret_link_page
-from delivery.selectors import masked_recipient
+from delivery.reports.selectors import masked_recipient
 
 
 class NotificationsForm(forms.Form):

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.safestring import SafeString, mark_safe
 
-from linktrack.models import Authenticator, RecoveryCode
+from campaigns.models import Authenticator, RecoveryCode
 
 logger = logging.getLogger(__name__)
 

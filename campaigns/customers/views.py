@@ -44,7 +44,7 @@ from campaigns.customers.forms import (
 from campaigns.customers.ndnc import check_ndnc_file
 from campaigns.customers.tasks import customers_import_task, ndnc_import_task
 from campaigns.models import Customer, NdncEntry, Org, Unsubscribe
-from delivery.selectors import customer_messages
+from delivery.reports.selectors import customer_messages
 
 PAGE_SIZE = 50
 

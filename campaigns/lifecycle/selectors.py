@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from delivery.selectors import messages_by_campaign
+from delivery.reports.selectors import messages_by_campaign
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 
 

@@ -46,7 +46,7 @@ from campaigns.lifecycle.selectors import RECEIPTS_ARRIVING
 from campaigns.models import Campaign, CampaignEvent, Membership, User
 from delivery import reasons
 from delivery.models import Message
-from delivery.selectors import DeliveryCounts, delivery_counts_from, reason_of
+from delivery.reports.selectors import DeliveryCounts, delivery_counts_from, reason_of
 from linktrack.common.absolute_urls import public_url
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 

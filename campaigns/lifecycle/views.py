@@ -17,8 +17,8 @@ from campaigns.lifecycle.forms import CampaignForm, TemplateChoiceForm
 from campaigns.lifecycle.selectors import campaign_page_is_live, campaign_progress, campaign_summaries
 from campaigns.lifecycle.setup_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.models import Campaign, Org
-from delivery.delivery_times import delivery_speed
-from delivery.selectors import delivery_counts
+from delivery.reports.delivery_times import delivery_speed
+from delivery.reports.selectors import delivery_counts
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
 from linktrack.counts.click_counts import click_counts, click_counts_by_link
 

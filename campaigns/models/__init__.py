@@ -1,13 +1,14 @@
 """The ground floor: users, orgs, customers, DLT senders and templates, campaigns, one module per concern.
 Imports no other app and nothing else of campaigns; every app may import it (always from `campaigns.models`)."""
 
-from campaigns.models.accounts import CreditTopUp, Membership, Org, User, UserManager
+from campaigns.models.accounts import Authenticator, CreditTopUp, Membership, Org, RecoveryCode, User, UserManager
 from campaigns.models.campaign import Campaign, CampaignEvent
 from campaigns.models.common import Channel, TimeStamped
 from campaigns.models.customers import Coupon, Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from campaigns.models.dlt import SenderId, Template, WhitelistedUrl
 
 __all__ = [
+    "Authenticator",
     "Campaign",
     "CampaignEvent",
     "Channel",
@@ -18,6 +19,7 @@ __all__ = [
     "Membership",
     "NdncEntry",
     "Org",
+    "RecoveryCode",
     "Segment",
     "SenderId",
     "Template",

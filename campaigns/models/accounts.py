@@ -1,4 +1,5 @@
-"""Who uses linktrack: users (signing in with an email address), the orgs they belong to, and credit top-ups."""
+"""Who uses linktrack: users (signing in with an email address, two-step with an authenticator app), the orgs they
+belong to, and credit top-ups."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -152,3 +153,44 @@ class Membership(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.org} ({self.get_role_display()})"
+
+
+class Authenticator(models.Model):
+    """A user's authenticator app for two-step sign-in (campaigns.accounts.two_step). Two-step sign-in is on once a code
+    from the app confirmed it; until then it is being set up."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authenticator")
+    # The TOTP secret, base32, stored as it is: Django has no field encryption, and the database is trusted with it
+    # as it is with the password hashes (whoever reads this table could as well read those and the sessions).
+    secret = models.CharField(max_length=32)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When two-step sign-in was turned on.")
+    # The last 30-second time step whose code was accepted: a code of that step or an earlier one is refused.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "linktrack_authenticator"  # the table it had when it lived in linktrack
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user}"
+
+    @property
+    def is_on(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One of the single-use codes that sign in when the phone is lost; only its SHA-256 is kept."""
+
+    authenticator = models.ForeignKey(Authenticator, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "linktrack_recoverycode"  # the table it had when it lived in linktrack
+        constraints = [
+            models.UniqueConstraint(fields=["authenticator", "code_hash"], name="recoverycode_unique_per_authenticator")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.authenticator.user}"

@@ -15,7 +15,7 @@ from campaigns.base.access import (
 from campaigns.models import Customer
 from campaigns.sending.link_check import CACHE_SECONDS, Verdict, campaign_link_checks, link_checks_summary
 from campaigns.sending.preview import campaign_preview, campaign_trai_findings, preview_audience
-from delivery.selectors import recent_proofs
+from delivery.reports.selectors import recent_proofs
 
 SAMPLE_CHOICES = 50
 

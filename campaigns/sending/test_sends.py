@@ -40,7 +40,7 @@ from campaigns.sending.tasks import proof_hand_over_task
 from campaigns.sending.test_hand_over import proof_credits_settle
 from delivery import reasons
 from delivery.models import Message, Proof
-from delivery.selectors import masked_recipient
+from delivery.reports.selectors import masked_recipient
 
 PROOF_MAX_RECIPIENTS = 5
 _SEPARATORS = re.compile(r"[,;\n]+")

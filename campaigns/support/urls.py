@@ -3,7 +3,7 @@
 from django.urls import path
 
 from campaigns.support import views as support_views
-from delivery import gateway_settings_views, message_lookup_views
+from delivery.support import gateway_settings_views, message_lookup_views
 
 app_name = "support"
 urlpatterns = [

@@ -1,3 +1,6 @@
+"""Gateway adapters (simulated, HTTP, SMPP, SMTP), their error-code tables and receipt webhooks' parsing, and
+choosing an org's gateway. Imports delivery's models and reasons, campaigns.base, linktrack.common."""
+
 from django.conf import settings
 
 from delivery.gateways.base import Exchange, Gateway, OutgoingMessage, Receipt, SubmitResult

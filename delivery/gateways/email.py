@@ -6,7 +6,7 @@ server considers invalid (5.1.3, 501, 553).
 
 When EMAIL_BOUNCE_DOMAIN is set, each email goes out with its own envelope sender (return path)
 `bounces+<token>@<bounce domain>`: the token is the message's id and a signature keyed by SECRET_KEY, so a bounce
-that arrives later (delivery/bounces.py) names its message and cannot be forged for another. The From header stays
+that arrives later (delivery/services/bounces.py) names its message and cannot be forged for another. The From header stays
 the gateway's from address.
 
 Every email also carries its own unsubscribe link, `<PUBLIC_BASE_URL>/u/<token>`: in List-Unsubscribe (RFC 2369)

@@ -13,8 +13,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from delivery.errors import http_submit_reason
 from delivery.gateways.base import Exchange, OutgoingMessage, SubmitResult
+from delivery.gateways.codes import http_submit_reason
 from delivery.gateways.ratelimit import RateLimiter
 
 DEFAULT_TIMEOUT = 10.0

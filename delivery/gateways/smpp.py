@@ -24,11 +24,16 @@ import smpplib.pdu
 import smpplib.smpp
 
 from campaigns.base.phone_numbers import DEFAULT_REGION
-from delivery.errors import SMPP_MESSAGE_STATES, SMPP_RETRYABLE_STATUSES, smpp_receipt_reason, smpp_submit_reason
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
+from delivery.gateways.codes import (
+    SMPP_MESSAGE_STATES,
+    SMPP_RETRYABLE_STATUSES,
+    smpp_receipt_reason,
+    smpp_submit_reason,
+)
 from delivery.gateways.ratelimit import RateLimiter
 from delivery.gateways.smpp_text import decode_sms, encode_sms
-from delivery.webhooks import InboundReply
+from delivery.gateways.webhooks import InboundReply
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from campaigns.lifecycle import approval, services
 from campaigns.models import Campaign, CampaignEvent, Membership, Org, Segment, User, WhitelistedUrl
 from campaigns.sending.supervisor import start_due_campaigns
 from delivery.models import Message
-from insights import api_keys
+from insights.api import keys as api_keys
 from tests.campaigns.dispatch_helpers import clock_fixture, make_campaign  # noqa: F401
 from tests.conftest import PASSWORD, make_customers
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from delivery.models import GatewayExchange, Message
-from delivery.selectors import masked_recipient
+from delivery.reports.selectors import masked_recipient
 from tests.delivery.conftest import http_config
 
 
@@ -64,7 +64,7 @@ def test_waiting_messages_are_shown_as_pending_with_the_not_delivered_reasons(cl
 def test_without_a_resend_page_the_details_page_still_works(client, manager, mixed, monkeypatch):
     from django.urls import NoReverseMatch
 
-    from delivery import views
+    from delivery.reports import views
 
     def no_resend(*args, **kwargs):
         raise NoReverseMatch("campaigns:resend")

@@ -15,9 +15,9 @@ from django.core.management import CommandError, call_command
 
 from campaigns.management.commands.receive_bounces import Command as ReceiveBounces
 from campaigns.models import Customer, Template
-from delivery.bounces import BounceDeferred, BounceRefused, bounce_apply, bounce_outcome, bounce_parse
 from delivery.gateways.email import bounce_address, bounce_address_message_id, email_reason_for_status
 from delivery.models import GatewayConfig, GatewayExchange, Message
+from delivery.services.bounces import BounceDeferred, BounceRefused, bounce_apply, bounce_outcome, bounce_parse
 from tests.delivery.conftest import statuses
 from tests.delivery.test_email_gateway import RefusingMailbox, _free_port
 from tests.delivery.test_reason_catalogue import assert_shown

@@ -2,7 +2,7 @@
 
 import pytest
 
-from delivery import errors
+from delivery.gateways import codes as errors
 from delivery.models import GatewayExchange, Message
 
 

@@ -7,8 +7,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.urls import reverse
 
-from delivery.gateway_check import gateway_connection_check
 from delivery.models import GatewayConfig, GatewayExchange
+from delivery.support.gateway_check import gateway_connection_check
 from tests.delivery.conftest import http_config
 from tests.delivery.smsc import Smsc
 from tests.delivery.test_email_gateway import RefusingMailbox, _free_port

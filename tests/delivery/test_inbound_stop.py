@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Customer, Unsubscribe
+from delivery.gateways.webhooks import twilio_signature
 from delivery.models import GatewayExchange
-from delivery.webhooks import twilio_signature
 from tests.delivery.conftest import http_config, statuses
 from tests.delivery.test_receipts import SECRET, TWILIO_TOKEN
 

@@ -140,7 +140,7 @@ def test_a_receipt_waiting_for_its_id_is_shown(staff, org):
 
 def test_the_lookup_takes_the_same_queries_however_many_messages_match(staff, support, sent, theirs,
                                                                       django_assert_num_queries):  # fmt: skip
-    from delivery.message_lookup import message_lookup
+    from delivery.support.message_lookup import message_lookup
 
     # gateway id, customers' messages, tests to the number, the messages, their clicks, receipts
     with django_assert_num_queries(6):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delivery import services
+from delivery.gateways.webhooks import twilio_signature
 from delivery.models import GatewayExchange, Message, PendingReceipt
-from delivery.webhooks import twilio_signature
 from tests.delivery.conftest import http_config
 
 TWILIO_TOKEN = "tw-token-42"

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from delivery import errors
+from delivery.gateways import codes as errors
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 from tests.conftest import make_customers
 from tests.delivery.conftest import http_config

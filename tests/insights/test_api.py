@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Customer, Template
 from delivery.models import GatewayConfig, Message
-from insights import api_keys
+from insights.api import keys as api_keys
 from insights.models import ApiKey
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from insights import api_keys
+from insights.api import keys as api_keys
 from insights.models import ApiKey
 
 KEY_ON_PAGE = re.compile(r'<code id="raw-key">(lt_[A-Za-z0-9_-]+)</code>')

@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Customer, Membership, Template
 from delivery.models import Message
-from insights import click_webhooks
 from insights.models import ClickWebhook
 from insights.tasks import click_webhooks_deliver_task
+from insights.webhooks import deliveries as click_webhooks
 from linktrack.celery import app as celery_app
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links

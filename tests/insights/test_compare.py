@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CustomerList, Membership, Template
 from delivery.models import Message
-from insights.comparison import campaigns_compare
+from insights.compare.comparison import campaigns_compare
 from linktrack.counts.campaign_clicks import click_timeline
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links

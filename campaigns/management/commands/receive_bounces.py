@@ -4,7 +4,7 @@
 
 It accepts mail only for the signed addresses of EMAIL_BOUNCE_DOMAIN; every other recipient is refused with 550:
 - return paths (bounces+<id>.<signature>@<domain>): each delivery status notification is applied as it arrives
-  (delivery/bounces.py): applied or changing nothing, 250; not a usable bounce, 550 with the reason; for an email
+  (delivery/services/bounces.py): applied or changing nothing, 250; not a usable bounce, 550 with the reason; for an email
   still being handed over, 451 (the bouncing server tries again later);
 - unsubscribe addresses (unsubscribe+<id>.<signature>@<domain>, the mailto target of List-Unsubscribe): any mail
   to one unsubscribes that email's customer from email, 250.
@@ -21,8 +21,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from campaigns.customers.opt_out import BY_EMAIL, email_opt_out_confirm, email_opt_out_for_token
-from delivery.bounces import BounceDeferred, BounceRefused, bounce_apply
 from delivery.gateways.email import bounce_address_message_id, unsubscribe_address_token
+from delivery.services.bounces import BounceDeferred, BounceRefused, bounce_apply
 
 # A bounce may return the whole original email; nothing this service sends is near this size.
 MAX_BOUNCE_BYTES = 10 * 1024 * 1024
@@ -116,7 +116,7 @@ class Command(BaseCommand):
         if not domain:
             raise CommandError("Set EMAIL_BOUNCE_DOMAIN: without it no email carries a bounce address.")
         if options["verbosity"] < 2:
-            # aiosmtpd logs every SMTP command at INFO; what each bounce did is logged by delivery.bounces.
+            # aiosmtpd logs every SMTP command at INFO; what each bounce did is logged by delivery.services.bounces.
             logging.getLogger("mail.log").setLevel(logging.WARNING)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: self.stop())

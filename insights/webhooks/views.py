@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.base.access import get_in_users_orgs, orgs_for_user
+from campaigns.base.forms import OrgChoiceForm
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Membership
-from insights import click_webhooks
-from insights.forms import OrgChoiceForm
 from insights.models import ClickWebhook
+from insights.webhooks import deliveries as click_webhooks
 
 _URL_HELP = "Your system's https address that linktrack POSTs the clicks to, e.g. https://crm.acme.in/linktrack."
 

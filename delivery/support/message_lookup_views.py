@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from campaigns.base.access import staff_required
 from campaigns.models import Org
-from delivery.message_lookup import message_lookup
+from delivery.support.message_lookup import message_lookup
 
 
 class MessageLookupForm(forms.Form):

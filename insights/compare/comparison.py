@@ -22,7 +22,7 @@ from django.db.models.functions import TruncMinute
 from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message
-from delivery.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
+from delivery.reports.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 from linktrack.counts.devices import ANDROID, IOS, device_of
 from linktrack.models import Click
@@ -159,7 +159,7 @@ def _message_rows(ids: list[int]) -> list[dict]:
 
 
 def _outcomes(rows: list[dict]) -> DeliveryCounts:
-    """The campaign page's figures (delivery.selectors.delivery_counts) from the grouped rows."""
+    """The campaign page's figures (delivery.reports.selectors.delivery_counts) from the grouped rows."""
     by_status: dict[str, int] = {}
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + row["count"]

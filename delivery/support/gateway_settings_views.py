@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 from campaigns.base.access import staff_required
 from campaigns.base.forms import add_service_errors
 from campaigns.models import Org
-from delivery.gateway_check import gateway_connection_check
-from delivery.gateway_settings import SETTINGS, gateway_config_save
-from delivery.gateway_settings_forms import GatewayConfigForm
+from delivery.gateways.webhooks import TWILIO
 from delivery.models import GatewayConfig
-from delivery.views import public_url
-from delivery.webhooks import TWILIO
+from delivery.support.gateway_check import gateway_connection_check
+from delivery.support.gateway_settings import SETTINGS, gateway_config_save
+from delivery.support.gateway_settings_forms import GatewayConfigForm
+from delivery.webhook_views import public_url
 
 
 @staff_required

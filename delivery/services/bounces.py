@@ -37,7 +37,7 @@ from django.utils import timezone
 from delivery.gateways import Exchange, gateway_config_for
 from delivery.gateways.email import bounce_address_message_id, email_reason_for_status, enhanced_status
 from delivery.models import Message
-from delivery.services import exchanges_log
+from delivery.services.handover import exchanges_log
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from django.shortcuts import render
 from campaigns.base.access import get_campaign_for_user
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Channel
-from insights.click_export import HEADER, campaign_click_rows
-from insights.forms import InsightsFilter, InsightsFilterForm
-from insights.selectors import campaign_insights
+from insights.reports.click_export import HEADER, campaign_click_rows
+from insights.reports.forms import InsightsFilter, InsightsFilterForm
+from insights.reports.selectors import campaign_insights
 from linktrack.common.csv_export import csv_download
 from linktrack.counts.click_counts import click_counts_by_channel, click_counts_by_day_and_channel
 

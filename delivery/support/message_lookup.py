@@ -17,7 +17,7 @@ from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import Customer, Org
 from delivery.gateways.smpp import canonical_id
 from delivery.models import Message, PendingReceipt
-from delivery.selectors import CustomerMessage, messages_with_outcomes
+from delivery.reports.selectors import CustomerMessage, messages_with_outcomes
 from linktrack.models import ShortLink
 from linktrack.selectors import code_decode
 

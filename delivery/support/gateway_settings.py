@@ -13,8 +13,8 @@ from django.db import transaction
 from campaigns.models import Channel, Org, User
 from delivery.gateways.simulated import parse_mix
 from delivery.gateways.smpp import SmppGateway
+from delivery.gateways.webhooks import RECEIPT_FORMATS
 from delivery.models import GatewayConfig
-from delivery.webhooks import RECEIPT_FORMATS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.utils import dateformat
 
 from campaigns.base.access import campaigns_for_user
 from campaigns.models import Campaign
-from insights.comparison import (
+from insights.compare.comparison import (
     MAX_CAMPAIGNS,
     MIN_CAMPAIGNS,
     CampaignComparison,

@@ -18,9 +18,9 @@ from campaigns.lifecycle.filters import campaigns_matching
 from campaigns.lifecycle.selectors import CampaignSummary, campaign_summaries
 from campaigns.models import Campaign, Channel
 from delivery import reasons
-from delivery.delivery_times import delivery_speed
-from delivery.selectors import delivery_counts, reason_breakdown
-from insights.api_keys import authenticate, rate_limit_wait
+from delivery.reports.delivery_times import delivery_speed
+from delivery.reports.selectors import delivery_counts, reason_breakdown
+from insights.api.keys import authenticate, rate_limit_wait
 from insights.models import ApiKey
 from linktrack.counts.click_counts import click_counts_by_link
 from linktrack.counts.devices import DEVICE_NAMES, device_of

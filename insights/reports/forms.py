@@ -180,23 +180,3 @@ def _within_bounds(day: date | None) -> date | None:
     if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
         raise forms.ValidationError(f"Enter a day between {_in_words(EARLIEST_DAY)} and {_in_words(LATEST_DAY)}.")
     return day
-
-
-class OrgChoiceForm(forms.Form):
-    """An `org` field: one of the orgs given (the user's), hidden when there is only one; cleaned to the Org."""
-
-    org_error = "Choose one of your organisations."
-    org = forms.TypedChoiceField(label="Organisation", coerce=int)
-
-    def __init__(self, *args, orgs: list[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.orgs = {org.pk: org for org in orgs}
-        field = self.fields["org"]
-        field.choices = [(org.pk, org.name) for org in orgs]
-        field.error_messages["invalid_choice"] = self.org_error
-        if len(orgs) == 1:
-            field.initial = orgs[0].pk
-            field.widget = forms.HiddenInput()
-
-    def clean_org(self) -> Org:
-        return self.orgs[self.cleaned_data["org"]]

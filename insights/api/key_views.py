@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.base.access import get_in_users_orgs
+from campaigns.base.forms import OrgChoiceForm
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Campaign, Channel
-from insights import api_keys
-from insights.forms import OrgChoiceForm
+from insights.api import keys as api_keys
 from insights.models import ApiKey
 
 

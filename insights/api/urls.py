@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from insights import api
+from insights.api import views as api
 
 app_name = "api"
 urlpatterns = [

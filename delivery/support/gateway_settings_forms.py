@@ -1,10 +1,10 @@
-"""The form of one kind of gateway, built from delivery/gateway_settings.py's table: plain named fields, errors next
+"""The form of one kind of gateway, built from delivery/support/gateway_settings.py's table: plain named fields, errors next
 to each, secrets as password inputs that are never filled back."""
 
 from django import forms
 from django.core.validators import URLValidator
 
-from delivery.gateway_settings import SECRETS, SETTINGS, Setting, channels_for
+from delivery.support.gateway_settings import SECRETS, SETTINGS, Setting, channels_for
 
 _HTTP_URL = URLValidator(schemes=["http", "https"])
 

@@ -15,8 +15,13 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from delivery.errors import gupshup_error_code, gupshup_receipt_reason, infobip_receipt_reason, twilio_receipt_reason
 from delivery.gateways.base import Receipt
+from delivery.gateways.codes import (
+    gupshup_error_code,
+    gupshup_receipt_reason,
+    infobip_receipt_reason,
+    twilio_receipt_reason,
+)
 
 TWILIO = "twilio"
 INFOBIP = "infobip"

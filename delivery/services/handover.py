@@ -1,0 +1,181 @@
+"""Hand messages to gateways: claim them, send each batch through the org's gateway, record each outcome."""
+
+import logging
+from datetime import datetime
+from typing import NamedTuple
+
+from django.db import connection, transaction
+
+from campaigns.models import Campaign
+from delivery.bulk import among
+from delivery.gateways import (
+    Exchange,
+    OutgoingMessage,
+    gateway_config_for,
+    gateway_for,
+    gateway_from_config,
+)
+from delivery.gateways.simulated import SimulatedGateway
+from delivery.models import Message
+from delivery.services import clock
+from delivery.services.gateway_log import exchanges_log
+from delivery.services.receipts import pending_receipts_apply, receipts_apply, smpp_replies_apply
+from delivery.services.simulated_receipts import simulated_receipts_schedule
+
+logger = logging.getLogger(__name__)
+
+
+class Claimed(NamedTuple):
+    """What sending reads of a claimed message (plain values: a model instance per message cost more than sending)."""
+
+    pk: int
+    campaign_id: int
+    channel: str
+    recipient: str
+    body: str
+    subject: str
+    html_body: str
+
+
+class Outcome(NamedTuple):
+    """What a send batch writes back for one message."""
+
+    pk: int
+    status: str
+    gateway_message_id: str = ""
+    sent_at: datetime | None = None
+    reason_code: str = ""
+    gateway_error: str = ""
+    finished_at: datetime | None = None
+
+
+def messages_send(*, message_ids: list[int]) -> list[int]:
+    """Send the queued messages among `message_ids`; returns the ids the gateway accepted.
+
+    Messages are claimed first (queued -> submitting, rows locked and skipped by other workers), so a task that
+    runs twice, or two workers given the same ids, never hand one message to a gateway twice.
+    """
+    messages = _claim(message_ids)
+    if not messages:
+        return []
+    # A send task holds messages of one campaign.
+    campaign = Campaign.objects.select_related("template__sender").get(pk=messages[0].campaign_id)
+    config = gateway_config_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    try:
+        gateway = (
+            gateway_from_config(config)
+            if config
+            else gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        # A configuration missing a setting: nothing can be submitted, and the messages must not stay claimed.
+        logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
+        return _all_not_sent(messages, config, "gateway_submit_failed", f"config:{type(error).__name__}", error)
+    sender = campaign.template.sender
+    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
+    template_id, promotional = campaign.template.dlt_template_id, bool(sender and sender.is_promotional)
+    outgoing = [
+        OutgoingMessage(
+            m.pk, m.channel, m.recipient, m.body, header, entity_id, template_id, promotional, m.subject, m.html_body
+        )
+        for m in messages
+    ]
+    try:
+        results = {r.message_id: r for r in gateway.send_batch(outgoing)}
+    except Exception:
+        # An adapter bug must not leave messages claimed forever: they are recorded as not sent, with the error.
+        logger.exception("gateway %s failed on a batch of %d messages", gateway.name, len(messages))
+        results = None
+    now = clock.now()
+    outcomes = []
+    accepted = []
+    exchanges = []
+    for message in messages:
+        result = results.get(message.pk) if results is not None else None
+        if result and result.accepted:
+            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, now))
+            accepted.append(message.pk)
+        elif result:
+            outcomes.append(_not_sent(message.pk, result.reason_code, result.gateway_error[:100], now))
+        elif results is None:
+            outcomes.append(_not_sent(message.pk, "gateway_other", "adapter:error", now))
+        else:  # the gateway answered for the batch but said nothing about this message
+            outcomes.append(_not_sent(message.pk, "gateway_bad_response", "missing", now))
+        if result:
+            exchanges += [(message.pk, e) for e in result.exchanges]
+    gateway_ids = [o.gateway_message_id for o in outcomes if o.gateway_message_id]
+    with transaction.atomic():
+        _outcomes_save(outcomes, now)
+        exchanges_log(config=config, gateway_kind=gateway.name, exchanges=exchanges)
+        pending_receipts_apply(gateway_message_ids=gateway_ids)
+    drain = getattr(gateway, "drain_receipts", None)
+    if drain:
+        receipts_apply(receipts=drain(), org_id=campaign.org_id, config=config, gateway_kind=gateway.name)
+    drain_replies = getattr(gateway, "drain_replies", None)
+    if drain_replies and config is not None:
+        smpp_replies_apply(config=config, replies=drain_replies())
+    if isinstance(gateway, SimulatedGateway) and gateway_ids:
+        simulated_receipts_schedule(gateway_ids, config)
+    return accepted
+
+
+def _not_sent(pk: int, reason_code: str, gateway_error: str, now: datetime) -> Outcome:
+    return Outcome(pk, Message.Status.NOT_SENT, reason_code=reason_code, gateway_error=gateway_error, finished_at=now)
+
+
+def _all_not_sent(messages: list[Claimed], config, reason_code: str, gateway_error: str, error) -> list[int]:
+    now = clock.now()
+    with transaction.atomic():
+        _outcomes_save([_not_sent(m.pk, reason_code, gateway_error, now) for m in messages], now)
+        exchanges_log(
+            config=config,
+            gateway_kind=config.kind if config else "",
+            exchanges=[
+                (m.pk, Exchange("submit", error=f"gateway configuration unusable: {error!r}")) for m in messages
+            ],
+        )
+    return []
+
+
+def _claim(message_ids: list[int]) -> list[Claimed]:
+    with transaction.atomic():
+        # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
+        # (a first large campaign) walked the campaign's whole status index for each batch.
+        rows = (
+            among(Message.with_proofs.select_for_update(skip_locked=True, of=("self",)), "id", message_ids)
+            .order_by("pk")
+            .values_list("status", *Claimed._fields)
+        )
+        messages = [Claimed(*row[1:]) for row in rows if row[0] == Message.Status.QUEUED]
+        if messages:
+            among(Message.with_proofs, "id", [m.pk for m in messages]).update(
+                status=Message.Status.SUBMITTING, updated_at=clock.now()
+            )
+    return messages
+
+
+def _outcomes_save(outcomes: list[Outcome], now) -> None:
+    """Write each message's outcome of a send batch (and updated_at).
+
+    On PostgreSQL in one `UPDATE ... FROM (VALUES ...)` statement: Django's bulk_update builds a CASE expression
+    per row and field, which cost about 3 ms per message and dominated sending. Elsewhere bulk_update.
+    """
+    if not outcomes:
+        return
+    if connection.vendor != "postgresql":
+        Message.with_proofs.bulk_update(
+            [Message(updated_at=now, **outcome._asdict()) for outcome in outcomes],
+            [*Outcome._fields[1:], "updated_at"],
+        )
+        return
+    table = connection.ops.quote_name(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s, %s::timestamptz)"] * len(outcomes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET status = v.status, gateway_message_id = v.gateway_message_id, "
+            "sent_at = v.sent_at, reason_code = v.reason_code, gateway_error = v.gateway_error, "
+            "finished_at = v.finished_at, updated_at = %s "
+            f"FROM (VALUES {rows}) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
+            "finished_at) WHERE m.id = v.id",
+            [now, *(value for outcome in outcomes for value in outcome)],
+        )
