@@ -14,6 +14,7 @@ from django.utils import timezone
 from campaigns.lifecycle import services as campaign_services
 from campaigns.lifecycle.selectors import campaign_summaries
 from campaigns.models import Campaign, CampaignEvent, Customer, Org, Template, User
+from campaigns.sending import test_hand_over
 from campaigns.sending import test_sends as proofs
 from campaigns.sending.rules import capped_customers
 from campaigns.sending.supervisor import campaigns_supervise
@@ -382,7 +383,7 @@ def test_a_test_whose_campaign_was_deleted_before_its_hand_over_is_let_go(org, t
     campaign = _draft(template, manager)
     proof = proof_send(campaign=campaign, user=manager, recipients=[MY_NUMBER])  # its task not run yet
     Campaign.objects.filter(pk=campaign.pk).delete()
-    assert proofs.proof_hand_over(proof_id=proof.pk) == 0
+    assert test_hand_over.proof_hand_over(proof_id=proof.pk) == 0
 
 
 def test_the_message_admin_lists_tests_marked_as_such_and_filters_them(client, org, template, manager, send):

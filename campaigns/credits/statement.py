@@ -111,6 +111,17 @@ def usage_period(*, org: Org, moment: datetime, days: int = USAGE_DAYS) -> tuple
     return datetime.combine(first, time.min, tzinfo=zone), [first + timedelta(days=n) for n in range(days)]
 
 
+def _credits_by_day(rows: QuerySet, moment_field: str, credits_field: str, zone: ZoneInfo) -> dict:
+    """{day: credits} of `rows`, by the day (in `zone`) of `moment_field`. One query."""
+    return dict(
+        rows.annotate(day=TruncDate(moment_field, tzinfo=zone))
+        .order_by()
+        .values("day")
+        .annotate(credits=Sum(credits_field))
+        .values_list("day", "credits")
+    )
+
+
 def credit_usage(*, org: Org, moment: datetime | None = None, top: int = TOP_CAMPAIGNS) -> CreditUsage:
     """Credits spent per day over the last USAGE_DAYS days (the org's calendar) and by campaign, tests on their own
     line. Five queries whatever the number of campaigns, runs, tests or messages."""
@@ -119,22 +130,10 @@ def credit_usage(*, org: Org, moment: datetime | None = None, top: int = TOP_CAM
     zone = ZoneInfo(org.timezone)
     charged = Campaign.objects.filter(org=org, credits_charged__gt=0)
     in_period = charged.filter(launched_at__gte=since)
-    # 1. Campaigns by the day they started sending.
-    by_day = dict(
-        in_period.annotate(day=TruncDate("launched_at", tzinfo=zone))
-        .order_by()
-        .values("day")
-        .annotate(credits=Sum("credits_charged"))
-        .values_list("day", "credits")
-    )
-    # 2. Tests by the day they were sent.
-    tests_by_day = dict(
-        Proof.objects.filter(campaign__org=org, sent_at__gte=since, credits__gt=0)
-        .annotate(day=TruncDate("sent_at", tzinfo=zone))
-        .order_by()
-        .values("day")
-        .annotate(credits=Sum("credits"))
-        .values_list("day", "credits")
+    # 1. Campaigns by the day they started sending. 2. Tests by the day they were sent.
+    by_day = _credits_by_day(in_period, "launched_at", "credits_charged", zone)
+    tests_by_day = _credits_by_day(
+        Proof.objects.filter(campaign__org=org, sent_at__gte=since, credits__gt=0), "sent_at", "credits", zone
     )
     # 3. By campaign, a recurring campaign's runs under it: the top ones.
     top_rows = list(

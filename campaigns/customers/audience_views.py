@@ -19,19 +19,16 @@ from campaigns.base.access import (
 )
 from campaigns.base.forms import add_service_errors
 from campaigns.customers.audience import (
-    SEGMENT_OPS,
     audience_campaigns,
     customer_list_create,
     customer_list_delete,
     customer_list_remove,
     customer_list_rename,
-    customers_matching,
-    segment_conditions_clean,
     segment_delete,
-    segment_save,
 )
 from campaigns.customers.follow_up import FOLLOW_UPS, follow_up_list_create, follow_up_list_name
 from campaigns.customers.forms import CustomerListForm, CustomerListRenameForm, SegmentForm, segment_conditions_from
+from campaigns.customers.segments import SEGMENT_OPS, customers_matching, segment_conditions_clean, segment_save
 from campaigns.customers.views import customer_search, page_of
 from campaigns.models import Customer, CustomerList, Segment
 

@@ -11,64 +11,24 @@ is unsubscribed too (their unsubscribe record kept its hash).
 
 import datetime
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.base.csv_imports import (
     BadRow,
-    CsvRow,
-    ImportFileError,
     ImportReport,
-    check_import_file,
     import_in_batches,
 )
-from campaigns.base.phone_numbers import MobileError, normalise_mobile
+from campaigns.customers.customer_rows import HEADER_ALIASES, CustomerRow, customer_columns_check, customer_row_parse
 from campaigns.models import Channel, Coupon, Customer, CustomerList, Org, Unsubscribe
 
 BATCH_SIZE = 1000
-FIELD_MAX_LENGTHS = {"external_id": 100, "name": 200, "email": 254}
-ATTRIBUTE_MAX_LENGTH = 1000
-COUPON_CODE_MAX_LENGTH = 40
-RESERVED = ("mobile", "email", "name", "external_id", "coupon_code", "coupon_expiry")
-HEADER_ALIASES = {
-    "phone": "mobile",
-    "mobile_number": "mobile",
-    "phone_number": "mobile",
-    "mobile_no": "mobile",
-    "msisdn": "mobile",
-    "email_address": "email",
-    "e_mail": "email",
-    "full_name": "name",
-    "customer_name": "name",
-    "externalid": "external_id",
-    "external_id": "external_id",
-    "customer_id": "external_id",
-    "coupon": "coupon_code",
-    "coupon_expires_on": "coupon_expiry",
-    "coupon_expiry_date": "coupon_expiry",
-}
 ERASED_UNSUBSCRIBE_NOTE = "unsubscribed with this contact before the personal data of a customer was erased"
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d-%b-%Y")
-_ATTRIBUTE_KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
-
-
-@dataclass
-class _Row:
-    line: int
-    mobile: str = ""
-    email: str = ""
-    name: str = ""
-    external_id: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
-    coupon: tuple[str, datetime.date] | None = None
 
 
 def import_customers(
@@ -88,7 +48,7 @@ def import_customers(
     """
     org = Org.objects.get(pk=org_id)
 
-    def start(report: ImportReport, bad_row: BadRow) -> Callable[[list[_Row]], None]:
+    def start(report: ImportReport, bad_row: BadRow) -> Callable[[list[CustomerRow]], None]:
         customer_list = None
         if list_name.strip():
             customer_list, _ = CustomerList.objects.get_or_create(org=org, name=list_name.strip()[:200])
@@ -102,8 +62,8 @@ def import_customers(
     return import_in_batches(
         path=path,
         aliases=HEADER_ALIASES,
-        check_columns=_check_columns,
-        parse_row=_parse_row,
+        check_columns=customer_columns_check,
+        parse_row=customer_row_parse,
         start=start,
         batch_size=batch_size,
         total_rows=total_rows,
@@ -112,97 +72,21 @@ def import_customers(
     )
 
 
-def check_customer_file(path: Path) -> int:
-    return check_import_file(path, aliases=HEADER_ALIASES, check_columns=_check_columns)
+@dataclass
+class _Batch:
+    """What one batch's rows come to: customers to create, stored ones they matched (with their values before), and
+    coupons to save."""
 
-
-def _check_columns(columns: list[str]) -> None:
-    if "mobile" not in columns and "email" not in columns:
-        found = ", ".join(columns) or "none"
-        hint = " The first line looks like data, not column names." if any(c.isdigit() for c in columns) else ""
-        raise ImportFileError(
-            "The file needs a “mobile” or an “email” column (and may have name, external_id, coupon_code, "
-            f"coupon_expiry and any attributes). Columns found: {found}.{hint}"
-        )
-    if ("coupon_code" in columns) != ("coupon_expiry" in columns):
-        raise ImportFileError("Coupons need both a “coupon_code” and a “coupon_expiry” column.")
-    for column in columns:
-        if column not in RESERVED and not _ATTRIBUTE_KEY.match(column):
-            raise ImportFileError(f"The column name “{column}” must use letters and digits only.")
-
-
-def _parse_row(csv_row: CsvRow, bad_row: BadRow) -> _Row | None:
-    """A clean row, or None after reporting every problem the row has."""
-    cells = csv_row.cells
-    row = _Row(line=csv_row.line)
-    problems: list[tuple[str, str]] = []
-    if cells.get("mobile"):
-        try:
-            row.mobile = normalise_mobile(cells["mobile"])
-        except MobileError as error:
-            problems.append((cells["mobile"], f"mobile number {error}"))
-    if cells.get("email"):
-        email = cells["email"].lower()
-        try:
-            validate_email(email)
-        except ValidationError:
-            problems.append((cells["email"], "is not a valid email address"))
-        else:
-            row.email = email
-    for name in ("name", "external_id"):
-        row_value = cells.get(name, "")
-        if len(row_value) > FIELD_MAX_LENGTHS[name]:
-            problems.append((row_value, f"{name} is {len(row_value):,} characters; at most {FIELD_MAX_LENGTHS[name]}"))
-        else:
-            setattr(row, name, row_value)
-    if row.email and len(row.email) > FIELD_MAX_LENGTHS["email"]:
-        problems.append((row.email, f"email is longer than {FIELD_MAX_LENGTHS['email']} characters"))
-    for key, value in cells.items():
-        if key in RESERVED or not value:
-            continue
-        if len(value) > ATTRIBUTE_MAX_LENGTH:
-            problems.append((value, f"{key} is {len(value):,} characters; at most {ATTRIBUTE_MAX_LENGTH}"))
-        else:
-            row.attributes[key] = value
-    code, expiry = cells.get("coupon_code", ""), cells.get("coupon_expiry", "")
-    if code or expiry:
-        if not code:
-            problems.append((expiry, "has a coupon expiry but no coupon code"))
-        elif not expiry:
-            problems.append((code, "has a coupon code but no coupon expiry date"))
-        elif len(code) > COUPON_CODE_MAX_LENGTH:
-            problems.append((code, f"coupon code is longer than {COUPON_CODE_MAX_LENGTH} characters"))
-        else:
-            expires_on = _parse_date(expiry)
-            if expires_on is None:
-                problems.append((expiry, "coupon expiry is not a date (use 2026-12-31 or 31/12/2026)"))
-            else:
-                row.coupon = (code, expires_on)
-    if not problems and not (row.mobile or row.email):
-        problems.append(("", "has no mobile number and no email address"))
-    if problems:
-        bad_row(row.line, problems[0][0], "; ".join(reason for _, reason in problems))
-        return None
-    return row
-
-
-def _parse_date(text: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        pass
-    for date_format in _DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text.strip(), date_format).date()
-        except ValueError:
-            continue
-    return None
+    to_create: dict[int, Customer] = field(default_factory=dict)  # id(customer) -> customer
+    matched: dict[int, Customer] = field(default_factory=dict)  # existing customers this batch's rows matched
+    before: dict[int, tuple] = field(default_factory=dict)
+    coupons: dict[tuple[int, str], tuple[Customer, datetime.date]] = field(default_factory=dict)
 
 
 @transaction.atomic
 def _import_batch(
     org: Org,
-    rows: list[_Row],
+    rows: list[CustomerRow],
     customer_list: CustomerList | None,
     started_at: datetime.datetime,
     report: ImportReport,
@@ -211,6 +95,30 @@ def _import_batch(
     erased_unsubscribes: bool = False,
 ) -> None:
     """Match, create and update one batch in a handful of queries."""
+    by_external_id, by_mobile, by_email = _stored_customers(org, rows)
+    batch = _Batch()
+    first_line: dict[int, int] = {}  # id(customer) -> line that brought it into this batch
+    now = timezone.now()
+    for row in rows:
+        customer = _match(row, by_external_id, by_mobile, by_email)
+        owner = by_mobile.get(row.mobile) if row.mobile else None
+        if owner is not None and owner is not customer:
+            who = owner.external_id or owner.name or owner.email or "another customer"
+            bad_row(row.line, row.mobile, f"mobile number already belongs to another customer ({who})")
+            continue
+        customer = _row_customer(org, row, customer, batch, first_line, started_at, report)
+        if row.mobile and customer.mobile and row.mobile != customer.mobile:
+            by_mobile.pop(customer.mobile, None)
+        _apply(customer, row)
+        _remember(customer, by_external_id, by_mobile, by_email)
+        if row.coupon:
+            batch.coupons[(id(customer), row.coupon[0])] = (customer, row.coupon[1])
+        report.processed += 1
+    _batch_store(org, batch, customer_list, report, now, erased_unsubscribes=erased_unsubscribes)
+
+
+def _stored_customers(org: Org, rows: list[CustomerRow]) -> tuple[dict, dict, dict]:
+    """The org's customers the rows may name, by external id, mobile and email."""
     by_external_id: dict[str, Customer] = {}
     by_mobile: dict[str, Customer] = {}
     by_email: dict[str, Customer] = {}
@@ -229,51 +137,55 @@ def _import_batch(
     if emails:
         for customer in Customer.objects.filter(org=org, email__in=emails).exclude(pk__in=found).order_by("pk"):
             _remember(customer, by_external_id, by_mobile, by_email)
+    return by_external_id, by_mobile, by_email
 
-    first_line: dict[int, int] = {}  # id(customer) -> line that brought it into this batch
-    to_create: dict[int, Customer] = {}
-    matched: dict[int, Customer] = {}  # existing customers this batch's rows matched
-    before: dict[int, tuple] = {}
-    coupons: dict[tuple[int, str], tuple[Customer, datetime.date]] = {}
-    now = timezone.now()
-    for row in rows:
-        customer = _match(row, by_external_id, by_mobile, by_email)
-        owner = by_mobile.get(row.mobile) if row.mobile else None
-        if owner is not None and owner is not customer:
-            who = owner.external_id or owner.name or owner.email or "another customer"
-            bad_row(row.line, row.mobile, f"mobile number already belongs to another customer ({who})")
-            continue
-        if customer is None:
-            customer = Customer(org=org, attributes={})
-            to_create[id(customer)] = customer
-        elif id(customer) in first_line:
-            report.add_note(
-                row.line,
-                row.external_id or row.mobile or row.email,
-                f"same customer as line {first_line[id(customer)]}; the rows were merged",
-            )
-        elif customer.pk and customer.updated_at >= started_at:
-            report.add_note(
-                row.line, row.external_id or row.mobile or row.email, "same customer as an earlier line; merged"
-            )
-        if customer.pk and id(customer) not in matched:
-            matched[id(customer)] = customer
-            before[id(customer)] = _stored_values(customer)
-        first_line.setdefault(id(customer), row.line)
-        if row.mobile and customer.mobile and row.mobile != customer.mobile:
-            by_mobile.pop(customer.mobile, None)
-        _apply(customer, row)
-        _remember(customer, by_external_id, by_mobile, by_email)
-        if row.coupon:
-            coupons[(id(customer), row.coupon[0])] = (customer, row.coupon[1])
-        report.processed += 1
 
-    changed = [customer for key, customer in matched.items() if _stored_values(customer) != before[key]]
+def _row_customer(
+    org: Org,
+    row: CustomerRow,
+    customer: Customer | None,
+    batch: _Batch,
+    first_line: dict[int, int],
+    started_at: datetime.datetime,
+    report: ImportReport,
+) -> Customer:
+    """The customer a row updates (a new one when it matched none), noting a row merged with an earlier one."""
+    if customer is None:
+        customer = Customer(org=org, attributes={})
+        batch.to_create[id(customer)] = customer
+    elif id(customer) in first_line:
+        report.add_note(
+            row.line,
+            row.external_id or row.mobile or row.email,
+            f"same customer as line {first_line[id(customer)]}; the rows were merged",
+        )
+    elif customer.pk and customer.updated_at >= started_at:
+        report.add_note(
+            row.line, row.external_id or row.mobile or row.email, "same customer as an earlier line; merged"
+        )
+    if customer.pk and id(customer) not in batch.matched:
+        batch.matched[id(customer)] = customer
+        batch.before[id(customer)] = _stored_values(customer)
+    first_line.setdefault(id(customer), row.line)
+    return customer
+
+
+def _batch_store(
+    org: Org,
+    batch: _Batch,
+    customer_list: CustomerList | None,
+    report: ImportReport,
+    now: datetime.datetime,
+    *,
+    erased_unsubscribes: bool,
+) -> None:
+    changed = [customer for key, customer in batch.matched.items() if _stored_values(customer) != batch.before[key]]
     # Updates first: a number an existing customer gave up in this batch is free for a new customer.
     if changed:
         _update_customers(changed, now)
-    unsubscribed = _unsubscribed_before_erasure(org, list(to_create.values())) if erased_unsubscribes else []
-    Customer.objects.bulk_create(list(to_create.values()))
+    new_customers = list(batch.to_create.values())
+    unsubscribed = _unsubscribed_before_erasure(org, new_customers) if erased_unsubscribes else []
+    Customer.objects.bulk_create(new_customers)
     Unsubscribe.objects.bulk_create(
         [
             Unsubscribe(
@@ -282,17 +194,17 @@ def _import_batch(
             for customer, channel in unsubscribed
         ]
     )
-    report.created += len(to_create)
+    report.created += len(batch.to_create)
     report.updated += len(changed)
-    report.unchanged += len(matched) - len(changed)
-    if coupons:
-        report.coupons += _save_coupons(coupons, set(to_create))
+    report.unchanged += len(batch.matched) - len(changed)
+    if batch.coupons:
+        report.coupons += _save_coupons(batch.coupons, set(batch.to_create))
     if customer_list is not None:
         through = CustomerList.customers.through
         through.objects.bulk_create(
             [
                 through(customerlist_id=customer_list.pk, customer_id=customer.pk)
-                for customer in [*to_create.values(), *matched.values()]
+                for customer in [*batch.to_create.values(), *batch.matched.values()]
             ],
             ignore_conflicts=True,
         )
@@ -327,7 +239,7 @@ def _remember(customer: Customer, by_external_id: dict, by_mobile: dict, by_emai
         by_email.setdefault(customer.email, customer)
 
 
-def _match(row: _Row, by_external_id: dict, by_mobile: dict, by_email: dict) -> Customer | None:
+def _match(row: CustomerRow, by_external_id: dict, by_mobile: dict, by_email: dict) -> Customer | None:
     """External id first; else the mobile; else the email — never a customer with a different external id."""
     if row.external_id and row.external_id in by_external_id:
         return by_external_id[row.external_id]
@@ -344,7 +256,7 @@ def _match(row: _Row, by_external_id: dict, by_mobile: dict, by_email: dict) -> 
     return None
 
 
-def _apply(customer: Customer, row: _Row) -> None:
+def _apply(customer: Customer, row: CustomerRow) -> None:
     for name in ("external_id", "name", "mobile", "email"):
         value = getattr(row, name)
         if value:

@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from campaigns.customers.audience import (
+from campaigns.customers.segments import (
     ANY_CHANNEL,
     CLICKED,
     SEGMENT_CHANNELS,

@@ -7,7 +7,7 @@ message. Only the email channel changes; the customer's SMS subscription is thei
 
 from dataclasses import dataclass
 
-from campaigns.customers.audience import customer_unsubscribe
+from campaigns.customers.unsubscribes import customer_unsubscribe
 from campaigns.models import Channel, Customer, Unsubscribe
 from delivery.gateways.email import unsubscribe_token_message_id
 from delivery.models import Message

@@ -4,7 +4,7 @@ import logging
 
 from django.dispatch import receiver
 
-from campaigns.customers.audience import customer_unsubscribe
+from campaigns.customers.unsubscribes import customer_unsubscribe
 from campaigns.models import Customer
 from delivery.signals import stop_replied
 

@@ -27,13 +27,8 @@ from campaigns.base.csv_imports import (
 )
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers import erasure as customer_erasure
-from campaigns.customers.audience import (
-    customer_list_add_matching,
-    customer_lists_add,
-    customer_resubscribe,
-    customer_unsubscribe,
-)
-from campaigns.customers.customer_import import check_customer_file
+from campaigns.customers.audience import customer_list_add_matching, customer_lists_add
+from campaigns.customers.customer_rows import check_customer_file
 from campaigns.customers.forms import (
     CustomerBulkAddForm,
     CustomerImportForm,
@@ -43,6 +38,7 @@ from campaigns.customers.forms import (
 )
 from campaigns.customers.ndnc import check_ndnc_file
 from campaigns.customers.tasks import customers_import_task, ndnc_import_task
+from campaigns.customers.unsubscribes import customer_resubscribe, customer_unsubscribe
 from campaigns.models import Customer, NdncEntry, Org, Unsubscribe
 from delivery.reports.selectors import customer_messages
 

@@ -17,7 +17,8 @@ from campaigns.base.access import orgs_for_user
 from campaigns.base.csv_imports import ImportFileError
 from campaigns.base.org_chooser import org_chosen, user_orgs
 from campaigns.dlt.portal_file import COLUMNS, MAX_FILE_BYTES
-from campaigns.dlt.template_import import OUTCOME_WORDS, Outcome, import_templates
+from campaigns.dlt.template_import import import_templates
+from campaigns.dlt.template_rows import OUTCOME_WORDS, Outcome
 from campaigns.models import Org
 
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")

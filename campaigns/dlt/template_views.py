@@ -19,6 +19,7 @@ from campaigns.dlt.forms import TemplateForm, WhitelistedUrlForm
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import fixed_links
 from campaigns.dlt.template_services import template_save
+from campaigns.dlt.url_whitelist import whitelisted_url_add, whitelisted_url_remove
 from campaigns.models import Channel, Template, WhitelistedUrl
 
 SAMPLE_CHOICES = 50
@@ -124,7 +125,7 @@ def url_whitelist(request, org_pk: int):
     form = WhitelistedUrlForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            entry = trai.whitelisted_url_add(
+            entry = whitelisted_url_add(
                 org=org, user=request.user, url=form.cleaned_data["url"], kind=form.cleaned_data["kind"]
             )
         except ValidationError as error:
@@ -149,7 +150,7 @@ def url_whitelist(request, org_pk: int):
 def url_whitelist_remove(request, org_pk: int, pk: int):
     org = get_org_for_user(request.user, org_pk)
     entry = get_object_or_404(WhitelistedUrl, org=org, pk=pk)
-    trai.whitelisted_url_remove(entry=entry, user=request.user)
+    whitelisted_url_remove(entry=entry, user=request.user)
     if org.whitelisted_urls.exists():
         effect = "Launching a campaign whose links only it covered is now refused."
     else:

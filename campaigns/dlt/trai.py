@@ -16,13 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-
 from campaigns.dlt.link_finding import LinkError, find_links
 from campaigns.dlt.parsing import ParsedTemplate, TemplateError, parse_template, slot_limit
 from campaigns.dlt.rendering import example_short_url, slot_value
-from campaigns.models import Campaign, Channel, Customer, Org, Template, User, WhitelistedUrl
+from campaigns.models import Campaign, Channel, Customer, Org, Template, WhitelistedUrl
 
 FIXED_SHARE_MIN_PERCENT = 30
 VARIABLES_WITHOUT_JUSTIFICATION = 3
@@ -115,7 +112,7 @@ def _ascii_host(host: str) -> str:
     return f"{name}:{port}" if port else name
 
 
-def _without_trailing_slash(rest: str) -> str:
+def without_trailing_slash(rest: str) -> str:
     if "?" in rest or "#" in rest:
         return rest
     return rest.rstrip("/")
@@ -160,7 +157,7 @@ class Whitelist:
         for entry in self.entries:
             if entry.host != host:
                 continue
-            same = _without_trailing_slash(rest) == _without_trailing_slash(entry.rest)
+            same = without_trailing_slash(rest) == without_trailing_slash(entry.rest)
             if same or (entry.kind == WhitelistedUrl.Kind.DYNAMIC and rest.startswith(entry.rest)):
                 return True
         return False
@@ -372,54 +369,3 @@ def org_findings(*, org: Org, whitelist: Whitelist | None = None) -> list[Findin
     if whitelist.covers_short_link(example_short_url(org)) and not public_shortener(short_link_prefix(org)):
         return []
     return [_short_domain_finding(org, blocking=org.sms_link_tracking)]
-
-
-# --- Recording the whitelist ------------------------------------------------------------------------------------
-
-_URL_SHAPE = re.compile(
-    r"(?:https?://)?(?:[^\s/?#@:]+\.)+[^\s/?#@:.]+(?::\d{1,5})?(?:[/?#]\S*)?|localhost(?::\d{1,5})?(?:[/?#]\S*)?", re.I
-)
-
-
-@transaction.atomic
-def whitelisted_url_add(*, org: Org, user: User, url: str, kind: str) -> WhitelistedUrl:
-    """Record a URL the org whitelisted on the DLT portal; raises ValidationError in words, by field."""
-    url = url.strip()
-    scheme = re.match(r"[a-z][a-z0-9+.-]*:(?!\d)", url, re.IGNORECASE)  # not a port: `localhost:8000`
-    if scheme and not re.match(r"https?://", url, re.IGNORECASE):
-        raise ValidationError({"url": "Only http and https links can be whitelisted."})
-    if not _URL_SHAPE.fullmatch(url):
-        raise ValidationError(
-            {"url": f"'{url}' is not a web link. Write it as on the DLT portal, e.g. https://www.acme.in/sale."}
-        )
-    if kind == WhitelistedUrl.Kind.STATIC and "?" in url:
-        raise ValidationError(
-            {
-                "kind": "A static URL has no '?'. A link with parameters is whitelisted on DLT as a dynamic URL: "
-                "choose 'Dynamic URL' and give its fixed part, e.g. https://acme.in/order?id="
-            }
-        )
-    shortener = public_shortener(url)
-    if shortener:
-        raise ValidationError(
-            {"url": f"{shortener} is a public link shortener: operators do not accept it, whitelisted or not."}
-        )
-    for existing in WhitelistedUrl.objects.filter(org=org, kind=kind).order_by("pk"):
-        if _same_entry(kind, existing.url, url):
-            raise ValidationError({"url": f"Already on the whitelist as '{existing.url}'."})
-    entry = WhitelistedUrl(org=org, url=url, kind=kind, created_by=user)
-    entry.full_clean()
-    entry.save()
-    return entry
-
-
-def _same_entry(kind: str, recorded: str, new: str) -> bool:
-    """A static URL is the same with or without a trailing slash; a dynamic prefix is compared as written."""
-    (host, rest), (new_host, new_rest) = normalise_url(recorded), normalise_url(new)
-    if kind == WhitelistedUrl.Kind.STATIC:
-        rest, new_rest = _without_trailing_slash(rest), _without_trailing_slash(new_rest)
-    return (host, rest) == (new_host, new_rest)
-
-
-def whitelisted_url_remove(*, entry: WhitelistedUrl, user: User) -> None:
-    entry.delete()

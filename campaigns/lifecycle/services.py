@@ -13,7 +13,7 @@ from campaigns.customers.campaign_audience import WAITING_FOR_RECEIPT
 from campaigns.dlt.rendering import template_campaign_problems
 from campaigns.lifecycle import approval
 from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
-from campaigns.sending import dispatch
+from campaigns.sending import holds
 from campaigns.sending.starts import (
     Event,
     campaign_launch_from,
@@ -174,7 +174,7 @@ def campaign_launch(*, campaign: Campaign, user: User, scheduled_at: datetime | 
 
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign, user: User) -> bool:
-    paused = dispatch.campaign_hold(
+    paused = holds.campaign_hold(
         campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=f"Paused by {user.email}."
     )
     if paused:
@@ -204,7 +204,7 @@ def campaign_resume(*, campaign: Campaign, user: User) -> bool:
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign, user: User) -> bool:
-    cancelled = dispatch.campaign_stop(campaign_id=campaign.pk)
+    cancelled = holds.campaign_stop(campaign_id=campaign.pk)
     if cancelled:
         detail = "The schedule was stopped: no more runs" if campaign.is_recurring else ""
         campaign_event_record(campaign=campaign, kind=Event.CANCELLED, user=user, detail=detail)

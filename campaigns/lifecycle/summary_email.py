@@ -1,7 +1,7 @@
 """The summary email: once a campaign has finished, who launched it gets its report without coming back to its page.
 
 When a campaign has finished
-    Its credits are settled (campaigns.sending.supervisor, dispatch.campaign_settle_credits): it was handed to the gateway or
+    Its credits are settled (campaigns.sending.supervisor, holds.campaign_settle_credits): it was handed to the gateway or
     cancelled, nothing is queued or being handed over any more, and the credits of what was never sent went back.
     Then its receipts: none is still awaited, or RECEIPTS_ARRIVING (15 minutes) has passed since, the moment its
     page stops refreshing itself (campaigns.lifecycle.selectors.campaign_page_is_live). Receipts mostly come within minutes;

@@ -9,17 +9,14 @@ senders only), rendering (DLT match), the org's frequency cap (promotional campa
 credits. Each refusal is a not-sent reason from the catalogue.
 """
 
-import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Sum
-from django.utils import timezone
+from django.db.models import F
 
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record
@@ -27,31 +24,24 @@ from campaigns.customers.audience import ndnc_blocked_mobiles
 from campaigns.customers.campaign_audience import campaign_audience, coupon_expiry_date
 from campaigns.dlt.rendering import CUSTOMER_FIELDS, with_coupon_values
 from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Org
+from campaigns.sending.holds import campaign_hold
+from campaigns.sending.message_drafts import (
+    AudienceCustomer,
+    MessageDraft,
+    messages_copy,
+    next_message_ids,
+    normalised_recipient,
+)
 from campaigns.sending.renderer import MessageRenderer
 from campaigns.sending.rules import FREQUENCY_CAP_REASON, campaign_is_capped, capped_customers
-from delivery.bulk import among, copy_rows
+from delivery.bulk import among
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
 IST = ZoneInfo("Asia/Kolkata")
 # TRAI: promotional messages only between 09:00 and 21:00 IST.
 PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
-_INDIAN_MOBILE = re.compile(r"^\+91[6-9]\d{9}$")
 _UPDATE_FIELDS = ["body", "subject", "html_body", "segments", "status", "reason_code", "finished_at"]
-# What a prepared message's row holds besides the batch's campaign, channel and time; the other columns (gateway
-# id, sent_at...) take their defaults.
-_MESSAGE_COLUMNS = (
-    "id",
-    "customer_id",
-    "recipient",
-    "body",
-    "subject",
-    "html_body",
-    "segments",
-    "status",
-    "reason_code",
-    "finished_at",
-)
 
 
 def promotional_window_opens_at(moment: datetime) -> datetime | None:
@@ -62,79 +52,6 @@ def promotional_window_opens_at(moment: datetime) -> datetime | None:
         return None
     day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
     return datetime.combine(day, opens, tzinfo=IST)
-
-
-class AudienceCustomer:
-    """The columns of a customer that dispatch and rendering read, loaded as plain values.
-
-    Building a Customer model instance per recipient cost about as much as rendering the message. `attributes`
-    (JSON) is loaded only when a slot shows one; otherwise it is None, as for a customer without attributes.
-    """
-
-    __slots__ = ("attributes", "email", "email_subscribed", "external_id", "mobile", "name", "pk", "sms_subscribed")
-    COLUMNS = ("pk", "name", "mobile", "email", "external_id", "sms_subscribed", "email_subscribed")
-
-    def __init__(self, pk, name, mobile, email, external_id, sms_subscribed, email_subscribed, attributes=None):
-        self.pk = pk
-        self.name = name
-        self.mobile = mobile
-        self.email = email
-        self.external_id = external_id
-        self.sms_subscribed = sms_subscribed
-        self.email_subscribed = email_subscribed
-        self.attributes = attributes
-
-
-class MessageDraft:
-    """A message being prepared, as plain values: a batch of them is written in one COPY.
-
-    MessageRenderer and the credit check fill it as they would a Message (body, segments, mark_not_sent); building
-    Message model instances cost more than rendering them.
-    """
-
-    __slots__ = (
-        "body",
-        "customer",
-        "finished_at",
-        "html_body",
-        "pk",
-        "reason_code",
-        "recipient",
-        "segments",
-        "status",
-        "subject",
-    )
-
-    def __init__(self, customer: AudienceCustomer, recipient: str):
-        self.pk: int | None = None
-        self.customer = customer
-        self.recipient = recipient
-        self.body = self.subject = self.html_body = self.reason_code = ""
-        self.segments = 0
-        self.status = Message.Status.QUEUED
-        self.finished_at: datetime | None = None
-
-    def mark_not_sent(self, reason_code: str) -> None:
-        """As Message.mark_not_sent."""
-        self.status = Message.Status.NOT_SENT
-        self.reason_code = reason_code
-        self.finished_at = timezone.now()
-
-    def message(self, *, campaign_id: int, channel: str) -> Message:
-        return Message(
-            pk=self.pk,
-            campaign_id=campaign_id,
-            customer_id=self.customer.pk,
-            channel=channel,
-            recipient=self.recipient,
-            body=self.body,
-            subject=self.subject,
-            html_body=self.html_body,
-            segments=self.segments,
-            status=self.status,
-            reason_code=self.reason_code,
-            finished_at=self.finished_at,
-        )
 
 
 def campaign_dispatch(*, campaign_id: int) -> None:
@@ -236,7 +153,7 @@ class Dispatcher:
         postgres = connection.vendor == "postgresql"
         if postgres:
             # Ids first, so each message is rendered (its short link codes carry the id) and written once.
-            for draft, pk in zip(drafts, _next_message_ids(len(drafts)), strict=True):
+            for draft, pk in zip(drafts, next_message_ids(len(drafts)), strict=True):
                 draft.pk = pk
         else:
             # No sequence to take ids from: the rows are created here and completed after rendering.
@@ -253,7 +170,7 @@ class Dispatcher:
             self._apply_frequency_cap(org, to_render)
         charged = _reserve_credits(org, [d for d in to_render if d.status == Message.Status.QUEUED])
         if postgres:
-            _copy_messages(self.campaign.pk, self.channel, drafts)
+            messages_copy(self.campaign.pk, self.channel, drafts)
         else:
             Message.objects.bulk_update(
                 [d.message(campaign_id=self.campaign.pk, channel=self.channel) for d in drafts], _UPDATE_FIELDS
@@ -274,7 +191,7 @@ class Dispatcher:
             self._attach_coupons(customers)
         messages = []
         for customer in customers:
-            recipient = _normalised_recipient(self.channel, customer)
+            recipient = normalised_recipient(self.channel, customer)
             if recipient and recipient in self.seen_recipients:
                 continue  # the same number twice in the audience: one message
             if recipient:
@@ -325,64 +242,6 @@ class Dispatcher:
         with_coupon_values(customers, coupons)
 
 
-def _normalised_recipient(channel: str, customer: AudienceCustomer) -> str | None:
-    """E.164 number or lower-cased address; None when missing or invalid."""
-    if channel == Channel.EMAIL:
-        email = (customer.email or "").strip().lower()
-        local, _, domain = email.partition("@")
-        return email if local and "." in domain else None
-    mobile = (customer.mobile or "").strip()
-    if _INDIAN_MOBILE.match(mobile):
-        return mobile  # the common case, without the cost of a full parse
-    if not mobile:
-        return None
-    try:
-        number = phonenumbers.parse(mobile, "IN")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _next_message_ids(count: int) -> list[int]:
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Message._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _copy_messages(campaign_id: int, channel: str, drafts: list[MessageDraft]) -> None:
-    """Write a batch's messages, ids already taken, in one COPY."""
-    if not drafts:
-        return
-    stamp = timezone.now()
-    copy_rows(
-        Message,
-        _MESSAGE_COLUMNS,
-        [
-            (
-                d.pk,
-                d.customer.pk,
-                d.recipient,
-                d.body,
-                d.subject,
-                d.html_body,
-                d.segments,
-                d.status,
-                d.reason_code,
-                d.finished_at,
-            )
-            for d in drafts
-        ],
-        shared={"campaign_id": campaign_id, "channel": channel, "created_at": stamp, "updated_at": stamp},
-    )
-
-
 def _locked_org(org_id: int) -> Org:
     """The org's credits and frequency cap, its row locked for the rest of the batch's transaction: concurrent
     campaigns of one org take credits, and count messages against the cap, one after the other."""
@@ -408,79 +267,3 @@ def _reserve_credits(org: Org, messages: list[MessageDraft]) -> int:
     if charged:
         Org.objects.filter(pk=org_id).update(credits=F("credits") - charged)
     return charged
-
-
-def _refund(campaign_id: int, org_id: int, credits: int) -> None:
-    if credits:
-        Org.objects.filter(pk=org_id).update(credits=F("credits") + credits)
-        Campaign.objects.filter(pk=campaign_id).update(credits_charged=F("credits_charged") - credits)
-
-
-def _unclaimed_queued(campaign_id: int) -> list[tuple[int, int]]:
-    """(id, segments) of queued messages no sender holds; a sender claiming one right now keeps it."""
-    return list(
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(campaign_id=campaign_id, status=Message.Status.QUEUED)
-        .values_list("pk", "segments")
-    )
-
-
-@transaction.atomic
-def campaign_hold(*, campaign_id: int, status: str, reason: str, until: datetime | None = None) -> bool:
-    """Pause (or hold until the promotional window opens) a running campaign.
-
-    Queued messages no worker has claimed yet are withdrawn (deleted, their credits given back): resuming
-    prepares them again, from where the campaign stopped. Returns False when the campaign was not running.
-    """
-    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-    if campaign.status not in (Campaign.Status.DISPATCHING, Campaign.Status.DISPATCHED):
-        return False
-    withdrawn = _unclaimed_queued(campaign_id)
-    if campaign.status == Campaign.Status.DISPATCHED and not withdrawn:
-        return False  # everything is already with the gateway: nothing left to pause
-    for start in range(0, len(withdrawn), 5000):
-        Message.objects.filter(pk__in=[pk for pk, _ in withdrawn[start : start + 5000]]).delete()
-    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in withdrawn))
-    Campaign.objects.filter(pk=campaign_id).update(
-        status=status, hold_reason=reason, scheduled_at=until, dispatched_at=None
-    )
-    return True
-
-
-@transaction.atomic
-def campaign_stop(*, campaign_id: int) -> bool:
-    """Cancel: queued messages no worker has claimed become not sent (campaign_cancelled), credits given back."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-    if not campaign.can_cancel and campaign.status != Campaign.Status.DISPATCHED:
-        return False
-    unclaimed = _unclaimed_queued(campaign_id)
-    if campaign.status == Campaign.Status.DISPATCHED and not unclaimed:
-        return False  # everything is already with the gateway: nothing left to cancel
-    for start in range(0, len(unclaimed), 5000):
-        Message.objects.filter(pk__in=[pk for pk, _ in unclaimed[start : start + 5000]]).update(
-            status=Message.Status.NOT_SENT, reason_code="campaign_cancelled", finished_at=clock.now()
-        )
-    _refund(campaign_id, campaign.org_id, sum(segments for _, segments in unclaimed))
-    Campaign.objects.filter(pk=campaign_id).update(
-        status=Campaign.Status.CANCELLED, next_run_at=None, scheduled_at=None, hold_reason=""
-    )
-    return True
-
-
-@transaction.atomic
-def campaign_settle_credits(*, campaign_id: int) -> int:
-    """Once nothing is queued or being submitted, give back the credits of messages the gateway never took.
-
-    Runs once per campaign (claimed by setting credits_settled_at); returns the credits given back.
-    """
-    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-    if campaign.credits_settled_at or campaign.status not in (Campaign.Status.DISPATCHED, Campaign.Status.CANCELLED):
-        return 0
-    messages = Message.objects.filter(campaign_id=campaign_id)
-    if messages.filter(status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)).exists():
-        return 0
-    spent = messages.exclude(gateway_message_id="").aggregate(n=Sum("segments"))["n"] or 0
-    refund = max(campaign.credits_charged - spent, 0)
-    _refund(campaign_id, campaign.org_id, refund)
-    Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=clock.now())
-    return refund

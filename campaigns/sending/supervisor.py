@@ -23,7 +23,7 @@ from django.db.models import Count, Q
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent
-from campaigns.sending import dispatch, starts
+from campaigns.sending import holds, starts
 from campaigns.sending.tasks import campaign_dispatch_task
 from campaigns.sending.test_sends import proofs_recover
 from delivery.gateways import SimulatedGateway, gateway_for
@@ -201,7 +201,7 @@ def pause_failing_campaigns() -> int:
         )
         reason = f"Paused automatically: {why}"
         with transaction.atomic():
-            held = dispatch.campaign_hold(campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=reason)
+            held = holds.campaign_hold(campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=reason)
             if held:
                 campaign_event_record(campaign=campaign, kind=CampaignEvent.Kind.AUTO_PAUSED, detail=why)
         if held:
@@ -216,6 +216,6 @@ def settle_finished_campaigns() -> int:
     ).values_list("pk", flat=True)[:STEP_LIMIT]
     settled = 0
     for campaign_id in list(finished):
-        dispatch.campaign_settle_credits(campaign_id=campaign_id)
+        holds.campaign_settle_credits(campaign_id=campaign_id)
         settled += 1
     return settled

@@ -33,7 +33,7 @@ from campaigns.dlt.rendering import (
     slot_value,
 )
 from campaigns.models import Campaign, CampaignEvent, Channel, Customer, Org, User
-from campaigns.sending.dispatch import MessageDraft
+from campaigns.sending.message_drafts import MessageDraft
 from campaigns.sending.preview import attach_coupons, preview_audience
 from campaigns.sending.renderer import MessageRenderer
 from campaigns.sending.tasks import proof_hand_over_task

@@ -71,38 +71,15 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
         # A configuration missing a setting: nothing can be submitted, and the messages must not stay claimed.
         logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
         return _all_not_sent(messages, config, "gateway_submit_failed", f"config:{type(error).__name__}", error)
-    sender = campaign.template.sender
-    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
-    template_id, promotional = campaign.template.dlt_template_id, bool(sender and sender.is_promotional)
-    outgoing = [
-        OutgoingMessage(
-            m.pk, m.channel, m.recipient, m.body, header, entity_id, template_id, promotional, m.subject, m.html_body
-        )
-        for m in messages
-    ]
     try:
-        results = {r.message_id: r for r in gateway.send_batch(outgoing)}
+        results = {r.message_id: r for r in gateway.send_batch(_outgoing(campaign, messages))}
     except Exception:
         # An adapter bug must not leave messages claimed forever: they are recorded as not sent, with the error.
         logger.exception("gateway %s failed on a batch of %d messages", gateway.name, len(messages))
         results = None
     now = clock.now()
-    outcomes = []
-    accepted = []
-    exchanges = []
-    for message in messages:
-        result = results.get(message.pk) if results is not None else None
-        if result and result.accepted:
-            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, now))
-            accepted.append(message.pk)
-        elif result:
-            outcomes.append(_not_sent(message.pk, result.reason_code, result.gateway_error[:100], now))
-        elif results is None:
-            outcomes.append(_not_sent(message.pk, "gateway_other", "adapter:error", now))
-        else:  # the gateway answered for the batch but said nothing about this message
-            outcomes.append(_not_sent(message.pk, "gateway_bad_response", "missing", now))
-        if result:
-            exchanges += [(message.pk, e) for e in result.exchanges]
+    outcomes, exchanges = _outcomes(messages, results, now)
+    accepted = [outcome.pk for outcome in outcomes if outcome.status == Message.Status.SENT]
     gateway_ids = [o.gateway_message_id for o in outcomes if o.gateway_message_id]
     with transaction.atomic():
         _outcomes_save(outcomes, now)
@@ -117,6 +94,38 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     if isinstance(gateway, SimulatedGateway) and gateway_ids:
         simulated_receipts_schedule(gateway_ids, config)
     return accepted
+
+
+def _outgoing(campaign: Campaign, messages: list[Claimed]) -> list[OutgoingMessage]:
+    """The batch as the adapter takes it: each message with its campaign's DLT sender, entity and template ids."""
+    sender = campaign.template.sender
+    header, entity_id = (sender.header, sender.dlt_entity_id) if sender else ("", "")
+    template_id, promotional = campaign.template.dlt_template_id, bool(sender and sender.is_promotional)
+    return [
+        OutgoingMessage(
+            m.pk, m.channel, m.recipient, m.body, header, entity_id, template_id, promotional, m.subject, m.html_body
+        )
+        for m in messages
+    ]
+
+
+def _outcomes(messages: list[Claimed], results: dict | None, now: datetime) -> tuple[list[Outcome], list]:
+    """Each message's outcome from the gateway's results (None: the adapter failed on the batch), and the
+    exchanges to keep in the gateway log."""
+    outcomes, exchanges = [], []
+    for message in messages:
+        result = results.get(message.pk) if results is not None else None
+        if result and result.accepted:
+            outcomes.append(Outcome(message.pk, Message.Status.SENT, result.gateway_message_id, now))
+        elif result:
+            outcomes.append(_not_sent(message.pk, result.reason_code, result.gateway_error[:100], now))
+        elif results is None:
+            outcomes.append(_not_sent(message.pk, "gateway_other", "adapter:error", now))
+        else:  # the gateway answered for the batch but said nothing about this message
+            outcomes.append(_not_sent(message.pk, "gateway_bad_response", "missing", now))
+        if result:
+            exchanges += [(message.pk, e) for e in result.exchanges]
+    return outcomes, exchanges
 
 
 def _not_sent(pk: int, reason_code: str, gateway_error: str, now: datetime) -> Outcome:

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.models import Customer, Org
-from delivery.gateways.smpp import canonical_id
+from delivery.gateways.smpp_inbound import canonical_id
 from delivery.models import Message, PendingReceipt
 from delivery.reports.selectors import CustomerMessage, messages_with_outcomes
 from linktrack.models import ShortLink

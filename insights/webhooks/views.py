@@ -17,6 +17,7 @@ from campaigns.base.forms import OrgChoiceForm
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Membership
 from insights.models import ClickWebhook
+from insights.webhooks import calls, webhook_setup
 from insights.webhooks import deliveries as click_webhooks
 
 _URL_HELP = "Your system's https address that linktrack POSTs the clicks to, e.g. https://crm.acme.in/linktrack."
@@ -39,7 +40,7 @@ class WebhookUrlForm(forms.Form):
     url = _url_field()
 
     def clean_url(self) -> str:
-        return click_webhooks.validate_webhook_url(self.cleaned_data["url"])
+        return calls.validate_webhook_url(self.cleaned_data["url"])
 
 
 class NewWebhookForm(OrgChoiceForm, WebhookUrlForm):
@@ -68,10 +69,10 @@ def _page(request, *, new_form: NewWebhookForm | None = None, url_forms: dict | 
         "rows": rows,
         "many_orgs": len(orgs) > 1,
         "new_form": new_form or (NewWebhookForm(orgs=orgs_without) if orgs_without else None),
-        "signature_header": click_webhooks.SIGNATURE_HEADER,
-        "user_agent": click_webhooks.USER_AGENT,
+        "signature_header": calls.SIGNATURE_HEADER,
+        "user_agent": calls.USER_AGENT,
         "batch_size": click_webhooks.BATCH_SIZE,
-        "timeout_seconds": f"{click_webhooks.TIMEOUT_SECONDS:g}",
+        "timeout_seconds": f"{calls.TIMEOUT_SECONDS:g}",
         "give_up_hours": f"{click_webhooks.GIVE_UP_AFTER.total_seconds() / 3600:g}",
     }
     response = render(request, "insights/webhooks.html", context, status=status)
@@ -89,7 +90,7 @@ def webhook_list(request):
     if not form.is_valid():
         return _page(request, new_form=form, status=400)
     try:
-        webhook = click_webhooks.click_webhook_create(
+        webhook = webhook_setup.click_webhook_create(
             org=form.cleaned_data["org"], user=request.user, url=form.cleaned_data["url"]
         )
     except ValidationError as problem:  # the org got a webhook meanwhile (another tab)
@@ -110,7 +111,7 @@ def webhook_change_url(request, pk: int):
     form = WebhookUrlForm(request.POST, prefix=f"w{webhook.pk}")
     if not form.is_valid():
         return _page(request, url_forms={webhook.pk: form}, status=400)
-    click_webhooks.click_webhook_change_url(webhook=webhook, url=form.cleaned_data["url"])
+    webhook_setup.click_webhook_change_url(webhook=webhook, url=form.cleaned_data["url"])
     messages.success(request, f"The clicks of {webhook.org.name} now go to {webhook.url}.")
     return redirect("insights:webhooks")
 
@@ -119,7 +120,7 @@ def webhook_change_url(request, pk: int):
 @require_POST
 def webhook_rotate_secret(request, pk: int):
     webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
-    click_webhooks.click_webhook_rotate_secret(webhook=webhook)
+    webhook_setup.click_webhook_rotate_secret(webhook=webhook)
     messages.success(
         request,
         f"The webhook of {webhook.org.name} has a new secret: calls from now on are signed with it. Put it in your "
@@ -132,7 +133,7 @@ def webhook_rotate_secret(request, pk: int):
 @require_POST
 def webhook_test(request, pk: int):
     webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
-    result = click_webhooks.click_webhook_send_test(webhook=webhook)
+    result = webhook_setup.click_webhook_send_test(webhook=webhook)
     if result.ok:
         messages.success(request, f"Test event delivered to {webhook.url}. {result.words}")
     else:
@@ -144,7 +145,7 @@ def webhook_test(request, pk: int):
 @require_POST
 def webhook_pause(request, pk: int):
     webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
-    if click_webhooks.click_webhook_pause(webhook=webhook, user=request.user):
+    if webhook_setup.click_webhook_pause(webhook=webhook, user=request.user):
         messages.success(request, f"Paused: no clicks go to {webhook.url} until you resume. Nothing is lost meanwhile.")
     else:
         messages.info(request, "This webhook was already paused.")
@@ -155,7 +156,7 @@ def webhook_pause(request, pk: int):
 @require_POST
 def webhook_resume(request, pk: int):
     webhook = get_in_users_orgs(request.user, ClickWebhook.objects.select_related("org"), pk)
-    if click_webhooks.click_webhook_resume(webhook=webhook):
+    if webhook_setup.click_webhook_resume(webhook=webhook):
         messages.success(
             request, f"Resumed: the clicks since it stopped go to {webhook.url} first, then the new ones as they come."
         )

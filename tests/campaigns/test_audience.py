@@ -3,13 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.customers.audience import (
-    audience_choices,
-    audience_customers,
-    audience_from_choice,
-    customers_matching,
-    segment_save,
-)
+from campaigns.customers.audience import audience_choices, audience_customers, audience_from_choice
+from campaigns.customers.segments import customers_matching, segment_save
 from campaigns.models import Campaign, Customer, CustomerList, Segment
 
 

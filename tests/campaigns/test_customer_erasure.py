@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.customers.audience import customer_unsubscribe, customers_matching
 from campaigns.customers.customer_import import import_customers
 from campaigns.customers.erasure import customer_erase
+from campaigns.customers.segments import customers_matching
+from campaigns.customers.unsubscribes import customer_unsubscribe
 from campaigns.lifecycle import services
 from campaigns.models import (
     Campaign,

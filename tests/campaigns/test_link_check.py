@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Campaign, Channel, Template
-from campaigns.sending import link_check
+from campaigns.sending import link_check, link_fetching
 from campaigns.sending.link_check import Verdict, campaign_link_checks, link_checks_summary
 from tests.conftest import make_customers
 from tests.local_peers import http_peer, self_signed_certificate
@@ -385,7 +385,7 @@ def tls_site(settings, certificate, monkeypatch):
     cert, key = certificate
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
-    monkeypatch.setattr(link_check, "tls_context", lambda: ssl.create_default_context(cafile=cert))
+    monkeypatch.setattr(link_fetching, "tls_context", lambda: ssl.create_default_context(cafile=cert))
     real_getaddrinfo = socket.getaddrinfo
     monkeypatch.setattr(
         socket,

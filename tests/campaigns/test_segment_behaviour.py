@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.customers.audience import customers_matching, segment_save
+from campaigns.customers.segments import customers_matching, segment_save
 from campaigns.models import Campaign, Customer, Segment, Template
 from delivery.models import Message, Proof
 from linktrack.models import Click, ShortLink

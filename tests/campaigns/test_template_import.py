@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaigns.base.csv_imports import ImportFileError
-from campaigns.dlt.template_import import Outcome, import_templates
+from campaigns.dlt.template_import import import_templates
+from campaigns.dlt.template_rows import Outcome
 from campaigns.models import Campaign, Customer, SenderId, Template
 from delivery.models import Message
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.dlt import trai
+from campaigns.dlt import trai, url_whitelist
 from campaigns.dlt.parsing import parse_template
 from campaigns.models import Customer, Org, Template, WhitelistedUrl
 
@@ -321,23 +321,23 @@ def test_org_short_domain_not_whitelisted(org, tracking, blocking, words):
 )
 def test_whitelist_entries_are_refused_in_words(org, manager, url, kind, field, message):
     with pytest.raises(ValidationError) as refused:
-        trai.whitelisted_url_add(org=org, user=manager, url=url, kind=kind)
+        url_whitelist.whitelisted_url_add(org=org, user=manager, url=url, kind=kind)
     assert refused.value.message_dict[field][0].startswith(message)
     assert not WhitelistedUrl.objects.exists()
 
 
 def test_the_same_static_url_written_differently_is_refused_as_a_duplicate(org, manager):
-    trai.whitelisted_url_add(org=org, user=manager, url="https://www.acme.in/sale", kind=STATIC)
+    url_whitelist.whitelisted_url_add(org=org, user=manager, url="https://www.acme.in/sale", kind=STATIC)
     with pytest.raises(ValidationError) as refused:
-        trai.whitelisted_url_add(org=org, user=manager, url="acme.in/sale/", kind=STATIC)
+        url_whitelist.whitelisted_url_add(org=org, user=manager, url="acme.in/sale/", kind=STATIC)
     assert refused.value.message_dict["url"] == ["Already on the whitelist as 'https://www.acme.in/sale'."]
 
 
 def test_dynamic_prefix_and_idn_entries_are_recorded(org, other_org, manager):
-    dynamic = trai.whitelisted_url_add(org=org, user=manager, url="https://acme.in/order?id=", kind=DYNAMIC)
-    idn = trai.whitelisted_url_add(org=org, user=manager, url=" https://उदाहरण.भारत/sale ", kind=STATIC)
+    dynamic = url_whitelist.whitelisted_url_add(org=org, user=manager, url="https://acme.in/order?id=", kind=DYNAMIC)
+    idn = url_whitelist.whitelisted_url_add(org=org, user=manager, url=" https://उदाहरण.भारत/sale ", kind=STATIC)
     # the same URL in another org is that org's own entry
-    trai.whitelisted_url_add(org=other_org, user=manager, url="https://acme.in/order?id=", kind=DYNAMIC)
+    url_whitelist.whitelisted_url_add(org=other_org, user=manager, url="https://acme.in/order?id=", kind=DYNAMIC)
     assert (dynamic.created_by, idn.url) == (manager, "https://उदाहरण.भारत/sale")
     whitelist = trai.Whitelist.for_org(org)
     assert whitelist.covers("acme.in/order?id=5") and whitelist.covers("xn--p1b6ci4b4b3a.xn--h2brj9c/sale")

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from campaigns.customers.audience import customer_resubscribe, customer_unsubscribe
+from campaigns.customers.unsubscribes import customer_resubscribe, customer_unsubscribe
 from campaigns.models import Customer, Unsubscribe
 
 

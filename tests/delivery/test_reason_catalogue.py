@@ -12,7 +12,7 @@ from django.utils.html import escape
 
 from campaigns.base import clock
 from campaigns.models import Campaign, NdncEntry, SenderId, Template
-from campaigns.sending import dispatch
+from campaigns.sending import holds
 from delivery import reasons, services
 from delivery.models import Message
 from tests.delivery.conftest import http_config
@@ -201,7 +201,7 @@ def produce_campaign_cancelled(ctx, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as queued:
         for callback in launched:
             callback()  # the dispatch: messages prepared and queued; the send tasks wait for the commit
-    assert dispatch.campaign_stop(campaign_id=campaign.pk)
+    assert holds.campaign_stop(campaign_id=campaign.pk)
     for callback in queued:
         callback()  # the send tasks run after the cancel and find nothing left to send
     return campaign, 10

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from delivery.gateways.base import OutgoingMessage
-from delivery.gateways.smpp import SmppGateway, canonical_id
+from delivery.gateways.smpp import SmppGateway
+from delivery.gateways.smpp_inbound import canonical_id
 from delivery.gateways.smpp_text import GSM7_BASIC, decode_gsm7, encode_sms
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.conftest import statuses

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from campaigns.models import Customer, Unsubscribe
 from delivery.gateways.base import OutgoingMessage
-from delivery.gateways.smpp import reply_from_deliver_sm
+from delivery.gateways.smpp_inbound import reply_from_deliver_sm
 from delivery.models import GatewayExchange
 from tests.delivery.conftest import statuses
 from tests.delivery.smsc import Smsc, deliver_sm_pdu

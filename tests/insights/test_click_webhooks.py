@@ -28,6 +28,7 @@ from campaigns.models import Campaign, Customer, Membership, Template
 from delivery.models import Message
 from insights.models import ClickWebhook
 from insights.tasks import click_webhooks_deliver_task
+from insights.webhooks import calls, webhook_setup
 from insights.webhooks import deliveries as click_webhooks
 from linktrack.celery import app as celery_app
 from linktrack.models import Click, ShortLink
@@ -175,7 +176,7 @@ def add_clicks(campaign: Campaign, count: int, *, agent: str = ANDROID, bot: boo
 
 @pytest.fixture
 def webhook(org, manager, receiver) -> ClickWebhook:
-    return click_webhooks.click_webhook_create(org=org, user=manager, url=receiver.url)
+    return webhook_setup.click_webhook_create(org=org, user=manager, url=receiver.url)
 
 
 def deliver(webhook: ClickWebhook) -> int:
@@ -247,7 +248,7 @@ def test_new_clicks_by_people_are_posted_in_one_batch_signed_so_the_receiver_can
 def test_a_webhook_starts_with_the_clicks_after_it_was_set_up_never_the_history(org, manager, receiver, campaign):
     history = add_clicks(campaign, 3)
 
-    webhook = click_webhooks.click_webhook_create(org=org, user=manager, url=receiver.url)
+    webhook = webhook_setup.click_webhook_create(org=org, user=manager, url=receiver.url)
     assert webhook.last_click_id == history[-1].pk
     assert deliver(webhook) == 0 and receiver.calls == []
 
@@ -332,7 +333,7 @@ def test_backoff_doubles_from_30_seconds_to_at_most_an_hour():
 def test_a_timeout_garbage_a_redirect_or_an_error_is_a_failure_retried_later(
     webhook, receiver, campaign, monkeypatch, answer, words
 ):
-    monkeypatch.setattr(click_webhooks, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(calls, "TIMEOUT_SECONDS", 0.3)
     receiver.script = [answer]
     add_clicks(campaign, 2)
     cursor = webhook.last_click_id
@@ -348,7 +349,7 @@ def test_an_endpoint_that_refuses_the_connection_is_a_failure_in_words(org, mana
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    webhook = click_webhooks.click_webhook_create(org=org, user=manager, url=f"http://127.0.0.1:{port}/hook")
+    webhook = webhook_setup.click_webhook_create(org=org, user=manager, url=f"http://127.0.0.1:{port}/hook")
     add_clicks(campaign, 1)
 
     assert deliver(webhook) == 0
@@ -507,7 +508,7 @@ def test_a_public_host_is_called_on_the_address_that_was_checked(monkeypatch, re
     )
 
     # when a call is made, then the host is looked up once and the connection goes to that address only
-    result = click_webhooks._post(f"http://crm.acme.test:{port}/hook", "whsec_x", b"{}")
+    result = calls.webhook_post(f"http://crm.acme.test:{port}/hook", "whsec_x", b"{}")
     assert looked_up == ["crm.acme.test"] and connected_to == [("93.184.216.34", port)]
     assert not result.ok and result.words.startswith("Could not connect to crm.acme.test")
 
@@ -531,7 +532,7 @@ def tls_receiver(certificate, monkeypatch):
     names_asked = []
     server_side.sni_callback = lambda sock, name, context: names_asked.append(name)
 
-    monkeypatch.setattr(click_webhooks, "tls_context", lambda: ssl.create_default_context(cafile=cert))
+    monkeypatch.setattr(calls, "tls_context", lambda: ssl.create_default_context(cafile=cert))
     real_getaddrinfo = socket.getaddrinfo
 
     def resolve(host, port, *args, **kwargs):
@@ -547,7 +548,7 @@ def tls_receiver(certificate, monkeypatch):
 def test_over_https_the_certificate_is_checked_against_the_host_name(org, manager, tls_receiver, campaign):
     # given a webhook at a host name whose certificate linktrack trusts
     url = f"https://webhooks.test:{tls_receiver.port}/linktrack"
-    webhook = click_webhooks.click_webhook_create(org=org, user=manager, url=url)
+    webhook = webhook_setup.click_webhook_create(org=org, user=manager, url=url)
     clicks = [click.pk for click in add_clicks(campaign, 2)]
 
     # when it delivers, then the clicks arrive over TLS, asked for by name (SNI and Host)
@@ -559,7 +560,7 @@ def test_over_https_the_certificate_is_checked_against_the_host_name(org, manage
 
 
 def test_a_certificate_for_another_name_is_refused_in_words(org, manager, tls_receiver, campaign):
-    webhook = click_webhooks.click_webhook_create(
+    webhook = webhook_setup.click_webhook_create(
         org=org, user=manager, url=f"https://other.test:{tls_receiver.port}/linktrack"
     )
     add_clicks(campaign, 1)
@@ -603,7 +604,7 @@ def test_the_pages_signature_check_accepts_a_real_call_and_refuses_a_forged_one(
     check = namespace["is_from_linktrack"]
 
     # when linktrack calls the receiver
-    click_webhooks.click_webhook_send_test(webhook=webhook)
+    webhook_setup.click_webhook_send_test(webhook=webhook)
     call = receiver.calls[0]
     header = call.headers["X-Linktrack-Signature"]
 
@@ -612,13 +613,13 @@ def test_the_pages_signature_check_accepts_a_real_call_and_refuses_a_forged_one(
     assert not check(b'{"test":false}', header, webhook.secret)
     assert not check(call.body, header, "whsec_guessed")
     old = int(time.time()) - 600
-    replayed = click_webhooks.signature(secret=webhook.secret, timestamp=old, body=call.body)
+    replayed = calls.signature(secret=webhook.secret, timestamp=old, body=call.body)
     assert not check(call.body, replayed, webhook.secret)
 
 
 def test_every_webhook_has_its_own_secret(org, other_org, manager, receiver):
-    first = click_webhooks.click_webhook_create(org=org, user=manager, url=receiver.url)
-    second = click_webhooks.click_webhook_create(org=other_org, user=manager, url=receiver.url)
+    first = webhook_setup.click_webhook_create(org=org, user=manager, url=receiver.url)
+    second = webhook_setup.click_webhook_create(org=other_org, user=manager, url=receiver.url)
     assert first.secret != second.secret
 
 
@@ -823,8 +824,8 @@ def test_the_periodic_task_delivers_every_due_webhook_through_celery(
     org, other_org, manager, outsider, receiver, campaign, template
 ):
     # given two orgs' webhooks with new clicks, and one that is waiting out a backoff
-    ours = click_webhooks.click_webhook_create(org=org, user=manager, url=receiver.url)
-    theirs = click_webhooks.click_webhook_create(org=other_org, user=outsider, url=receiver.url + "&org=other")
+    ours = webhook_setup.click_webhook_create(org=org, user=manager, url=receiver.url)
+    theirs = webhook_setup.click_webhook_create(org=other_org, user=outsider, url=receiver.url + "&org=other")
     other_template = Template.objects.create(org=other_org, name="Other", body="Hi {#var#} - Other")
     add_clicks(campaign, 2)
     add_clicks(make_campaign(other_template, name="Other brand's sale"), 1)

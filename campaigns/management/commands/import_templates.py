@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.base.csv_imports import ImportFileError
 from campaigns.dlt.portal_file import MAX_FILE_BYTES
-from campaigns.dlt.template_import import Outcome, import_templates
+from campaigns.dlt.template_import import import_templates
+from campaigns.dlt.template_rows import Outcome
 from campaigns.management.org_argument import org_from_argument
 
 

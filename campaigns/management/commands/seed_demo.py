@@ -23,7 +23,7 @@ from campaigns.models import (
     User,
     WhitelistedUrl,
 )
-from campaigns.sending.dispatch import campaign_settle_credits
+from campaigns.sending.holds import campaign_settle_credits
 from delivery.models import Message
 from linktrack import services as linktrack_services
 from linktrack.celery import app as celery_app

@@ -11,7 +11,8 @@ import smpplib.exceptions
 from django.core.management.base import BaseCommand, CommandError
 
 from delivery import services
-from delivery.gateways.smpp import SmppGateway, SmppReply
+from delivery.gateways.smpp import SmppGateway
+from delivery.gateways.smpp_inbound import SmppReply
 from delivery.models import GatewayConfig
 
 
