@@ -73,7 +73,7 @@ def run_worker() -> None:
     app.worker_main(["worker", "--loglevel=WARNING", f"--concurrency={os.cpu_count() or 2}"])
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000, help="DISPATCH_BATCH_SIZE for the worker")
@@ -88,36 +88,16 @@ def main() -> None:
         "--no-analyze", action="store_true", help="do not ANALYZE the database before launching (see the README)"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        run_worker()
-        return
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real services.")
-    create_database(os.environ["DATABASE_URL"])
-    os.environ["DISPATCH_BATCH_SIZE"] = str(args.batch_size)
-    if args.receipt_delay is not None:
-        os.environ["SIMULATED_RECEIPT_DELAY_SECONDS"] = str(args.receipt_delay)
+    return parser.parse_args()
 
-    import django
 
-    django.setup()
-    import redis
-    from django.conf import settings
-    from django.core.management import call_command
+def _bench_campaign(args: argparse.Namespace):
+    """A fresh org with link tracking on, N customers and a draft campaign to all of them."""
     from django.db import connection
 
     from campaigns.lifecycle import services
-    from campaigns.models import Campaign, Customer, Org, SenderId, Template, User
-    from delivery.models import Message
-    from linktrack.celery import app
+    from campaigns.models import Customer, Org, SenderId, Template, User
 
-    call_command("migrate", verbosity=0)
-    store = redis.Redis.from_url(settings.REDIS_URL)
-    store.delete(KEY + "queries", KEY + "peak_kib")
-    app.control.purge()
-
-    # The audience: N customers of a fresh org with link tracking on.
     stamp = time.strftime("%Y%m%d-%H%M%S")
     org = Org.objects.create(name=f"Bench dispatch {stamp}", sms_link_tracking=True, credits=10**9)
     user, _ = User.objects.get_or_create(email="bench@linktrack.test")
@@ -154,8 +134,11 @@ def main() -> None:
             {"source": "url", "value": "https://shop.acme.test/offers"},
         ],
     )
+    return campaign, user
 
-    # The worker as in production: DEBUG off (no per-statement recording), so real secrets are required.
+
+def _start_worker(app) -> subprocess.Popen:
+    """The worker as in production: DEBUG off (no per-statement recording), so real secrets are required."""
     worker_env = {
         **os.environ,
         "DEBUG": "false",
@@ -163,33 +146,74 @@ def main() -> None:
         "HASHIDS_SALT": secrets.token_urlsafe(24),
     }
     worker = subprocess.Popen([sys.executable, __file__, "--worker"], cwd=ROOT, env=worker_env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            if time.monotonic() > deadline or worker.poll() is not None:
-                sys.exit("the worker did not start")
-        store.delete(KEY + "queries", KEY + "peak_kib")
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        if time.monotonic() > deadline or worker.poll() is not None:
+            sys.exit("the worker did not start")
+    return worker
 
-        launched = time.perf_counter()
-        services.campaign_launch(campaign=campaign, user=user)
-        prepared_at = sent_at = None
-        queries_prepared = 0
-        messages = Message.objects.filter(campaign=campaign)
-        while sent_at is None:
-            time.sleep(0.2)
-            if worker.poll() is not None:
-                sys.exit("the worker died")
-            now = time.perf_counter()
-            if prepared_at is None:
-                if Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DISPATCHED).exists():
-                    prepared_at = now
-                    queries_prepared = int(store.get(KEY + "queries") or 0)
-                continue
-            # A cheap question (one probe of the campaign-status index), asked every 0.2 s while the worker runs.
-            if not messages.filter(status__in=("queued", "submitting")).exists():
-                sent_at = now
-            if now - launched > 600:
-                sys.exit("gave up after 10 minutes")
+
+def _launch_and_wait(campaign, user, worker, store) -> tuple[float, float, int]:
+    """Launch, then wait until every message is prepared, then handed over: (seconds to prepared, seconds to handed
+    over, the worker's queries until prepared)."""
+    from campaigns.lifecycle import services
+    from campaigns.models import Campaign
+    from delivery.models import Message
+
+    launched = time.perf_counter()
+    services.campaign_launch(campaign=campaign, user=user)
+    prepared_at = sent_at = None
+    queries_prepared = 0
+    messages = Message.objects.filter(campaign=campaign)
+    while sent_at is None:
+        time.sleep(0.2)
+        if worker.poll() is not None:
+            sys.exit("the worker died")
+        now = time.perf_counter()
+        if prepared_at is None:
+            if Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DISPATCHED).exists():
+                prepared_at = now
+                queries_prepared = int(store.get(KEY + "queries") or 0)
+            continue
+        # A cheap question (one probe of the campaign-status index), asked every 0.2 s while the worker runs.
+        if not messages.filter(status__in=("queued", "submitting")).exists():
+            sent_at = now
+        if now - launched > 600:
+            sys.exit("gave up after 10 minutes")
+    return prepared_at - launched, sent_at - launched, queries_prepared
+
+
+def main() -> None:
+    args = _arguments()
+    if args.worker:
+        run_worker()
+        return
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the benchmark runs against the real services.")
+    create_database(os.environ["DATABASE_URL"])
+    os.environ["DISPATCH_BATCH_SIZE"] = str(args.batch_size)
+    if args.receipt_delay is not None:
+        os.environ["SIMULATED_RECEIPT_DELAY_SECONDS"] = str(args.receipt_delay)
+
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from delivery.models import Message
+    from linktrack.celery import app
+
+    call_command("migrate", verbosity=0)
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    store.delete(KEY + "queries", KEY + "peak_kib")
+    app.control.purge()
+    campaign, user = _bench_campaign(args)
+    worker = _start_worker(app)
+    try:
+        store.delete(KEY + "queries", KEY + "peak_kib")
+        prepare_seconds, whole_seconds, queries_prepared = _launch_and_wait(campaign, user, worker, store)
         queries_total = int(store.get(KEY + "queries") or 0)
         peaks = {pid: int(kib) for pid, kib in store.hgetall(KEY + "peak_kib").items()}
     finally:
@@ -199,10 +223,9 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
 
+    messages = Message.objects.filter(campaign=campaign)
     total = messages.count()
     handed_over = messages.exclude(gateway_message_id="").count()
-    prepare_seconds = prepared_at - launched
-    whole_seconds = sent_at - launched
     print(f"messages: {total} prepared, {handed_over} handed to the gateway (batch size {args.batch_size})")
     print(f"preparation: {prepare_seconds:.1f} s, {total / prepare_seconds:,.0f} messages/s")
     print(

@@ -89,6 +89,21 @@ def main() -> int:
         f"gunicorn: {args.workers} {args.worker_class} workers; CPUs: {os.cpu_count()}\n"
     )
 
+    rounds = run_rounds(args, env, run_id, code, stream, stream_key)
+
+    for number, results in enumerate(rounds, start=1):
+        if len(rounds) > 1:
+            print(f"round {number}")
+        print_results(results)
+    if len(rounds) > 1:
+        ratios = sorted(r["project"]["rps"] / r["floor"]["rps"] for r in rounds)
+        print(f"median project / floor throughput over {len(rounds)} rounds: {ratios[len(ratios) // 2]:.2f}")
+    return 0
+
+
+def run_rounds(args: argparse.Namespace, env: dict, run_id: str, code: str, stream, stream_key: str) -> list[dict]:
+    """The project and the floor served side by side, wrk against each in turn, round after round."""
+    path = f"/{code}"
     floor_prefix, floor_stream = f"bench:floor:{run_id}:", f"bench:floor:clicks:{run_id}"
     stream.set(floor_prefix + code, DESTINATION)
     floor_env = {
@@ -97,7 +112,7 @@ def main() -> int:
         "FLOOR_DESTINATION_PREFIX": floor_prefix,
         "FLOOR_STREAM_KEY": floor_stream,
     }
-    rounds = []
+    rounds: list[dict] = []
     try:
         # Both servers stay up and the runs alternate, so load that drifts during the run hits both alike.
         with (
@@ -119,14 +134,7 @@ def main() -> int:
     finally:
         stream.delete(stream_key, floor_stream, floor_prefix + code)
 
-    for number, results in enumerate(rounds, start=1):
-        if len(rounds) > 1:
-            print(f"round {number}")
-        print_results(results)
-    if len(rounds) > 1:
-        ratios = sorted(r["project"]["rps"] / r["floor"]["rps"] for r in rounds)
-        print(f"median project / floor throughput over {len(rounds)} rounds: {ratios[len(ratios) // 2]:.2f}")
-    return 0
+    return rounds
 
 
 def seed() -> str:

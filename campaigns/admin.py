@@ -1,3 +1,5 @@
+"""Django admin for support staff: users, orgs, customers, templates, campaigns, two-step sign-in."""
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models

@@ -1,3 +1,5 @@
+"""Django admin for support staff: messages, gateway configurations (with their connection check), the gateway log."""
+
 import json
 
 from django import forms

@@ -1,3 +1,6 @@
+"""Messages and their status machine, tests sent from the preview, gateway configurations, the gateway log, and
+receipts that came before their message's hand-over was recorded."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q

@@ -1,3 +1,5 @@
+"""Celery entry points of delivery: sending a batch, and the periodic clean-ups. Each calls one service."""
+
 from celery import shared_task
 
 from delivery import services

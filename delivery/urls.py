@@ -1,3 +1,5 @@
+"""delivery's pages (View Details, a message's gateway log) and the gateways' webhooks, mounted at /delivery/."""
+
 from django.urls import path
 
 from delivery import webhook_views

@@ -1,3 +1,5 @@
+"""Django admin for support staff: API keys and click webhooks."""
+
 from django.contrib import admin
 
 from delivery.admin import ReadOnlyForStaffAdmin

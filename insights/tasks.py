@@ -1,3 +1,5 @@
+"""Celery entry points of insights: the click webhooks' deliveries (Celery beat queues the due ones)."""
+
 from celery import shared_task
 
 from insights.webhooks import deliveries as click_webhooks

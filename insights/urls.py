@@ -1,3 +1,5 @@
+"""insights' pages, mounted at /insights/ (the reporting API is mounted apart, at /api/v1/)."""
+
 from django.urls import path
 
 from insights.api import key_views as api_key_views

@@ -1,3 +1,5 @@
+"""Django admin for support staff: short domains, short links and clicks."""
+
 from django.contrib import admin
 from django.db import models
 

@@ -1,3 +1,6 @@
+"""The Celery app, configured from Django's settings (CELERY_*); tasks are found in each app's tasks.py and in
+CELERY_IMPORTS."""
+
 import os
 
 from celery import Celery

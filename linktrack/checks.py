@@ -1,3 +1,5 @@
+"""System checks of the settings a deployment must get right (run by manage.py check and at start)."""
+
 from urllib.parse import urlsplit
 
 from django.conf import settings

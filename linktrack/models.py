@@ -1,3 +1,5 @@
+"""linktrack's data: short domains, short links (one per campaign and destination) and clicks."""
+
 from django.db import models
 
 from campaigns.models import Channel

@@ -1,3 +1,5 @@
+"""Celery entry point of linktrack: the click flush (Celery beat), which stores the click stream in batches."""
+
 from celery import shared_task
 
 from linktrack.redirect.clicks import clicks_flush

@@ -1,3 +1,5 @@
+"""The project's URLconf: every app's pages, sign-in and accounts, the short links' paths, admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path

@@ -7,7 +7,7 @@ in. Someone who already has an account is only added, and told so by email. Unti
 and signed in, the invitation is *pending*: it can be sent again or cancelled.
 
 Nothing else has to happen when a member is removed: every page checks membership on every request
-(campaigns.lifecycle.selectors.orgs_for_user), so a removed member's open sessions simply no longer see the org.
+(campaigns.base.access.orgs_for_user), so a removed member's open sessions simply no longer see the org.
 """
 
 import logging

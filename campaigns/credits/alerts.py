@@ -7,7 +7,7 @@ The setting
     next pass.
 
 Once per fall
-    A pass (campaigns.sending.tasks.credit_alerts_send_task, every 5 minutes) emails every org below its level whose
+    A pass (campaigns.credits.tasks.credit_alerts_send_task, every 5 minutes) emails every org below its level whose
     alert is armed: never sent, or sent before a top-up that brought the balance back to the level or above
     (CreditTopUp.balance_after). Campaigns giving back unused credits, or a paused campaign's credits coming back,
     do not arm it again: only support adding credits does, as only that is a decision to keep sending. A top-up

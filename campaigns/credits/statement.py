@@ -3,7 +3,7 @@ staff made, and what the campaigns scheduled for the coming days will need.
 
 What a credit buys
     One credit is one SMS segment: a message of 2 parts costs 2. An email costs 1 credit (dispatch and tests charge
-    every email message `segments = 1`, campaigns.dlt.rendering.MessageRenderer). Dispatch takes the credits of each
+    every email message `segments = 1`, campaigns.sending.renderer.MessageRenderer). Dispatch takes the credits of each
     batch from Org.credits as it prepares it (Campaign.credits_charged) and, once the campaign has handed over
     everything, gives back those of the messages the gateway never took (campaign_settle_credits). A test sent from
     the preview takes its segments the same way (delivery.Proof.credits), given back when the gateway refuses it.

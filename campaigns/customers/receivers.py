@@ -18,4 +18,4 @@ def stop_reply_unsubscribes(*, org_id: int, mobile: str | None, note: str, **_) 
     if customer is None:
         logger.info("STOP reply from a number that is no customer of org %s", org_id)
         return 0
-    return customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note)
+    return int(customer_unsubscribe(customer=customer, channel="sms", source="stop_reply", note=note))

@@ -177,18 +177,7 @@ def template_row_check(
     if problems:
         return None, [refused(header_cell, problems[0][0], "; ".join(reason for _, reason in problems))]
 
-    results: list[RowResult] = []
-    row_senders: list[SenderId | None] = []
-    for header in _headers(header_cell):
-        sender = senders.get(header)
-        if sender is None:
-            known = ", ".join(sorted(senders)) or "none yet"
-            reason = f"header {header} is not one of {org.name}'s sender ids ({known}); support registers them"
-            results.append(refused(header, header, reason))
-        elif category and (problem := _sender_problem(sender, category)):
-            results.append(refused(header, category_cell, problem))
-        else:
-            row_senders.append(sender)
+    row_senders, results = _row_senders(org, header_cell, senders, category, category_cell, refused)
     warnings = []
     if not header_cell:
         row_senders = [None]
@@ -202,6 +191,25 @@ def template_row_check(
     headers_listed = len(_headers(header_cell))
     row = TemplateRow(line, dlt_template_id, body, name, row_senders, warnings, headers_listed=headers_listed)
     return row, results
+
+
+def _row_senders(
+    org: Org, header_cell: str, senders: dict[str, SenderId], category: str, category_cell: str, refused
+) -> tuple[list[SenderId | None], list[RowResult]]:
+    """The sender ids of the row's headers that can send it, and a refusal for each header that cannot."""
+    results: list[RowResult] = []
+    row_senders: list[SenderId | None] = []
+    for header in _headers(header_cell):
+        sender = senders.get(header)
+        if sender is None:
+            known = ", ".join(sorted(senders)) or "none yet"
+            reason = f"header {header} is not one of {org.name}'s sender ids ({known}); support registers them"
+            results.append(refused(header, header, reason))
+        elif category and (problem := _sender_problem(sender, category)):
+            results.append(refused(header, category_cell, problem))
+        else:
+            row_senders.append(sender)
+    return row_senders, results
 
 
 def _row_problems(

@@ -1,3 +1,5 @@
+"""The campaign form: its template, name and each variable's value (text, a customer field, a link)."""
+
 from django import forms
 
 from campaigns.dlt.parsing import TemplateError, parse_template

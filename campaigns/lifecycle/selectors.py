@@ -1,3 +1,5 @@
+"""Read-side queries of the campaign list and page: live progress, and each campaign's messages and clicks."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 

@@ -20,7 +20,7 @@ Who gets it, and how often
     runs that finished since the last one. A weekly or daily schedule still gets one email per run.
 
 Exactly once
-    A pass (campaigns.sending.tasks.campaign_summaries_send_task, every few minutes) claims each campaign with a conditional
+    A pass (campaigns.lifecycle.tasks.campaign_summaries_send_task, every few minutes) claims each campaign with a conditional
     UPDATE of `summary_sent_at` (a recurring campaign: of `runs_summary_sent_at`, on the value it read) and sends
     within the same transaction: two workers, or a redelivered task, send one email. When the mail server fails,
     the claim is rolled back and a later pass tries again, for up to GIVE_UP_AFTER after the campaign finished.

@@ -1,3 +1,6 @@
+"""The campaign manager's campaign pages: the list, new, edit, duplicate, delete, the campaign page and its progress,
+launch (with approval), pause, resume, cancel and resend. Each calls one service of campaigns.lifecycle."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError

@@ -10,8 +10,8 @@ from campaigns.base.access import staff_required
 from campaigns.base.forms import add_service_errors
 from campaigns.dlt import trai
 from campaigns.models import Org
-from campaigns.support.link_tracking import org_link_tracking_set, templates_with_fixed_links
 from campaigns.support.org_settings import org_credits_add, org_short_links_set
+from campaigns.support.tracking_switch import org_link_tracking_set, templates_with_fixed_links
 from delivery.models import GatewayConfig
 
 

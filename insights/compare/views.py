@@ -1,3 +1,5 @@
+"""The Compare page: two to five campaigns of the user's orgs side by side."""
+
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 

@@ -1,3 +1,5 @@
+"""The Insights page and its CSV, and a campaign's click CSV."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render

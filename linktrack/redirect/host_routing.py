@@ -1,3 +1,6 @@
+"""A request on a short domain (s.cplry.com) is served by the short URLconf (linktrack.redirect.urls) only:
+its root holds codes, nothing else of the app answers there."""
+
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver

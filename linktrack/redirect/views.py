@@ -1,3 +1,6 @@
+"""The short link's views: the redirect (302 at once, the click recorded off the request path), the `+` page that
+shows where a link leads, and the health check."""
+
 from urllib.parse import urlsplit
 
 from django.db import connection
