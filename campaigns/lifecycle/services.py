@@ -12,10 +12,9 @@ from campaigns.base.history import campaign_event_record
 from campaigns.customers.campaign_audience import WAITING_FOR_RECEIPT
 from campaigns.dlt.rendering import template_campaign_problems
 from campaigns.lifecycle import approval
-from campaigns.models import Campaign, CustomerList, Org, Segment, Template, User
+from campaigns.models import Campaign, CampaignEvent, CustomerList, Org, Segment, Template, User
 from campaigns.sending import holds
 from campaigns.sending.starts import (
-    Event,
     campaign_launch_from,
     campaign_start_problems,
 )
@@ -23,6 +22,7 @@ from campaigns.sending.tasks import campaign_dispatch_task
 from delivery.models import Message
 from delivery.reasons import REASONS
 
+Event = CampaignEvent.Kind
 # Never offered for a resend: the recipient asked not to be reached, or the regulator forbids it.
 NEVER_RESEND = frozenset({"ndnc", "ndnc_precheck", "unsubscribed", "validation_failed", "campaign_cancelled"})
 # What a manager may change on a draft, in the words its history uses.
