@@ -5,6 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from campaigns.models import Campaign
+
 pytestmark = pytest.mark.browser
 
 
@@ -54,3 +56,40 @@ def test_the_pages_fit_a_phone_and_the_account_links_keep_together_on_a_laptop(
         page.goto(url)
         # then nothing is wider than the screen: the tables scroll on their own
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+
+
+def test_deleting_a_draft_asks_first(transactional_db, live_server, browser_page, settings):
+    # given the demo manager on a draft: a copy of the seeded campaign
+    settings.DEMO_PASSWORD = "demo-pass-123"
+    call_command("seed_demo", stdout=io.StringIO())
+    page = browser_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "manager@demo.test")
+    page.fill("#id_password", "demo-pass-123")
+    page.click("button[type=submit]")
+    page.click("text=Order shipped (demo)")
+    page.click("button:has-text('Duplicate')")
+    draft = Campaign.objects.get(name="Order shipped (demo) (copy)")
+    page.goto(f"{live_server.url}/campaigns/{draft.pk}/")
+    questions = []
+
+    # when they press Delete and then Cancel in the question
+    def cancel(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
+    page.click("button:has-text('Delete')")
+
+    # then they were asked, and the draft is kept
+    assert questions == ["Delete this campaign? It has not been sent."]
+    assert page.url == f"{live_server.url}/campaigns/{draft.pk}/"
+    assert Campaign.objects.filter(pk=draft.pk).exists()
+
+    # when they press Delete and then OK
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("button:has-text('Delete')")
+
+    # then the draft is gone
+    assert not Campaign.objects.filter(pk=draft.pk).exists()

@@ -35,7 +35,7 @@ class CreditAlertForm(forms.Form):
         help_text="The organisation's campaign managers get one email when the balance falls below this, and the "
         "campaign list shows a warning while it is. Empty: no warning.",
         error_messages={"invalid": _LEVEL_IN_WORDS, "min_value": _LEVEL_IN_WORDS, "max_value": _LEVEL_IN_WORDS},
-        widget=forms.NumberInput(attrs={"style": "width: 10rem"}),
+        widget=forms.NumberInput(attrs={"class": "credits-number"}),
     )
 
 

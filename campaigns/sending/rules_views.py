@@ -35,7 +35,7 @@ class FrequencyCapForm(forms.Form):
             "min_value": _MESSAGES_IN_WORDS,
             "max_value": _MESSAGES_IN_WORDS,
         },
-        widget=forms.NumberInput(attrs={"style": "width: 6rem"}),
+        widget=forms.NumberInput(attrs={"class": "short-number"}),
     )
     frequency_cap_days = forms.IntegerField(
         min_value=1,
@@ -48,7 +48,7 @@ class FrequencyCapForm(forms.Form):
             "min_value": _DAYS_IN_WORDS,
             "max_value": _DAYS_IN_WORDS,
         },
-        widget=forms.NumberInput(attrs={"style": "width: 6rem"}),
+        widget=forms.NumberInput(attrs={"class": "short-number"}),
     )
 
 

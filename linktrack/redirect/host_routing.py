@@ -4,6 +4,7 @@ its root holds codes, nothing else of the app answers there."""
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from linktrack.redirect.short_domains import request_short_domain
 from linktrack.redirect.views import short_link_not_found
@@ -15,13 +16,16 @@ class ShortDomainMiddleware:
     """Requests to a short domain are served the short-link URLs at the root; others go on to the app.
 
     It reads no database or cache per request: the set of short domains is a per-process copy. A short domain
-    serves nothing but codes, so its requests skip the app's middleware (sessions, CSRF, login, messages: about
-    a quarter of a click's CPU) and keep the security and framing headers.
+    serves nothing but codes, and the static files (the stylesheet) of its own pages, so its requests skip the app's
+    middleware (sessions, CSRF, login, messages: about a quarter of a click's CPU) and keep the security and framing
+    headers.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.short_link_response = SecurityMiddleware(XFrameOptionsMiddleware(_short_link_response))
+        self.short_link_response = SecurityMiddleware(
+            WhiteNoiseMiddleware(XFrameOptionsMiddleware(_short_link_response))
+        )
 
     def __call__(self, request):
         # get_host() refuses a Host missing from ALLOWED_HOSTS (400), so short domains must be listed there too.

@@ -1,6 +1,9 @@
 """Per-org short domains: codes at the root of the org's host, and only on the domain they were minted for."""
 
 import pytest
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client
 
 from campaigns.models import Org
 from linktrack.models import Click, ShortLink
@@ -222,3 +225,22 @@ def test_post_on_a_short_domain_is_refused(client, acme_on_own_domain, template,
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
     assert client.post(f"/{code}", HTTP_HOST="s.acme.test").status_code == 405
     assert not Click.objects.exists()
+
+
+def test_short_domain_serves_the_stylesheet_its_pages_link(acme_on_own_domain, settings, tmp_path):
+    """The "link not found" and "where this link leads" pages link the app's stylesheet by a path on their own host,
+    which in production (DEBUG off, collected static files) the short domain serves like the app's host does."""
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    call_command("collectstatic", "--noinput", verbosity=0)
+    client = Client()  # a new handler: its middleware reads the collected files
+
+    page = client.get("/nothing-here", HTTP_HOST="s.acme.test").content.decode()
+    stylesheet = client.get(static("linktrack/site.css"), HTTP_HOST="s.acme.test")
+
+    assert f'<link rel="stylesheet" href="{static("linktrack/site.css")}">' in page
+    assert stylesheet.status_code == 200 and stylesheet["Content-Type"].startswith("text/css")
+    assert b".standalone" in b"".join(stylesheet.streaming_content)
+    assert stylesheet["X-Content-Type-Options"] == "nosniff"
+    missing = client.get("/static/linktrack/missing.css", HTTP_HOST="s.acme.test")
+    assert missing.status_code == 404 and "This link does not work" in missing.content.decode()
