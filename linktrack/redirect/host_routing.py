@@ -1,5 +1,5 @@
-"""A request on a short domain (s.cplry.com) is served by the short URLconf (linktrack.redirect.urls) only:
-its root holds codes, nothing else of the app answers there."""
+"""A request on a short domain (s.cplry.com) is served by the short URLconf (linktrack.redirect.urls) only: its root
+holds codes (and the static files of its own pages); nothing else of the app answers there."""
 
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
