@@ -8,7 +8,7 @@ from campaigns.base.csv_imports import ImportFileError
 from campaigns.dlt.portal_file import MAX_FILE_BYTES
 from campaigns.dlt.template_import import import_templates
 from campaigns.dlt.template_rows import Outcome
-from campaigns.management.org_argument import org_from_argument
+from campaigns.management.file_import import org_and_file
 
 
 class Command(BaseCommand):
@@ -24,10 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--check-only", action="store_true", help="Report what would happen; save nothing.")
 
     def handle(self, *args, **options):
-        org = org_from_argument(options["org"])
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"There is no file {path}.")
+        org, path = org_and_file(options)
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CommandError(
                 f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a DLT portal's template list is far "
