@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.accounts import sign_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-password-7"
 LOGIN = "/accounts/login/"

@@ -9,10 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.lifecycle import services
-from campaigns.models import Campaign, CampaignEvent, Customer, Membership, Org, User
+from campaigns.models import Campaign, CampaignEvent, Customer, Org, User
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import make_campaign
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, create_campaign
 
 Status = Campaign.Status
 NEEDS = re.compile(r"Acme Retail has ([\d,]+) credits, but this campaign needs ([\d,]+) \((\d+) messages\)")
@@ -20,8 +19,8 @@ NEEDS = re.compile(r"Acme Retail has ([\d,]+) credits, but this campaign needs (
 
 @pytest.fixture
 def colleague(org) -> User:
-    user = User.objects.create_user("colleague@acme.test", PASSWORD)
-    Membership.objects.create(user=user, org=org)
+    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
+    MembershipFactory(user=user, org=org)
     return user
 
 
@@ -29,7 +28,7 @@ def colleague(org) -> User:
 def waiting(org, template, manager, customers, django_capture_on_commit_callbacks) -> Campaign:
     """A campaign to the org's 10 customers, sent for approval by the manager."""
     Org.objects.filter(pk=org.pk).update(launch_needs_approval=True)
-    campaign = make_campaign(template, manager, name="Diwali sale")
+    campaign = create_campaign(template, manager, name="Diwali sale")
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_launch(campaign=campaign, user=manager)
     assert Campaign.objects.get(pk=campaign.pk).status == Status.AWAITING_APPROVAL
@@ -88,7 +87,7 @@ def test_an_email_campaign_needs_a_credit_per_email(
     for customer in customers:
         Customer.objects.filter(pk=customer.pk).update(email=f"c{customer.pk}@example.test")
     Org.objects.filter(pk=org.pk).update(launch_needs_approval=True, credits=9)
-    campaign = make_campaign(template, manager, name="Email sale")
+    campaign = create_campaign(template, manager, name="Email sale")
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_launch(campaign=campaign, user=manager)
 

@@ -7,8 +7,8 @@ from django.test import Client, RequestFactory
 from linktrack.common.client_ip import client_ip
 from linktrack.models import Click
 from linktrack.redirect import clicks
-from tests.conftest import PASSWORD
-from tests.linktrack.conftest import link_for, make_campaign, make_messages, path_for
+from tests.factories import PASSWORD, CampaignFactory, make_messages
+from tests.linktrack.helpers import link_for, path_for
 
 CLIENT = "203.0.113.5"  # the client as our outermost proxy sees it
 PROXY = "10.0.0.2"  # our proxy, as gunicorn sees it (REMOTE_ADDR)
@@ -100,7 +100,7 @@ def test_a_forged_x_forwarded_for_does_not_change_the_hashed_address_of_a_click(
     client, settings, template, customers, proxies, remote
 ):
     settings.TRUSTED_PROXY_COUNT = proxies
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     message = make_messages(campaign, customers[:1])[0]
     forged = "198.51.100.66" + (f", {CLIENT}" if proxies else "")
 

@@ -16,8 +16,8 @@ from delivery.models import Message
 from delivery.reports.delivery_times import delivery_speed, duration_in_words
 from delivery.reports.selectors import delivery_counts
 from insights.api import keys as api_keys
-from tests.campaigns.dispatch_helpers import IST, clock_fixture, launch, make_campaign  # noqa: F401 (fixture)
-from tests.conftest import make_customers
+from tests.factories import create_campaign, make_customers
+from tests.helpers import launch
 
 # Seconds from the hand-over to the receipt of the 11 delivered messages (10 s exactly counts as within 10 s).
 DELIVERY_SECONDS = [1, 2, 3, 4, 5, 10, 30, 45, 300, 4000, 4010]
@@ -54,7 +54,9 @@ def delivered_campaign(template, manager, clock, delivery_clock, django_capture_
     one not delivered after 2 s, one still waiting for its receipt."""
     make_customers(template.org, 13)
     delivery_clock.moment = clock.moment + timedelta(seconds=42)
-    campaign = launch(make_campaign(template, manager, name="Diwali sale"), manager, django_capture_on_commit_callbacks)
+    campaign = launch(
+        create_campaign(template, manager, name="Diwali sale"), manager, django_capture_on_commit_callbacks
+    )
     receive(
         campaign,
         delivery_clock,
@@ -92,7 +94,7 @@ def test_a_recurring_campaign_pools_its_runs_and_gives_its_slowest_send(
 ):
     # given a campaign every day at 10:00 IST to 3 customers: run 1 handed over in 20 s, run 2 in 50 s
     make_customers(template.org, 3)
-    parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
+    parent = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
     parent = launch(parent, manager, django_capture_on_commit_callbacks)
     for day, handed_over_after, seconds in ((24, 20, [1, 2, 3]), (25, 50, [4, 5, 60])):
         clock.set(2026, 11, day, 10, 0)
@@ -125,7 +127,7 @@ def test_nothing_delivered_yet_gives_no_delivery_speed(
     # given a campaign handed to the gateway whose receipts are one failure and one still to come
     make_customers(template.org, 2)
     delivery_clock.moment = clock.moment
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     receive(campaign, delivery_clock, [("not_delivered", 5), ("pending", 1)])
 
     # when / then

@@ -29,8 +29,8 @@ from insights.reports.click_export import campaign_click_rows
 from insights.reports.selectors import campaign_insights
 from linktrack.counts.click_counts import click_counts, click_counts_by_campaign
 from linktrack.models import Click
-from tests.conftest import PASSWORD, make_customers
-from tests.delivery.conftest import http_config, http_gateway, launch  # noqa: F401 (http_gateway: a fixture)
+from tests.factories import PASSWORD, http_config, make_customers
+from tests.helpers import launch
 
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/sale"}]
 MY_NUMBER = "+919810000001"  # also the number of the first customer of make_customers
@@ -200,7 +200,7 @@ def test_send_a_test_from_the_preview_through_the_http_gateway(
     template,
     manager,
     customers,
-    http_gateway,  # noqa: F811
+    http_gateway,
     django_capture_on_commit_callbacks,
 ):
     # given a manager on a draft's preview, the org's SMS going through an HTTP gateway
@@ -249,7 +249,7 @@ def test_with_tasks_in_process_the_page_says_at_once_what_became_of_the_test(
     org,
     template,
     manager,
-    http_gateway,  # noqa: F811
+    http_gateway,
 ):
     # given the embedded set-up (tasks run in-process as soon as the test is saved) and an HTTP gateway
     http_config(org, http_gateway.url)

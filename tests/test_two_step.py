@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from campaigns.accounts import team, two_step
 from campaigns.models import Authenticator, RecoveryCode, User
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
 CODE_PAGE = "/accounts/login/code/"

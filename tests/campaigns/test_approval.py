@@ -19,8 +19,7 @@ from campaigns.models import Campaign, CampaignEvent, Membership, Org, Segment, 
 from campaigns.sending.supervisor import start_due_campaigns
 from delivery.models import Message
 from insights.api import keys as api_keys
-from tests.campaigns.dispatch_helpers import clock_fixture, make_campaign  # noqa: F401
-from tests.conftest import PASSWORD, make_customers
+from tests.factories import PASSWORD, MembershipFactory, SegmentFactory, UserFactory, create_campaign, make_customers
 
 Status, Kind = Campaign.Status, CampaignEvent.Kind
 PUBLIC = "https://campaigns.acme.example"
@@ -41,14 +40,14 @@ def approving(org) -> Org:
 @pytest.fixture
 def colleague(org) -> User:
     """A second member of the org, who has joined (has a password)."""
-    user = User.objects.create_user("colleague@acme.test", PASSWORD)
-    Membership.objects.create(user=user, org=org)
+    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
+    MembershipFactory(user=user, org=org)
     return user
 
 
 @pytest.fixture
 def campaign(template, manager, customers) -> Campaign:
-    return make_campaign(template, manager, name="Diwali sale")
+    return create_campaign(template, manager, name="Diwali sale")
 
 
 def _as(user: User) -> Client:
@@ -106,7 +105,7 @@ def test_a_launch_waits_for_approval_sends_nothing_and_emails_the_other_members(
 ):
     # given a pending invitee (who cannot sign in yet) besides the colleague, and another org's manager
     invitee = User.objects.create_user("invited@acme.test")
-    Membership.objects.create(user=invitee, org=approving)
+    MembershipFactory(user=invitee, org=approving)
     client = _as(manager)
 
     # when the manager presses Launch
@@ -143,7 +142,7 @@ def test_launching_again_while_waiting_asks_once(
 def test_a_campaign_that_could_not_launch_is_not_sent_for_approval(
     approving, template, manager, colleague, clock, django_capture_on_commit_callbacks
 ):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
 
     with pytest.raises(ValidationError, match="Choose a time in the future"):
         _request(campaign, manager, django_capture_on_commit_callbacks, scheduled_at=clock.moment - timedelta(hours=1))
@@ -180,7 +179,7 @@ def test_support_staff_approve_others_requests_but_never_their_own(
     approving, campaign, template, manager, support, django_capture_on_commit_callbacks
 ):
     # given a request by support staff themselves
-    own = make_campaign(template, manager, name="Support's own")
+    own = create_campaign(template, manager, name="Support's own")
     _request(own, support, django_capture_on_commit_callbacks)
 
     with pytest.raises(ValidationError, match="You sent this campaign for approval"):
@@ -254,7 +253,7 @@ def test_a_time_that_passed_while_waiting_is_sent_now_and_the_history_says_so(
 def test_an_approved_recurring_campaign_runs_on_its_schedule(
     approving, template, manager, colleague, clock, django_capture_on_commit_callbacks
 ):
-    campaign = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
+    campaign = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
     _request(campaign, manager, django_capture_on_commit_callbacks)
     assert "to run on the schedule 0 10 * * 1 (Asia/Kolkata)" in _page(colleague, campaign)
 
@@ -291,10 +290,10 @@ def test_a_check_that_fails_at_approval_keeps_it_waiting_and_says_why(
 def test_the_audience_of_a_campaign_waiting_for_approval_cannot_be_deleted(
     approving, template, manager, colleague, customers, django_capture_on_commit_callbacks
 ):
-    segment = Segment.objects.create(
+    segment = SegmentFactory(
         org=approving, name="Mumbai", conditions=[{"attribute": "city", "op": "eq", "value": "Mumbai"}]
     )
-    campaign = make_campaign(template, manager, audience_segment=segment)
+    campaign = create_campaign(template, manager, audience_segment=segment)
     _request(campaign, manager, django_capture_on_commit_callbacks)
 
     with pytest.raises(ValidationError, match="Segment “Mumbai” cannot be deleted"):
@@ -307,10 +306,10 @@ def test_the_audience_of_a_campaign_waiting_for_approval_cannot_be_deleted(
 def test_two_approvals_at_the_same_moment_launch_once(postgres, transactional_db, org, template, manager, monkeypatch):
     # given a request and two colleagues ready to approve it
     Org.objects.filter(pk=org.pk).update(launch_needs_approval=True)
-    approvers = [User.objects.create_user(f"{name}@acme.test", PASSWORD) for name in ("asha", "ravi")]
+    approvers = [UserFactory(email=f"{name}@acme.test", password=PASSWORD) for name in ("asha", "ravi")]
     Membership.objects.bulk_create([Membership(user=user, org=org) for user in approvers])
     make_customers(org, 6)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     services.campaign_launch(campaign=campaign, user=manager)
     # both see it waiting (and may decide) before either launches it
     both_checked = threading.Barrier(2, timeout=30)
@@ -502,7 +501,7 @@ def test_the_list_and_the_reporting_api_know_the_status(
     approving, campaign, template, manager, colleague, django_capture_on_commit_callbacks
 ):
     _request(campaign, manager, django_capture_on_commit_callbacks)
-    make_campaign(template, manager, name="Still a draft")
+    create_campaign(template, manager, name="Still a draft")
     client = _as(manager)
 
     def listed(**filters) -> set[str]:

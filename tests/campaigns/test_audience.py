@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 
 from campaigns.customers.audience import audience_choices, audience_customers, audience_from_choice
 from campaigns.customers.segments import customers_matching, segment_save
-from campaigns.models import Campaign, Customer, CustomerList, Segment
+from campaigns.models import Campaign, Customer, Segment
+from tests.factories import CustomerListFactory, SegmentFactory
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_a_saved_segment_is_stored_cleaned(org):
 
 def test_a_campaign_targets_its_list_and_segment_within_its_org(org, template, shoppers):
     # given a list of three customers and a segment of gold customers
-    customer_list = CustomerList.objects.create(org=org, name="Pune and Mumbai")
+    customer_list = CustomerListFactory(org=org, name="Pune and Mumbai")
     customer_list.customers.add(shoppers["Asha"], shoppers["Ravi"], shoppers["Neha"])
     gold = segment_save(org=org, name="Gold", conditions=[{"attribute": "tier", "op": "eq", "value": "gold"}])
 
@@ -90,16 +91,16 @@ def test_a_campaign_targets_its_list_and_segment_within_its_org(org, template, s
 
 
 def test_a_stored_segment_with_a_bad_condition_is_a_clear_error_not_a_crash(org, template, shoppers):
-    segment = Segment.objects.create(org=org, name="Legacy", conditions=[{"attribute": "city", "op": "like"}])
+    segment = SegmentFactory(org=org, name="Legacy", conditions=[{"attribute": "city", "op": "like"}])
     campaign = Campaign(org=org, template=template, audience_segment=segment)
     with pytest.raises(ValidationError, match="Segment “Legacy” cannot be used: Condition 1: “like” is not"):
         audience_customers(campaign=campaign)
 
 
 def test_audience_choices_offer_all_lists_and_segments_of_one_org_only(org, other_org):
-    mine = CustomerList.objects.create(org=org, name="VIP")
-    segment = Segment.objects.create(org=org, name="Gold", conditions=[])
-    theirs = CustomerList.objects.create(org=other_org, name="Theirs")
+    mine = CustomerListFactory(org=org, name="VIP")
+    segment = SegmentFactory(org=org, name="Gold", conditions=[])
+    theirs = CustomerListFactory(org=other_org, name="Theirs")
 
     choices = audience_choices(org=org)
 

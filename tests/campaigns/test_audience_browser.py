@@ -4,7 +4,7 @@ with the live count."""
 import pytest
 
 from campaigns.models import Customer, CustomerList, Segment
-from tests.conftest import PASSWORD, make_customers
+from tests.factories import PASSWORD, SegmentFactory, make_customers
 
 pytestmark = pytest.mark.browser
 
@@ -15,9 +15,7 @@ def test_manager_fills_a_list_from_a_search_and_edits_a_segment_in_the_browser(
     make_customers(org, 12)
     Customer.objects.filter(name__in=["Customer 1", "Customer 2"]).update(attributes={"city": "Pune"})
     Customer.objects.filter(name="Customer 3").update(attributes={"city": "Goa"})
-    segment = Segment.objects.create(
-        org=org, name="Pune", conditions=[{"attribute": "city", "op": "eq", "value": "Pune"}]
-    )
+    segment = SegmentFactory(org=org, name="Pune", conditions=[{"attribute": "city", "op": "eq", "value": "Pune"}])
     page = browser_page
     page.goto(f"{live_server.url}/campaigns/lists/")
     page.fill("#id_username", manager.email)

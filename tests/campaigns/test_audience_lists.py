@@ -17,19 +17,19 @@ from campaigns.customers.audience import (
     segment_delete,
 )
 from campaigns.models import Campaign, Customer, CustomerList, Segment
-from tests.conftest import make_customers
+from tests.factories import CustomerListFactory, SegmentFactory, make_customers
 
 CITY_IS_PUNE = [{"attribute": "city", "op": "eq", "value": "Pune"}]
 
 
 @pytest.fixture
 def segment(org) -> Segment:
-    return Segment.objects.create(org=org, name="Pune", conditions=CITY_IS_PUNE)
+    return SegmentFactory(org=org, name="Pune", conditions=CITY_IS_PUNE)
 
 
 @pytest.fixture
 def vip(org) -> CustomerList:
-    return CustomerList.objects.create(org=org, name="VIP")
+    return CustomerListFactory(org=org, name="VIP")
 
 
 def campaign_for(template, status: str, **audience) -> Campaign:
@@ -103,7 +103,7 @@ def test_audience_campaigns_tells_the_ones_in_use_from_the_finished(template, vi
 
 def test_a_customer_is_put_on_lists_once_and_taken_off(org, vip):
     customer = make_customers(org, 1)[0]
-    diwali = CustomerList.objects.create(org=org, name="Diwali")
+    diwali = CustomerListFactory(org=org, name="Diwali")
     vip.customers.add(customer)
 
     added = customer_lists_add(customer=customer, customer_lists=[vip, diwali])
@@ -116,7 +116,7 @@ def test_a_customer_is_put_on_lists_once_and_taken_off(org, vip):
 
 def test_a_customer_cannot_be_put_on_another_orgs_list(org, other_org):
     customer = make_customers(org, 1)[0]
-    theirs = CustomerList.objects.create(org=other_org, name="Theirs")
+    theirs = CustomerListFactory(org=other_org, name="Theirs")
     with pytest.raises(ValidationError):
         customer_lists_add(customer=customer, customer_lists=[theirs])
     assert not theirs.customers.exists()

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from campaigns.lifecycle import services
 from campaigns.models import Campaign, Customer, CustomerList, Segment
-from tests.conftest import make_customers
+from tests.factories import CustomerListFactory, SegmentFactory, make_customers
 
 CITY_IS_PUNE = [{"attribute": "city", "op": "eq", "value": "Pune"}]
 
@@ -22,20 +22,20 @@ def signed_in(client, manager):
 
 @pytest.fixture
 def vip(org) -> CustomerList:
-    return CustomerList.objects.create(org=org, name="VIP")
+    return CustomerListFactory(org=org, name="VIP")
 
 
 @pytest.fixture
 def segment(org) -> Segment:
-    return Segment.objects.create(org=org, name="Pune", conditions=CITY_IS_PUNE)
+    return SegmentFactory(org=org, name="Pune", conditions=CITY_IS_PUNE)
 
 
 @pytest.fixture
 def theirs(other_org):
     customer = Customer.objects.create(org=other_org, name="Their customer", mobile="+919111111111")
-    customer_list = CustomerList.objects.create(org=other_org, name="Their list")
+    customer_list = CustomerListFactory(org=other_org, name="Their list")
     customer_list.customers.add(customer)
-    segment = Segment.objects.create(org=other_org, name="Their segment", conditions=CITY_IS_PUNE)
+    segment = SegmentFactory(org=other_org, name="Their segment", conditions=CITY_IS_PUNE)
     return customer, customer_list, segment
 
 
@@ -172,7 +172,7 @@ def test_a_manager_creates_an_empty_list_and_renames_it(signed_in, org):
 
 
 def test_a_taken_or_empty_list_name_is_refused_next_to_the_field(signed_in, org, vip):
-    other = CustomerList.objects.create(org=org, name="Other")
+    other = CustomerListFactory(org=org, name="Other")
     taken = signed_in.post(reverse("campaigns:list-new"), {"org": org.pk, "name": "VIP"})
     assert "There is already a list called “VIP”" in " ".join(taken.context["form"].errors["name"])
     rename = signed_in.post(reverse("campaigns:list-edit", args=[other.pk]), {"name": "VIP"})
@@ -254,7 +254,7 @@ def test_a_customer_is_removed_from_a_list_on_the_list_page(signed_in, org, vip)
 
 def test_a_customer_is_put_on_lists_and_taken_off_from_their_page(signed_in, org, vip):
     customer = make_customers(org, 1)[0]
-    diwali = CustomerList.objects.create(org=org, name="Diwali")
+    diwali = CustomerListFactory(org=org, name="Diwali")
     url = reverse("campaigns:customer-detail", args=[customer.pk])
     page = signed_in.get(url).content.decode()
     assert "Not on any list." in page and 'id="add-to-lists"' in page
@@ -347,7 +347,7 @@ def test_a_segment_is_edited_with_its_conditions_filled_in_and_a_live_count(sign
 
 
 def test_bad_segment_changes_are_refused_and_nothing_is_saved(signed_in, org, other_org, segment):
-    Segment.objects.create(org=org, name="Goa", conditions=[{"attribute": "city", "op": "eq", "value": "Goa"}])
+    SegmentFactory(org=org, name="Goa", conditions=[{"attribute": "city", "op": "eq", "value": "Goa"}])
     url = reverse("campaigns:segment-edit", args=[segment.pk])
     bad_op = signed_in.post(url, {"org": org.pk, "name": "Pune", "attribute_1": "city", "op_1": "in", "value_1": ","})
     assert "needs at least one value" in bad_op.content.decode()

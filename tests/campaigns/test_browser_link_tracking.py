@@ -2,9 +2,17 @@
 
 import pytest
 
-from campaigns.models import Campaign, Membership, Org, SenderId, Template, User
+from campaigns.models import Template
 from delivery.models import Message, Proof
-from tests.conftest import PASSWORD, make_customers
+from tests.factories import (
+    PASSWORD,
+    CampaignFactory,
+    MembershipFactory,
+    OrgFactory,
+    SenderIdFactory,
+    UserFactory,
+    make_customers,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +26,10 @@ def _sign_in(page, base_url: str, email: str) -> None:
 
 def test_support_confirms_before_switching_tracking_on(transactional_db, live_server, browser_page):
     # given an org without tracking whose template has a link in its fixed text
-    org = Org.objects.create(name="Chai Co")
-    sender = SenderId.objects.create(org=org, header="CHAICO", category="service_implicit", dlt_entity_id="1" * 19)
+    org = OrgFactory(name="Chai Co")
+    sender = SenderIdFactory(org=org, header="CHAICO", category="service_implicit", dlt_entity_id="1" * 19)
     Template.objects.create(org=org, name="Sale", sender=sender, body="Sale at chai.in/sale today, {#var#}")
-    User.objects.create_user("support@linktrack.test", PASSWORD, is_staff=True)
+    UserFactory(email="support@linktrack.test", password=PASSWORD, is_staff=True)
     page = browser_page
     _sign_in(page, live_server.url, "support@linktrack.test")
     # when support opens the org and switches tracking on without confirming
@@ -40,9 +48,9 @@ def test_support_confirms_before_switching_tracking_on(transactional_db, live_se
 
 
 def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(transactional_db, live_server, browser_page):
-    org = Org.objects.create(name="Chai Co", sms_link_tracking=True, short_domain="s.cplry.com")
-    manager = User.objects.create_user("manager@chai.test", PASSWORD)
-    Membership.objects.create(user=manager, org=org)
+    org = OrgFactory(name="Chai Co", sms_link_tracking=True, short_domain="s.cplry.com")
+    manager = UserFactory(email="manager@chai.test", password=PASSWORD)
+    MembershipFactory(user=manager, org=org)
     make_customers(org, 3)
     page = browser_page
     _sign_in(page, live_server.url, "manager@chai.test")
@@ -60,7 +68,7 @@ def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(trans
     page.click("text=Save template")
     template = Template.objects.get(name="Welcome")
     # and the preview of a draft using it shows the message before and after rewriting
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=org,
         name="Launch",
         template=template,
@@ -75,11 +83,11 @@ def test_manager_sees_the_template_error_in_place_then_previews_a_campaign(trans
 
 def test_a_test_still_being_handed_over_follows_its_outcome_on_the_preview(transactional_db, live_server, browser_page):
     # given a draft with a test that a worker has not handed to the gateway yet
-    org = Org.objects.create(name="Chai Co")
-    manager = User.objects.create_user("manager@chai.test", PASSWORD)
-    Membership.objects.create(user=manager, org=org)
+    org = OrgFactory(name="Chai Co")
+    manager = UserFactory(email="manager@chai.test", password=PASSWORD)
+    MembershipFactory(user=manager, org=org)
     template = Template.objects.create(org=org, name="Hello", body="Hello {#var#}")
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=org, name="Hello", template=template, slot_values=[{"source": "text", "value": "there"}]
     )
     proof = Proof.objects.create(campaign=campaign, sent_by=manager, recipients=1)

@@ -5,9 +5,10 @@ from django.urls import reverse
 
 from campaigns.customers.audience import customer_list_delete
 from campaigns.lifecycle import services
-from campaigns.models import Campaign, CustomerList
+from campaigns.models import Campaign
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import LINK_SLOTS, launch, make_campaign
+from tests.factories import LINK_SLOTS, CampaignFactory, CustomerListFactory, create_campaign
+from tests.helpers import launch
 
 
 def _duplicate(client, campaign, follow=False):
@@ -18,9 +19,9 @@ def test_a_sent_campaign_is_copied_as_a_draft_with_its_definition_and_none_of_it
     client, manager, template, customers, django_capture_on_commit_callbacks
 ):
     # given a sent one-time campaign to a list, with UTM parameters
-    diwali = CustomerList.objects.create(org=template.org, name="Diwali")
+    diwali = CustomerListFactory(org=template.org, name="Diwali")
     diwali.customers.set(customers[:2])
-    campaign = make_campaign(template, manager, name="Diwali sale", audience_list=diwali)
+    campaign = create_campaign(template, manager, name="Diwali sale", audience_list=diwali)
     Campaign.objects.filter(pk=campaign.pk).update(utm_params={"utm_source": "sms"})
     campaign = launch(Campaign.objects.get(pk=campaign.pk), manager, django_capture_on_commit_callbacks)
     assert Message.objects.filter(campaign=campaign).count() == 2
@@ -49,8 +50,8 @@ def test_a_sent_campaign_is_copied_as_a_draft_with_its_definition_and_none_of_it
 
 
 def test_copies_are_numbered_and_a_run_copies_its_recurring_campaign(client, manager, template):
-    weekly = make_campaign(template, manager, name="Weekly", kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
-    run = Campaign.objects.create(org=template.org, name="Weekly · run 1", template=template, parent=weekly)
+    weekly = create_campaign(template, manager, name="Weekly", kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
+    run = CampaignFactory(org=template.org, name="Weekly · run 1", template=template, parent=weekly)
     client.force_login(manager)
     _duplicate(client, weekly)
     _duplicate(client, run)
@@ -62,7 +63,7 @@ def test_copies_are_numbered_and_a_run_copies_its_recurring_campaign(client, man
 
 
 def test_a_coupon_reminder_keeps_its_days(client, manager, template):
-    reminder = make_campaign(template, manager, name="Coupons", kind=Campaign.Kind.COUPON_REMINDER, coupon_days=3)
+    reminder = create_campaign(template, manager, name="Coupons", kind=Campaign.Kind.COUPON_REMINDER, coupon_days=3)
     client.force_login(manager)
     _duplicate(client, reminder)
     assert Campaign.objects.get(name="Coupons (copy)").coupon_days == 3
@@ -73,7 +74,7 @@ def test_what_cannot_be_copied_is_refused_in_words(
     client, manager, template, customers, django_capture_on_commit_callbacks, what
 ):
     if what == "resend":
-        source = launch(make_campaign(template, manager, name="Sale"), manager, django_capture_on_commit_callbacks)
+        source = launch(create_campaign(template, manager, name="Sale"), manager, django_capture_on_commit_callbacks)
         Message.objects.filter(campaign=source).update(status="not_delivered", reason_code="expired")
         campaign = services.campaign_resend_create(
             source=source,
@@ -85,8 +86,8 @@ def test_what_cannot_be_copied_is_refused_in_words(
         )
         expected = "A resend goes to the recipients another campaign did not reach"
     else:
-        diwali = CustomerList.objects.create(org=template.org, name="Diwali")
-        campaign = make_campaign(template, manager, name="Sale", audience_list=diwali)
+        diwali = CustomerListFactory(org=template.org, name="Diwali")
+        campaign = create_campaign(template, manager, name="Sale", audience_list=diwali)
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHED)
         customer_list_delete(customer_list=diwali)
         expected = "This campaign went to list Diwali, which no longer exists"
@@ -97,7 +98,7 @@ def test_what_cannot_be_copied_is_refused_in_words(
 
 
 def test_another_orgs_campaign_is_a_404_and_the_button_posts_with_a_csrf_token(client, outsider, manager, template):
-    campaign = make_campaign(template, manager, name="Sale")
+    campaign = create_campaign(template, manager, name="Sale")
     client.force_login(outsider)
     assert _duplicate(client, campaign).status_code == 404
     client.force_login(manager)

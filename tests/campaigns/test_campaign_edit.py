@@ -3,14 +3,16 @@
 from django.urls import reverse
 
 from campaigns.customers.audience import customer_list_delete
-from campaigns.models import Campaign, CustomerList
+from campaigns.models import Campaign
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import edit_form, launch, make_campaign
+from tests.campaigns.helpers import edit_form
+from tests.factories import CustomerListFactory, create_campaign
+from tests.helpers import launch
 
 
 def test_manager_changes_a_drafts_name_link_and_audience(client, manager, template):
-    campaign = make_campaign(template, manager, name="Diwali")
-    vip = CustomerList.objects.create(org=template.org, name="VIP")
+    campaign = create_campaign(template, manager, name="Diwali")
+    vip = CustomerListFactory(org=template.org, name="VIP")
     client.force_login(manager)
     form_page = client.get(reverse("campaigns:edit", args=[campaign.pk])).content.decode()
     assert 'value="Diwali"' in form_page and "https://acme.test/t" in form_page
@@ -29,7 +31,7 @@ def test_manager_changes_a_drafts_name_link_and_audience(client, manager, templa
 
 
 def test_a_change_that_breaks_dlt_is_shown_next_to_the_variable_and_nothing_changes(client, manager, template):
-    campaign = make_campaign(template, manager, name="Diwali")
+    campaign = create_campaign(template, manager, name="Diwali")
     client.force_login(manager)
 
     too_long = "Festive greetings from all of us at Acme"  # 40 characters: over the 30 of a {#var#}
@@ -46,7 +48,7 @@ def test_a_change_that_breaks_dlt_is_shown_next_to_the_variable_and_nothing_chan
 def test_a_launched_campaign_cannot_be_changed_or_deleted(
     client, manager, template, customers, django_capture_on_commit_callbacks
 ):
-    campaign = launch(make_campaign(template, manager, name="Sent"), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager, name="Sent"), manager, django_capture_on_commit_callbacks)
     client.force_login(manager)
 
     edit = client.post(reverse("campaigns:edit", args=[campaign.pk]), edit_form(campaign, name="Changed"))
@@ -59,7 +61,7 @@ def test_a_launched_campaign_cannot_be_changed_or_deleted(
 
 
 def test_manager_deletes_a_draft(client, manager, template):
-    campaign = make_campaign(template, manager, name="Never sent")
+    campaign = create_campaign(template, manager, name="Never sent")
     client.force_login(manager)
 
     response = client.post(reverse("campaigns:delete", args=[campaign.pk]), follow=True)
@@ -69,7 +71,7 @@ def test_manager_deletes_a_draft(client, manager, template):
 
 
 def test_delete_needs_a_post(client, manager, template):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(manager)
 
     assert client.get(reverse("campaigns:delete", args=[campaign.pk])).status_code == 405
@@ -77,7 +79,7 @@ def test_delete_needs_a_post(client, manager, template):
 
 
 def test_another_orgs_draft_is_not_found_and_anonymous_goes_to_login(client, outsider, manager, template):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     edit, delete = reverse("campaigns:edit", args=[campaign.pk]), reverse("campaigns:delete", args=[campaign.pk])
 
     assert client.get(edit).url.startswith(reverse("login"))
@@ -91,9 +93,11 @@ def test_another_orgs_draft_is_not_found_and_anonymous_goes_to_login(client, out
 def test_a_finished_campaign_still_says_who_it_went_to_after_its_list_is_deleted(
     client, manager, template, customers, django_capture_on_commit_callbacks
 ):
-    vip = CustomerList.objects.create(org=template.org, name="VIP")
+    vip = CustomerListFactory(org=template.org, name="VIP")
     vip.customers.add(*customers[:3])
-    campaign = launch(make_campaign(template, manager, audience_list=vip), manager, django_capture_on_commit_callbacks)
+    campaign = launch(
+        create_campaign(template, manager, audience_list=vip), manager, django_capture_on_commit_callbacks
+    )
     customer_list_delete(customer_list=vip)
     client.force_login(manager)
 

@@ -14,14 +14,9 @@ from campaigns.models import Campaign, CampaignEvent, User, WhitelistedUrl
 from campaigns.sending import dispatch
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import (  # noqa: F401
-    clock_fixture,
-    edit_form,
-    launch,
-    make_campaign,
-    promotional_template_fixture,
-)
-from tests.conftest import make_customers
+from tests.campaigns.helpers import edit_form
+from tests.factories import UserFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 Kind = CampaignEvent.Kind
 
@@ -44,7 +39,7 @@ def supervise(capture) -> dict:
 def prepared(template, manager, count=10) -> Campaign:
     """A launched campaign whose messages are prepared and queued, none handed to the gateway yet."""
     make_customers(template.org, count)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     services.campaign_launch(campaign=campaign, user=manager)  # on-commit tasks never run in this test
     dispatch.campaign_dispatch(campaign_id=campaign.pk)
     campaign.refresh_from_db()
@@ -58,7 +53,7 @@ def test_creating_and_changing_a_draft_say_who_and_what_and_an_unchanged_save_re
     client, manager, template
 ):
     # given a draft the manager created
-    campaign = make_campaign(template, manager, name="Diwali")
+    campaign = create_campaign(template, manager, name="Diwali")
     assert history(campaign) == [(Kind.CREATED, manager.email, "One-time, to every customer")]
     client.force_login(manager)
 
@@ -79,7 +74,7 @@ def test_launching_now_records_the_launch_by_the_manager_and_the_hand_over_by_li
     # given 30 recipients prepared in batches of 4
     settings.DISPATCH_BATCH_SIZE = 4
     make_customers(template.org, 30)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
 
     # when launched now (and launched again by a second click)
     campaign = launch(campaign, manager, django_capture_on_commit_callbacks)
@@ -97,7 +92,7 @@ def test_scheduling_then_the_supervisor_starting_it_at_its_time(
     client, template, manager, customers, clock, django_capture_on_commit_callbacks
 ):
     # given a draft scheduled at 12:00 IST for 18:30 (the org's clock)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(manager)
     client.post(reverse("campaigns:launch", args=[campaign.pk]), {"scheduled_at": "2026-11-23T18:30"})
     assert history(campaign)[-1] == (Kind.SCHEDULED, manager.email, "To be sent at 23 Nov 2026 18:30 (Asia/Kolkata)")
@@ -119,7 +114,7 @@ def test_scheduling_then_the_supervisor_starting_it_at_its_time(
 def test_a_scheduled_campaign_that_now_breaks_a_rule_says_it_went_back_to_draft_and_why(
     template, manager, customers, clock, django_capture_on_commit_callbacks
 ):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     services.campaign_launch(campaign=campaign, user=manager, scheduled_at=clock.moment + timedelta(hours=6.5))
     WhitelistedUrl.objects.create(org=template.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC)
 
@@ -137,7 +132,7 @@ def test_a_promotional_campaign_held_outside_the_window_then_continued_by_linktr
     # given a promotional campaign launched at 21:30 IST
     make_customers(promotional_template.org, 4)
     clock.set(2026, 11, 23, 21, 30)
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
 
     # when the window opens at 09:00
     clock.set(2026, 11, 24, 9, 0, 10)
@@ -158,7 +153,7 @@ def test_a_held_campaign_that_now_breaks_a_rule_is_paused_by_linktrack_with_the_
 ):
     make_customers(promotional_template.org, 4)
     clock.set(2026, 11, 23, 21, 30)
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
     WhitelistedUrl.objects.create(
         org=promotional_template.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC
     )
@@ -228,7 +223,7 @@ def test_the_supervisor_restarting_a_dispatch_whose_worker_died_says_so(
 ):
     settings.DISPATCH_STALE_SECONDS = 60
     make_customers(template.org, 5)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(
         status=Campaign.Status.DISPATCHING, launched_at=clock.moment, heartbeat_at=clock.moment - timedelta(minutes=5)
     )
@@ -244,7 +239,7 @@ def test_a_recurring_campaign_records_each_run_and_each_skipped_run_and_the_run_
 ):
     # given a campaign every day at 10:00 IST, launched on 23 Nov at 12:00
     make_customers(template.org, 3)
-    parent = make_campaign(template, manager, name="Daily", kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
+    parent = create_campaign(template, manager, name="Daily", kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
     parent = launch(parent, manager, django_capture_on_commit_callbacks)
 
     # when its first run is due, then the org records a whitelist without the short domain before the second
@@ -274,7 +269,7 @@ def test_a_recurring_campaign_records_each_run_and_each_skipped_run_and_the_run_
 
 
 def test_stopping_a_recurring_schedule_says_so(template, manager, django_capture_on_commit_callbacks):
-    parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
+    parent = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
     parent = launch(parent, manager, django_capture_on_commit_callbacks)
 
     services.campaign_cancel(campaign=parent, user=manager)
@@ -283,7 +278,7 @@ def test_stopping_a_recurring_schedule_says_so(template, manager, django_capture
 
 
 def test_a_duplicate_says_which_campaign_it_was_copied_from(client, template, manager):
-    campaign = make_campaign(template, manager, name="Diwali")
+    campaign = create_campaign(template, manager, name="Diwali")
     client.force_login(manager)
 
     client.post(reverse("campaigns:duplicate", args=[campaign.pk]))
@@ -298,7 +293,7 @@ def test_a_resend_is_recorded_on_it_and_on_the_campaign_it_resends(
 ):
     # given a finished campaign with 2 gateway timeouts
     make_customers(template.org, 4)
-    source = launch(make_campaign(template, manager, name="Diwali"), manager, django_capture_on_commit_callbacks)
+    source = launch(create_campaign(template, manager, name="Diwali"), manager, django_capture_on_commit_callbacks)
     ids = list(Message.objects.filter(campaign=source).order_by("pk").values_list("pk", flat=True))
     Message.objects.filter(pk__in=ids[:2]).update(
         status=Message.Status.NOT_SENT, reason_code="gateway_timeout", gateway_message_id=""
@@ -332,7 +327,7 @@ def test_a_resend_is_recorded_on_it_and_on_the_campaign_it_resends(
 def test_changing_link_settings_says_what_changed_and_saving_them_unchanged_records_nothing(
     client, template, manager, django_capture_on_commit_callbacks
 ):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(manager)
     empty = {"utm_source": "", "utm_medium": "", "utm_campaign": "", "links_expire_at": "", "expired_link_url": ""}
     url = reverse("campaigns:link-settings", args=[campaign.pk])
@@ -378,7 +373,7 @@ def test_the_page_lists_the_history_newest_first_with_who_did_it(
 ):
     # given a campaign launched by the manager and handed over by linktrack
     make_customers(template.org, 3)
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     client.force_login(manager)
 
     # when the manager opens its page
@@ -399,7 +394,7 @@ def test_the_page_lists_the_history_newest_first_with_who_did_it(
 
 def test_the_page_shows_the_latest_20_events_and_how_many_earlier_ones_there_are(client, template, manager):
     # given a campaign with 26 events
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     for number in range(1, 26):
         campaign_event_record(campaign=campaign, kind=Kind.EDITED, user=manager, detail=f"change {number}")
     client.force_login(manager)
@@ -415,8 +410,8 @@ def test_the_page_shows_the_latest_20_events_and_how_many_earlier_ones_there_are
 
 
 def test_an_event_of_a_deleted_user_does_not_read_as_done_by_linktrack(template, manager):
-    departed = User.objects.create_user("gone@acme.test", "a-long-test-password-1")
-    campaign = make_campaign(template, departed)
+    departed = UserFactory(email="gone@acme.test", password="a-long-test-password-1")
+    campaign = create_campaign(template, departed)
     departed.delete()
 
     events = campaign_history(campaign=campaign).events
@@ -425,7 +420,7 @@ def test_an_event_of_a_deleted_user_does_not_read_as_done_by_linktrack(template,
 
 
 def test_another_orgs_manager_gets_a_404_for_the_page(client, template, manager, outsider):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(outsider)
 
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
@@ -433,8 +428,8 @@ def test_another_orgs_manager_gets_a_404_for_the_page(client, template, manager,
 
 def test_the_page_takes_as_many_queries_for_30_events_as_for_2(client, template, manager):
     # given a campaign with 2 events, then with 30
-    campaign = make_campaign(template, manager)
-    other = User.objects.create_user("other@acme.test", "a-long-test-password-1")
+    campaign = create_campaign(template, manager)
+    other = UserFactory(email="other@acme.test", password="a-long-test-password-1")
     campaign_event_record(campaign=campaign, kind=Kind.EDITED, user=other)
     client.force_login(manager)
     url = reverse("campaigns:detail", args=[campaign.pk])
@@ -465,7 +460,7 @@ def test_support_reads_the_history_in_the_admin_and_cannot_change_it(
     client, template, manager, superuser, django_capture_on_commit_callbacks
 ):
     make_customers(template.org, 2)
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     client.force_login(superuser)
 
     page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()

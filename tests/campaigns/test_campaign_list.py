@@ -10,8 +10,7 @@ from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack import services
 from linktrack.models import Click, ShortLink
-from tests.campaigns.dispatch_helpers import make_campaign
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, create_campaign, make_customers
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
 
@@ -59,7 +58,7 @@ def _row(page: str, campaign: Campaign) -> str:
 
 def test_list_shows_messages_delivered_unique_clicks_and_click_rate(client, manager, template):
     # given 10 messages, 8 delivered; 2 recipients clicked (one twice), one link preview bot
-    campaign = make_campaign(template, manager, name="Diwali")
+    campaign = create_campaign(template, manager, name="Diwali")
     messages = _sent(campaign, make_customers(template.org, 10), delivered=8)
     link = _link(campaign, "https://acme.test/sale")
     _click(link, messages[0])
@@ -82,12 +81,12 @@ def test_list_queries_do_not_grow_with_campaigns(client, manager, template, djan
     client.force_login(manager)
     customers = make_customers(template.org, 3)
     for number in range(3):
-        _sent(make_campaign(template, manager, name=f"C{number}"), customers, delivered=2)
+        _sent(create_campaign(template, manager, name=f"C{number}"), customers, delivered=2)
     with django_assert_max_num_queries(100) as few:
         client.get(reverse("campaigns:list"))
 
     for number in range(3, 12):
-        _sent(make_campaign(template, manager, name=f"C{number}"), customers, delivered=2)
+        _sent(create_campaign(template, manager, name=f"C{number}"), customers, delivered=2)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("campaigns:list")).content.decode()
 
@@ -102,7 +101,7 @@ def test_filtered_list_queries_do_not_grow_with_campaigns(client, manager, templ
 
     def add_campaigns(numbers: range) -> None:
         for number in numbers:
-            _sent(make_campaign(template, manager, name=f"Sale {number}"), customers, delivered=2)
+            _sent(create_campaign(template, manager, name=f"Sale {number}"), customers, delivered=2)
         Campaign.objects.update(status=Campaign.Status.DISPATCHING)
 
     add_campaigns(range(3))
@@ -122,7 +121,7 @@ def test_filtered_list_queries_do_not_grow_with_campaigns(client, manager, templ
 
 def test_list_pages_past_fifty_campaigns(client, manager, template):
     for number in range(CAMPAIGNS_PER_PAGE + 1):
-        make_campaign(template, manager, name=f"Campaign {number:03d}")
+        create_campaign(template, manager, name=f"Campaign {number:03d}")
     client.force_login(manager)
 
     first = client.get(reverse("campaigns:list")).content.decode()
@@ -134,12 +133,9 @@ def test_list_pages_past_fifty_campaigns(client, manager, template):
 
 def test_list_adds_up_a_recurring_campaigns_runs_and_its_page_shows_each_run(client, manager, template):
     # given a recurring campaign with two runs: 4 messages (3 delivered, 1 clicker) and 2 messages (2 delivered)
-    parent = make_campaign(template, manager, name="Weekly", kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
+    parent = create_campaign(template, manager, name="Weekly", kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
     customers = make_customers(template.org, 4)
-    runs = [
-        Campaign.objects.create(org=parent.org, name=f"Weekly run {n}", template=template, parent=parent)
-        for n in (1, 2)
-    ]
+    runs = [CampaignFactory(org=parent.org, name=f"Weekly run {n}", template=template, parent=parent) for n in (1, 2)]
     first = _sent(runs[0], customers, delivered=3)
     _sent(runs[1], customers[:2], delivered=2)
     _click(_link(runs[0], "https://acme.test/sale"), first[0])
@@ -155,7 +151,7 @@ def test_list_adds_up_a_recurring_campaigns_runs_and_its_page_shows_each_run(cli
 
 
 def test_campaign_page_lists_each_link_with_its_clicks_and_the_click_rate(client, manager, template):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     messages = _sent(campaign, make_customers(template.org, 4), delivered=4)
     sale, help_page = _link(campaign, "https://acme.test/sale"), _link(campaign, "https://acme.test/help")
     for message in messages[:3]:
@@ -171,15 +167,15 @@ def test_campaign_page_lists_each_link_with_its_clicks_and_the_click_rate(client
 
 
 def test_another_orgs_campaigns_are_not_listed(client, outsider, template, manager):
-    make_campaign(template, manager, name="Secret launch")
+    create_campaign(template, manager, name="Secret launch")
     client.force_login(outsider)
 
     assert "Secret launch" not in client.get(reverse("campaigns:list")).content.decode()
 
 
 def test_resend_is_offered_only_when_some_recipients_were_not_reached(client, manager, template):
-    reached = make_campaign(template, manager, name="All reached")
-    missed = make_campaign(template, manager, name="Some missed")
+    reached = create_campaign(template, manager, name="All reached")
+    missed = create_campaign(template, manager, name="Some missed")
     customers = make_customers(template.org, 3)
     _sent(reached, customers, delivered=3)
     _sent(missed, customers, delivered=2)
@@ -194,11 +190,11 @@ def test_resend_is_offered_only_when_some_recipients_were_not_reached(client, ma
 
 
 def test_the_organisation_column_shows_only_when_the_page_lists_several(client, manager, support, template, other_org):
-    Campaign.objects.create(org=template.org, name="Ours", template=template)
+    CampaignFactory(org=template.org, name="Ours", template=template)
     client.force_login(manager)
     assert "<th>Organisation</th>" not in client.get(reverse("campaigns:list")).content.decode()
 
-    Campaign.objects.create(org=other_org, name="Theirs", template=template)
+    CampaignFactory(org=other_org, name="Theirs", template=template)
     client.force_login(support)
     page = client.get(reverse("campaigns:list")).content.decode()
     assert "<th>Organisation</th>" in page and "<td>Other Brand</td>" in page

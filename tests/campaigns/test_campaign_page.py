@@ -9,14 +9,13 @@ from campaigns.base import clock
 from campaigns.models import Campaign
 from campaigns.sending.dispatch import campaign_dispatch
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import make_campaign
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, create_campaign, make_customers
 
 
 def test_running_campaign_shows_progress_with_percentages_and_pause_and_cancel(client, template, manager):
     # given 10 prepared messages: 4 handed over (sent), 6 still queued
     make_customers(template.org, 10)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)
     ids = list(Message.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True))
@@ -36,7 +35,7 @@ def test_running_campaign_shows_progress_with_percentages_and_pause_and_cancel(c
 
 
 def test_draft_page_offers_launch_with_a_time_and_no_pause(client, template, manager):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(manager)
 
     page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
@@ -46,8 +45,8 @@ def test_draft_page_offers_launch_with_a_time_and_no_pause(client, template, man
 
 
 def test_recurring_campaign_page_lists_its_runs(client, template, manager):
-    parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
-    run = Campaign.objects.create(
+    parent = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
+    run = CampaignFactory(
         org=parent.org, name="Run 1", template=template, parent=parent, status=Campaign.Status.DISPATCHED
     )
     client.force_login(manager)
@@ -59,7 +58,7 @@ def test_recurring_campaign_page_lists_its_runs(client, template, manager):
 
 
 def test_progress_feed_of_another_org_is_not_found(client, outsider, template, manager):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(outsider)
     assert client.get(reverse("campaigns:progress", args=[campaign.pk])).status_code == 404
 
@@ -67,7 +66,7 @@ def test_progress_feed_of_another_org_is_not_found(client, outsider, template, m
 def test_page_refreshes_while_receipts_arrive_but_not_for_days(client, template, manager):
     # given a campaign handed over with messages still waiting for receipts
     make_customers(template.org, 4)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)
     Message.objects.filter(campaign=campaign).update(status=Message.Status.SENT, gateway_message_id="g")

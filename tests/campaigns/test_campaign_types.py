@@ -11,14 +11,8 @@ from campaigns.models import Campaign, Coupon, Customer, WhitelistedUrl
 from campaigns.sending import starts
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import (  # noqa: F401
-    IST,
-    clock_fixture,
-    launch,
-    make_campaign,
-    promotional_template_fixture,
-)
-from tests.conftest import make_customers
+from tests.factories import SegmentFactory, create_campaign, make_customers
+from tests.helpers import IST, launch
 
 
 def supervise(capture) -> dict:
@@ -27,7 +21,7 @@ def supervise(capture) -> dict:
 
 
 def test_one_time_campaign_sends_now(template, manager, customers, django_capture_on_commit_callbacks):
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     assert campaign.status == Campaign.Status.DISPATCHED
     assert Message.objects.filter(campaign=campaign).exclude(gateway_message_id="").count() == 10
@@ -37,7 +31,7 @@ def test_scheduled_campaign_waits_for_its_time_in_the_org_time_zone(
     client, template, manager, customers, clock, django_capture_on_commit_callbacks
 ):
     # given a draft and the time 12:00 IST
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     client.force_login(manager)
 
     # when the manager schedules it for 18:30 (the org's clock, Asia/Kolkata)
@@ -61,7 +55,7 @@ def test_scheduled_campaign_that_now_breaks_a_rule_goes_back_to_draft_with_the_r
     client, template, manager, customers, clock, django_capture_on_commit_callbacks
 ):
     # given a campaign scheduled for 18:30 IST, then the org records a DLT URL whitelist without its short domain
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     services.campaign_launch(campaign=campaign, user=manager, scheduled_at=clock.moment + timedelta(hours=6.5))
     WhitelistedUrl.objects.create(org=template.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC)
 
@@ -80,7 +74,7 @@ def test_scheduled_campaign_that_now_breaks_a_rule_goes_back_to_draft_with_the_r
 
 
 def test_scheduling_in_the_past_is_refused(template, manager, clock):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     with pytest.raises(ValidationError, match="in the future"):
         services.campaign_launch(campaign=campaign, user=manager, scheduled_at=clock.moment - timedelta(minutes=1))
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
@@ -91,7 +85,7 @@ def test_recurring_campaign_runs_on_its_schedule_each_run_with_its_own_report(
 ):
     # given a campaign every day at 10:00 IST, launched on 23 Nov at 12:00
     make_customers(template.org, 5)
-    parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
+    parent = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * *")
     parent = launch(parent, manager, django_capture_on_commit_callbacks)
     assert parent.status == Campaign.Status.ACTIVE
     assert parent.next_run_at.astimezone(IST).timetuple()[:4] == (2026, 11, 24, 10)
@@ -118,7 +112,7 @@ def test_a_recurring_run_never_overlaps_the_previous_one(template, manager, cloc
     # given a run still handing messages over
     make_customers(template.org, 3)
     parent = launch(
-        make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="*/5 * * * *"),
+        create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="*/5 * * * *"),
         manager,
         django_capture_on_commit_callbacks,
     )
@@ -139,7 +133,7 @@ def test_a_recurring_run_never_overlaps_the_previous_one(template, manager, cloc
 
 def test_invalid_schedule_is_refused_in_words(template, manager):
     with pytest.raises(ValidationError, match="not a valid schedule"):
-        make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="every monday")
+        create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="every monday")
 
 
 def test_coupon_reminder_reaches_customers_whose_coupon_expires_in_n_days_with_code_and_date(
@@ -155,7 +149,7 @@ def test_coupon_reminder_reaches_customers_whose_coupon_expires_in_n_days_with_c
     Coupon.objects.create(customer=soon, code="SAVE10", expires_on=date(2026, 11, 26))
     Coupon.objects.create(customer=later, code="SAVE20", expires_on=date(2026, 11, 27))
     Coupon.objects.create(customer=gone, code="OLD", expires_on=date(2026, 11, 20))
-    campaign = make_campaign(
+    campaign = create_campaign(
         template,
         manager,
         kind=Campaign.Kind.COUPON_REMINDER,
@@ -183,7 +177,7 @@ def test_promotional_campaign_outside_the_window_is_held_then_continues(
     # given a promotional campaign launched at 21:30 IST
     make_customers(promotional_template.org, 4)
     clock.set(2026, 11, 23, 21, 30)
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
 
     # then it is held (not dropped) until 09:00 IST, with the reason on its page
     assert campaign.status == Campaign.Status.SCHEDULED
@@ -205,7 +199,7 @@ def test_held_campaign_whose_links_broke_a_rule_meanwhile_is_paused_at_window_op
     # given a promotional campaign held overnight, and meanwhile the org records a whitelist without its short domain
     make_customers(promotional_template.org, 4)
     clock.set(2026, 11, 23, 21, 30)
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
     assert campaign.status == Campaign.Status.SCHEDULED
     WhitelistedUrl.objects.create(org=campaign.org, url="https://acme.test/", kind=WhitelistedUrl.Kind.DYNAMIC)
 
@@ -252,7 +246,7 @@ def test_promotional_campaign_reaching_21_00_holds_the_rest(
         return done
 
     monkeypatch.setattr(dispatch.Dispatcher, "_dispatch_batch", batch_then_tick)
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
 
     # then the campaign stops at 21:00: what the gateway had not taken yet waits for 09:00 with the rest
     assert campaign.status == Campaign.Status.SCHEDULED
@@ -309,7 +303,7 @@ def test_recurring_email_campaign_sends_each_run_by_email(org, manager, clock, d
     Customer.objects.create(org=org, name="Asha", email="asha@example.com")
     Customer.objects.create(org=org, name="No email", mobile="+919810000009")
     parent = launch(
-        make_campaign(
+        create_campaign(
             template,
             manager,
             kind=Campaign.Kind.RECURRING,
@@ -342,7 +336,7 @@ def test_a_recurring_run_is_skipped_in_words_when_its_template_no_longer_passes(
         org=org, name="Fixed link", sender=sender, body="Weekly deals at www.acme.test/deals for {#var#}"
     )
     make_customers(org, 3)
-    parent = make_campaign(
+    parent = create_campaign(
         template,
         manager,
         kind=Campaign.Kind.RECURRING,
@@ -365,12 +359,11 @@ def test_a_recurring_run_is_skipped_in_words_when_its_template_no_longer_passes(
 
 
 def test_launch_refuses_a_segment_that_cannot_be_evaluated(template, manager):
-    from campaigns.models import Segment
 
-    segment = Segment.objects.create(
+    segment = SegmentFactory(
         org=template.org, name="Broken", conditions=[{"attribute": "city", "op": "near", "value": "Pune"}]
     )
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(audience_segment=segment)
     campaign.refresh_from_db()
     with pytest.raises(ValidationError):
@@ -386,5 +379,5 @@ def test_an_email_campaign_takes_a_link_longer_than_a_dlt_variable(org, manager)
         org=org, name="Newsletter", channel="email", subject="News", body="Read it here: {#var#}"
     )
     long_link = "https://shop.acme.test/newsletters/2026/november/diwali-specials"
-    campaign = make_campaign(template, manager, slot_values=[{"source": "url", "value": long_link}])
+    campaign = create_campaign(template, manager, slot_values=[{"source": "url", "value": long_link}])
     assert campaign.slot_values[0]["value"] == long_link

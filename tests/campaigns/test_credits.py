@@ -12,14 +12,21 @@ from django.urls import reverse
 from campaigns.base import clock
 from campaigns.credits import statement as credits
 from campaigns.lifecycle.approval import campaign_approval_request
-from campaigns.models import Campaign, CustomerList, Org, Template, User
+from campaigns.models import Campaign, Org, Template
 from campaigns.sending.preview import campaign_preview
 from campaigns.sending.supervisor import campaigns_supervise
 from campaigns.sending.test_sends import proof_send
 from campaigns.support.org_settings import org_credits_add
 from delivery.models import Message, Proof
-from tests.campaigns.dispatch_helpers import IST, clock_fixture, launch, make_campaign  # noqa: F401
-from tests.conftest import make_customers
+from tests.factories import (
+    CampaignFactory,
+    CustomerListFactory,
+    TemplateFactory,
+    UserFactory,
+    create_campaign,
+    make_customers,
+)
+from tests.helpers import IST, launch
 
 # Over 160 GSM-7 characters: every message of it is 2 segments, so 2 credits.
 LONG_BODY = (
@@ -53,7 +60,7 @@ def gateway_took(campaign: Campaign) -> int:
 
 @pytest.fixture
 def long_template(org, sender) -> Template:
-    return Template.objects.create(
+    return TemplateFactory(
         org=org, name="Winter sale", sender=sender, dlt_template_id="1707160000000000009", body=LONG_BODY
     )
 
@@ -63,15 +70,15 @@ def test_the_page_shows_the_balance_and_what_real_dispatches_and_a_test_spent(
 ):
     # given a campaign to the 10 customers, one of 2-segment messages to a list of 3, and a test from a preview
     capture = django_capture_on_commit_callbacks
-    shipped = sent(make_campaign(template, manager, name="Shipped"), manager, capture)
-    three = CustomerList.objects.create(org=org, name="Three")
+    shipped = sent(create_campaign(template, manager, name="Shipped"), manager, capture)
+    three = CustomerListFactory(org=org, name="Three")
     three.customers.set(customers[:3])
     sale = sent(
-        make_campaign(long_template, manager, name="Winter sale", slot_values=NAME_SLOT, audience_list=three),
+        create_campaign(long_template, manager, name="Winter sale", slot_values=NAME_SLOT, audience_list=three),
         manager,
         capture,
     )
-    proof = proof_send(campaign=make_campaign(template, manager, name="Draft"), user=manager, recipients=[MY_NUMBER])
+    proof = proof_send(campaign=create_campaign(template, manager, name="Draft"), user=manager, recipients=[MY_NUMBER])
     assert shipped.credits_settled_at and sale.credits_settled_at
     spent_on = {"shipped": gateway_took(shipped), "sale": gateway_took(sale), "tests": Proof.objects.get().credits}
     assert spent_on["sale"] == 6 and spent_on["tests"] == 1 and spent_on["shipped"] > 0
@@ -104,9 +111,9 @@ def test_a_day_is_the_orgs_calendar_day_and_the_period_is_thirty_days(
     org.refresh_from_db()
     capture = django_capture_on_commit_callbacks
     clock.set(2026, 10, 23, 12, 0)
-    old = sent(make_campaign(template, manager, name="October"), manager, capture)
+    old = sent(create_campaign(template, manager, name="October"), manager, capture)
     clock.set(2026, 11, 24, 1, 30)
-    evening = sent(make_campaign(template, manager, name="Evening"), manager, capture)
+    evening = sent(create_campaign(template, manager, name="Evening"), manager, capture)
 
     # when the usage is read later that evening in London
     usage = credits.credit_usage(org=org, moment=datetime(2026, 11, 23, 22, 0, tzinfo=ZoneInfo("Europe/London")))
@@ -135,9 +142,9 @@ def test_usage_takes_five_queries_however_many_campaigns_runs_and_tests(
     # when 11 more campaigns, a recurring campaign's 3 runs (still sending), 4 tests and 5 top-ups are added
     for n in range(1, 12):
         Campaign.objects.create(org=org, name=f"C{n}", template=template, credits_charged=n + 1, **spent)
-    weekly = Campaign.objects.create(org=org, name="Weekly", template=template, schedule="0 10 * * 1", status="active")
+    weekly = CampaignFactory(org=org, name="Weekly", template=template, schedule="0 10 * * 1", status="active")
     for n in range(3):
-        Campaign.objects.create(
+        CampaignFactory(
             org=org, name=f"Weekly run {n}", template=template, parent=weekly, launched_at=now, credits_charged=100
         )
     for _ in range(4):
@@ -191,9 +198,9 @@ def test_campaigns_coming_up_are_estimated_and_a_shortfall_says_how_many_and_bef
     # given, on Monday 23 November at noon, a campaign to 10 customers scheduled for Tuesday 09:00 and a recurring
     # one to them every day at 10:00, and 50 credits
     capture = django_capture_on_commit_callbacks
-    once = make_campaign(template, manager, name="Tuesday offer")
+    once = create_campaign(template, manager, name="Tuesday offer")
     launch(once, manager, capture, scheduled_at=datetime(2026, 11, 24, 9, 0, tzinfo=IST))
-    daily = make_campaign(template, manager, name="Daily deal", kind="recurring", schedule="0 10 * * *")
+    daily = create_campaign(template, manager, name="Daily deal", kind="recurring", schedule="0 10 * * *")
     launch(daily, manager, capture)
     Org.objects.filter(pk=org.pk).update(credits=50)
     preview_credits = campaign_preview(campaign=once).credits_after
@@ -227,7 +234,7 @@ def test_a_large_customer_dependent_audience_is_estimated_from_a_sample_and_kept
     monkeypatch.setattr(credits, "FULL_ESTIMATE_LIMIT", 5)
     monkeypatch.setattr(credits, "ESTIMATE_SAMPLE", 4)
     campaign = Campaign.objects.select_related("org", "template").get(
-        pk=make_campaign(long_template, manager, slot_values=NAME_SLOT).pk
+        pk=create_campaign(long_template, manager, slot_values=NAME_SLOT).pk
     )
 
     # when it is estimated, then from its first 4 recipients, scaled to the 12
@@ -244,7 +251,7 @@ def test_campaigns_waiting_for_approval_count_as_launched_the_way_they_ask(
     # given, on Monday 23 November at noon, three campaigns to the 10 customers waiting for approval: one asked for
     # Wednesday 09:00, one to send now, one every day at 10:00; and one asked for next month
     def ask(name: str, scheduled_at=None, **fields) -> Campaign:
-        campaign = make_campaign(template, manager, name=name, **fields)
+        campaign = create_campaign(template, manager, name=name, **fields)
         return campaign_approval_request(campaign=campaign, user=manager, scheduled_at=scheduled_at)
 
     wednesday = ask("Wednesday offer", datetime(2026, 11, 25, 9, 0, tzinfo=IST))
@@ -286,7 +293,7 @@ def test_when_in_words_reads_the_orgs_clock(org):
 
 @pytest.mark.parametrize("page_name", ["credits", "team", "template-import", "sending-rules"])
 def test_a_user_of_no_org_is_told_how_to_join_one(client, db, page_name):
-    client.force_login(User.objects.create_user("new@acme.test", "a-long-password-1"))
+    client.force_login(UserFactory(email="new@acme.test", password="a-long-password-1"))
     response = client.get(reverse(f"campaigns:{page_name}"))
     assert response.status_code == 200
     text = html.unescape(response.content.decode())

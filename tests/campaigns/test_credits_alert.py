@@ -10,12 +10,12 @@ from django.urls import reverse
 from campaigns.base import clock
 from campaigns.credits import alerts as credit_alerts
 from campaigns.credits.alerts import credit_alerts_send
-from campaigns.models import Membership, Org, User
+from campaigns.models import Org, User
 from campaigns.sending.supervisor import campaigns_supervise
 from campaigns.support.org_settings import org_credits_add
 from tests.at_once import run_at_once
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, create_campaign
+from tests.helpers import launch
 
 BASE = "https://app.linktrack.test"
 
@@ -29,8 +29,8 @@ def _every_message_is_taken(settings):
 
 @pytest.fixture
 def colleague(org) -> User:
-    user = User.objects.create_user("colleague@acme.test", PASSWORD)
-    Membership.objects.create(user=user, org=org)
+    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
+    MembershipFactory(user=user, org=org)
     return user
 
 
@@ -46,7 +46,7 @@ def set_warning(user, org: Org, below: str):
 
 def send_to_all(template, manager, capture) -> None:
     """A campaign to the org's 10 customers, one segment each: 10 credits."""
-    launch(make_campaign(template, manager), manager, capture)
+    launch(create_campaign(template, manager), manager, capture)
     with capture(execute=True):
         campaigns_supervise()
 

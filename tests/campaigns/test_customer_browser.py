@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.models import Customer, Segment, Unsubscribe
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

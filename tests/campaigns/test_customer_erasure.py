@@ -23,7 +23,6 @@ from campaigns.models import (
     Channel,
     Coupon,
     Customer,
-    CustomerList,
     Template,
     Unsubscribe,
     User,
@@ -31,8 +30,15 @@ from campaigns.models import (
 from campaigns.sending.preview import campaign_preview
 from delivery.models import ERASED_RECIPIENT, GatewayConfig, GatewayExchange, Message
 from linktrack.models import Click, ShortLink
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import PASSWORD, make_customers
+from tests.factories import (
+    PASSWORD,
+    CampaignFactory,
+    CustomerFactory,
+    CustomerListFactory,
+    create_campaign,
+    make_customers,
+)
+from tests.helpers import launch
 
 NAME, MOBILE, NATIONAL, EMAIL, EXTERNAL_ID = (
     "Asha Kulkarni",
@@ -58,11 +64,11 @@ def _every_message_delivered(settings):
 
 @pytest.fixture
 def asha(org) -> Customer:
-    customer = Customer.objects.create(
+    customer = CustomerFactory(
         org=org, name=NAME, mobile=MOBILE, email=EMAIL, external_id=EXTERNAL_ID, attributes={"area": "Kothrud"}
     )
     Coupon.objects.create(customer=customer, code="ASHA10", expires_on=date(2026, 12, 31))
-    CustomerList.objects.create(org=org, name="Loyal").customers.add(customer)
+    CustomerListFactory(org=org, name="Loyal").customers.add(customer)
     return customer
 
 
@@ -80,7 +86,7 @@ def _click(client, message: Message, agent: str) -> None:
 def sent(client, manager, template, asha, others, django_capture_on_commit_callbacks) -> Campaign:
     """A campaign to Asha and four others; Asha's message failed (a receipt said undeliverable) after she clicked it
     from her phone twice, a link preview fetched it, and two others clicked from an iPhone and a desktop."""
-    campaign = launch(make_campaign(template, manager, name="Diwali"), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager, name="Diwali"), manager, django_capture_on_commit_callbacks)
     messages = {m.customer_id: m for m in Message.objects.filter(campaign=campaign)}
     Message.objects.filter(pk=messages[asha.pk].pk).update(
         status=Message.Status.NOT_DELIVERED, reason_code="undeliverable", gateway_error="UNDELIV:001"
@@ -162,7 +168,7 @@ def test_nothing_of_the_customer_is_left_in_the_database(client, manager, sent, 
     email_template = Template.objects.create(
         org=sent.org, name="Newsletter", channel=Channel.EMAIL, subject="For {#var#}", body="Hi {#var#}"
     )
-    newsletter = Campaign.objects.create(
+    newsletter = CampaignFactory(
         org=sent.org, name="Newsletter", template=email_template, status=Campaign.Status.DISPATCHED
     )
     email = Message.objects.create(
@@ -250,7 +256,7 @@ def test_an_erased_customer_is_left_out_of_new_campaigns_and_counted_nowhere(
     customer_erase(customer=asha, user=manager)
 
     # when a new campaign to every customer is previewed and sent, and a resend of the failed messages too
-    campaign = make_campaign(template, manager, name="Winter")
+    campaign = create_campaign(template, manager, name="Winter")
     assert campaign_preview(campaign=campaign).recipients == len(others)
     campaign = launch(campaign, manager, django_capture_on_commit_callbacks)
     # (her failed message was the only undeliverable one, so no resend of it is offered or accepted)
@@ -351,7 +357,7 @@ def test_erasure_is_refused_while_a_campaign_still_sends_to_them(manager, sent, 
 
 def test_erasure_is_refused_while_a_campaign_being_prepared_has_not_reached_them(manager, template, sent, asha):
     # given a campaign to every customer being prepared that has not messaged Asha yet
-    preparing = make_campaign(template, manager, name="Flash sale")
+    preparing = create_campaign(template, manager, name="Flash sale")
     Campaign.objects.filter(pk=preparing.pk).update(status=Campaign.Status.DISPATCHING)
 
     # then erasing her is refused, naming it
@@ -385,7 +391,7 @@ def test_the_query_count_does_not_grow_with_messages_and_clicks(org, template, d
     # given two customers, one with 3 messages and one with 30, each message with two gateway log entries and two
     # clicks, each customer unsubscribed from SMS, with a coupon and on a list
     few, many = make_customers(org, 2)
-    customer_list = CustomerList.objects.create(org=org, name="All")
+    customer_list = CustomerListFactory(org=org, name="All")
     for customer, count in ((few, 3), (many, 30)):
         campaigns = Campaign.objects.bulk_create(
             [

@@ -13,6 +13,7 @@ from campaigns.base.csv_imports import ImportFileError
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers.customer_import import import_customers
 from campaigns.models import Coupon, Customer, CustomerList
+from tests.factories import CustomerFactory
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "customers.csv", encoding: str = "utf-8") -> Path:
@@ -224,7 +225,7 @@ def test_imported_customers_can_be_added_to_a_list(tmp_path, org):
 
 
 def test_another_orgs_customers_are_never_matched(tmp_path, org, other_org):
-    Customer.objects.create(org=other_org, mobile="+919876543210", external_id="C1", name="Theirs")
+    CustomerFactory(org=other_org, mobile="+919876543210", external_id="C1", name="Theirs")
     import_customers(path=write_csv(tmp_path, "mobile,external_id,name\n9876543210,C1,Ours\n"), org_id=org.pk)
     assert Customer.objects.get(org=other_org).name == "Theirs"
     assert Customer.objects.get(org=org).name == "Ours"

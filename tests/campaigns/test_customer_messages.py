@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.factories import create_campaign, make_customers
+from tests.helpers import launch
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -16,7 +16,7 @@ PHONE = (
 
 
 def _send(template, manager, capture, name: str) -> dict[int, Message]:
-    campaign = launch(make_campaign(template, manager, name=name), manager, capture)
+    campaign = launch(create_campaign(template, manager, name=name), manager, capture)
     return {m.customer_id: m for m in Message.objects.filter(campaign=campaign)}
 
 

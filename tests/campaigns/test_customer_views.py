@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaigns.base.csv_imports import import_job_create, import_job_path
 from campaigns.models import Customer, CustomerList, NdncEntry, Segment, Unsubscribe
-from tests.conftest import make_customers
+from tests.factories import CustomerListFactory, SegmentFactory, make_customers
 
 
 def upload(text: str, name: str = "customers.csv") -> SimpleUploadedFile:
@@ -28,8 +28,8 @@ def signed_in(client, manager):
 @pytest.fixture
 def theirs(other_org):
     customer = Customer.objects.create(org=other_org, name="Their customer", mobile="+919111111111")
-    customer_list = CustomerList.objects.create(org=other_org, name="Their list")
-    segment = Segment.objects.create(
+    customer_list = CustomerListFactory(org=other_org, name="Their list")
+    segment = SegmentFactory(
         org=other_org, name="Their segment", conditions=[{"attribute": "city", "op": "eq", "value": "Pune"}]
     )
     return customer, customer_list, segment
@@ -248,7 +248,7 @@ def test_a_segment_is_created_with_a_live_count_and_bad_conditions_are_refused(s
 
 def test_lists_show_their_customers(signed_in, org):
     customers = make_customers(org, 3)
-    customer_list = CustomerList.objects.create(org=org, name="VIP")
+    customer_list = CustomerListFactory(org=org, name="VIP")
     customer_list.customers.add(customers[0], customers[2])
     assert "<td>2</td>" in signed_in.get(reverse("campaigns:list-index")).content.decode()
     page = signed_in.get(reverse("campaigns:list-detail", args=[customer_list.pk]))

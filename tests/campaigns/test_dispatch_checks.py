@@ -5,13 +5,8 @@ import pytest
 from campaigns.models import Campaign, Customer, NdncEntry, Org
 from campaigns.sending.dispatch import campaign_dispatch
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import (  # noqa: F401
-    clock_fixture,
-    launch,
-    make_campaign,
-    promotional_template_fixture,
-)
-from tests.conftest import make_customers
+from tests.factories import CustomerFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 
 def outcomes(campaign) -> dict[str, str]:
@@ -25,12 +20,12 @@ def test_unsubscribed_and_invalid_recipients_are_not_sent_with_their_reason(
     org = template.org
     Customer.objects.create(org=org, name="ok", mobile="+919810000001")
     Customer.objects.create(org=org, name="stopped", mobile="+919810000002", sms_subscribed=False)
-    Customer.objects.create(org=org, name="missing", mobile="", external_id="X1")
+    CustomerFactory(org=org, name="missing", mobile="", external_id="X1")
     Customer.objects.create(org=org, name="malformed", mobile="98-abc")
     Customer.objects.create(org=org, name="too short", mobile="+91981")
 
     # when the campaign is launched
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     # then only the valid, subscribed customer is sent to; the others carry the catalogue's reason
     result = outcomes(campaign)
@@ -47,7 +42,7 @@ def test_email_campaign_refuses_a_missing_address(org, manager, django_capture_o
     Customer.objects.create(org=org, name="nomail", mobile="+919810000002")
 
     campaign = launch(
-        make_campaign(template, manager, slot_values=[{"source": "field", "value": "name"}]),
+        create_campaign(template, manager, slot_values=[{"source": "field", "value": "name"}]),
         manager,
         django_capture_on_commit_callbacks,
     )
@@ -70,7 +65,7 @@ def test_ndnc_number_is_not_sent_a_promotional_message_of_a_blocked_category(
     NdncEntry.objects.create(org=org, mobile="+919810000003", blocked_categories=[0])
     clock.set(2026, 11, 23, 11, 0)
 
-    campaign = launch(make_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(promotional_template, manager), manager, django_capture_on_commit_callbacks)
 
     result = outcomes(campaign)
     assert result["blocks 2"] == "ndnc_precheck" and result["blocks all"] == "ndnc_precheck"
@@ -82,7 +77,7 @@ def test_ndnc_register_does_not_stop_a_service_message(template, manager, django
     Customer.objects.create(org=template.org, name="listed", mobile="+919810000001")
     NdncEntry.objects.create(org=template.org, mobile="+919810000001", blocked_categories=[0])
 
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     assert Message.objects.get(campaign=campaign).gateway_message_id
 
@@ -90,11 +85,11 @@ def test_ndnc_register_does_not_stop_a_service_message(template, manager, django
 def test_same_number_twice_in_the_audience_gets_one_message(template, manager, django_capture_on_commit_callbacks):
     # given two customers (different external ids) whose numbers are the same once normalised to E.164
     org = template.org
-    Customer.objects.create(org=org, name="first", mobile="+919810000001", external_id="A")
-    Customer.objects.create(org=org, name="second", mobile="09810000001", external_id="B")
-    Customer.objects.create(org=org, name="other", mobile="+919810000002", external_id="C")
+    CustomerFactory(org=org, name="first", mobile="+919810000001", external_id="A")
+    CustomerFactory(org=org, name="second", mobile="09810000001", external_id="B")
+    CustomerFactory(org=org, name="other", mobile="+919810000002", external_id="C")
 
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     messages = Message.objects.filter(campaign=campaign)
     assert sorted(m.recipient for m in messages) == ["+919810000001", "+919810000002"]
@@ -107,7 +102,7 @@ def test_campaign_never_spends_more_credits_than_the_org_has(template, manager, 
     Org.objects.filter(pk=org.pk).update(credits=4)
     make_customers(org, 10)
 
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     messages = Message.objects.filter(campaign=campaign)
     assert messages.exclude(gateway_message_id="").count() == 4
@@ -123,7 +118,7 @@ def test_dispatch_queries_grow_with_batches_not_recipients(
     # given the same number of batches (3) for 30 and for 300 recipients
     settings.DISPATCH_BATCH_SIZE = batch_size
     make_customers(template.org, recipients)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
 
     # when it is dispatched, then the query count is the same bound for both sizes

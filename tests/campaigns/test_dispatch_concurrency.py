@@ -2,8 +2,8 @@
 
 from campaigns.models import Campaign, Org
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import dispatch_at_once, make_campaign
-from tests.conftest import make_customers
+from tests.campaigns.helpers import dispatch_at_once
+from tests.factories import create_campaign, make_customers
 
 
 def test_concurrent_campaigns_of_one_org_never_overspend(postgres, transactional_db, template, manager, settings):
@@ -11,7 +11,7 @@ def test_concurrent_campaigns_of_one_org_never_overspend(postgres, transactional
     settings.DISPATCH_BATCH_SIZE = 3
     Org.objects.filter(pk=template.org_id).update(credits=15)
     make_customers(template.org, 12)
-    campaigns = [make_campaign(template, manager, name=f"Campaign {n}") for n in (1, 2)]
+    campaigns = [create_campaign(template, manager, name=f"Campaign {n}") for n in (1, 2)]
     Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=Campaign.Status.DISPATCHING)
 
     # when both dispatch at the same time in two threads (two database connections)

@@ -2,20 +2,20 @@
 
 from collections import Counter
 
-from campaigns.models import Campaign, Customer, Template
+from campaigns.models import Campaign, Customer
 from campaigns.sending.dispatch import Dispatcher
 from delivery.models import Message
 from linktrack.models import ShortLink
 from linktrack.redirect import codes
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.factories import TemplateFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 
 def test_a_message_keeps_line_breaks_tabs_and_backslashes_of_its_text(
     org, sender, manager, django_capture_on_commit_callbacks
 ):
     # given a template whose fixed text has a line break and a tab, and a customer whose name has a backslash
-    template = Template.objects.create(
+    template = TemplateFactory(
         org=org,
         name="Lines",
         sender=sender,
@@ -25,7 +25,7 @@ def test_a_message_keeps_line_breaks_tabs_and_backslashes_of_its_text(
     customer = Customer.objects.create(org=org, name="Asha \\ Rao", mobile="+919810000001")
 
     # when the campaign is launched
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
 
     # then the stored message is the rendered text, character for character, with the customer's own short link
     message = Message.objects.get(campaign=campaign, customer=customer)
@@ -40,7 +40,7 @@ def test_a_slot_showing_a_customer_attribute_reads_each_customers_value(
     org, sender, manager, django_capture_on_commit_callbacks
 ):
     # given a template showing the customer's city, a customer with a city and one without
-    template = Template.objects.create(
+    template = TemplateFactory(
         org=org, name="City", sender=sender, dlt_template_id="1707160000000000078", body="Sale in: {#var#}. Acme"
     )
     Customer.objects.create(org=org, name="Pune fan", mobile="+919810000001", attributes={"city": "Pune"})
@@ -48,7 +48,9 @@ def test_a_slot_showing_a_customer_attribute_reads_each_customers_value(
     slots = [{"source": "field", "value": "city"}]
 
     # when the campaign is launched
-    campaign = launch(make_campaign(template, manager, slot_values=slots), manager, django_capture_on_commit_callbacks)
+    campaign = launch(
+        create_campaign(template, manager, slot_values=slots), manager, django_capture_on_commit_callbacks
+    )
 
     # then each message shows that customer's city, or nothing when the customer has none
     bodies = dict(Message.objects.filter(campaign=campaign).values_list("customer__name", "body"))
@@ -58,7 +60,7 @@ def test_a_slot_showing_a_customer_attribute_reads_each_customers_value(
 def test_a_second_dispatcher_working_between_batches_never_makes_a_second_message(template, manager):
     # given a campaign being dispatched, and the audience as its dispatcher read it before a second one started
     customers = make_customers(template.org, 6)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
     first = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
     audience = list(first.audience())

@@ -5,7 +5,6 @@ import email
 import email.policy
 import re
 import smtplib
-import socket
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -24,8 +23,9 @@ from delivery.gateways.email import (
 )
 from delivery.models import GatewayConfig, Message
 from linktrack.models import ShortLink
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.delivery.test_email_bounces import bounce_domain_fixture, bounce_server_fixture  # noqa: F401
+from tests.factories import create_campaign
+from tests.helpers import launch
+from tests.local_peers import free_port
 
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/diwali"}]
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -43,17 +43,11 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def mailbox(org, settings):
     settings.PUBLIC_BASE_URL = "https://app.acme.test/"
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
     GatewayConfig.objects.create(
         org=org,
@@ -88,7 +82,7 @@ def readers(org) -> list[Customer]:
 @pytest.fixture
 def send(email_template, manager, django_capture_on_commit_callbacks):
     def send_email_campaign(name: str):
-        campaign = make_campaign(email_template, manager, name=name, slot_values=SLOTS)
+        campaign = create_campaign(email_template, manager, name=name, slot_values=SLOTS)
         return launch(campaign, manager, django_capture_on_commit_callbacks)
 
     return send_email_campaign

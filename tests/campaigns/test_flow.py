@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from delivery.models import Message
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, CampaignFactory
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -81,7 +81,7 @@ def test_link_in_fixed_text_is_refused_next_to_the_form(signed_in, org, sender):
 
 
 def test_another_orgs_campaign_is_not_found(client, outsider, template):
-    campaign = Campaign.objects.create(org=template.org, name="Private", template=template)
+    campaign = CampaignFactory(org=template.org, name="Private", template=template)
     client.force_login(outsider)
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
     assert client.post(reverse("campaigns:launch", args=[campaign.pk])).status_code == 404
@@ -90,7 +90,7 @@ def test_another_orgs_campaign_is_not_found(client, outsider, template):
 
 
 def test_anonymous_user_is_sent_to_login(client, template):
-    campaign = Campaign.objects.create(org=template.org, name="Private", template=template)
+    campaign = CampaignFactory(org=template.org, name="Private", template=template)
     for url in (
         reverse("campaigns:list"),
         reverse("campaigns:detail", args=[campaign.pk]),
@@ -101,13 +101,13 @@ def test_anonymous_user_is_sent_to_login(client, template):
 
 
 def test_support_staff_sees_every_org(client, support, template):
-    campaign = Campaign.objects.create(org=template.org, name="Visible to support", template=template)
+    campaign = CampaignFactory(org=template.org, name="Visible to support", template=template)
     client.force_login(support)
     assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 200
 
 
 def test_launching_twice_dispatches_once(client, manager, template, customers, django_capture_on_commit_callbacks):
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=template.org,
         name="Twice",
         template=template,

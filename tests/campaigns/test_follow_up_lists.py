@@ -10,8 +10,8 @@ from django.urls import reverse
 from campaigns.customers.follow_up import CLICKED, NOT_CLICKED
 from campaigns.models import Customer, CustomerList
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.factories import CustomerListFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -22,7 +22,7 @@ WHATSAPP = "WhatsApp/2.23.20.0 A"
 def _sent(template, manager, capture, count: int) -> tuple:
     """A campaign sent to `count` customers: the first four delivered, the rest not delivered."""
     customers = make_customers(template.org, count)
-    campaign = launch(make_campaign(template, manager), manager, capture)
+    campaign = launch(create_campaign(template, manager), manager, capture)
     by_customer = {m.customer_id: m for m in Message.objects.filter(campaign=campaign)}
     messages = [by_customer[customer.pk] for customer in customers]
     Message.objects.filter(pk__in=[m.pk for m in messages[:4]]).update(status=Message.Status.DELIVERED)
@@ -77,7 +77,7 @@ def test_the_list_of_non_clickers_holds_those_delivered_who_did_not_click(client
 
 def test_a_taken_name_is_refused_in_words_and_makes_nothing(client, manager, sent):
     campaign, _, _ = sent
-    CustomerList.objects.create(org=campaign.org, name="Nudge")
+    CustomerListFactory(org=campaign.org, name="Nudge")
     client.force_login(manager)
     response = client.post(
         reverse("campaigns:follow-up-list", args=[campaign.pk]), {"who": NOT_CLICKED, "name": "Nudge"}, follow=True

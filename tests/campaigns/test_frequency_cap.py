@@ -13,20 +13,15 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from campaigns.lifecycle import services
-from campaigns.models import Campaign, Customer, CustomerList, Org, SenderId, Template
+from campaigns.models import Campaign, Customer, Org, SenderId, Template
 from campaigns.sending import dispatch
 from campaigns.sending import rules as sending_rules
 from campaigns.sending.dispatch import Dispatcher, campaign_dispatch
 from campaigns.sending.rules import capped_customers
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import (  # noqa: F401
-    clock_fixture,
-    dispatch_at_once,
-    launch,
-    make_campaign,
-    promotional_template_fixture,
-)
-from tests.conftest import make_customers
+from tests.campaigns.helpers import dispatch_at_once
+from tests.factories import CustomerListFactory, SenderIdFactory, TemplateFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 CAP = "frequency_cap"
 NAME_SLOT = [{"source": "field", "value": "name"}]
@@ -54,10 +49,10 @@ def send(manager, clock, django_capture_on_commit_callbacks):
     def send(template: Template, to: list[Customer] | None = None, **fields) -> Campaign:
         audience = None
         if to is not None:
-            audience = CustomerList.objects.create(org=template.org, name=f"List {len(sent) + 1}")
+            audience = CustomerListFactory(org=template.org, name=f"List {len(sent) + 1}")
             audience.customers.set(to)
         slots = NAME_SLOT if template.channel == "email" else None
-        campaign = make_campaign(
+        campaign = create_campaign(
             template,
             manager,
             name=f"Campaign {len(sent) + 1}",
@@ -158,8 +153,8 @@ def test_transactional_and_service_messages_are_never_capped_nor_counted(
 ):
     # given a cap of 1 and asha's earlier promotional message
     cap(org, 1)
-    sender = SenderId.objects.create(org=org, header="ACMEBK", category=category, dlt_entity_id="1701160000000000003")
-    service = Template.objects.create(
+    sender = SenderIdFactory(org=org, header="ACMEBK", category=category, dlt_entity_id="1701160000000000003")
+    service = TemplateFactory(
         org=org, name="Order", sender=sender, dlt_template_id="1707160000000000031", body="Hi {#var#}, order {#var#}"
     )
     send(promotional_template, [people["asha"]])
@@ -180,7 +175,7 @@ def test_another_orgs_messages_do_not_count(org, other_org, people, promotional_
     cap(org, 1)
     cap(other_org, 1)
     twin = Customer.objects.create(org=other_org, name="asha elsewhere", mobile=people["asha"].mobile)
-    other_sender = SenderId.objects.create(
+    other_sender = SenderIdFactory(
         org=other_org, header="667890", category=SenderId.Category.PROMOTIONAL, dlt_entity_id="1701160000000000004"
     )
     other_template = Template.objects.create(
@@ -205,7 +200,7 @@ def test_a_cap_set_while_a_campaign_is_prepared_applies_to_its_next_batch(
 ):
     # given asha's earlier promotional message and a campaign whose dispatcher started before the cap was set
     send(promotional_template, [people["asha"]])
-    campaign = make_campaign(promotional_template, manager, name="Started")
+    campaign = create_campaign(promotional_template, manager, name="Started")
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
     dispatcher = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
 
@@ -262,7 +257,7 @@ def test_capped_recipients_are_offered_for_a_resend_that_is_checked_again(
 def _dispatch_queries(template: Template, manager, customers: int, org: Org) -> list[str]:
     Customer.objects.filter(org=org).delete()
     make_customers(org, customers)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
     with CaptureQueriesContext(connection) as captured:
         campaign_dispatch(campaign_id=campaign.pk)
@@ -326,7 +321,7 @@ def test_two_promotional_campaigns_sent_at_once_never_go_past_the_cap(
     org = promotional_template.org
     cap(org, 1)
     make_customers(org, 12)
-    campaigns = [make_campaign(promotional_template, manager, name=f"Sale {n}") for n in (1, 2)]
+    campaigns = [create_campaign(promotional_template, manager, name=f"Sale {n}") for n in (1, 2)]
     Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).update(status=Campaign.Status.DISPATCHING)
 
     # when both dispatch at the same moment (two database connections)
@@ -477,7 +472,7 @@ def test_a_change_without_the_csrf_token_is_refused(manager, org):
 
 def test_the_preview_of_a_promotional_campaign_states_the_limit(client, manager, org, promotional_template, people):
     cap(org, 2, days=7)
-    campaign = make_campaign(promotional_template, manager)
+    campaign = create_campaign(promotional_template, manager)
     client.force_login(manager)
 
     html = client.get(reverse("campaigns:preview", args=[campaign.pk])).content.decode()
@@ -491,7 +486,7 @@ def test_the_preview_of_a_service_campaign_says_the_limit_does_not_apply(client,
     cap(org, 1, days=1)
     client.force_login(manager)
 
-    html = client.get(reverse("campaigns:preview", args=[make_campaign(template, manager).pk])).content.decode()
+    html = client.get(reverse("campaigns:preview", args=[create_campaign(template, manager).pk])).content.decode()
 
     assert (
         escape(
@@ -505,6 +500,6 @@ def test_the_preview_of_a_service_campaign_says_the_limit_does_not_apply(client,
 def test_the_preview_without_a_limit_says_nothing_of_it(client, manager, promotional_template, people):
     client.force_login(manager)
 
-    html = client.get(reverse("campaigns:preview", args=[make_campaign(promotional_template, manager).pk]))
+    html = client.get(reverse("campaigns:preview", args=[create_campaign(promotional_template, manager).pk]))
 
     assert 'id="frequency-cap"' not in html.content.decode()

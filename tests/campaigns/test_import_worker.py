@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -15,8 +14,7 @@ from campaigns.base.csv_imports import import_job_create, import_job_get, import
 from campaigns.customers.tasks import customers_import_task
 from campaigns.models import Customer
 from linktrack.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.workers import ROOT
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.urls import reverse
 from campaigns.models import Campaign, Channel, Template
 from campaigns.sending import link_check, link_fetching
 from campaigns.sending.link_check import Verdict, campaign_link_checks, link_checks_summary
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, make_customers
 from tests.local_peers import http_peer, self_signed_certificate
 
 # --- The brand's site: a real HTTP server on this machine ---------------------------------------------------------
@@ -87,7 +87,7 @@ def _link_campaign(org, sender, *urls: str, utm: dict | None = None) -> Campaign
     """An SMS campaign whose variables are these links (link tracking is on for the org)."""
     body = "Sale: " + " and ".join("{#var#}" for _ in urls) + " - Acme"
     template = Template.objects.create(org=org, name="Sale", sender=sender, body=body)
-    return Campaign.objects.create(
+    return CampaignFactory(
         org=org,
         name="Diwali sale",
         template=template,
@@ -280,7 +280,7 @@ def test_an_email_campaigns_links_are_checked_text_and_html(org, site):
         body="Read it here: {#var#}",
         html_body=f'<p><a href="{site.base}/news">Read</a> or <a href="mailto:help@acme.in">write</a></p>',
     )
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=org, name="News", template=template, slot_values=[{"source": "url", "value": f"{site.base}/gone"}]
     )
     site.pages["/gone"] = ("status", 410)
@@ -298,7 +298,7 @@ def test_a_link_from_a_customer_field_is_the_sample_customers(org, sender, site)
     customer.attributes = {"order_url": f"{site.base}/orders/1"}
     customer.save(update_fields=["attributes"])
     template = Template.objects.create(org=org, name="Order", sender=sender, body="Track: {#var#}")
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=org, name="Orders", template=template, slot_values=[{"source": "field", "value": "order_url"}]
     )
 
@@ -505,7 +505,7 @@ def test_check_again_without_a_sample_customer_checks_the_first_customers_links(
         customer.attributes = {"order_url": f"{site.base}/orders/{customer.pk}"}
         customer.save(update_fields=["attributes"])
     template = Template.objects.create(org=org, name="Order", sender=sender, body="Track: {#var#}")
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=org, name="Orders", template=template, slot_values=[{"source": "field", "value": "order_url"}]
     )
     client.force_login(manager)
@@ -548,7 +548,7 @@ def test_another_orgs_campaign_is_not_found_and_its_links_are_not_fetched(client
 
 
 def test_a_campaign_without_links_shows_no_links_section(client, manager, template, site):
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=template.org,
         name="No links",
         template=template,

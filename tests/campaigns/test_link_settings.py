@@ -15,8 +15,8 @@ from delivery.models import Message
 from linktrack.counts.click_counts import click_counts
 from linktrack.models import ShortLink
 from linktrack.redirect.short_links import short_links_for
-from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
-from tests.conftest import make_customers
+from tests.factories import create_campaign, make_customers
+from tests.helpers import launch
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -27,7 +27,7 @@ PHONE = (
 def sent(template, manager, django_capture_on_commit_callbacks) -> tuple[Campaign, str]:
     """A campaign sent to 3 customers; returns it and the path of one recipient's short link."""
     make_customers(template.org, 3)
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     body = Message.objects.filter(campaign=campaign).first().body
     return campaign, "/s/" + re.search(r"/s/(\w+)", body).group(1)
 
@@ -103,7 +103,7 @@ def test_a_future_expiry_is_read_in_the_org_time_zone_and_links_work_until_then(
 
 def test_a_later_run_of_a_recurring_campaign_takes_its_link_settings(template, manager, clock, customers):
     # given a recurring campaign whose links expire on 1 Jan 2027 and then lead to the shop
-    parent = make_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
+    parent = create_campaign(template, manager, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
     services.campaign_launch(campaign=parent, user=manager)
     expiry = datetime(2027, 1, 1, tzinfo=UTC)
     Campaign.objects.filter(pk=parent.pk).update(

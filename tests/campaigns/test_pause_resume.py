@@ -12,14 +12,14 @@ from campaigns.sending.dispatch import campaign_dispatch
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import Message
 from delivery.tasks import messages_send_task
-from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
-from tests.conftest import make_customers
+from tests.factories import create_campaign, make_customers
+from tests.helpers import launch
 
 
 def prepared(template, manager, count=10) -> Campaign:
     """A campaign whose messages are prepared and queued, none handed to the gateway yet."""
     make_customers(template.org, count)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     campaign_dispatch(campaign_id=campaign.pk)  # send tasks wait for a commit that never comes in this test
     campaign.refresh_from_db()
@@ -67,7 +67,7 @@ def test_pausing_between_batches_stops_the_dispatcher(template, manager, setting
     # given batches of 4 and a pause arriving after the first batch
     settings.DISPATCH_BATCH_SIZE = 4
     make_customers(template.org, 10)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING, launched_at=clock.now())
     real_batch = dispatch.Dispatcher._dispatch_batch
 
@@ -140,7 +140,7 @@ def test_supervisor_restarts_a_dispatch_whose_worker_died(
     # given a campaign marked sending whose dispatcher has been silent for longer than the limit
     settings.DISPATCH_STALE_SECONDS = 60
     make_customers(template.org, 5)
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(
         status=Campaign.Status.DISPATCHING, launched_at=clock.moment, heartbeat_at=clock.moment - timedelta(minutes=5)
     )
@@ -245,7 +245,7 @@ def test_low_error_rate_does_not_pause(template, manager, settings, clock):
 @pytest.fixture
 def finished_with_refusals(template, manager, django_capture_on_commit_callbacks):
     make_customers(template.org, 10)
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     refused = list(Message.objects.filter(campaign=campaign).values_list("pk", flat=True)[:3])
     Message.objects.filter(pk__in=refused).update(
         status=Message.Status.NOT_SENT, reason_code="gateway_timeout", gateway_message_id=""

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Coupon, Customer, Template
 from campaigns.sending.preview import campaign_preview
-from tests.campaigns.dispatch_helpers import clock_fixture  # noqa: F401
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, make_customers
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +18,7 @@ def _short_domain(org):
 
 
 def _campaign(template: Template, slot_values: list[dict]) -> Campaign:
-    return Campaign.objects.create(org=template.org, name="Preview me", template=template, slot_values=slot_values)
+    return CampaignFactory(org=template.org, name="Preview me", template=template, slot_values=slot_values)
 
 
 def test_rewriting_a_link_that_pushes_the_message_into_two_segments_shows_the_extra_credits(org, sender):
@@ -136,7 +135,7 @@ def test_credits_of_a_message_without_customer_values_take_no_query_per_customer
 
 def _coupon_reminder(template: Template, *, coupon_days: int) -> Campaign:
     """A reminder of the coupons expiring `coupon_days` after it is sent, showing their code and expiry date."""
-    return Campaign.objects.create(
+    return CampaignFactory(
         org=template.org,
         name="Reminder",
         template=template,

@@ -7,6 +7,7 @@ from campaigns.sending.renderer import MessageRenderer
 from delivery.models import Message
 from linktrack.models import ShortLink
 from linktrack.redirect import codes
+from tests.factories import CampaignFactory
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +34,7 @@ def _messages(campaign: Campaign, customers: list[Customer]) -> list[Message]:
 
 
 def _campaign(template: Template, slot_values: list[dict]) -> Campaign:
-    return Campaign.objects.create(org=template.org, name="Test", template=template, slot_values=slot_values)
+    return CampaignFactory(org=template.org, name="Test", template=template, slot_values=slot_values)
 
 
 def test_each_recipient_gets_their_own_short_link_in_the_slot(template, customers):

@@ -10,15 +10,15 @@ from campaigns.lifecycle import services
 from campaigns.models import Campaign, Template
 from campaigns.sending.preview import campaign_preview
 from delivery.models import Message
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.factories import create_campaign, make_customers
+from tests.helpers import launch
 
 
 @pytest.fixture
 def finished(template, manager, django_capture_on_commit_callbacks) -> Campaign:
     """10 messages: 2 gateway timeouts, 2 still waiting for a receipt, 1 NDNC, 1 unsubscribed, 4 delivered."""
     make_customers(template.org, 10)
-    campaign = launch(make_campaign(template, manager), manager, django_capture_on_commit_callbacks)
+    campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
     ids = list(Message.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True))
     Message.objects.filter(pk__in=ids[0:2]).update(
         status=Message.Status.NOT_SENT, reason_code="gateway_timeout", gateway_message_id=""
@@ -105,7 +105,7 @@ def test_resending_ndnc_or_unsubscribed_is_refused(manager, finished):
 
 
 def test_a_campaign_still_sending_cannot_be_resent(template, manager):
-    campaign = make_campaign(template, manager)
+    campaign = create_campaign(template, manager)
     with pytest.raises(ValidationError, match="finished sending"):
         services.campaign_resend_create(
             source=campaign, user=manager, name="x", template=template, slot_values=[], reasons=["gateway_timeout"]

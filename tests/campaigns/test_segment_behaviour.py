@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.customers.segments import customers_matching, segment_save
-from campaigns.models import Campaign, Customer, Segment, Template
+from campaigns.models import Customer, Segment, Template
 from delivery.models import Message, Proof
 from linktrack.models import Click, ShortLink
-from tests.campaigns.dispatch_helpers import launch, make_campaign
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, create_campaign, make_customers
+from tests.helpers import launch
 
 IST = ZoneInfo("Asia/Kolkata")
 # Mid-morning in India: the org's calendar day (15 March) and UTC's agree here, but not at the boundary below.
@@ -50,7 +50,7 @@ class History:
         }
 
     def message(self, customer, *, at=NOW, status=OK, channel="sms", reason="", proof=False) -> Message:
-        campaign = Campaign.objects.create(
+        campaign = CampaignFactory(
             org=self.org, name=f"Past {uuid.uuid4().hex[:8]}", template=self.templates[channel], status="dispatched"
         )
         message = Message.with_proofs.create(
@@ -390,7 +390,7 @@ def test_a_campaign_to_a_behaviour_segment_reaches_whom_it_selects_when_it_sends
     segment = segment_save(
         org=org, name="Engaged, reachable", conditions=[clicked(30), undelivered(3, "sms", negate=True)]
     )
-    campaign = make_campaign(template, manager, audience_segment=segment)
+    campaign = create_campaign(template, manager, audience_segment=segment)
 
     # a click after the campaign was set up, before it sends, counts: behaviour is read at send time
     history.click(history.message(who["dormant"], at=now - timedelta(days=1)), at=timezone.now())
@@ -402,7 +402,7 @@ def test_a_campaign_to_a_behaviour_segment_reaches_whom_it_selects_when_it_sends
 
 def test_the_campaign_page_says_what_its_segment_selects(client, org, manager, template):
     segment = segment_save(org=org, name="Dormant", conditions=[clicked(90, negate=True)])
-    campaign = make_campaign(template, manager, audience_segment=segment)
+    campaign = create_campaign(template, manager, audience_segment=segment)
     client.force_login(manager)
     page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert (

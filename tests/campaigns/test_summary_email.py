@@ -17,8 +17,8 @@ from campaigns.sending.supervisor import campaigns_supervise
 from delivery import reasons
 from delivery.models import Message
 from tests.at_once import run_at_once
-from tests.campaigns.dispatch_helpers import clock_fixture, launch, make_campaign  # noqa: F401
-from tests.conftest import PASSWORD, make_customers
+from tests.factories import PASSWORD, create_campaign, make_customers
+from tests.helpers import launch
 
 BASE = "https://app.linktrack.test"
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
@@ -42,7 +42,7 @@ def sent_campaign(template, manager, capture, name="Diwali sale") -> Campaign:
     customers = make_customers(template.org, 12)
     Customer.objects.filter(pk__in=[c.pk for c in customers[:2]]).update(sms_subscribed=False)
     Customer.objects.filter(pk=customers[2].pk).update(mobile="12345")
-    campaign = launch(make_campaign(template, manager, name=name), manager, capture)
+    campaign = launch(create_campaign(template, manager, name=name), manager, capture)
     supervise(capture)
     return Campaign.objects.get(pk=campaign.pk)
 
@@ -114,10 +114,10 @@ def test_no_email_before_a_campaign_finished_then_one_once_its_receipts_stop_com
 ):
     # given a campaign still sending (not settled) and one settled whose receipts have not come yet
     make_customers(template.org, 4)
-    sending = make_campaign(template, manager, name="Still sending")
+    sending = create_campaign(template, manager, name="Still sending")
     Campaign.objects.filter(pk=sending.pk).update(status=Campaign.Status.DISPATCHING)
     settings.SIMULATED_GATEWAY_MIX = "no_receipt:1"
-    waiting = launch(make_campaign(template, manager, name="Waiting"), manager, django_capture_on_commit_callbacks)
+    waiting = launch(create_campaign(template, manager, name="Waiting"), manager, django_capture_on_commit_callbacks)
     supervise(django_capture_on_commit_callbacks)
     assert Campaign.objects.get(pk=waiting.pk).credits_settled_at is not None
 
@@ -181,7 +181,7 @@ def test_a_recurring_campaign_gets_at_most_one_summary_a_day_with_the_runs_since
 ):
     # given an hourly recurring campaign
     make_customers(template.org, 3)
-    parent = make_campaign(template, manager, name="Hourly", kind=Campaign.Kind.RECURRING, schedule="0 * * * *")
+    parent = create_campaign(template, manager, name="Hourly", kind=Campaign.Kind.RECURRING, schedule="0 * * * *")
     launch(parent, manager, django_capture_on_commit_callbacks)
 
     def run_at(*moment) -> int:

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, Org, Template
+from campaigns.models import Org, Template
+from tests.factories import CampaignFactory
 
 
 @pytest.fixture
@@ -44,9 +45,7 @@ def test_templates_with_fixed_links_are_listed_with_the_exact_link_and_their_cam
     client, support, fixed_link_template, sender
 ):
     ok = Template.objects.create(org=fixed_link_template.org, name="Fine", sender=sender, body="Go {#var#}")
-    Campaign.objects.create(
-        org=ok.org, name="Weekly", template=fixed_link_template, kind="recurring", schedule="0 10 * * 1"
-    )
+    CampaignFactory(org=ok.org, name="Weekly", template=fixed_link_template, kind="recurring", schedule="0 10 * * 1")
     client.force_login(support)
     page = client.get(reverse("support:org", args=[fixed_link_template.org_id])).content.decode()
     assert "<code>www.acme.in/sale?x=1</code>" in page

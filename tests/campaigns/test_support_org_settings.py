@@ -9,6 +9,7 @@ from django.urls import reverse
 from campaigns.models import CreditTopUp, Org
 from campaigns.support.org_settings import org_credits_add
 from linktrack.redirect.short_links import short_link_base
+from tests.factories import OrgFactory
 
 
 def _post(client, org, name: str, data: dict, follow=True):
@@ -45,7 +46,7 @@ def test_a_zero_or_overdrawing_amount_is_refused_next_to_the_field(client, suppo
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_top_ups_both_count(postgres, support):
-    org = Org.objects.create(name="Busy", credits=0)
+    org = OrgFactory(name="Busy", credits=0)
 
     def add():
         try:

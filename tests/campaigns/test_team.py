@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.accounts import team
-from campaigns.models import Campaign, Membership, User
-from tests.conftest import PASSWORD
+from campaigns.models import Membership, User
+from tests.factories import PASSWORD, CampaignFactory, MembershipFactory, UserFactory
 
 NEW_PASSWORD = "a-brand-new-password-7"
 PUBLIC = "https://app.example.test"
@@ -35,8 +35,8 @@ def as_manager(client, manager):
 @pytest.fixture
 def colleague(org, manager) -> User:
     """A member of the manager's org who has joined (has a password)."""
-    user = User.objects.create_user("colleague@acme.test", PASSWORD)
-    Membership.objects.create(user=user, org=org, invited_by=manager)
+    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
+    MembershipFactory(user=user, org=org, invited_by=manager)
     return user
 
 
@@ -79,7 +79,7 @@ def _signed_in_as(client) -> User | None:
 def test_invited_address_joins_through_a_link_on_the_public_address_and_sees_the_orgs_campaigns(
     invite, manager, org, template, settings
 ):
-    Campaign.objects.create(org=org, name="Diwali sale", template=template)
+    CampaignFactory(org=org, name="Diwali sale", template=template)
 
     # when the manager invites a new address, written as people type them
     response = invite("  Priya@Acme.TEST ")
@@ -147,7 +147,7 @@ def test_joining_asks_for_a_password_the_validators_accept(invite):
 
 
 def test_an_existing_user_is_added_and_told_by_email_without_a_password_link(invite, org, outsider, template, settings):
-    Campaign.objects.create(org=org, name="Diwali sale", template=template)
+    CampaignFactory(org=org, name="Diwali sale", template=template)
 
     response = invite("Manager@Other.test")
 
@@ -231,7 +231,7 @@ def test_team_page_lists_members_and_pending_invitations_with_who_invited_them(a
 
 
 def test_a_manager_of_several_orgs_chooses_the_team(client, manager, org, other_org, outsider):
-    Membership.objects.create(user=manager, org=other_org)
+    MembershipFactory(user=manager, org=other_org)
     client.force_login(manager)
 
     first = client.get(reverse("campaigns:team")).content.decode()
@@ -257,10 +257,10 @@ def test_team_page_queries_do_not_grow_with_the_team(as_manager, org, manager, d
     with CaptureQueriesContext(connection) as small_team:
         assert as_manager.get(_team_url(org)).status_code == 200
     for n in range(10):
-        joined = User.objects.create_user(f"member{n}@acme.test", PASSWORD)
-        invited = User.objects.create_user(f"invited{n}@acme.test", None)
-        Membership.objects.create(user=joined, org=org, invited_by=manager)
-        Membership.objects.create(user=invited, org=org, invited_by=joined)
+        joined = UserFactory(email=f"member{n}@acme.test", password=PASSWORD)
+        invited = UserFactory(email=f"invited{n}@acme.test", password=None)
+        MembershipFactory(user=joined, org=org, invited_by=manager)
+        MembershipFactory(user=invited, org=org, invited_by=joined)
 
     with django_assert_num_queries(len(small_team)):
         page = as_manager.get(_team_url(org))
@@ -334,7 +334,7 @@ def test_a_joined_member_has_no_invitation_to_cancel_or_send_again(as_manager, c
 
 
 def test_a_removed_member_no_longer_sees_the_orgs_campaigns(as_manager, colleague, org, template):
-    campaign = Campaign.objects.create(org=org, name="Diwali sale", template=template)
+    campaign = CampaignFactory(org=org, name="Diwali sale", template=template)
     colleague_browser = Client()
     colleague_browser.force_login(colleague)
     assert colleague_browser.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 200
@@ -389,7 +389,7 @@ def test_support_can_remove_the_last_member(client, support, manager, org):
 
 
 def test_nobody_removes_themselves_when_they_are_the_last_member(org, support):
-    Membership.objects.create(user=support, org=org)
+    MembershipFactory(user=support, org=org)
 
     with pytest.raises(ValidationError, match="You are the last member of Acme Retail"):
         team.member_remove(org=org, user=support, removed_by=support)
@@ -420,7 +420,7 @@ def _routes(org, membership) -> dict[str, str]:
 
 
 def test_another_orgs_team_and_its_actions_are_not_found(client, outsider, org, manager, other_org):
-    pending = Membership.objects.create(org=org, user=User.objects.create_user("priya@acme.test", None))
+    pending = MembershipFactory(org=org, user=UserFactory(email="priya@acme.test", password=None))
     client.force_login(outsider)
 
     assert client.get(_team_url(org)).status_code == 404
@@ -448,7 +448,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, org, manager):
 def test_team_actions_need_the_forms_csrf_token(manager, colleague, org, django_capture_on_commit_callbacks):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(manager)
-    pending = Membership.objects.create(org=org, user=User.objects.create_user("priya@acme.test", None))
+    pending = MembershipFactory(org=org, user=UserFactory(email="priya@acme.test", password=None))
 
     # without the token every action is refused
     for name, url in _routes(org, pending).items():
@@ -474,7 +474,7 @@ def test_the_header_links_to_the_team_page(as_manager):
 
 def test_a_member_added_in_the_admin_records_who_added_them(client, org, manager):
     admin_user = User.objects.create_superuser("admin@linktrack.test", PASSWORD)
-    newcomer = User.objects.create_user("newcomer@acme.test", PASSWORD)
+    newcomer = UserFactory(email="newcomer@acme.test", password=PASSWORD)
     membership = manager.memberships.get()
     client.force_login(admin_user)
     prefix = "memberships"

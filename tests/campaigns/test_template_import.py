@@ -11,6 +11,7 @@ from campaigns.dlt.template_import import import_templates
 from campaigns.dlt.template_rows import Outcome
 from campaigns.models import Campaign, Customer, SenderId, Template
 from delivery.models import Message
+from tests.factories import CampaignFactory, SenderIdFactory
 
 ID_1 = "1707160000000000011"
 ID_2 = "1707160000000000012"
@@ -19,7 +20,7 @@ BODY = "Hi {#var#}, your order {#var#} has shipped - Acme"
 
 @pytest.fixture
 def promo_sender(org) -> SenderId:
-    return SenderId.objects.create(
+    return SenderIdFactory(
         org=org, header="512345", category=SenderId.Category.PROMOTIONAL, dlt_entity_id="1701160000000000001"
     )
 
@@ -65,7 +66,7 @@ def test_a_byte_order_mark_and_excels_unicode_text_are_read(org, sender, encodin
 
 
 def test_a_row_with_several_headers_becomes_one_template_per_header(org, sender):
-    SenderId.objects.create(org=org, header="ACMEOT", category="transactional", dlt_entity_id="1701160000000000001")
+    SenderIdFactory(org=org, header="ACMEOT", category="transactional", dlt_entity_id="1701160000000000001")
     text = f'Template ID,Template Content,Template Name,Header\n{ID_1},"{BODY}",Shipped,"ACMERT, acmeot-T"\n'
 
     report = _import(org, text)
@@ -223,7 +224,7 @@ def test_a_file_that_cannot_be_imported_is_refused_whole(org, sender, data, mess
 
 
 def _sent_campaign(template: Template) -> Campaign:
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=template.org, name="Diwali shipping", template=template, status=Campaign.Status.DISPATCHED
     )
     customer = Customer.objects.create(org=template.org, mobile="+919876543210")
@@ -292,7 +293,7 @@ def test_a_sent_campaigns_template_may_be_renamed(org, sender, template):
 
 
 def test_a_drafts_template_cannot_change_its_variables(org, sender, template):
-    Campaign.objects.create(org=org, name="Draft", template=template)
+    CampaignFactory(org=org, name="Draft", template=template)
 
     report = _import(org, f'Template ID,Template Content,Header\n{template.dlt_template_id},"Hi {{#var#}}",ACMERT\n')
 

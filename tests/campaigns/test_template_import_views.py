@@ -6,7 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.dlt.portal_file import MAX_FILE_BYTES
-from campaigns.models import SenderId, Template
+from campaigns.models import Template
+from tests.factories import SenderIdFactory
 
 URL = reverse("campaigns:template-import")
 ID_1 = "1707160000000000011"
@@ -99,7 +100,7 @@ def test_another_orgs_manager_gets_404_and_imports_nothing(client, outsider, org
 
 
 def test_support_chooses_the_org_it_imports_into(client, support, org, other_org):
-    SenderId.objects.create(org=other_org, header="OTHRBR", category="transactional", dlt_entity_id="1" * 19)
+    SenderIdFactory(org=other_org, header="OTHRBR", category="transactional", dlt_entity_id="1" * 19)
     client.force_login(support)
 
     page = client.get(URL, {"org": other_org.pk}).content.decode()

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, Template
+from campaigns.models import Template
+from tests.factories import CampaignFactory
 
 
 def _form(**fields) -> dict:
@@ -108,7 +109,7 @@ def test_manager_edits_their_template(signed_in, template):
 
 
 def test_changing_the_variables_of_a_template_in_use_is_refused(signed_in, template):
-    Campaign.objects.create(org=template.org, name="Shipping update", template=template)
+    CampaignFactory(org=template.org, name="Shipping update", template=template)
     response = signed_in.post(
         reverse("campaigns:template-edit", args=[template.pk]), _form(body="Hi {#var#}, shipped - Acme")
     )

@@ -10,7 +10,7 @@ from campaigns.lifecycle import services
 from campaigns.models import Campaign, WhitelistedUrl
 from campaigns.sending import starts
 from delivery.models import Message
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from delivery import services
 from delivery.bulk import among
 from delivery.gateways.base import Exchange, Receipt
 from delivery.models import GatewayExchange, Message, PendingReceipt
-from tests.delivery.conftest import SLOTS, http_config
+from tests.factories import LINK_SLOTS, http_config
 
 
 def queued_messages(org, template, manager, count: int) -> list[Message]:
     """`count` queued messages of a campaign that was created but never dispatched."""
     campaign = campaign_services.campaign_create(
-        org=org, user=manager, name=f"Batch of {count}", template=template, slot_values=SLOTS
+        org=org, user=manager, name=f"Batch of {count}", template=template, slot_values=LINK_SLOTS
     )
     first = Customer.objects.filter(org=org).count()
     customers = Customer.objects.bulk_create(

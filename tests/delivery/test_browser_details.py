@@ -5,29 +5,35 @@ from pathlib import Path
 import pytest
 
 from campaigns.lifecycle import services as campaign_services
-from campaigns.models import Membership, User
 from delivery.models import Message
-from tests.conftest import PASSWORD, make_customers
-from tests.delivery.conftest import SLOTS
+from tests.factories import (
+    LINK_SLOTS,
+    PASSWORD,
+    MembershipFactory,
+    OrgFactory,
+    SenderIdFactory,
+    TemplateFactory,
+    UserFactory,
+    make_customers,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def test_manager_reads_why_messages_failed_and_downloads_them(transactional_db, live_server, browser_page, settings):
     # given a sent campaign where the simulated operators reported undeliverable and DLT header errors
-    from campaigns.models import Org, SenderId, Template
 
     settings.SIMULATED_GATEWAY_MIX = "delivered:2,undeliverable:1,dlt_sender_id:1"
-    org = Org.objects.create(name="Browser Brand", sms_link_tracking=True, credits=1000)
-    manager = User.objects.create_user("browser@brand.test", PASSWORD)
-    Membership.objects.create(user=manager, org=org)
-    sender = SenderId.objects.create(org=org, header="BRANDS", category="service_implicit",
+    org = OrgFactory(name="Browser Brand", sms_link_tracking=True, credits=1000)
+    manager = UserFactory(email="browser@brand.test", password=PASSWORD)
+    MembershipFactory(user=manager, org=org)
+    sender = SenderIdFactory(org=org, header="BRANDS", category="service_implicit",
                                      dlt_entity_id="1701160000000000003")  # fmt: skip
-    template = Template.objects.create(org=org, name="Shipped", sender=sender, dlt_template_id="1707160000000000003",
+    template = TemplateFactory(org=org, name="Shipped", sender=sender, dlt_template_id="1707160000000000003",
                                        body="Hi {#var#}, your order has shipped. Track it: {#var#} - Brand")  # fmt: skip
     make_customers(org, 20)
     campaign = campaign_services.campaign_create(org=org, user=manager, name="Browser run", template=template,
-                                                 slot_values=SLOTS)  # fmt: skip
+                                                 slot_values=LINK_SLOTS)  # fmt: skip
     campaign_services.campaign_launch(campaign=campaign, user=manager)
     failed = Message.objects.filter(campaign=campaign, status=Message.Status.NOT_DELIVERED)
     undeliverable = failed.filter(reason_code="undeliverable").count()

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from delivery.models import GatewayExchange, Message
 from delivery.reports.selectors import masked_recipient
-from tests.delivery.conftest import http_config
+from tests.factories import http_config
 
 
 @pytest.fixture

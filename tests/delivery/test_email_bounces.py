@@ -4,25 +4,20 @@ End to end: an email campaign goes through the SMTP gateway to a local aiosmtpd 
 (delivered); a DSN is then sent with smtplib to the bounce server, as a receiving domain's mail server would.
 """
 
-import io
 import smtplib
-import socket
-import threading
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from campaigns.management.commands.receive_bounces import Command as ReceiveBounces
 from campaigns.models import Customer, Template
 from delivery.gateways.email import bounce_address, bounce_address_message_id, email_reason_for_status
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from delivery.services.bounces import BounceDeferred, BounceRefused, bounce_apply, bounce_outcome, bounce_parse
-from tests.delivery.conftest import statuses
-from tests.delivery.test_email_gateway import RefusingMailbox, _free_port
-from tests.delivery.test_reason_catalogue import assert_shown
+from tests.delivery.helpers import assert_shown, statuses
+from tests.helpers import BOUNCE_DOMAIN
+from tests.local_peers import free_port
 
-BOUNCE_DOMAIN = "bounces.acme.test"
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/news"}]
 ADDRESSES = ["asha@acme.test", "ravi@acme.test", "meena@acme.test", "kabir@acme.test"]
 
@@ -202,50 +197,6 @@ def original_email(message_id: str = "<176.1.2@acme.test>", recipient: str = "as
 # --- local peers ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(name="bounce_domain")
-def bounce_domain_fixture(settings) -> str:
-    settings.EMAIL_BOUNCE_DOMAIN = BOUNCE_DOMAIN
-    return BOUNCE_DOMAIN
-
-
-@pytest.fixture
-def smtp_peer():
-    """The receiving mail server that accepts every email (a bounce comes later)."""
-    from aiosmtpd.controller import Controller
-
-    mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
-
-
-@pytest.fixture(name="bounce_server")
-def bounce_server_fixture(bounce_domain):
-    """`manage.py receive_bounces` running in a thread on a free loopback port; yields its port."""
-    port = _free_port()
-    command, output = ReceiveBounces(), io.StringIO()
-    thread = threading.Thread(
-        target=call_command, args=(command,), kwargs={"host": "127.0.0.1", "port": port, "stdout": output}
-    )
-    thread.start()
-    _wait_until_listening(port)
-    yield port
-    command.stop()
-    thread.join()
-    assert "Receiving bounces and unsubscribes for bounces.acme.test on 127.0.0.1:" in output.getvalue()
-
-
-def _wait_until_listening(port: int) -> None:
-    for _ in range(500):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            threading.Event().wait(0.01)
-    raise AssertionError(f"the bounce server never listened on {port}")
-
-
 def send_bounce(port: int, to: str, dsn: str) -> tuple[int, bytes]:
     """Deliver a DSN as a mail server does (null sender); returns the server's answer to the data."""
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
@@ -419,7 +370,7 @@ def test_a_message_that_is_not_a_delivery_status_notification_is_refused(emailed
 def test_receive_bounces_refuses_to_start_without_a_bounce_domain(settings):
     settings.EMAIL_BOUNCE_DOMAIN = ""
     with pytest.raises(CommandError, match="Set EMAIL_BOUNCE_DOMAIN"):
-        call_command("receive_bounces", host="127.0.0.1", port=_free_port())
+        call_command("receive_bounces", host="127.0.0.1", port=free_port())
 
 
 # --- applying a bounce (embedded outbox, no servers) -----------------------------------------------------------------

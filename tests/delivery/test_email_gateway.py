@@ -1,7 +1,6 @@
 """The email adapter through Django's SMTP backend against a real local SMTP server (aiosmtpd)."""
 
 import email
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -10,39 +9,14 @@ from django.core import mail
 from campaigns.models import Customer, Template
 from delivery.gateways.email import bounce_address
 from delivery.models import GatewayConfig, GatewayExchange, Message
-from tests.delivery.conftest import statuses
-from tests.delivery.test_reason_catalogue import assert_shown
-
-
-class RefusingMailbox:
-    """Accepts mail except for nobody@ (no such mailbox) and bad.address@ (invalid address)."""
-
-    def __init__(self):
-        self.received = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if address.startswith("bad.address@"):
-            return "553 5.1.3 The recipient address is not a valid RFC-5321 address"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.delivery.helpers import assert_shown, statuses
+from tests.local_peers import RefusingMailbox, free_port
 
 
 @pytest.fixture
 def smtp_server():
     mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, mailbox
     controller.stop()
@@ -109,7 +83,7 @@ def test_an_unreachable_smtp_server_leaves_the_emails_not_sent(org, email_templa
         org=org,
         channel="email",
         kind=GatewayConfig.Kind.EMAIL,
-        settings={"host": "127.0.0.1", "port": _free_port(), "timeout": 2},
+        settings={"host": "127.0.0.1", "port": free_port(), "timeout": 2},
     )
     campaign = send_campaign(
         use_template=email_template,

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from delivery.models import GatewayConfig, GatewayExchange
 from delivery.support.gateway_check import gateway_connection_check
-from tests.delivery.conftest import http_config
 from tests.delivery.smsc import Smsc
-from tests.delivery.test_email_gateway import RefusingMailbox, _free_port
+from tests.factories import http_config
+from tests.local_peers import RefusingMailbox, free_port
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_an_smpp_bind_refused_for_its_password_is_reported_and_logged_without_th
 
 def test_an_email_gateway_connects_and_sends_nothing(org):
     mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         check = gateway_connection_check(config=_email(org, controller.port))
@@ -69,7 +69,7 @@ def test_an_email_gateway_connects_and_sends_nothing(org):
 
 @pytest.mark.parametrize("kind", ["smpp", "email", "http"])
 def test_nothing_listening_is_an_error_in_words(org, kind):
-    port = _free_port()
+    port = free_port()
     config = {"smpp": _smpp, "email": _email}.get(kind, lambda o, p: http_config(o, f"http://127.0.0.1:{p}/sms"))(
         org, port
     )

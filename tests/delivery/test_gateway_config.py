@@ -10,7 +10,7 @@ from delivery.gateways.http import HttpGateway
 from delivery.gateways.simulated import SimulatedGateway
 from delivery.gateways.smpp import SmppGateway
 from delivery.models import GatewayConfig, GatewayExchange, Message
-from tests.delivery.conftest import statuses
+from tests.delivery.helpers import statuses
 
 SECRETS = {"api_key": "sk-live-SECRET-123", "webhook_secret": "whsec-abc-987"}
 

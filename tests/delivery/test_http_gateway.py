@@ -9,7 +9,8 @@ from delivery.gateways.base import OutgoingMessage
 from delivery.gateways.http import HttpGateway
 from delivery.gateways.ratelimit import RateLimiter
 from delivery.models import GatewayExchange, Message
-from tests.delivery.conftest import http_config, statuses
+from tests.delivery.helpers import statuses
+from tests.factories import http_config
 
 
 def test_messages_are_posted_with_dlt_ids_and_sender_and_get_the_gateways_ids(

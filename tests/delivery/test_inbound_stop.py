@@ -12,8 +12,8 @@ from django.urls import reverse
 from campaigns.models import Customer, Unsubscribe
 from delivery.gateways.webhooks import twilio_signature
 from delivery.models import GatewayExchange
-from tests.delivery.conftest import http_config, statuses
-from tests.delivery.test_receipts import SECRET, TWILIO_TOKEN
+from tests.delivery.helpers import SECRET, TWILIO_TOKEN, statuses
+from tests.factories import http_config
 
 
 def post_twilio_inbound(config, params: dict, token: str = TWILIO_TOKEN):

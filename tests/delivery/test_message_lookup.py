@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.lifecycle.services import campaign_create
-from campaigns.models import Campaign, Customer
+from campaigns.models import Customer
 from campaigns.sending.test_sends import proof_send
 from delivery.models import Message, PendingReceipt
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import codes
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, make_customers
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def sent(org, customers, send_campaign):
 def theirs(other_org, template):
     """Another org's message to the same number as the org's first customer (+919810000001)."""
     customer = make_customers(other_org, 1)[0]
-    campaign = Campaign.objects.create(org=other_org, name="Their sale", template=template, status="dispatched")
+    campaign = CampaignFactory(org=other_org, name="Their sale", template=template, status="dispatched")
     return Message.objects.create(
         campaign=campaign, customer=customer, channel="sms", recipient=customer.mobile, status="delivered"
     )
@@ -97,7 +97,7 @@ def test_a_forged_or_mangled_short_link_finds_nothing_and_says_so(staff, sent, t
 
 def test_an_email_address_finds_the_customers_email_messages(staff, org, template):
     customer = Customer.objects.create(org=org, name="Asha", email="asha@example.in")
-    campaign = Campaign.objects.create(org=org, name="Newsletter", template=template, status="dispatched")
+    campaign = CampaignFactory(org=org, name="Newsletter", template=template, status="dispatched")
     message = Message.objects.create(
         campaign=campaign, customer=customer, channel="email", recipient=customer.email, status="not_delivered",
         reason_code="email_mailbox_unavailable",

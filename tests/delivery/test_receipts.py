@@ -1,8 +1,5 @@
 """Receipt webhooks: Twilio-style and Infobip-style, authenticated, idempotent, ordered, early receipts kept."""
 
-import hashlib
-import hmac
-import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -14,10 +11,8 @@ from django.utils import timezone
 from delivery import services
 from delivery.gateways.webhooks import twilio_signature
 from delivery.models import GatewayExchange, Message, PendingReceipt
-from tests.delivery.conftest import http_config
-
-TWILIO_TOKEN = "tw-token-42"
-SECRET = "whsec-abc-987"
+from tests.delivery.helpers import TWILIO_TOKEN, infobip, post_infobip, post_twilio
+from tests.factories import http_config
 
 
 @pytest.fixture
@@ -28,38 +23,6 @@ def sent(http_gateway, org, customers, send_campaign):
     messages = list(Message.objects.filter(campaign=campaign).order_by("pk"))
     assert {m.status for m in messages} == {Message.Status.SENT}
     return config, campaign, messages
-
-
-def post_twilio(client: Client, config, params: dict, *, token: str = TWILIO_TOKEN, signature: str | None = None):
-    url = reverse("delivery:receipts", args=[config.pk])
-    full_url = "http://testserver" + url
-    given = (
-        signature
-        if signature is not None
-        else twilio_signature(auth_token=token, url=full_url, params={k: [v] for k, v in params.items()})
-    )
-    return client.post(
-        url, urlencode(params), content_type="application/x-www-form-urlencoded", HTTP_X_TWILIO_SIGNATURE=given
-    )
-
-
-def post_infobip(client: Client, config, body, *, secret: str = SECRET, headers: dict | None = None):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    extra = headers if headers is not None else {"HTTP_X_SIGNATURE": signature}
-    return client.post(reverse("delivery:receipts", args=[config.pk]), raw, content_type="application/json", **extra)
-
-
-def infobip(message_id: str, group_id: int, error_id: int = 0, error_name: str = "NO_ERROR") -> dict:
-    return {
-        "results": [
-            {
-                "messageId": message_id,
-                "status": {"groupId": group_id, "name": "X"},
-                "error": {"id": error_id, "name": error_name, "permanent": bool(error_id)},
-            }
-        ]
-    }
 
 
 def twilio_config(config):

@@ -11,9 +11,8 @@ from django.urls import reverse
 
 from delivery.gateways import codes as errors
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
-from tests.conftest import make_customers
-from tests.delivery.conftest import http_config
-from tests.delivery.test_reason_catalogue import assert_shown, details_section
+from tests.delivery.helpers import assert_shown, details_section
+from tests.factories import http_config, make_customers
 
 SECRET = "whsec-abc-987"
 SENT_AT = 1_795_000_000_000  # eventTs: milliseconds since the epoch

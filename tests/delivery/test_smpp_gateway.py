@@ -7,13 +7,11 @@ import pytest
 from django.core.management import call_command
 
 from delivery.gateways.base import OutgoingMessage
-from delivery.gateways.smpp import SmppGateway
 from delivery.gateways.smpp_inbound import canonical_id
 from delivery.gateways.smpp_text import GSM7_BASIC, decode_gsm7, encode_sms
-from delivery.models import GatewayConfig, GatewayExchange, Message
-from tests.delivery.conftest import statuses
+from delivery.models import GatewayExchange, Message
+from tests.delivery.helpers import assert_shown, gateway, smpp_config, statuses
 from tests.delivery.smsc import Smsc
-from tests.delivery.test_reason_catalogue import assert_shown
 
 
 @pytest.fixture
@@ -21,20 +19,6 @@ def smsc():
     server = Smsc().start()
     yield server
     server.stop()
-
-
-def smpp_config(org, smsc: Smsc, **options) -> GatewayConfig:
-    # The loopback SMSC answers submit_sm with hex ids and reports receipts with decimal ones, unless told otherwise.
-    settings = {"host": "127.0.0.1", "port": smsc.port, "system_id": "acme", "timeout": 2, "backoff": 0.01,
-                "receipt_wait": 0.3, "submit_id_base": 16, "receipt_id_base": 10}  # fmt: skip
-    settings.update(options)
-    return GatewayConfig.objects.create(
-        org=org, channel="sms", kind=GatewayConfig.Kind.SMPP, settings=settings, credentials={"password": "sm-pw-77"}
-    )
-
-
-def gateway(smsc: Smsc, **options) -> SmppGateway:
-    return SmppGateway(host="127.0.0.1", port=smsc.port, system_id="acme", password="pw", timeout=2, **options)
 
 
 def out(body: str, n: int = 1) -> OutgoingMessage:

@@ -13,9 +13,8 @@ from campaigns.models import Customer, Unsubscribe
 from delivery.gateways.base import OutgoingMessage
 from delivery.gateways.smpp_inbound import reply_from_deliver_sm
 from delivery.models import GatewayExchange
-from tests.delivery.conftest import statuses
+from tests.delivery.helpers import gateway, smpp_config, statuses
 from tests.delivery.smsc import Smsc, deliver_sm_pdu
-from tests.delivery.test_smpp_gateway import gateway, smpp_config
 
 # The listener runs for this long; the SMSC hands it the queued deliver_sm as soon as it binds, on loopback.
 LISTEN_SECONDS = 0.3

@@ -4,12 +4,10 @@ import time
 
 from campaigns.lifecycle import services
 from delivery.models import Message
-from tests.conftest import make_customers
-from tests.delivery.conftest import SLOTS, http_config
-from tests.test_worker import workers  # noqa: F401  (the fixture: real worker processes on PostgreSQL and Redis)
+from tests.factories import LINK_SLOTS, http_config, make_customers
 
 
-def test_two_workers_together_keep_the_gateways_send_rate(workers, http_gateway, template, manager):  # noqa: F811
+def test_two_workers_together_keep_the_gateways_send_rate(workers, http_gateway, template, manager):
     # given a gateway limited to 20 messages per second, 60 customers, and two worker processes taking
     # send tasks of 5 messages each
     http_config(template.org, http_gateway.url, rate_per_second=20)
@@ -17,7 +15,7 @@ def test_two_workers_together_keep_the_gateways_send_rate(workers, http_gateway,
     workers.env["DISPATCH_SEND_TASK_SIZE"] = "5"
     first, second = workers.start("--pool=solo", "-n", "first@%h"), workers.start("--pool=solo", "-n", "second@%h")
     campaign = services.campaign_create(org=template.org, user=manager, name="Rate", template=template,
-                                        slot_values=SLOTS)  # fmt: skip
+                                        slot_values=LINK_SLOTS)  # fmt: skip
 
     # when it is launched
     services.campaign_launch(campaign=campaign, user=manager)

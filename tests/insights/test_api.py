@@ -16,7 +16,6 @@ from insights.api import keys as api_keys
 from insights.models import ApiKey
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links
-from tests.delivery.conftest import send_campaign  # noqa: F401 (fixture)
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -310,7 +309,7 @@ def _reasons_on_details_page(client, campaign: Campaign, group: str) -> list[dic
     ]
 
 
-def test_a_campaign_reads_as_its_page_shows_it(api, client, manager, org, customers, send_campaign):  # noqa: F811
+def test_a_campaign_reads_as_its_page_shows_it(api, client, manager, org, customers, send_campaign):
     # given a campaign sent through the simulated gateway: 2 unsubscribed, the others with mixed receipts
     for customer in customers[:2]:
         customer.sms_subscribed = False

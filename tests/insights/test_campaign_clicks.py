@@ -1,8 +1,6 @@
 """The campaign page shows when people clicked after sending and on what kind of device; bots never count."""
 
-import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -13,15 +11,12 @@ from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
 from linktrack.counts.devices import ANDROID, DESKTOP, IOS, OTHER, device_of
-from linktrack.models import Click, ShortLink
-from linktrack.redirect import short_links
-from tests.conftest import make_customers
+from linktrack.models import ShortLink
+from tests.factories import sent_campaign
+from tests.helpers import IST
+from tests.linktrack.helpers import CHROME_ANDROID, IPHONE, SENT, add_click
 
-IST = ZoneInfo("Asia/Kolkata")
-SENT = datetime(2026, 11, 20, 10, 5, tzinfo=IST)
-CHROME_ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
 SAMSUNG = "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36"
-IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 IPAD = "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1"
 WINDOWS_CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
@@ -52,37 +47,17 @@ def test_the_device_of_a_click_is_read_from_its_user_agent(agent, device):
 
 @pytest.fixture
 def sent(template) -> tuple[Campaign, ShortLink, list[Message]]:
-    campaign = Campaign.objects.create(org=template.org, name="Diwali", template=template, launched_at=SENT)
-    customers = make_customers(template.org, 3)
-    messages = Message.objects.bulk_create(
-        Message(campaign=campaign, customer=c, channel="sms", recipient=c.mobile, status="delivered", sent_at=SENT)
-        for c in customers
-    )
-    link_id = short_links.short_links_for(campaign=campaign, destinations=["https://acme.test/sale"])
-    return campaign, ShortLink.objects.get(pk=link_id["https://acme.test/sale"]), messages
-
-
-def _click(link: ShortLink, message: Message | None, at: datetime, agent: str = CHROME_ANDROID, bot=False) -> None:
-    Click.objects.create(
-        event_id=uuid.uuid4().hex,
-        short_link=link,
-        campaign=link.campaign,
-        message=message,
-        channel="sms",
-        clicked_at=at,
-        user_agent=agent,
-        is_bot=bot,
-    )
+    return sent_campaign(template, SENT)
 
 
 def test_the_timeline_counts_people_per_hour_after_sending_then_per_day(sent):
     # given clicks 15 and 45 minutes, and 65 minutes after sending, a preview bot, and one three days later
     campaign, link, messages = sent
-    _click(link, messages[0], SENT + timedelta(minutes=15))
-    _click(link, messages[1], SENT + timedelta(minutes=45))
-    _click(link, messages[1], SENT + timedelta(minutes=65))
-    _click(link, messages[2], SENT + timedelta(minutes=5), agent="WhatsApp/2.23.20.0 A", bot=True)
-    _click(link, messages[2], SENT + timedelta(days=3))
+    add_click(link, messages[0], SENT + timedelta(minutes=15))
+    add_click(link, messages[1], SENT + timedelta(minutes=45))
+    add_click(link, messages[1], SENT + timedelta(minutes=65))
+    add_click(link, messages[2], SENT + timedelta(minutes=5), agent="WhatsApp/2.23.20.0 A", bot=True)
+    add_click(link, messages[2], SENT + timedelta(days=3))
 
     timeline = click_timeline(campaign=campaign)
 
@@ -97,11 +72,11 @@ def test_the_timeline_counts_people_per_hour_after_sending_then_per_day(sent):
 def test_devices_count_clicks_and_recipients_exactly_and_leave_bots_out(sent):
     campaign, link, messages = sent
     for message in (messages[0], messages[0], messages[1]):
-        _click(link, message, SENT, agent=CHROME_ANDROID)
-    _click(link, messages[1], SENT, agent=SAMSUNG)  # the same recipient on another Android browser
-    _click(link, messages[2], SENT, agent=IPHONE)
-    _click(link, None, SENT, agent=WINDOWS_CHROME)  # a forwarded link: no recipient
-    _click(link, messages[2], SENT, agent="facebookexternalhit/1.1", bot=True)
+        add_click(link, message, SENT, agent=CHROME_ANDROID)
+    add_click(link, messages[1], SENT, agent=SAMSUNG)  # the same recipient on another Android browser
+    add_click(link, messages[2], SENT, agent=IPHONE)
+    add_click(link, None, SENT, agent=WINDOWS_CHROME)  # a forwarded link: no recipient
+    add_click(link, messages[2], SENT, agent="facebookexternalhit/1.1", bot=True)
 
     rows = [(row.name, row.total, row.recipients) for row in click_devices(campaign_id=campaign.pk)]
 
@@ -114,7 +89,7 @@ def test_the_campaign_page_shows_timing_and_devices_in_the_same_queries_for_10_c
     counts = []
     for start, end in ((0, 10), (10, 200)):
         for n in range(start, end):
-            _click(link, messages[n % 3], SENT + timedelta(minutes=20 + n), agent=(CHROME_ANDROID, IPHONE)[n % 2])
+            add_click(link, messages[n % 3], SENT + timedelta(minutes=20 + n), agent=(CHROME_ANDROID, IPHONE)[n % 2])
         with CaptureQueriesContext(connection) as captured:
             page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
         counts.append(len(captured))

@@ -12,7 +12,7 @@ from linktrack import services
 from linktrack.counts import click_counts as selectors
 from linktrack.models import Click, ShortLink
 from linktrack.redirect.bots import is_bot
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, make_customers
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -24,7 +24,7 @@ NOON = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)  # 12:00 in India
 
 @pytest.fixture
 def sms_campaign(template) -> Campaign:
-    return Campaign.objects.create(org=template.org, name="Diwali", template=template)
+    return CampaignFactory(org=template.org, name="Diwali", template=template)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_recipient_and_anonymous_hits_add_up(sms_campaign, recipients):
 
 
 def test_other_campaigns_clicks_are_not_counted(sms_campaign, recipients, template):
-    other = Campaign.objects.create(org=template.org, name="Other", template=template)
+    other = CampaignFactory(org=template.org, name="Other", template=template)
     _hit(_link(other), None)
     assert selectors.click_counts(campaign_id=sms_campaign.pk) == selectors.ClickCounts(total=0, unique=0)
 
@@ -165,13 +165,13 @@ def test_counts_by_day(sms_campaign, recipients):
 def test_counts_by_channel_and_campaign_for_an_org(sms_campaign, recipients, org, sender, other_org):
     # given an SMS campaign and an email campaign of the org, and a click of another org
     email_template = Template.objects.create(org=org, name="Mail", channel="email", body="Hi {#var#}")
-    email_campaign = Campaign.objects.create(org=org, name="Mail", template=email_template)
+    email_campaign = CampaignFactory(org=org, name="Mail", template=email_template)
     _hit(_link(sms_campaign), recipients[0])
     _hit(_link(sms_campaign), recipients[0])
     _hit(_link(email_campaign), None)
     _hit(_link(email_campaign), None, agent=WHATSAPP)
     foreign_template = Template.objects.create(org=other_org, name="T", body="{#var#}")
-    _hit(_link(Campaign.objects.create(org=other_org, name="Theirs", template=foreign_template)), None)
+    _hit(_link(CampaignFactory(org=other_org, name="Theirs", template=foreign_template)), None)
 
     assert selectors.click_counts_by_channel(org_id=org.pk) == {
         "email": selectors.ClickCounts(total=1, unique=1),
@@ -215,7 +215,7 @@ def test_each_report_is_one_query(sms_campaign, recipients, org, django_assert_n
 def test_counts_by_day_and_channel_add_the_channels_up_per_day(sms_campaign, recipients, org):
     # given on one day: an SMS recipient twice, and one visitor without recipient on an SMS and an email link
     email_template = Template.objects.create(org=org, name="Mail", channel="email", body="Hi {#var#}")
-    email_link = _link(Campaign.objects.create(org=org, name="Mail", template=email_template))
+    email_link = _link(CampaignFactory(org=org, name="Mail", template=email_template))
     sms_link = _link(sms_campaign)
     _hit(sms_link, recipients[0])
     _hit(sms_link, recipients[0])

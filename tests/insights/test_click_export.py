@@ -9,7 +9,13 @@ from django.urls import reverse
 
 from campaigns.models import Customer
 from linktrack.common.csv_export import spreadsheet_safe
-from tests.insights.test_campaign_clicks import IPHONE, SENT, _click, sent  # noqa: F401 (fixture)
+from tests.factories import sent_campaign
+from tests.linktrack.helpers import IPHONE, SENT, add_click
+
+
+@pytest.fixture
+def sent(template):
+    return sent_campaign(template, SENT)
 
 
 def download(client, campaign) -> list[dict]:
@@ -19,14 +25,14 @@ def download(client, campaign) -> list[dict]:
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def test_every_click_by_a_person_is_a_row_and_previews_are_left_out(client, manager, sent):  # noqa: F811
+def test_every_click_by_a_person_is_a_row_and_previews_are_left_out(client, manager, sent):
     campaign, link, messages = sent
     Customer.objects.filter(pk=messages[1].customer_id).update(name='=HYPERLINK("http://evil.test","Open")')
-    _click(link, messages[0], SENT + timedelta(minutes=15))
-    _click(link, messages[0], SENT + timedelta(minutes=20), agent=IPHONE)
-    _click(link, messages[1], SENT + timedelta(hours=2))
-    _click(link, messages[2], SENT + timedelta(minutes=1), agent="WhatsApp/2.23.20.0 A", bot=True)
-    _click(link, None, SENT + timedelta(days=1))  # a hit whose recipient is not known
+    add_click(link, messages[0], SENT + timedelta(minutes=15))
+    add_click(link, messages[0], SENT + timedelta(minutes=20), agent=IPHONE)
+    add_click(link, messages[1], SENT + timedelta(hours=2))
+    add_click(link, messages[2], SENT + timedelta(minutes=1), agent="WhatsApp/2.23.20.0 A", bot=True)
+    add_click(link, None, SENT + timedelta(days=1))  # a hit whose recipient is not known
     client.force_login(manager)
 
     rows = download(client, campaign)
@@ -48,9 +54,9 @@ def test_every_click_by_a_person_is_a_row_and_previews_are_left_out(client, mana
     assert "Download every click (CSV)</a>: time, recipient, link and device of each of the 4 clicks." in page
 
 
-def test_another_orgs_campaign_clicks_are_a_404_and_visitors_sign_in_first(client, outsider, sent):  # noqa: F811
+def test_another_orgs_campaign_clicks_are_a_404_and_visitors_sign_in_first(client, outsider, sent):
     campaign, link, messages = sent
-    _click(link, messages[0], SENT)
+    add_click(link, messages[0], SENT)
     url = reverse("insights:campaign-clicks-export", args=[campaign.pk])
     assert client.get(url)["Location"].startswith(reverse("login"))
     client.force_login(outsider)

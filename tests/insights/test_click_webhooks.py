@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Customer, Membership, Template
+from campaigns.models import Campaign, Template
 from delivery.models import Message
 from insights.models import ClickWebhook
 from insights.tasks import click_webhooks_deliver_task
@@ -32,8 +32,7 @@ from insights.webhooks import calls, webhook_setup
 from insights.webhooks import deliveries as click_webhooks
 from linktrack.celery import app as celery_app
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import short_links
-from tests.conftest import make_customers
+from tests.factories import MembershipFactory, dispatched_campaign
 from tests.local_peers import http_peer, self_signed_certificate
 
 ANDROID = (
@@ -136,22 +135,9 @@ def _receivers_on_this_machine_allowed(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_campaign(template: Template, name: str = "Diwali sale", recipients: int = 3) -> Campaign:
-    campaign = Campaign.objects.create(org=template.org, name=name, template=template, status="dispatched")
-    if not template.org.customers.exists():
-        make_customers(template.org, recipients)
-    customers = list(Customer.objects.filter(org=template.org).order_by("pk")[:recipients])
-    Message.objects.bulk_create(
-        Message(campaign=campaign, customer=customer, channel="sms", recipient=customer.mobile, status="delivered")
-        for customer in customers
-    )
-    short_links.short_links_for(campaign=campaign, destinations=["https://acme.test/sale"])
-    return campaign
-
-
 @pytest.fixture
 def campaign(template) -> Campaign:
-    return make_campaign(template)
+    return dispatched_campaign(template)
 
 
 def add_clicks(campaign: Campaign, count: int, *, agent: str = ANDROID, bot: bool = False, ago=None, message=True):
@@ -199,7 +185,7 @@ def test_new_clicks_by_people_are_posted_in_one_batch_signed_so_the_receiver_can
     human = add_clicks(campaign, 1, agent=ANDROID) + add_clicks(campaign, 1, agent=IPHONE, message=False)
     add_clicks(campaign, 1, agent=PREVIEW_BOT, bot=True)
     other_template = Template.objects.create(org=other_org, name="Other", body="Hi {#var#} - Other")
-    add_clicks(make_campaign(other_template, name="Other brand's sale"), 1)
+    add_clicks(dispatched_campaign(other_template, name="Other brand's sale"), 1)
 
     # when the webhook delivers
     sent = deliver(webhook)
@@ -764,7 +750,7 @@ def test_support_staff_see_and_pause_every_orgs_webhook_but_not_its_secret(clien
 
 
 def test_a_member_who_is_also_support_staff_sees_the_secret(client, support, org, webhook):
-    Membership.objects.create(user=support, org=org)
+    MembershipFactory(user=support, org=org)
     client.force_login(support)
     assert webhook.secret in client.get(reverse("insights:webhooks")).content.decode()
 
@@ -828,7 +814,7 @@ def test_the_periodic_task_delivers_every_due_webhook_through_celery(
     theirs = webhook_setup.click_webhook_create(org=other_org, user=outsider, url=receiver.url + "&org=other")
     other_template = Template.objects.create(org=other_org, name="Other", body="Hi {#var#} - Other")
     add_clicks(campaign, 2)
-    add_clicks(make_campaign(other_template, name="Other brand's sale"), 1)
+    add_clicks(dispatched_campaign(other_template, name="Other brand's sale"), 1)
     ClickWebhook.objects.filter(pk=theirs.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
 
     # when beat's task runs (in-process, as tests run tasks)

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, CustomerList, Membership, Template
+from campaigns.models import Campaign, Template
 from delivery.models import Message
 from insights.compare.comparison import campaigns_compare
 from linktrack.counts.campaign_clicks import click_timeline
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, CustomerListFactory, MembershipFactory, make_customers
 
 IST = ZoneInfo("Asia/Kolkata")
 SENT = datetime(2026, 11, 20, 10, 5, tzinfo=IST)
@@ -76,16 +76,14 @@ def three(org, template, email_template) -> tuple[Campaign, Campaign, Campaign]:
     """A: SMS to a list, 10 messages (6 delivered, 1 not sent, 2 undeliverable, 1 waiting), 3 clicks by 2 people.
     B: email to everyone, 4 delivered, 1 click. C: recurring SMS, two runs a week apart, 5 messages, 3 clicks."""
     customers = make_customers(org, 10)
-    vip = CustomerList.objects.create(org=org, name="VIP")
-    a = Campaign.objects.create(
+    vip = CustomerListFactory(org=org, name="VIP")
+    a = CampaignFactory(
         org=org, name="Diwali", template=template, launched_at=SENT, audience_list=vip, audience_description="list VIP"
     )
-    b = Campaign.objects.create(org=org, name="Weekend mail", template=email_template, launched_at=SENT)
-    c = Campaign.objects.create(
-        org=org, name="Weekly", template=template, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1"
-    )
+    b = CampaignFactory(org=org, name="Weekend mail", template=email_template, launched_at=SENT)
+    c = CampaignFactory(org=org, name="Weekly", template=template, kind=Campaign.Kind.RECURRING, schedule="0 10 * * 1")
     runs = [
-        Campaign.objects.create(org=org, name=f"Weekly run {n}", template=template, parent=c, launched_at=at)
+        CampaignFactory(org=org, name=f"Weekly run {n}", template=template, parent=c, launched_at=at)
         for n, at in ((1, WEEK_1), (2, WEEK_2))
     ]
     outcomes = [(D, "")] * 6 + [(NS, "unsubscribed"), (ND, "undeliverable"), (ND, "undeliverable"), (WAIT, "")]
@@ -188,7 +186,7 @@ def test_the_page_marks_the_best_value_of_a_row_in_words(client, manager, three)
 
 def test_equal_values_are_not_marked_best(client, manager, org, template):
     customers = make_customers(org, 2)
-    first, second = (Campaign.objects.create(org=org, name=f"Same {n}", template=template) for n in (1, 2))
+    first, second = (CampaignFactory(org=org, name=f"Same {n}", template=template) for n in (1, 2))
     for campaign in (first, second):
         _messages(campaign, customers, [(D, ""), (D, "")], SENT)
     client.force_login(manager)
@@ -205,7 +203,7 @@ def test_the_same_queries_for_two_campaigns_as_for_six(
     customers = make_customers(org, 3)
     campaigns = []
     for n in range(6):
-        campaign = Campaign.objects.create(org=org, name=f"Sale {n}", template=template, launched_at=SENT)
+        campaign = CampaignFactory(org=org, name=f"Sale {n}", template=template, launched_at=SENT)
         sent = _messages(campaign, customers, [(D, ""), (ND, "expired"), (UNK, "")], SENT)
         _click(_link(campaign), sent[0], SENT + timedelta(minutes=n + 1))
         campaigns.append(campaign)
@@ -223,7 +221,7 @@ def test_the_same_queries_for_two_campaigns_as_for_six(
 
 def test_another_orgs_campaign_is_a_404(client, manager, three, other_org):
     other_template = Template.objects.create(org=other_org, name="Theirs", body="Hi {#var#}")
-    theirs = Campaign.objects.create(org=other_org, name="Their sale", template=other_template)
+    theirs = CampaignFactory(org=other_org, name="Their sale", template=other_template)
     client.force_login(manager)
 
     response = client.get(reverse("insights:compare"), {"c": [three[0].pk, theirs.pk]})
@@ -232,9 +230,9 @@ def test_another_orgs_campaign_is_a_404(client, manager, three, other_org):
 
 
 def test_a_member_of_two_orgs_compares_campaigns_of_both(client, manager, three, other_org):
-    Membership.objects.create(user=manager, org=other_org)
+    MembershipFactory(user=manager, org=other_org)
     other_template = Template.objects.create(org=other_org, name="Theirs", body="Hi {#var#}")
-    theirs = Campaign.objects.create(org=other_org, name="Their sale", template=other_template)
+    theirs = CampaignFactory(org=other_org, name="Their sale", template=other_template)
     client.force_login(manager)
 
     page = _compare(client, three[0].pk, theirs.pk)
@@ -244,7 +242,7 @@ def test_a_member_of_two_orgs_compares_campaigns_of_both(client, manager, three,
 
 @pytest.mark.parametrize("count", [0, 1, 7])
 def test_fewer_than_two_or_more_than_six_campaigns_is_explained_with_a_link_back(client, manager, org, template, count):
-    campaigns = [Campaign.objects.create(org=org, name=f"C{n}", template=template) for n in range(count)]
+    campaigns = [CampaignFactory(org=org, name=f"C{n}", template=template) for n in range(count)]
     client.force_login(manager)
 
     page = _compare(client, *[c.pk for c in campaigns])

@@ -13,11 +13,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Membership, Template
+from campaigns.models import Campaign, Template
 from delivery.models import Message
 from linktrack import services
 from linktrack.models import Click, ShortLink
-from tests.conftest import make_customers
+from tests.factories import CampaignFactory, MembershipFactory, make_customers
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -25,7 +25,7 @@ PHONE = (
 
 
 def _campaign_with_clicks(template: Template, name: str, clicks_per_recipient: list[int], *, bots: int = 0) -> Campaign:
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=template.org, name=name, template=template, status=Campaign.Status.DISPATCHED, launched_at=timezone.now()
     )
     customers = (
@@ -131,7 +131,7 @@ IST = ZoneInfo("Asia/Kolkata")
 
 def _sent_campaign(template: Template, name: str, recipients: int, *, launched_at: datetime = DAY_ONE):
     """A campaign delivered to the org's first `recipients` customers, with one tracked link."""
-    campaign = Campaign.objects.create(
+    campaign = CampaignFactory(
         org=template.org, name=name, template=template, status=Campaign.Status.DISPATCHED, launched_at=launched_at
     )
     customers = list(template.org.customers.order_by("pk")[:recipients])
@@ -388,7 +388,7 @@ def test_org_parameter_cannot_show_another_orgs_figures(client, outsider, two_ch
 
 def test_a_member_of_two_orgs_sees_each_orgs_own_figures(client, manager, two_channels, other_org):
     # given the manager also belongs to another org, with an SMS click of its own
-    Membership.objects.create(user=manager, org=other_org)
+    MembershipFactory(user=manager, org=other_org)
     make_customers(other_org, 1)
     theirs = Template.objects.create(org=other_org, name="Sale", body="Sale {#var#}")
     link, messages = _sent_campaign(theirs, "Their SMS", 1)

@@ -2,16 +2,12 @@ import uuid
 
 import pytest
 
-from campaigns.models import Campaign, Customer, Template
+from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack.models import ShortLink
-from linktrack.redirect import clicks, codes, short_domains, short_links
-
-PHONE_UA = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 "
-    "Mobile Safari/537.36"
-)
-DESTINATION = "https://shop.acme.test/sale?x=1#top"
+from linktrack.redirect import clicks, short_domains
+from tests.factories import CampaignFactory, make_messages
+from tests.linktrack.helpers import link_for
 
 
 @pytest.fixture(autouse=True)
@@ -21,31 +17,22 @@ def _fresh_short_domains():
     short_domains.short_domains_forget()
 
 
-def make_campaign(template: Template, **fields) -> Campaign:
-    return Campaign.objects.create(org=template.org, name=fields.pop("name", "Sale"), template=template, **fields)
+@pytest.fixture
+def hosts(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "s.acme.test", "s.other.test", "s.cplry.com"]
 
 
-def make_messages(campaign: Campaign, customers: list[Customer]) -> list[Message]:
-    return Message.objects.bulk_create(
-        [
-            Message(campaign=campaign, customer=c, channel=campaign.template.channel, recipient=c.mobile)
-            for c in customers
-        ]
-    )
-
-
-def link_for(campaign: Campaign, destination: str = DESTINATION) -> ShortLink:
-    link_id = short_links.short_links_for(campaign=campaign, destinations=[destination])[destination]
-    return ShortLink.objects.get(pk=link_id)
-
-
-def path_for(link: ShortLink, message: Message | None = None) -> str:
-    return "/s/" + codes.encode(link.pk, message.pk if message else 0)
+@pytest.fixture
+def acme_on_own_domain(org, hosts, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        org.short_domain = "s.acme.test"
+        org.save()
+    return org
 
 
 @pytest.fixture
 def campaign(template) -> Campaign:
-    return make_campaign(template, utm_params={"utm_source": "sms", "utm_campaign": "diwali"})
+    return CampaignFactory(template=template, utm_params={"utm_source": "sms", "utm_campaign": "diwali"})
 
 
 @pytest.fixture

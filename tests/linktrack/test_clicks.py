@@ -13,7 +13,8 @@ from linktrack.models import Click, ShortLink
 from linktrack.redirect import clicks, codes
 from linktrack.redirect import resolve as redirect
 from tests.at_once import run_at_once
-from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
+from tests.factories import CampaignFactory, make_messages
+from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 
 WHATSAPP_UA = "WhatsApp/2.23.20.0 A"
 
@@ -52,7 +53,7 @@ def test_client_address_comes_from_the_proxy_header_when_configured(client, sett
 def test_email_campaign_clicks_have_the_email_channel(client, template, customers):
     template.channel = "email"
     template.save()
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     client.get(path_for(link_for(campaign), make_messages(campaign, customers[:1])[0]), HTTP_USER_AGENT=PHONE_UA)
     assert Click.objects.get().channel == "email"
 
@@ -201,7 +202,7 @@ def test_a_thousand_clicks_through_the_redirect_are_all_stored(client, link, mes
 @pytest.mark.django_db(transaction=True)
 def test_two_flushers_running_at_once_store_every_click_once(postgres, template, customers, click_stream, settings):
     # given 2,000 clicks waiting on the stream
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     link = link_for(campaign)
     messages = make_messages(campaign, customers)
     target = redirect.link_resolve(code=path_for(link).removeprefix("/s/"), domain="").target
@@ -229,7 +230,7 @@ def test_click_appended_before_its_code_failed_is_not_stored(
     # given a code that decodes but must not count (the redirect appends the click while it reads the cache)
     path = path_for(link, messages[0])
     if kind == "forged":
-        path = path_for(link, make_messages(make_campaign(template, name="Other"), customers[:1])[0])
+        path = path_for(link, make_messages(CampaignFactory(template=template, name="Other"), customers[:1])[0])
     elif kind == "expired":
         ShortLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     elif kind == "wrong domain":

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import codes
-from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
-from tests.linktrack.test_short_domains import acme_on_own_domain, hosts  # noqa: F401 (fixtures)
+from tests.factories import CampaignFactory, make_messages
+from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 
 
 def test_a_plus_after_the_code_shows_the_destination_and_sender_and_counts_nothing(client, link, messages):
@@ -24,8 +24,8 @@ def test_a_plus_after_the_code_shows_the_destination_and_sender_and_counts_nothi
     assert not Click.objects.exists()
 
 
-def test_on_a_short_domain_the_plus_works_at_the_root(client, acme_on_own_domain, template, customers):  # noqa: F811
-    campaign = make_campaign(template)
+def test_on_a_short_domain_the_plus_works_at_the_root(client, acme_on_own_domain, template, customers):
+    campaign = CampaignFactory(template=template)
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
 
     response = client.get(f"/{code}+", HTTP_HOST="s.acme.test")
@@ -37,7 +37,7 @@ def test_on_a_short_domain_the_plus_works_at_the_root(client, acme_on_own_domain
 
 def test_bad_and_forged_codes_get_the_friendly_page(client, link, messages, template, customers):
     assert client.get("/s/NOTACODE1+").status_code == 404
-    other = make_campaign(template, name="Other")
+    other = CampaignFactory(template=template, name="Other")
     forged = codes.encode(link.pk, make_messages(other, customers[1:2])[0].pk)
     assert client.get(f"/s/{forged}+").status_code == 404
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import codes
 from linktrack.redirect import resolve as redirect
-from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
+from tests.factories import CampaignFactory, make_messages
+from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 
 
 def _closed_port() -> int:
@@ -120,7 +121,7 @@ def test_code_of_a_deleted_link_gets_the_friendly_404(client, link, messages, dj
 
 def test_forged_code_with_another_campaigns_message_gets_the_friendly_404(client, template, link, customers):
     # given a message of another campaign (decodes with the real salt, but is not one of the link's recipients)
-    other_message = make_messages(make_campaign(template, name="Other"), customers[:1])[0]
+    other_message = make_messages(CampaignFactory(template=template, name="Other"), customers[:1])[0]
 
     # when someone pairs the link with that message id
     response = client.get(path_for(link, other_message), HTTP_USER_AGENT=PHONE_UA)

@@ -5,25 +5,13 @@ import pytest
 from campaigns.models import Org
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import codes, short_domains, short_links
-from tests.linktrack.conftest import PHONE_UA, link_for, make_campaign, make_messages, path_for
-
-
-@pytest.fixture
-def hosts(settings):
-    settings.ALLOWED_HOSTS = ["testserver", "s.acme.test", "s.other.test", "s.cplry.com"]
-
-
-@pytest.fixture
-def acme_on_own_domain(org, hosts, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        org.short_domain = "s.acme.test"
-        org.save()
-    return org
+from tests.factories import CampaignFactory, make_messages
+from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 
 
 def test_org_short_domain_serves_codes_at_the_root(client, acme_on_own_domain, template, customers):
     # given a campaign of an org whose short domain is s.acme.test
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     message = make_messages(campaign, customers[:1])[0]
     link = link_for(campaign)
     code = codes.encode(link.pk, message.pk)
@@ -40,7 +28,7 @@ def test_org_short_domain_serves_codes_at_the_root(client, acme_on_own_domain, t
 def test_code_with_trailing_slash_or_lowercase_still_works_on_a_short_domain(
     client, acme_on_own_domain, template, customers
 ):
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
 
     assert client.get(f"/{code}/", HTTP_HOST="s.acme.test").status_code == 302
@@ -50,7 +38,7 @@ def test_code_with_trailing_slash_or_lowercase_still_works_on_a_short_domain(
 def test_code_minted_for_the_org_domain_does_not_resolve_on_the_main_host(
     client, acme_on_own_domain, template, customers
 ):
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     link, message = link_for(campaign), make_messages(campaign, customers[:1])[0]
 
     response = client.get(path_for(link, message), HTTP_USER_AGENT=PHONE_UA)
@@ -66,7 +54,7 @@ def test_code_does_not_resolve_on_another_orgs_short_domain(
     with django_capture_on_commit_callbacks(execute=True):
         other_org.short_domain = "s.other.test"
         other_org.save()
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
 
     # when acme's code is requested on the other org's domain
@@ -92,7 +80,7 @@ def test_links_sent_before_a_domain_change_keep_working_on_their_domain(
     client, acme_on_own_domain, template, customers, django_capture_on_commit_callbacks
 ):
     # given a message sent with s.acme.test
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     messages = make_messages(campaign, customers[:2])
     old_link = link_for(campaign)
     old_code = codes.encode(old_link.pk, messages[0].pk)
@@ -182,7 +170,7 @@ def test_removed_short_domain_stops_being_routed(org, hosts, django_capture_on_c
 
 
 def test_minting_records_the_domain_on_the_link(acme_on_own_domain, template):
-    link = link_for(make_campaign(template))
+    link = link_for(CampaignFactory(template=template))
     assert ShortLink.objects.get(pk=link.pk).short_domain == "s.acme.test"
 
 
@@ -205,7 +193,7 @@ def test_short_domain_problems_say_what_to_fix(hosts, domain, problem):
 
 
 def test_short_domain_answers_with_the_security_headers_and_no_session(client, acme_on_own_domain, template, customers):
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
 
     for response in (
@@ -218,7 +206,7 @@ def test_short_domain_answers_with_the_security_headers_and_no_session(client, a
 
 
 def test_post_on_a_short_domain_is_refused(client, acme_on_own_domain, template, customers):
-    campaign = make_campaign(template)
+    campaign = CampaignFactory(template=template)
     code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
     assert client.post(f"/{code}", HTTP_HOST="s.acme.test").status_code == 405
     assert not Click.objects.exists()
