@@ -31,6 +31,18 @@ from tests.services import missing
 from tests.workers import WORKER_APPLICATION_NAME, Workers, forget_unacked_tasks
 
 CHROMIUM = "/usr/bin/chromium"
+# A test that uses one of these fixtures (itself or through another fixture) needs a real service: it gets the
+# service's marker, so `-m "not postgres"` leaves it out and `-m postgres` runs exactly those that need PostgreSQL.
+SERVICE_MARKERS = {"postgres": "postgres", "redis_url": "redis", "browser_page": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in used and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
+from tests.services import missing
 
 
 @contextmanager
@@ -35,7 +35,7 @@ def http_peer(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None 
 def self_signed_certificate(folder: Path, host: str) -> tuple[str, str]:
     """A certificate for `host` that is its own authority, and its key (skips the test without openssl)."""
     if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
+        missing("openssl (to make a test certificate)")
     cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",

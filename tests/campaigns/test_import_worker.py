@@ -14,13 +14,14 @@ from campaigns.base.csv_imports import import_job_create, import_job_get, import
 from campaigns.customers.tasks import customers_import_task
 from campaigns.models import Customer
 from linktrack.celery import app as celery_app
+from tests.services import missing
 from tests.workers import ROOT
 
 
 @pytest.fixture
 def import_worker(postgres, redis_url, transactional_db, tmp_path, settings):
     if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
-        pytest.skip("the cache is not Redis in this run (set REDIS_URL)")
+        missing("a Redis cache (REDIS_URL)")
     settings.IMPORT_FILES_DIR = tmp_path
     database = connection.settings_dict
     env = {
