@@ -13,11 +13,6 @@ from campaigns.accounts import sign_in
 T0 = 1_800_000_000 - 1_800_000_000 % 60  # the start of a minute
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(monkeypatch):
     class Clock:

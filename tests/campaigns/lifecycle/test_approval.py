@@ -1,8 +1,6 @@
 """Launch approval (maker-checker): with the org's switch on, a launched campaign waits for a second person of the
 org to approve it before anything is sent."""
 
-import html
-import re
 import threading
 from datetime import timedelta
 
@@ -10,7 +8,6 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from campaigns.customers.audience import segment_delete
@@ -18,69 +15,16 @@ from campaigns.lifecycle import approval, services
 from campaigns.models import Campaign, CampaignEvent, Membership, Org, Segment, User, WhitelistedUrl
 from campaigns.sending.supervisor import start_due_campaigns
 from delivery.models import Message
-from insights.api import keys as api_keys
+from tests.campaigns.lifecycle.approvals import PUBLIC, Kind, Status, _as, _events, _messages, _page, _request
 from tests.factories import PASSWORD, MembershipFactory, SegmentFactory, UserFactory, create_campaign, make_customers
 
-Status, Kind = Campaign.Status, CampaignEvent.Kind
-PUBLIC = "https://campaigns.acme.example"
-
-
-@pytest.fixture(autouse=True)
-def _public_base_url(settings):
-    settings.PUBLIC_BASE_URL = PUBLIC + "/"
-
-
-@pytest.fixture
-def approving(org) -> Org:
-    Org.objects.filter(pk=org.pk).update(launch_needs_approval=True)
-    org.refresh_from_db()
-    return org
-
-
-@pytest.fixture
-def colleague(org) -> User:
-    """A second member of the org, who has joined (has a password)."""
-    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
-    MembershipFactory(user=user, org=org)
-    return user
-
-
-@pytest.fixture
-def campaign(template, manager, customers) -> Campaign:
-    return create_campaign(template, manager, name="Diwali sale")
-
-
-def _as(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _page(user: User, campaign: Campaign) -> str:
-    response = _as(user).get(reverse("campaigns:detail", args=[campaign.pk]))
-    assert response.status_code == 200
-    return html.unescape(response.content.decode())
-
-
-def _events(campaign: Campaign) -> list[tuple[str, str | None, str]]:
-    events = CampaignEvent.objects.filter(campaign=campaign).exclude(kind=Kind.CREATED).order_by("at", "pk")
-    return [(e.kind, e.user.email if e.user else None, e.detail) for e in events.select_related("user")]
-
-
-def _request(campaign: Campaign, user: User, capture, **launch) -> Campaign:
-    with capture(execute=True):
-        services.campaign_launch(campaign=campaign, user=user, **launch)
-    return Campaign.objects.get(pk=campaign.pk)
+pytestmark = pytest.mark.usefixtures("_approval_public_base_url")
 
 
 def _approve(campaign: Campaign, user: User, capture) -> Campaign:
     with capture(execute=True):
         approval.campaign_approve(campaign=campaign, user=user)
     return Campaign.objects.get(pk=campaign.pk)
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 # --- With the switch off ---------------------------------------------------------------------------------------------
@@ -346,223 +290,3 @@ def test_two_approvals_at_the_same_moment_launch_once(postgres, transactional_db
     assert CampaignEvent.objects.filter(campaign=campaign, kind=Kind.APPROVED).count() == 1
     assert CampaignEvent.objects.filter(campaign=campaign, kind=Kind.LAUNCHED).count() == 1
     assert Message.objects.filter(campaign=campaign).count() == 6
-
-
-# --- Rejecting, withdrawing, changing, cancelling ----------------------------------------------------------------
-
-
-def test_a_rejection_needs_a_reason_and_sends_it_back_to_draft_with_the_reason_shown(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    client = _as(colleague)
-    url = reverse("campaigns:reject", args=[campaign.pk])
-
-    # a reason that says nothing is refused in words
-    response = client.post(url, {"reason": "  ... "}, follow=True)
-    assert any("Say why you do not approve it" in m for m in _messages(response))
-    response = client.post(url, {"reason": "x" * 201}, follow=True)
-    assert any("Keep the reason to 200 characters (it has 201)" in m for m in _messages(response))
-    assert Campaign.objects.get(pk=campaign.pk).status == Status.AWAITING_APPROVAL
-
-    # with a reason it is a draft again, the reason on its page, in its history and emailed to the requester
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"reason": "Wrong  offer: the sale starts on Friday."})
-    campaign.refresh_from_db()
-    assert campaign.status == Status.DRAFT and campaign.approval_requested_by is None
-    assert "Not approved by colleague@acme.test: Wrong offer: the sale starts on Friday." in _page(manager, campaign)
-    assert _events(campaign)[-1] == (Kind.REJECTED, "colleague@acme.test", "Wrong offer: the sale starts on Friday.")
-    rejection = mail.outbox[-1]
-    assert rejection.to == ["manager@acme.test"] and "Wrong offer: the sale starts on Friday." in rejection.body
-    assert f"{PUBLIC}/campaigns/{campaign.pk}/" in rejection.body
-    assert not Message.objects.filter(campaign=campaign).exists()
-
-
-def test_the_requester_cannot_reject_and_the_reason_goes_when_launched_again(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    with pytest.raises(ValidationError, match="You sent this campaign for approval"):
-        approval.campaign_reject(campaign=campaign, user=manager, reason="No")
-    approval.campaign_reject(campaign=campaign, user=colleague, reason="Wrong link")
-
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-
-    campaign.refresh_from_db()
-    assert campaign.status == Status.AWAITING_APPROVAL and campaign.hold_reason == ""
-
-
-def test_only_the_requester_withdraws_and_it_is_a_draft_again(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    assert "Withdraw the request" not in _page(colleague, campaign)
-    response = _as(colleague).post(reverse("campaigns:withdraw", args=[campaign.pk]), follow=True)
-    assert any("Only who sent it for approval can withdraw it" in m for m in _messages(response))
-    assert "Withdraw the request" in _page(manager, campaign)
-
-    response = _as(manager).post(reverse("campaigns:withdraw", args=[campaign.pk]), follow=True)
-
-    campaign.refresh_from_db()
-    assert campaign.status == Status.DRAFT and campaign.hold_reason == ""
-    assert any("Request withdrawn" in m for m in _messages(response))
-    assert _events(campaign)[-1] == (Kind.WITHDRAWN, "manager@acme.test", "")
-    # and approving it afterwards is refused in words
-    with pytest.raises(ValidationError, match="it is a draft"):
-        approval.campaign_approve(campaign=campaign, user=colleague)
-
-
-def test_a_campaign_waiting_for_approval_cannot_be_changed_or_deleted(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    client = _as(manager)
-
-    edit = client.get(reverse("campaigns:edit", args=[campaign.pk]), follow=True)
-    assert any("waiting for approval: withdraw it first, then change it" in m for m in _messages(edit))
-    with pytest.raises(ValidationError, match="withdraw it first"):
-        services.campaign_update(campaign=campaign, user=manager, name="Changed", slot_values=campaign.slot_values)
-    delete = client.post(reverse("campaigns:delete", args=[campaign.pk]), follow=True)
-    assert any("withdraw it first, then delete it" in m for m in _messages(delete))
-
-    campaign.refresh_from_db()
-    assert campaign.name == "Diwali sale" and campaign.status == Status.AWAITING_APPROVAL
-
-
-def test_a_campaign_waiting_for_approval_is_cancelled_as_a_scheduled_one(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    assert f'action="/campaigns/{campaign.pk}/cancel/"' in _page(colleague, campaign)
-
-    _as(colleague).post(reverse("campaigns:cancel", args=[campaign.pk]))
-
-    assert Campaign.objects.get(pk=campaign.pk).status == Status.CANCELLED
-    with pytest.raises(ValidationError, match="it is cancelled"):
-        approval.campaign_approve(campaign=campaign, user=colleague)
-    assert not Message.objects.filter(campaign=campaign).exists()
-
-
-# --- The pages -----------------------------------------------------------------------------------------------------
-
-
-def test_the_page_shows_the_request_and_the_buttons_each_person_may_use(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    assert "Send for approval" in _page(manager, campaign)
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-
-    for_colleague, for_requester = _page(colleague, campaign), _page(manager, campaign)
-
-    request = re.search(r'<p id="approval-request">(.*?)</p>', for_colleague, re.S).group(1)
-    assert re.fullmatch(
-        r"Requested by <strong>manager@acme\.test</strong> on \d+ \w{3} \d{4} \d\d:\d\d \(Asia/Kolkata\), "
-        r'<span id="approval-launch">to send now</span>\. Nothing is sent until it is approved\.',
-        request,
-    )
-    assert 'data-figure="status">Waiting for approval<' in for_colleague
-    assert "Approve and launch" in for_colleague and 'name="reason"' in for_colleague
-    assert "Withdraw the request" not in for_colleague
-    assert "Approve and launch" not in for_requester and 'name="reason"' not in for_requester
-    assert "You sent this campaign for approval" in for_requester and "Withdraw the request" in for_requester
-    assert "Launch campaign" not in for_requester and ">Change</a>" not in for_requester
-
-
-def test_another_orgs_campaign_is_a_404_for_every_approval_action(
-    approving, campaign, manager, outsider, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    client = _as(outsider)
-
-    for action, data in (("approve", {}), ("reject", {"reason": "Not ours"}), ("withdraw", {})):
-        assert client.post(reverse(f"campaigns:{action}", args=[campaign.pk]), data).status_code == 404
-
-    assert Campaign.objects.get(pk=campaign.pk).status == Status.AWAITING_APPROVAL
-
-
-def test_approval_actions_need_post_and_a_csrf_token(
-    approving, campaign, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(colleague)
-
-    assert client.get(reverse("campaigns:approve", args=[campaign.pk])).status_code == 405
-    for action in ("approve", "reject", "withdraw"):
-        assert client.post(reverse(f"campaigns:{action}", args=[campaign.pk]), {"reason": "x"}).status_code == 403
-    assert Campaign.objects.get(pk=campaign.pk).status == Status.AWAITING_APPROVAL
-    page = _page(colleague, campaign)
-    for form_id in ("approve-form", "reject-form"):
-        form = page[page.index(f'id="{form_id}"') :]
-        assert form.index('name="csrfmiddlewaretoken"') < form.index("</form>")
-
-
-def test_the_list_and_the_reporting_api_know_the_status(
-    approving, campaign, template, manager, colleague, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    create_campaign(template, manager, name="Still a draft")
-    client = _as(manager)
-
-    def listed(**filters) -> set[str]:
-        page = client.get(reverse("campaigns:list"), filters).content.decode()
-        return set(re.findall(r'<tr data-campaign="\d+">\s*<td><a href="[^"]+">([^<]+)</a>', page))
-
-    assert listed(status="in_progress") == {"Diwali sale"}
-    assert listed(status="awaiting_approval") == {"Diwali sale"}
-    key = api_keys.api_key_create(org=approving, user=manager, name="BI")[1]
-    response = Client().get("/api/v1/campaigns/", {"status": "awaiting_approval"}, HTTP_AUTHORIZATION=f"Bearer {key}")
-    assert response.status_code == 200
-    assert [row["name"] for row in response.json()["results"]] == ["Diwali sale"]
-    assert response.json()["results"][0]["status"] == "awaiting_approval"
-
-
-# --- The switch ----------------------------------------------------------------------------------------------------
-
-
-def test_a_manager_switches_approval_on_and_off_on_the_sending_rules_page(org, manager, outsider, other_org):
-    client = _as(manager)
-    url = reverse("campaigns:sending-rules-launch-approval", args=[org.pk])
-
-    response = client.post(url, {"launch_needs_approval": "on"}, follow=True)
-
-    org.refresh_from_db()
-    assert org.launch_needs_approval and org.launch_approval_changed_by == manager
-    page = html.unescape(response.content.decode())
-    assert "<strong>On</strong>: a campaign that is launched waits" in page
-    assert "Switched on by manager@acme.test on " in page
-    client.post(url, {})
-    assert not Org.objects.get(pk=org.pk).launch_needs_approval
-    # another org's switch is a 404, and stays as it was
-    assert (
-        client.post(
-            reverse("campaigns:sending-rules-launch-approval", args=[other_org.pk]), {"launch_needs_approval": "on"}
-        ).status_code
-        == 404
-    )
-    assert not Org.objects.get(pk=other_org.pk).launch_needs_approval
-
-
-def test_support_switch_any_org_and_switching_off_launches_nothing_waiting(
-    approving, campaign, manager, colleague, support, django_capture_on_commit_callbacks
-):
-    _request(campaign, manager, django_capture_on_commit_callbacks)
-    client = _as(support)
-
-    response = client.post(reverse("campaigns:sending-rules-launch-approval", args=[approving.pk]), {}, follow=True)
-
-    assert not Org.objects.get(pk=approving.pk).launch_needs_approval
-    assert any("The 1 campaign already waiting must still be approved or withdrawn" in m for m in _messages(response))
-    assert Campaign.objects.get(pk=campaign.pk).status == Status.AWAITING_APPROVAL
-    assert "1 campaign of Acme Retail is waiting for approval" in html.unescape(response.content.decode())
-
-
-def test_the_switch_needs_a_csrf_token(org, manager):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(manager)
-
-    response = client.post(
-        reverse("campaigns:sending-rules-launch-approval", args=[org.pk]), {"launch_needs_approval": "on"}
-    )
-
-    assert response.status_code == 403 and not Org.objects.get(pk=org.pk).launch_needs_approval

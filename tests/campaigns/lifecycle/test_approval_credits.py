@@ -11,17 +11,10 @@ from django.urls import reverse
 from campaigns.lifecycle import services
 from campaigns.models import Campaign, CampaignEvent, Customer, Org, User
 from delivery.models import Message
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, create_campaign
+from tests.factories import create_campaign
 
 Status = Campaign.Status
 NEEDS = re.compile(r"Acme Retail has ([\d,]+) credits, but this campaign needs ([\d,]+) \((\d+) messages\)")
-
-
-@pytest.fixture
-def colleague(org) -> User:
-    user = UserFactory(email="colleague@acme.test", password=PASSWORD)
-    MembershipFactory(user=user, org=org)
-    return user
 
 
 @pytest.fixture
