@@ -1,28 +1,48 @@
+import io
 import os
 import shutil
+import threading
 import time
 
 import pytest
 import redis
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 
-from campaigns.models import Customer, Membership, Org, SenderId, Template, User
+from campaigns.lifecycle import services as campaign_services
+from campaigns.management.commands.receive_bounces import Command as ReceiveBounces
+from campaigns.models import Campaign, Customer, Org, SenderId, Template, User
 from campaigns.sending import link_check
 from linktrack.celery import app as celery_app
 from linktrack.redirect import short_domains
+from tests.factories import (
+    LINK_SLOTS,
+    OrgFactory,
+    SenderIdFactory,
+    TemplateFactory,
+    UserFactory,
+    make_customers,
+)
+from tests.helpers import BOUNCE_DOMAIN, Clock, launch
+from tests.local_peers import free_port, running_http_gateway, wait_until_listening
+from tests.services import missing
+from tests.workers import WORKER_APPLICATION_NAME, Workers, forget_unacked_tasks
 
-PASSWORD = "a-long-test-password-1"
 CHROMIUM = "/usr/bin/chromium"
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# A test that uses one of these fixtures (itself or through another fixture) needs a real service: it gets the
+# service's marker, so `-m "not postgres"` leaves it out and `-m postgres` runs exactly those that need PostgreSQL.
+SERVICE_MARKERS = {"postgres": "postgres", "redis_url": "redis", "browser_page": "browser"}
 
 
-def _missing(what: str) -> None:
-    """A test that needs a real service fails in CI (REQUIRE_SERVICES=1) and is skipped elsewhere."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
-    pytest.skip(f"{what} not available; set REQUIRE_SERVICES=1 to make this a failure")
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in used and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,8 +65,9 @@ def _clean_cache(settings, monkeypatch):
 @pytest.fixture(autouse=True)
 def _link_checks_stay_off_the_internet(request, monkeypatch):
     """The preview page checks a campaign's links over the network; only the link-check tests (against their own
-    local server) do that for real, so no other test depends on what the internet answers or waits for it."""
-    if request.module.__name__.endswith("test_link_check"):
+    local server, in the modules test_link_check*.py) do that for real, so no other test depends on what the
+    internet answers or waits for it."""
+    if request.module.__name__.rpartition(".")[2].startswith("test_link_check"):
         return
 
     def offline(url: str, **_options) -> link_check.LinkCheck:
@@ -55,86 +76,25 @@ def _link_checks_stay_off_the_internet(request, monkeypatch):
     monkeypatch.setattr(link_check, "link_fetch", offline)
 
 
+# --- Real services --------------------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def postgres(db):
     if connection.vendor != "postgresql":
-        _missing("PostgreSQL (DATABASE_URL=postgres://...)")
+        missing("PostgreSQL (DATABASE_URL=postgres://...)")
 
 
 @pytest.fixture
 def redis_url() -> str:
     url = django_settings.REDIS_URL or os.environ.get("REDIS_URL", "")
     if not url:
-        _missing("Redis (REDIS_URL)")
+        missing("Redis (REDIS_URL)")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:
-        _missing(f"Redis at {url}")
+        missing(f"Redis at {url}")
     return url
-
-
-@pytest.fixture
-def org(db) -> Org:
-    return Org.objects.create(name="Acme Retail", sms_link_tracking=True, credits=10_000)
-
-
-@pytest.fixture
-def other_org(db) -> Org:
-    return Org.objects.create(name="Other Brand", sms_link_tracking=True, credits=10_000)
-
-
-@pytest.fixture
-def manager(org) -> User:
-    user = User.objects.create_user("manager@acme.test", PASSWORD)
-    Membership.objects.create(user=user, org=org)
-    return user
-
-
-@pytest.fixture
-def outsider(other_org) -> User:
-    user = User.objects.create_user("manager@other.test", PASSWORD)
-    Membership.objects.create(user=user, org=other_org)
-    return user
-
-
-@pytest.fixture
-def support(db) -> User:
-    return User.objects.create_user("support@linktrack.test", PASSWORD, is_staff=True)
-
-
-@pytest.fixture
-def sender(org) -> SenderId:
-    return SenderId.objects.create(
-        org=org,
-        header="ACMERT",
-        category=SenderId.Category.SERVICE_IMPLICIT,
-        dlt_entity_id="1701160000000000001",
-    )
-
-
-@pytest.fixture
-def template(org, sender) -> Template:
-    return Template.objects.create(
-        org=org,
-        name="Order shipped",
-        sender=sender,
-        dlt_template_id="1707160000000000001",
-        body="Hi {#var#}, your order has shipped. Track it: {#var#} - Acme",
-    )
-
-
-def make_customers(org: Org, count: int, **fields) -> list[Customer]:
-    return Customer.objects.bulk_create(
-        [
-            Customer(org=org, name=f"Customer {n}", mobile=f"+91981{n:07d}", external_id=f"C{n}", **fields)
-            for n in range(1, count + 1)
-        ]
-    )
-
-
-@pytest.fixture
-def customers(org) -> list[Customer]:
-    return make_customers(org, 10)
 
 
 @pytest.fixture(scope="session")
@@ -154,7 +114,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def browser_page(monkeypatch):
     """A page in the system Chromium, driven by Playwright (its own browser download does not exist here)."""
     if not shutil.which(CHROMIUM):
-        _missing(f"Chromium at {CHROMIUM}")
+        missing(f"Chromium at {CHROMIUM}")
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are not async code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
@@ -166,3 +126,137 @@ def browser_page(monkeypatch):
         )
         yield browser.new_page(accept_downloads=True)
         browser.close()
+
+
+@pytest.fixture
+def workers(postgres, redis_url, transactional_db):
+    """Real Celery worker processes (started by the test) on PostgreSQL and Redis; stopped after the test."""
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    forget_unacked_tasks(redis_url)
+    running = Workers(redis_url)
+    yield running
+    running.stop_all()
+    # A SIGKILLed worker's database sessions linger until the server notices; end them (and only them) so the
+    # test database can be dropped.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            [WORKER_APPLICATION_NAME],
+        )
+    celery_app.control.purge()
+    forget_unacked_tasks(redis_url)
+    celery_app.conf.task_always_eager = True
+
+
+# --- The org, its people, its sender and template, its customers ----------------------------------------------
+
+
+@pytest.fixture
+def org(db) -> Org:
+    return OrgFactory(name="Acme Retail", sms_link_tracking=True, credits=10_000)
+
+
+@pytest.fixture
+def other_org(db) -> Org:
+    return OrgFactory(name="Other Brand", sms_link_tracking=True, credits=10_000)
+
+
+@pytest.fixture
+def manager(org) -> User:
+    return UserFactory(email="manager@acme.test", member_of=org)
+
+
+@pytest.fixture
+def outsider(other_org) -> User:
+    return UserFactory(email="manager@other.test", member_of=other_org)
+
+
+@pytest.fixture
+def support(db) -> User:
+    return UserFactory(email="support@linktrack.test", is_staff=True)
+
+
+@pytest.fixture
+def sender(org) -> SenderId:
+    return SenderIdFactory(
+        org=org,
+        header="ACMERT",
+        category=SenderId.Category.SERVICE_IMPLICIT,
+        dlt_entity_id="1701160000000000001",
+    )
+
+
+@pytest.fixture
+def template(org, sender) -> Template:
+    return TemplateFactory(
+        org=org,
+        name="Order shipped",
+        sender=sender,
+        dlt_template_id="1707160000000000001",
+        body="Hi {#var#}, your order has shipped. Track it: {#var#} - Acme",
+    )
+
+
+@pytest.fixture
+def customers(org) -> list[Customer]:
+    return make_customers(org, 10)
+
+
+# --- Sending --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """The dispatcher's clock, at 23 November 2026, 12:00 in India until the test moves it."""
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def http_gateway():
+    """A fake HTTP SMS gateway on this machine (tests.local_peers.FakeHttpGateway)."""
+    with running_http_gateway() as fake:
+        yield fake
+
+
+@pytest.fixture
+def send_campaign(template, manager, django_capture_on_commit_callbacks):
+    """Create and launch a campaign of the org's template to its customers; returns it."""
+
+    def send(name: str = "Delivery test", slot_values=None, use_template=None) -> Campaign:
+        chosen = use_template or template
+        campaign = campaign_services.campaign_create(
+            org=chosen.org,
+            user=manager,
+            name=name,
+            template=chosen,
+            slot_values=slot_values if slot_values is not None else LINK_SLOTS,
+        )
+        return launch(campaign, manager, django_capture_on_commit_callbacks)
+
+    return send
+
+
+# --- Email bounces ----------------------------------------------------------------
+
+
+@pytest.fixture
+def bounce_domain(settings) -> str:
+    settings.EMAIL_BOUNCE_DOMAIN = BOUNCE_DOMAIN
+    return BOUNCE_DOMAIN
+
+
+@pytest.fixture
+def bounce_server(bounce_domain):
+    """`manage.py receive_bounces` running in a thread on a free loopback port; yields its port."""
+    port = free_port()
+    command, output = ReceiveBounces(), io.StringIO()
+    thread = threading.Thread(
+        target=call_command, args=(command,), kwargs={"host": "127.0.0.1", "port": port, "stdout": output}
+    )
+    thread.start()
+    wait_until_listening(port)
+    yield port
+    command.stop()
+    thread.join()
+    assert "Receiving bounces and unsubscribes for bounces.acme.test on 127.0.0.1:" in output.getvalue()

@@ -1,15 +1,20 @@
-"""Real peers on this machine for tests of code that calls out: an HTTP(S) server in a thread, a test certificate."""
+"""Real peers on this machine for tests of code that calls out: an HTTP(S) server in a thread, a test certificate,
+a fake HTTP SMS gateway, a mailbox that refuses some recipients."""
 
+import json
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
+from tests.services import missing
 
 
 @contextmanager
@@ -30,7 +35,7 @@ def http_peer(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None 
 def self_signed_certificate(folder: Path, host: str) -> tuple[str, str]:
     """A certificate for `host` that is its own authority, and its key (skips the test without openssl)."""
     if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
+        missing("openssl (to make a test certificate)")
     cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
@@ -38,3 +43,123 @@ def self_signed_certificate(folder: Path, host: str) -> tuple[str, str]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int) -> None:
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            threading.Event().wait(0.01)
+    raise AssertionError(f"the bounce server never listened on {port}")
+
+
+class RefusingMailbox:
+    """An aiosmtpd handler: accepts mail except for nobody@ (no such mailbox) and bad.address@ (invalid address)."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody@"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.startswith("bad.address@"):
+            return "553 5.1.3 The recipient address is not a valid RFC-5321 address"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict
+    body: bytes
+    at: float
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class FakeHttpGateway:
+    """A real HTTP server on an ephemeral port that answers each POST as the script says.
+
+    Script entries: ("ok",), ("ok_id", gateway id), ("status", code), ("slow", seconds), ("garbage",),
+    ("refuse", code, error_code).
+    The last entry repeats when the script runs out.
+    """
+
+    url: str = ""
+    script: list[tuple] = field(default_factory=lambda: [("ok",)])
+    requests: list[RecordedRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_answer(self) -> tuple:
+        with self.lock:
+            index = len(self.requests) - 1
+            return self.script[min(index, len(self.script) - 1)]
+
+
+@contextmanager
+def running_http_gateway() -> Iterator[FakeHttpGateway]:
+    fake = FakeHttpGateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with fake.lock:
+                fake.requests.append(RecordedRequest(self.path, dict(self.headers), body, time.monotonic()))
+            answer = fake.next_answer()
+            kind = answer[0]
+            if kind == "slow":
+                time.sleep(answer[1])
+                self._reply(200, json.dumps({"message_id": "late"}))
+            elif kind == "status":
+                self._reply(answer[1], json.dumps({"error": {"code": "server_error"}}))
+            elif kind == "garbage":
+                self._reply(200, "<html>Service temporarily <b>maybe</b> up</html>", "text/html")
+            elif kind == "ok_id":
+                self._reply(200, json.dumps({"message_id": answer[1]}))
+            elif kind == "refuse":
+                self._reply(answer[1], json.dumps({"error": {"code": answer[2], "message": "refused"}}))
+            else:
+                reference = json.loads(body)["reference"]
+                self._reply(200, json.dumps({"message_id": f"gw-{reference}", "status": "accepted"}))
+
+        def _reply(self, status: int, text: str, content_type: str = "application/json"):
+            data = text.encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (the slow answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/sms"
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()

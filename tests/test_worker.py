@@ -2,13 +2,9 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import redis
 from django.db import connection
 from django.urls import reverse
 
@@ -16,76 +12,7 @@ from campaigns.lifecycle import services
 from campaigns.models import Campaign
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import GatewayExchange, Message
-from linktrack.celery import app as celery_app
-from tests.conftest import make_customers
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKER_APPLICATION_NAME = "linktrack-test-worker"
-SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/t"}]
-
-
-def _forget_unacked_tasks(redis_url: str) -> None:
-    """A killed worker leaves its reserved tasks in the broker's unacked set; they must not leak into other tests."""
-    client = redis.Redis.from_url(redis_url)
-    client.delete("unacked", "unacked_index", "unacked_mutex")
-
-
-class Workers:
-    def __init__(self, redis_url: str):
-        database = connection.settings_dict
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-            f"?application_name={WORKER_APPLICATION_NAME}",
-            "REDIS_URL": redis_url,
-            "SIMULATED_RECEIPT_DELAY_SECONDS": "0.5",
-            "SIMULATED_GATEWAY_MIX": "delivered:80,undeliverable:10,expired:10",
-            "DISPATCH_BATCH_SIZE": "20",
-        }
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "linktrack", "worker", "--loglevel=WARNING", *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, so a kill reaches the pool's children too
-        )
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            process.terminate()  # the main process: a warm shutdown of its pool
-            try:
-                output, _ = process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                output, _ = process.communicate(timeout=10)
-            print(output)
-
-
-@pytest.fixture
-def workers(postgres, redis_url, transactional_db):
-    celery_app.conf.task_always_eager = False
-    celery_app.control.purge()
-    _forget_unacked_tasks(redis_url)
-    running = Workers(redis_url)
-    yield running
-    running.stop_all()
-    # A SIGKILLed worker's database sessions linger until the server notices; end them (and only them) so the
-    # test database can be dropped.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            [WORKER_APPLICATION_NAME],
-        )
-    celery_app.control.purge()
-    _forget_unacked_tasks(redis_url)
-    celery_app.conf.task_always_eager = True
+from tests.factories import LINK_SLOTS, make_customers
 
 
 def test_worker_sends_every_message_to_a_final_state(workers, template, manager):
@@ -93,7 +20,7 @@ def test_worker_sends_every_message_to_a_final_state(workers, template, manager)
     worker = workers.start("--pool=solo")
     make_customers(template.org, 50)
     campaign = services.campaign_create(
-        org=template.org, user=manager, name="Worker run", template=template, slot_values=SLOTS
+        org=template.org, user=manager, name="Worker run", template=template, slot_values=LINK_SLOTS
     )
 
     # when it is launched and the worker process does the dispatch, sending and receipts
@@ -116,7 +43,7 @@ def test_a_worker_hands_over_a_test_sent_from_the_preview(workers, client, templ
     # given a draft and a worker process
     worker = workers.start("--pool=solo")
     campaign = services.campaign_create(
-        org=template.org, user=manager, name="Test run", template=template, slot_values=SLOTS
+        org=template.org, user=manager, name="Test run", template=template, slot_values=LINK_SLOTS
     )
     client.force_login(manager)
 
@@ -180,7 +107,7 @@ def test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once(
     total = 600
     make_customers(template.org, total)
     campaign = services.campaign_create(
-        org=template.org, user=manager, name="Killed", template=template, slot_values=SLOTS
+        org=template.org, user=manager, name="Killed", template=template, slot_values=LINK_SLOTS
     )
     first = workers.start("--concurrency=2")
     services.campaign_launch(campaign=campaign, user=manager)

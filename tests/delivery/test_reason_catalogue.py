@@ -6,37 +6,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 
 from campaigns.base import clock
 from campaigns.models import Campaign, NdncEntry, SenderId, Template
 from campaigns.sending import holds
 from delivery import reasons, services
 from delivery.models import Message
-from tests.delivery.conftest import http_config
-from tests.delivery.test_receipts import infobip, post_infobip, post_twilio
-
-TOTAL = 10
-
-
-def details_section(client, campaign: Campaign, code: str) -> str:
-    reason = reasons.REASONS[code]
-    page = client.get(reverse("delivery:details", args=[campaign.pk, reason.group]))
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert f'id="reason-{code}"' in html, f"{code} is not on the {reason.group} page"
-    return html.split(f'id="reason-{code}"')[1].split("</section>")[0]
-
-
-def assert_shown(client, campaign: Campaign, code: str, count: int, total: int = TOTAL) -> None:
-    reason = reasons.REASONS[code]
-    section = details_section(client, campaign, code)
-    assert escape(reason.title) in section
-    assert escape(reason.explanation) in section
-    assert f"<strong data-count>{count}</strong>" in section
-    assert f"<strong data-percent>{round(100 * count / total, 1)}%</strong>" in section
+from tests.delivery.helpers import TOTAL, assert_shown, infobip, post_infobip, post_twilio
+from tests.factories import LINK_SLOTS, SenderIdFactory, TemplateFactory, http_config
 
 
 @pytest.fixture
@@ -101,11 +79,11 @@ def _twilio_failure(status: str, error_code: str):
 
 
 def _promotional_template(ctx) -> Template:
-    sender = SenderId.objects.create(
+    sender = SenderIdFactory(
         org=ctx.org, header="567890", category=SenderId.Category.PROMOTIONAL,
         dlt_entity_id="1701160000000000002", ncpr_category=2,
     )  # fmt: skip
-    return Template.objects.create(
+    return TemplateFactory(
         org=ctx.org, name="Sale", sender=sender, dlt_template_id="1707160000000000009",
         body="Hi {#var#}, our sale is on: {#var#} - Acme",
     )  # fmt: skip
@@ -191,10 +169,9 @@ def produce_frequency_cap(ctx):
 
 def produce_campaign_cancelled(ctx, django_capture_on_commit_callbacks):
     from campaigns.lifecycle import services as campaign_services
-    from tests.delivery.conftest import SLOTS
 
     campaign = campaign_services.campaign_create(
-        org=ctx.org, user=ctx.manager, name="Cancelled", template=ctx.template, slot_values=SLOTS
+        org=ctx.org, user=ctx.manager, name="Cancelled", template=ctx.template, slot_values=LINK_SLOTS
     )
     with django_capture_on_commit_callbacks(execute=False) as launched:
         campaign_services.campaign_launch(campaign=campaign, user=ctx.manager)

@@ -1,0 +1,78 @@
+"""Tests that need a real service carry its marker (from the fixtures they use, tests/conftest.py), so CI can run
+them apart (`-m postgres`) and a run without the services can leave them out (`-m "not postgres and not redis"`)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.workers import ROOT
+
+# Tests known to need each service, by name (wherever their module is).
+KNOWN = {
+    "postgres": {
+        "test_among_sends_a_batch_of_ids_as_one_array_parameter_on_postgresql",
+        "test_postgresql_sessions_run_without_jit",
+        "test_two_approvals_at_the_same_moment_launch_once",
+        "test_two_workers_at_once_send_one_alert",
+        "test_concurrent_campaigns_of_one_org_never_overspend",
+        "test_two_promotional_campaigns_sent_at_once_never_go_past_the_cap",
+        "test_a_worker_imports_an_uploaded_file_and_reports_progress_through_redis",
+        "test_two_workers_at_once_send_one_summary",
+        "test_concurrent_top_ups_both_count",
+        "test_two_workers_together_keep_the_gateways_send_rate",
+        "test_a_claimed_row_is_skipped_not_waited_for_on_postgresql",
+        "test_two_flushers_running_at_once_store_every_click_once",
+        "test_worker_sends_every_message_to_a_final_state",
+        "test_a_worker_hands_over_a_test_sent_from_the_preview",
+        "test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once",
+    },
+    "redis": {
+        "test_the_rate_is_counted_in_redis_when_it_is_configured",
+        "test_click_goes_to_the_stream_not_the_database",
+        "test_flush_crashing_after_insert_before_delete_neither_drops_nor_double_counts",
+        "test_flush_crashing_mid_batch_neither_drops_nor_double_counts",
+        "test_two_flushers_reading_the_same_batch_store_it_once",
+        "test_bad_entries_are_skipped_without_blocking_the_stream",
+        "test_a_thousand_clicks_through_the_redirect_are_all_stored",
+        "test_click_appended_before_its_code_failed_is_not_stored",
+        "test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_redis",
+        "test_agent_with_a_nul_character_does_not_block_its_batch",
+        "test_cached_click_reads_nothing_from_the_database",
+        "test_a_worker_imports_an_uploaded_file_and_reports_progress_through_redis",
+        "test_two_workers_together_keep_the_gateways_send_rate",
+        "test_two_flushers_running_at_once_store_every_click_once",
+        "test_worker_sends_every_message_to_a_final_state",
+        "test_a_worker_hands_over_a_test_sent_from_the_preview",
+        "test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once",
+        "test_send_rate_is_shared_by_every_worker_through_redis",
+    },
+    "browser": {
+        "test_manager_fills_a_list_from_a_search_and_edits_a_segment_in_the_browser",
+        "test_support_confirms_before_switching_tracking_on",
+        "test_manager_sees_the_template_error_in_place_then_previews_a_campaign",
+        "test_a_test_still_being_handed_over_follows_its_outcome_on_the_preview",
+        "test_manager_imports_segments_and_unsubscribes_in_the_browser",
+        "test_manager_reads_why_messages_failed_and_downloads_them",
+        "test_demo_manager_signs_in_and_sees_the_campaign",
+        "test_the_pages_fit_a_phone_and_the_account_links_keep_together_on_a_laptop",
+    },
+}
+
+
+def _collected_names(marker: str) -> set[str]:
+    """The names of the tests `pytest -m <marker>` selects (parameters left out)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", marker, "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {line.split("::")[-1].split("[")[0] for line in result.stdout.splitlines() if "::" in line}
+
+
+@pytest.mark.parametrize("marker", sorted(KNOWN))
+def test_every_test_known_to_need_a_service_carries_its_marker(marker):
+    assert KNOWN[marker] <= _collected_names(marker)
