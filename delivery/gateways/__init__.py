@@ -4,21 +4,22 @@ choosing an org's gateway. Imports delivery's models and reasons, campaigns.base
 from django.conf import settings
 
 from delivery.gateways.base import Exchange, Gateway, OutgoingMessage, Receipt, SubmitResult
+from delivery.gateways.email import EmailGateway
+from delivery.gateways.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpGateway
+from delivery.gateways.ratelimit import RateLimiter
 from delivery.gateways.simulated import SimulatedGateway
+from delivery.gateways.smpp import SmppGateway
+from delivery.models import GatewayConfig
 
 
 def gateway_config_for(*, org_id: int, channel: str):
-    from delivery.models import GatewayConfig
-
     return GatewayConfig.objects.filter(org_id=org_id, channel=channel, is_active=True).first()
 
 
 def gateway_from_config(config) -> Gateway:
     """Build the adapter a GatewayConfig describes."""
-    from delivery.models import GatewayConfig
 
     options, secrets = config.settings or {}, config.credentials or {}
-    from delivery.gateways.ratelimit import RateLimiter
 
     limiter = RateLimiter(
         key=f"gateway-{config.pk}",
@@ -26,8 +27,6 @@ def gateway_from_config(config) -> Gateway:
         redis_url=settings.GATEWAY_RATE_REDIS_URL,
     )
     if config.kind == GatewayConfig.Kind.HTTP:
-        from delivery.gateways.http import DEFAULT_BACKOFF, DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpGateway
-
         return HttpGateway(
             url=options["url"],
             api_key=secrets.get("api_key", ""),
@@ -38,14 +37,10 @@ def gateway_from_config(config) -> Gateway:
             limiter=limiter,
         )
     if config.kind == GatewayConfig.Kind.SMPP:
-        from delivery.gateways.smpp import SmppGateway
-
         gateway = SmppGateway.from_config(options, secrets)
         gateway.limiter = limiter
         return gateway
     if config.kind == GatewayConfig.Kind.EMAIL:
-        from delivery.gateways.email import EmailGateway
-
         return EmailGateway.from_config(options, secrets)
     return SimulatedGateway.from_settings(options)
 
@@ -60,8 +55,6 @@ def gateway_for(*, org_id: int, channel: str) -> Gateway:
     if config is not None:
         return gateway_from_config(config)
     if channel == "email":
-        from delivery.gateways.email import EmailGateway
-
         return EmailGateway.from_config({}, {})
     return SimulatedGateway.from_settings()
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from campaigns.base.runs import campaign_owner
 from delivery import reasons
 from delivery.models import ERASED_RECIPIENT, Message, Proof
+from linktrack.models import Click
 
 SAMPLE_SIZE = 5
 
@@ -210,8 +211,6 @@ def customer_messages(*, customer_id: int, limit: int = 50) -> list[CustomerMess
 
 def messages_with_outcomes(messages: list[Message]) -> list[CustomerMessage]:
     """Each message with the reason it failed, in words, and its clicks by a person: one query."""
-    from linktrack.models import Click
-
     clicks = dict(
         Click.objects.filter(message_id__in=[m.pk for m in messages], is_bot=False)
         .values_list("message_id")
