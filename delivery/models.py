@@ -101,7 +101,8 @@ class Message(TimeStamped):
 
 class Proof(models.Model):
     """A test of a draft campaign's message, sent from its preview to a few of the manager's own numbers or
-    addresses: the real message, short links and gateway, paid in credits, in no report (see CampaignMessages)."""
+    addresses: the real message, short links and gateway, paid in credits, in no report (see CampaignMessages).
+    "Send a test" on screen; "proof" in code, where a `test_…` function would be collected by pytest as a test."""
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="proofs")
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
