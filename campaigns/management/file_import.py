@@ -1,6 +1,7 @@
 """What the commands importing a file into an org share: the file and --org arguments, a progress bar, skipped rows
 reported as they come, and a file that cannot be imported said as a CommandError (nothing imported)."""
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +20,7 @@ def org_and_file(options: dict) -> tuple[Org, Path]:
     return org, path
 
 
-class CsvImportCommand(BaseCommand):
+class CsvImportCommand(BaseCommand, ABC):
     """A CSV import in batches; a subclass says what it imports (`import_file`) and what it reports (`summary`)."""
 
     org_help = "The id or name of the organisation."
@@ -47,11 +48,13 @@ class CsvImportCommand(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(self.summary(report, options))
 
+    @abstractmethod
     def import_file(self, *, path: Path, org: Org, options: dict, total_rows: int, on_progress, on_row_error):
-        raise NotImplementedError
+        """Import the file into the org; returns the import's report."""
 
+    @abstractmethod
     def summary(self, report, options: dict) -> str:
-        raise NotImplementedError
+        """What the import did, in words, for the last line of the output."""
 
 
 def _draw(label: str | None, stream):
