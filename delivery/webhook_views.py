@@ -26,7 +26,7 @@ from delivery.models import GatewayConfig
 logger = logging.getLogger(__name__)
 
 
-def public_url(request, path: str) -> str:
+def webhook_url(request, path: str) -> str:
     """The address gateways reach `path` at: WEBHOOK_BASE_URL behind a proxy, else the request's own."""
     if settings.WEBHOOK_BASE_URL:
         return settings.WEBHOOK_BASE_URL.rstrip("/") + path
@@ -44,7 +44,7 @@ def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[
     authenticate(
         receipt_format=receipt_format,
         credentials=config.credentials,
-        url=public_url(request, request.get_full_path()),
+        url=webhook_url(request, request.get_full_path()),
         headers=request.headers,
         params=params,
         body=request.body,

@@ -22,8 +22,6 @@ from campaigns.dlt.template_services import template_save
 from campaigns.dlt.url_whitelist import whitelisted_url_add, whitelisted_url_remove
 from campaigns.models import Channel, Template, WhitelistedUrl
 
-SAMPLE_CHOICES = 50
-
 
 def _whitelists(orgs) -> dict[int, trai.Whitelist]:
     """Every org's whitelist in one query."""

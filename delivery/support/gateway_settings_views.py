@@ -15,7 +15,7 @@ from delivery.models import GatewayConfig
 from delivery.support.gateway_check import gateway_connection_check
 from delivery.support.gateway_settings import SETTINGS, gateway_config_save
 from delivery.support.gateway_settings_forms import GatewayConfigForm
-from delivery.webhook_views import public_url
+from delivery.webhook_views import webhook_url
 
 
 @staff_required
@@ -82,8 +82,8 @@ def _webhooks(request, config: GatewayConfig | None) -> dict:
         return {}
     twilio = config.settings.get("receipt_format") == TWILIO
     return {
-        "receipt_url": public_url(request, reverse("delivery:receipts", args=[config.pk])),
-        "inbound_url": public_url(request, reverse("delivery:inbound", args=[config.pk])),
+        "receipt_url": webhook_url(request, reverse("delivery:receipts", args=[config.pk])),
+        "inbound_url": webhook_url(request, reverse("delivery:inbound", args=[config.pk])),
         "signature": "X-Twilio-Signature, signed with auth_token"
         if twilio
         else "X-Signature: sha256=<HMAC of the body with webhook_secret>, or Authorization: Bearer <webhook_token>",
