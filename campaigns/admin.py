@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q
 
 from campaigns.accounts import two_step
@@ -23,6 +23,7 @@ from campaigns.models import (
     User,
     WhitelistedUrl,
 )
+from linktrack.tasks import click_counters_build_task
 
 
 @admin.register(User)
@@ -64,6 +65,12 @@ class OrgAdmin(admin.ModelAdmin):
         "launch_approval_changed_at",
     )
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "timezone" in form.changed_data:
+            # Click counters keep days and hours on the org's clock: count its clicks again on the new one.
+            transaction.on_commit(lambda: click_counters_build_task.delay(org_id=obj.pk, everything=True))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Membership:

@@ -64,3 +64,112 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return f"click on {self.short_link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"
+
+
+# Click counters: what every report reads instead of counting raw clicks. The click flush adds to them in the
+# transaction that stores a batch of clicks (linktrack.counts.counters), as rows of changes ("deltas") that a
+# periodic job merges; readers add rows up, so a hot link never makes two flushes wait for the same row. Days and
+# hours are on the org's clock. People only: bots and link previews are never counted.
+
+
+class DailyClicks(models.Model):
+    """Total Click Count of a link on a day."""
+
+    org_id = models.IntegerField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    short_link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    total = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org_id", "day"], name="dailyclicks_org_day"),
+            models.Index(fields=["campaign", "day"], name="dailyclicks_campaign_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} clicks on link {self.short_link_id} on {self.day}"
+
+
+class UniqueClickers(models.Model):
+    """Clickers who clicked on `day` and last before on `previous_day` (None: never before), of a link or, with no
+    link, of the whole campaign. The distinct clickers of days D1..D2 are the rows of those days whose previous day
+    is None or before D1: each clicker has exactly one such row, their first day in the period. A clicker is a
+    recipient (their message); a hit without a recipient is a visitor of one day (previous day always None).
+
+    `clickers` may be negative in a change row: a click stored late, on a day between two known ones, moves the
+    later day's row from one previous day to another.
+    """
+
+    org_id = models.IntegerField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    short_link = models.ForeignKey(ShortLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    previous_day = models.DateField(null=True, blank=True)
+    clickers = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org_id", "day"], name="uniqueclickers_org_day"),
+            models.Index(fields=["campaign", "day"], name="uniqueclickers_campaign_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clickers} clickers on {self.day} (before: {self.previous_day or 'never'})"
+
+
+class HourlyClicks(models.Model):
+    """A campaign's clicks in an hour of the org's clock on a kind of device (linktrack.counts.devices), with the
+    recipients who clicked on such a device for the first time in it and the hour's first click."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()  # the hour's start on the org's clock
+    device = models.CharField(max_length=8)
+    clicks = models.IntegerField()
+    new_recipients = models.IntegerField()
+    first_click_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "hour"], name="hourlyclicks_campaign_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.clicks} clicks on {self.device} at {self.hour:%Y-%m-%d %H:%M}"
+
+
+class ClickerDay(models.Model):
+    """What the flush needs to know to count a clicker once: the days each clicker clicked each link. `clicker` is
+    "m<message id>" for a recipient, "v<hash of ip and agent>" for a visitor without one."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    clicker = models.CharField(max_length=40)
+    message_id = models.BigIntegerField(null=True, blank=True)  # for segments and follow-up lists
+    short_link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clicker", "short_link", "day"], name="clickerday_unique_clicker_link_day")
+        ]
+        indexes = [
+            models.Index(fields=["message_id", "day"], name="clickerday_message_day"),
+            models.Index(fields=["campaign", "message_id"], name="clickerday_campaign_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clicker} clicked link {self.short_link_id} on {self.day}"
+
+
+class ClickerDevice(models.Model):
+    """The kinds of device each recipient clicked on (recipients per device)."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    clicker = models.CharField(max_length=40)
+    device = models.CharField(max_length=8)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clicker", "device"], name="clickerdevice_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.clicker} clicked on {self.device}"

@@ -4,9 +4,11 @@
 - short_links, codes: minting a campaign's short links and writing their URLs
 - redirect: resolving a code and recording the click; the Location a click is sent to
 - link_cache: the cached links and messages the redirect reads, and forgetting them after a change
-- clicks: click events, the Redis stream and storing clicks in batches
+- clicks: click events, the Redis stream and storing clicks in batches (which keeps the click counters)
+- counts.upkeep: the click counters' merging, building and nightly check
 """
 
+from linktrack.counts.upkeep import click_counters_build, click_counters_merge, click_counters_verify
 from linktrack.redirect.clicks import click_record, clicks_flush, clicks_store, hash_ip
 from linktrack.redirect.codes import pair_encoder
 from linktrack.redirect.link_cache import campaign_links_forget, short_link_forget
@@ -36,6 +38,9 @@ __all__ = [
     "Problem",
     "Resolution",
     "campaign_links_forget",
+    "click_counters_build",
+    "click_counters_merge",
+    "click_counters_verify",
     "click_record",
     "click_redirect",
     "clicks_flush",

@@ -7,6 +7,7 @@ clicks stored synchronously. Every variable is documented in `.env.example`.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -123,6 +124,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "clicks-flush": {"task": "linktrack.tasks.clicks_flush_task", "schedule": 5.0},
+    # The flush adds change rows to the click counters; this merges them (linktrack.counts.counters).
+    "click-counters-merge": {"task": "linktrack.tasks.click_counters_merge_task", "schedule": 60.0},
+    # Every night: the counters against a count of the stored clicks; differences are logged as warnings.
+    "click-counters-verify": {
+        "task": "linktrack.tasks.click_counters_verify_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 if REDIS_URL:

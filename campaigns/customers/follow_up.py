@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from campaigns.customers.audience import customer_list_add_matching, customer_list_create
 from campaigns.models import Campaign, Customer, CustomerList
 from delivery.models import Message
-from linktrack.models import Click
+from linktrack.models import ClickerDay
 
 CLICKED = "clicked"
 NOT_CLICKED = "not_clicked"
@@ -26,9 +26,9 @@ def follow_up_customers(*, campaign: Campaign, who: str) -> QuerySet[Customer]:
     if who not in FOLLOW_UPS:
         raise ValueError(f"unknown follow-up {who!r}")
     sent = Campaign.objects.filter(Q(pk=campaign.pk) | Q(parent_id=campaign.pk)).values("pk")
-    clickers = Click.objects.filter(campaign_id__in=sent, is_bot=False, message__isnull=False).values(
-        "message__customer_id"
-    )
+    # The click counters know which recipients clicked (people only), once per day and link.
+    clicked = ClickerDay.objects.filter(campaign_id__in=sent, message_id__isnull=False).values("message_id")
+    clickers = Message.objects.filter(pk__in=clicked).values("customer_id")
     customers = Customer.objects.filter(org_id=campaign.org_id)
     if who == CLICKED:
         return customers.filter(pk__in=clickers)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import Channel, Customer, Org, Segment
 from delivery.models import Message
-from linktrack.models import Click
+from linktrack.models import ClickerDay
 
 SEGMENT_OPS = {
     "eq": "is",
@@ -241,9 +241,10 @@ def _behaviour_q(condition: dict, *, org: Org, moment: datetime) -> Q:
         since = behaviour_since(org=org, days=condition["days"], moment=moment)
         messages = _messages_to(OuterRef("pk"), channel)
         if condition["behaviour"] == CLICKED:
-            # A click on a link of any message to them, however old the message: a person, never a link preview.
-            human_clicks = Click.objects.filter(message=OuterRef("pk"), is_bot=False, clicked_at__gte=since)
-            matched = Q(Exists(messages.filter(Exists(human_clicks))))
+            # A click on a link of any message to them, however old the message: a person, never a link preview
+            # (the click counters' days each recipient clicked, on the org's clock like `since`).
+            clicked = ClickerDay.objects.filter(message_id=OuterRef("pk"), day__gte=since.date())
+            matched = Q(Exists(messages.filter(Exists(clicked))))
         else:
             matched = Q(Exists(messages.filter(created_at__gte=since).exclude(status=Message.Status.NOT_SENT)))
     return ~matched if condition["negate"] else matched

@@ -16,16 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min, Q
-from django.db.models.functions import TruncMinute
+from django.db.models import Count, Min, Q, Sum
 
 from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message
 from delivery.reports.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
-from linktrack.counts.devices import ANDROID, IOS, device_of
-from linktrack.models import Click
+from linktrack.counts.devices import ANDROID, IOS
+from linktrack.models import HourlyClicks
 
 MIN_CAMPAIGNS = 2
 MAX_CAMPAIGNS = 6
@@ -204,15 +203,15 @@ def _phone_shares(ids: list[int]) -> dict[int, float]:
     totals: dict[int, int] = {}
     phones: dict[int, int] = {}
     rows = (
-        Click.objects.filter(_Owners.rows_filter(ids), is_bot=False)
-        .values_list("campaign_id", "campaign__parent_id", "user_agent")
-        .annotate(count=Count("pk"))
+        HourlyClicks.objects.filter(_Owners.rows_filter(ids))
+        .values_list("campaign_id", "campaign__parent_id", "device")
+        .annotate(count=Sum("clicks"))
         .order_by()
     )
-    for campaign_id, parent_id, agent, count in rows:
+    for campaign_id, parent_id, device, count in rows:
         owner = owners.owner(campaign_id, parent_id)
         totals[owner] = totals.get(owner, 0) + count
-        if device_of(agent) in PHONES:
+        if device in PHONES:
             phones[owner] = phones.get(owner, 0) + count
     return {owner: round(100 * phones.get(owner, 0) / total, 1) for owner, total in totals.items() if total}
 
@@ -223,26 +222,24 @@ def _timings(
     """(minutes to the first click, hours to half of the clicks) per campaign, as its page's click timeline counts
     them (linktrack.counts.campaign_clicks.click_timeline), a run's clicks from its own sending.
 
-    Clicks are grouped per minute in SQL (a minute is the same in every time zone) and into the org's hours here,
-    so one query serves campaigns of orgs on different clocks.
+    Read from the hourly click counters, whose hours are each campaign's org's.
     """
     rows = (
-        Click.objects.filter(_Owners.rows_filter(ids), is_bot=False)
-        .annotate(minute=TruncMinute("clicked_at"))
-        .values_list("campaign_id", "campaign__parent_id", "minute")
-        .annotate(count=Count("pk"), first=Min("clicked_at"))
+        HourlyClicks.objects.filter(_Owners.rows_filter(ids))
+        .values_list("campaign_id", "campaign__parent_id", "hour")
+        .annotate(count=Sum("clicks"), first=Min("first_click_at"))
         .order_by()
     )
     first_click: dict[int, int] = {}
     per_hour: dict[int, dict[int, int]] = {}  # owner -> hours after its run's sending -> clicks
-    for campaign_id, parent_id, minute, count, first in rows:
+    for campaign_id, parent_id, hour, count, first in rows:
         owner = owners.owner(campaign_id, parent_id)
         sent = sent_at.get(campaign_id)
         if sent is None:  # clicks on a campaign that never sent: no timing, as on its page
             continue
         minutes = max(0, int((first - sent).total_seconds() // 60))
         first_click[owner] = min(first_click.get(owner, minutes), minutes)
-        offset = _hours_after(minute, sent, zones[owner])
+        offset = _hours_after(hour, sent, zones[owner])
         hours = per_hour.setdefault(owner, {})
         hours[offset] = hours.get(offset, 0) + count
     return {owner: (first_click[owner], _half_within(per_hour[owner].items())) for owner in first_click}

@@ -1,7 +1,7 @@
 """Insights by campaign: each campaign of an org with its delivered messages and its clicks in a period."""
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime
 
 from django.db.models import Count, Q
 
@@ -26,17 +26,19 @@ class CampaignInsight:
 def campaign_insights(
     *,
     org_id: int,
+    first_day: date | None = None,
+    last_day: date | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    tz: tzinfo | None = None,
     channel: str = "",
 ) -> list[CampaignInsight]:
-    """Every campaign of an org (of one `channel`, if given) that sent messages or got clicks in the period, most
-    unique clicks first.
+    """Every campaign of an org (of one `channel`, if given) launched or clicked in the period, most unique clicks
+    first. The period is its days on the org's clock (`first_day`, `last_day`) and the same as moments (`since`,
+    the start of the first day; `until`, the end of the last).
 
-    Two queries: clicks per campaign, and delivered messages per campaign.
+    Three queries: clicks (totals and clickers) per campaign, and delivered messages per campaign.
     """
-    clicks = click_counts_by_campaign(org_id=org_id, since=since, until=until, tz=tz, channel=channel)
+    clicks = click_counts_by_campaign(org_id=org_id, first_day=first_day, last_day=last_day, channel=channel)
     campaigns = Campaign.objects.filter(org_id=org_id)
     if channel:
         campaigns = campaigns.filter(template__channel=channel)

@@ -24,7 +24,12 @@ def _filter_form(request) -> tuple[InsightsFilterForm, InsightsFilter]:
 
 def _campaigns(shown: InsightsFilter):
     return campaign_insights(
-        org_id=shown.org.pk, since=shown.since, until=shown.until, tz=shown.zone, channel=shown.channel
+        org_id=shown.org.pk,
+        first_day=shown.first_day,
+        last_day=shown.last_day,
+        since=shown.since,
+        until=shown.until,
+        channel=shown.channel,
     )
 
 
@@ -32,7 +37,7 @@ def _campaigns(shown: InsightsFilter):
 def insights_overview(request):
     form, shown = _filter_form(request)
     by_day = click_counts_by_day_and_channel(
-        org_id=shown.org.pk, channels=shown.channels, since=shown.since, until=shown.until, tz=shown.zone
+        org_id=shown.org.pk, channels=shown.channels, first_day=shown.first_day, last_day=shown.last_day
     )
     channel_names = [Channel(channel).label for channel in shown.channels]
     return render(
@@ -46,7 +51,7 @@ def insights_overview(request):
             "split_by_channel": len(channel_names) > 1,
             "by_day_columns": 2 * len(channel_names) + 4 if len(channel_names) > 1 else 4,
             "by_channel": click_counts_by_channel(
-                org_id=shown.org.pk, since=shown.since, until=shown.until, tz=shown.zone, channel=shown.channel
+                org_id=shown.org.pk, first_day=shown.first_day, last_day=shown.last_day, channel=shown.channel
             ),
             "campaigns": _campaigns(shown),
             "by_day": by_day,

@@ -1,18 +1,17 @@
 """When and on what a campaign's recipients clicked: the hours after sending and the kinds of device.
 
-People only (bots and link previews are left out, as everywhere). A fixed number of queries whatever the number of
-clicks: clicks are grouped in SQL (per hour, per user agent) before anything reaches Python.
+People only (bots and link previews are left out, as everywhere). Read from the hourly click counters
+(linktrack.models.HourlyClicks): one query each, whatever the number of clicks.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min
-from django.db.models.functions import TruncHour
+from django.db.models import Min, Sum
 
-from linktrack.counts.devices import DEVICE_NAMES, device_of
-from linktrack.models import Click
+from linktrack.counts.devices import DEVICE_NAMES
+from linktrack.models import HourlyClicks
 
 TIMELINE_HOURS = 48
 
@@ -48,14 +47,16 @@ def click_timeline(*, campaign) -> ClickTimeline | None:
     sent_at = campaign.messages.aggregate(first=Min("sent_at"))["first"] or campaign.launched_at
     if sent_at is None:
         return None
-    clicks = Click.objects.filter(campaign=campaign, is_bot=False)
-    per_hour = dict(
-        clicks.annotate(hour=TruncHour("clicked_at", tzinfo=zone))
+    per_hour: dict[datetime, int] = {}
+    first = None
+    for hour, total, first_in_hour in (
+        HourlyClicks.objects.filter(campaign=campaign)
         .values_list("hour")
-        .annotate(total=Count("pk"))
+        .annotate(total=Sum("clicks"), first=Min("first_click_at"))
         .order_by()
-    )
-    first = clicks.aggregate(first=Min("clicked_at"))["first"]
+    ):
+        per_hour[hour.astimezone(zone)] = total
+        first = first_in_hour if first is None else min(first, first_in_hour)
     start = sent_at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     hours = [
         HourClicks(hour, per_hour.get(hour, 0))
@@ -96,15 +97,12 @@ def _half_within(per_hour: dict[datetime, int], start: datetime, total: int) -> 
 
 def click_devices(*, campaign_id: int) -> list[DeviceClicks]:
     """Clicks and distinct recipients per kind of device, busiest first (kinds without clicks left out)."""
-    clicks = Click.objects.filter(campaign_id=campaign_id, is_bot=False)
-    totals: dict[str, int] = {}
-    for agent, count in clicks.values_list("user_agent").annotate(count=Count("pk")).order_by():
-        totals[device_of(agent)] = totals.get(device_of(agent), 0) + count
-    # One row per (agent, recipient) pair, so a recipient is counted once per kind of device, exactly.
-    recipients: dict[str, set[int]] = {}
-    for agent, message_id in clicks.filter(message__isnull=False).values_list("user_agent", "message_id").distinct():
-        recipients.setdefault(device_of(agent), set()).add(message_id)
     rows = [
-        DeviceClicks(DEVICE_NAMES[device], total, len(recipients.get(device, ()))) for device, total in totals.items()
+        DeviceClicks(DEVICE_NAMES[device], total, recipients)
+        for device, total, recipients in HourlyClicks.objects.filter(campaign_id=campaign_id)
+        .values_list("device")
+        .annotate(total=Sum("clicks"), recipients=Sum("new_recipients"))
+        .order_by()
+        if total
     ]
     return sorted(rows, key=lambda row: (-row.total, row.name))

@@ -1,25 +1,29 @@
 """Click counts: bots and link previews are stored but never counted.
 
 Total Click Count = human hits. Unique Click Count = distinct recipients (messages) with a human hit, plus, for
-hits without a recipient, distinct visitors (hashed IP + user agent) per day. Each selector is one or two queries,
-whatever the number of clicks.
+hits without a recipient, distinct visitors (hashed IP + user agent) per day. Days are whole days on the org's
+clock. Every figure is read from the click counters (linktrack.models.DailyClicks and UniqueClickers, kept by the
+click flush), never from the clicks themselves: one or two queries whose cost grows with days and campaigns, not
+with clicks.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date
 
-from django.db.models import CharField, Count, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat, TruncDate
+from django.db.models import Q, QuerySet, Sum
 
 from campaigns.base.runs import campaign_owner
-from linktrack.models import Click, ShortLink
+from linktrack.models import DailyClicks, ShortLink, UniqueClickers
 
 
 @dataclass(frozen=True)
 class ClickCounts:
     total: int  # human hits
     unique: int  # distinct recipients with a human hit (visitors per day for hits without a recipient)
+
+
+NO_CLICKS = ClickCounts(total=0, unique=0)
 
 
 @dataclass(frozen=True)
@@ -30,97 +34,62 @@ class LinkClickCounts:
     unique: int
 
 
-@dataclass(frozen=True)
-class DayClickCounts:
-    day: date
-    total: int
-    unique: int
+def _in_period(rows: QuerySet, first_day: date | None, last_day: date | None) -> QuerySet:
+    if first_day is not None:
+        rows = rows.filter(day__gte=first_day)
+    if last_day is not None:
+        rows = rows.filter(day__lte=last_day)
+    return rows
 
 
-def _counts(*, tz: tzinfo | None = None) -> dict:
-    # The ip hash is fixed-length hex and the day a fixed-format date, so the joined key is unambiguous.
-    visitor = Concat(
-        "ip_hash",
-        Value("|"),
-        Cast(TruncDate("clicked_at", tzinfo=tz), CharField()),
-        Value("|"),
-        "user_agent",
-        output_field=CharField(),
-    )
-    return {
-        "total": Count("pk"),
-        "recipients": Count("message_id", distinct=True),
-        "visitors": Count(visitor, distinct=True, filter=Q(message__isnull=True)),
-    }
+def _totals(first_day: date | None = None, last_day: date | None = None, **filters) -> QuerySet:
+    return _in_period(DailyClicks.objects.filter(**filters), first_day, last_day)
 
 
-def _human_clicks(
-    *,
-    campaign_id: int | None = None,
-    org_id: int | None = None,
-    since: datetime | None = None,
-    until=None,
-    channel: str = "",
+def _clickers(
+    first_day: date | None = None, last_day: date | None = None, *, per_link: bool = False, **filters
 ) -> QuerySet:
-    clicks = Click.objects.filter(is_bot=False)
-    if campaign_id is not None:
-        clicks = clicks.filter(campaign_id=campaign_id)
-    if org_id is not None:
-        clicks = clicks.filter(campaign__org_id=org_id)
-    if channel:
-        clicks = clicks.filter(channel=channel)
-    if since is not None:
-        clicks = clicks.filter(clicked_at__gte=since)
-    if until is not None:
-        clicks = clicks.filter(clicked_at__lt=until)
-    return clicks
+    """The rows whose clickers add up to the distinct clickers of the period: each clicker's first day in it."""
+    rows = _in_period(UniqueClickers.objects.filter(short_link__isnull=not per_link, **filters), first_day, last_day)
+    first_in_period = Q(previous_day__isnull=True)
+    if first_day is not None:
+        first_in_period |= Q(previous_day__lt=first_day)
+    return rows.filter(first_in_period)
 
 
-def _to_counts(row: dict) -> ClickCounts:
-    return ClickCounts(total=row["total"], unique=row["recipients"] + row["visitors"])
+def _by(rows: QuerySet, key: str, figure: str) -> dict:
+    return dict(rows.values_list(key).annotate(figure=Sum(figure)).order_by())
 
 
-def click_counts(*, campaign_id: int, tz: tzinfo | None = None) -> ClickCounts:
-    return _to_counts(_human_clicks(campaign_id=campaign_id).aggregate(**_counts(tz=tz)))
+def _merged(totals: dict, uniques: dict) -> dict:
+    return {key: ClickCounts(total=totals.get(key, 0), unique=uniques.get(key, 0)) for key in totals if totals[key]}
 
 
-def click_counts_by_link(*, campaign_id: int, tz: tzinfo | None = None) -> list[LinkClickCounts]:
-    """Every link of a campaign, clicked or not, most clicked first. Two queries."""
-    rows = {
-        row["short_link_id"]: row
-        for row in _human_clicks(campaign_id=campaign_id).values("short_link_id").annotate(**_counts(tz=tz)).order_by()
-    }
+def click_counts(*, campaign_id: int) -> ClickCounts:
+    """A campaign's clicks of all time. Two queries."""
+    total = _totals(campaign_id=campaign_id).aggregate(figure=Sum("total"))["figure"] or 0
+    unique = _clickers(campaign_id=campaign_id).aggregate(figure=Sum("clickers"))["figure"] or 0
+    return ClickCounts(total=total, unique=unique)
+
+
+def click_counts_by_link(
+    *, campaign_id: int, first_day: date | None = None, last_day: date | None = None
+) -> list[LinkClickCounts]:
+    """Every link of a campaign, clicked or not, most clicked first. Three queries."""
+    totals = _by(_totals(first_day, last_day, campaign_id=campaign_id), "short_link_id", "total")
+    uniques = _by(_clickers(first_day, last_day, per_link=True, campaign_id=campaign_id), "short_link_id", "clickers")
     links = [
-        LinkClickCounts(
-            short_link_id=pk,
-            destination=destination,
-            total=rows[pk]["total"] if pk in rows else 0,
-            unique=rows[pk]["recipients"] + rows[pk]["visitors"] if pk in rows else 0,
-        )
+        LinkClickCounts(short_link_id=pk, destination=destination, total=totals.get(pk, 0), unique=uniques.get(pk, 0))
         for pk, destination in ShortLink.objects.filter(campaign_id=campaign_id).values_list("pk", "destination")
     ]
     return sorted(links, key=lambda link: (-link.total, link.short_link_id))
 
 
-def click_counts_by_day(
-    *,
-    campaign_id: int | None = None,
-    org_id: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tz: tzinfo | None = None,
-) -> list[DayClickCounts]:
-    """Clicks per calendar day (in `tz`, default the project's time zone), oldest first."""
-    rows = (
-        _human_clicks(campaign_id=campaign_id, org_id=org_id, since=since, until=until)
-        .annotate(day=TruncDate("clicked_at", tzinfo=tz))
-        .values("day")
-        .annotate(**_counts(tz=tz))
-        .order_by("day")
-    )
-    return [
-        DayClickCounts(day=row["day"], total=row["total"], unique=row["recipients"] + row["visitors"]) for row in rows
-    ]
+@dataclass(frozen=True)
+class DayClickCounts:
+    day: date
+    total: int
+    unique: int
 
 
 @dataclass(frozen=True)
@@ -144,79 +113,81 @@ class DayChannelClickCounts:
         return sum(counts.unique for counts in self.per_channel)
 
 
-def click_counts_by_day_and_channel(
-    *,
-    org_id: int,
-    channels: Sequence[str],
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tz: tzinfo | None = None,
-) -> list[DayChannelClickCounts]:
-    """An org's clicks on `channels` per calendar day (in `tz`), oldest first; days without a click are absent.
-
-    One query (grouped by day and channel), whatever the number of days or clicks.
-    """
-    rows = (
-        _human_clicks(org_id=org_id, since=since, until=until)
-        .filter(channel__in=channels)
-        .annotate(day=TruncDate("clicked_at", tzinfo=tz))
-        .values("day", "channel")
-        .annotate(**_counts(tz=tz))
-        .order_by("day", "channel")
+def click_counts_by_day(*, campaign_id: int, first_day: date | None = None, last_day: date | None = None):
+    """A campaign's clicks per day of the org's clock, oldest first; days without a click are absent. Two queries."""
+    totals = _by(_totals(first_day, last_day, campaign_id=campaign_id), "day", "total")
+    # Every clicker of a day has one row on that day: the day's unique clickers are all its rows.
+    uniques = _by(
+        _in_period(
+            UniqueClickers.objects.filter(campaign_id=campaign_id, short_link__isnull=True), first_day, last_day
+        ),
+        "day",
+        "clickers",
     )
-    days: dict[date, dict[str, ClickCounts]] = {}
-    for row in rows:
-        days.setdefault(row["day"], {})[row["channel"]] = _to_counts(row)
-    nothing = ClickCounts(total=0, unique=0)
     return [
-        DayChannelClickCounts(day=day, per_channel=tuple(counts.get(channel, nothing) for channel in channels))
-        for day, counts in days.items()
+        DayClickCounts(day=day, total=counts.total, unique=counts.unique)
+        for day, counts in sorted(_merged(totals, uniques).items())
     ]
 
 
+def click_counts_by_day_and_channel(
+    *, org_id: int, channels: Sequence[str], first_day: date | None = None, last_day: date | None = None
+) -> list[DayChannelClickCounts]:
+    """An org's clicks on `channels` per day of its clock, oldest first; days without a click are absent.
+
+    Two queries (grouped by day and channel), whatever the number of days or clicks.
+    """
+    totals = _per_day_channel(_totals(first_day, last_day, org_id=org_id, channel__in=channels), "total")
+    uniques = _per_day_channel(
+        _in_period(
+            UniqueClickers.objects.filter(org_id=org_id, channel__in=channels, short_link__isnull=True),
+            first_day,
+            last_day,
+        ),
+        "clickers",
+    )
+    counts = _merged(totals, uniques)
+    days = sorted({day for day, _ in counts})
+    return [
+        DayChannelClickCounts(day=day, per_channel=tuple(counts.get((day, channel), NO_CLICKS) for channel in channels))
+        for day in days
+    ]
+
+
+def _per_day_channel(rows: QuerySet, figure: str) -> dict[tuple[date, str], int]:
+    return {
+        (day, channel): value
+        for day, channel, value in rows.values_list("day", "channel").annotate(value=Sum(figure)).order_by()
+    }
+
+
 def click_counts_by_channel(
-    *,
-    org_id: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tz: tzinfo | None = None,
-    channel: str = "",
+    *, org_id: int, first_day: date | None = None, last_day: date | None = None, channel: str = ""
 ) -> dict[str, ClickCounts]:
     """An org's clicks per channel (sms, email), or of one `channel`; a channel with no click is absent."""
-    rows = (
-        _human_clicks(org_id=org_id, since=since, until=until, channel=channel)
-        .values("channel")
-        .annotate(**_counts(tz=tz))
-        .order_by("channel")
+    filters = {"org_id": org_id, **({"channel": channel} if channel else {})}
+    return _merged(
+        _by(_totals(first_day, last_day, **filters), "channel", "total"),
+        _by(_clickers(first_day, last_day, **filters), "channel", "clickers"),
     )
-    return {row["channel"]: _to_counts(row) for row in rows}
 
 
 def click_counts_by_campaign(
-    *,
-    org_id: int,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tz: tzinfo | None = None,
-    channel: str = "",
+    *, org_id: int, first_day: date | None = None, last_day: date | None = None, channel: str = ""
 ) -> dict[int, ClickCounts]:
     """An org's clicks per campaign id (of one `channel`, if given); a campaign with no click is absent."""
-    rows = (
-        _human_clicks(org_id=org_id, since=since, until=until, channel=channel)
-        .values("campaign_id")
-        .annotate(**_counts(tz=tz))
-        .order_by("campaign_id")
+    filters = {"org_id": org_id, **({"channel": channel} if channel else {})}
+    return _merged(
+        _by(_totals(first_day, last_day, **filters), "campaign_id", "total"),
+        _by(_clickers(first_day, last_day, **filters), "campaign_id", "clickers"),
     )
-    return {row["campaign_id"]: _to_counts(row) for row in rows}
 
 
 def click_counts_for_campaigns(*, campaign_ids: list[int]) -> dict[int, ClickCounts]:
-    """Clicks of each campaign; a recurring campaign's runs count for it. A campaign with no click is absent."""
-    rows = (
-        _human_clicks()
-        .filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
-        .values(owner=campaign_owner(campaign_ids))
-        .annotate(**_counts())
-        .order_by()
-    )
-    return {row["owner"]: _to_counts(row) for row in rows}
+    """Clicks of each campaign of all time; a recurring campaign's runs count for it. A campaign with no click is
+    absent. Two queries."""
+    of_them = Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids)
+    owner = campaign_owner(campaign_ids)
+    totals = DailyClicks.objects.filter(of_them).values(owner=owner).annotate(figure=Sum("total")).order_by()
+    uniques = _clickers().filter(of_them).values(owner=owner).annotate(figure=Sum("clickers")).order_by()
+    return _merged({row["owner"]: row["figure"] for row in totals}, {row["owner"]: row["figure"] for row in uniques})

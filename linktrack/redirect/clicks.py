@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import redis
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
+from linktrack.counts.counters import counted_of, counters_add
 from linktrack.models import Click, ShortLink
 from linktrack.redirect.bots import is_bot
 from linktrack.redirect.redis_clients import redis_client
@@ -126,7 +127,11 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
     links = {
         row["pk"]: row
         for row in ShortLink.objects.filter(pk__in={c.short_link_id for c in clicks}).values(
-            "pk", "campaign_id", "short_domain", "expires_at", channel=F("campaign__template__channel")
+            "pk",
+            "campaign_id",
+            "short_domain",
+            "expires_at",
+            channel=F("campaign__template__channel"),
         )
     }
     message_model = apps.get_model("delivery", "Message")
@@ -156,5 +161,49 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
             storable.append(click)
             continue
         logger.info("not storing click %s on link %s: %s", click.event_id, click.short_link_id, problem)
-    Click.objects.bulk_create(storable, ignore_conflicts=True)
-    return len(storable)
+    with transaction.atomic():
+        stored = _insert_new(storable)
+        counters_add(counted_of(stored))
+    return len(stored)
+
+
+_CLICK_COLUMNS = (
+    "event_id",
+    "short_link_id",
+    "campaign_id",
+    "message_id",
+    "channel",
+    "clicked_at",
+    "ip_hash",
+    "user_agent",
+    "is_bot",
+)
+
+
+def _insert_new(clicks: list[Click]) -> list[Click]:
+    """Insert the clicks whose event id is not stored yet; returns those (one statement per chunk).
+
+    INSERT ... ON CONFLICT DO NOTHING RETURNING names exactly the rows this statement inserted, also when another
+    flush stores the same events at the same moment: the second waits for the first and inserts none of them.
+    """
+    fields = [Click._meta.get_field(column) for column in _CLICK_COLUMNS]
+    table = connection.ops.quote_name(Click._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    inserted: set[str] = set()
+    for start in range(0, len(clicks), _INSERT_CHUNK):
+        chunk = clicks[start : start + _INSERT_CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+        params = [
+            field.get_db_prep_save(getattr(click, field.attname), connection) for click in chunk for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                params,
+            )
+            inserted.update(row[0] for row in cursor.fetchall())
+    return [click for click in clicks if click.event_id in inserted]
+
+
+# Rows per INSERT: nine parameters each stays under SQLite's limit of 32,766 variables.
+_INSERT_CHUNK = 1000

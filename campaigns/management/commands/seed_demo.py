@@ -254,6 +254,8 @@ class Command(BaseCommand):
             if not click.is_bot:
                 click.user_agent = phone_of.setdefault(click.message_id, rng.choices(agents, weights)[0])
         Click.objects.bulk_update(clicks, ["clicked_at", "user_agent"])
+        # The clicks moved in time after they were counted: count them again where they now are.
+        linktrack_services.click_counters_build(org_id=campaign.org_id, everything=True)
 
     def _working_short_url(self, campaign: Campaign) -> str:
         message = Message.objects.filter(campaign=campaign).exclude(body="").order_by("pk").first()

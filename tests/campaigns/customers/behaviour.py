@@ -8,7 +8,7 @@ from campaigns.customers.segments import customers_matching
 from campaigns.models import Customer, Template
 from delivery.models import Message, Proof
 from linktrack.models import Click, ShortLink
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, store_click
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -55,7 +55,7 @@ class History:
 
     def click(self, message: Message, *, at=NOW, bot=False) -> Click:
         link = ShortLink.objects.create(campaign=message.campaign, destination="https://acme.test/sale")
-        return Click.objects.create(
+        return store_click(
             event_id=uuid.uuid4().hex,
             short_link=link,
             campaign=message.campaign,

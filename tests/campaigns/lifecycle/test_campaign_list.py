@@ -9,8 +9,8 @@ from campaigns.lifecycle.views import CAMPAIGNS_PER_PAGE
 from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack import services
-from linktrack.models import Click, ShortLink
-from tests.factories import CampaignFactory, create_campaign, make_customers
+from linktrack.models import ShortLink
+from tests.factories import CampaignFactory, create_campaign, make_customers, store_click
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
 
@@ -38,7 +38,7 @@ def _link(campaign: Campaign, destination: str) -> ShortLink:
 
 
 def _click(link: ShortLink, message: Message, *, agent: str = PHONE) -> None:
-    Click.objects.create(
+    store_click(
         event_id=uuid.uuid4().hex,
         short_link=link,
         campaign=link.campaign,

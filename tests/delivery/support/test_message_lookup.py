@@ -11,9 +11,9 @@ from campaigns.lifecycle.services import campaign_create
 from campaigns.models import Customer
 from campaigns.sending.test_sends import proof_send
 from delivery.models import Message, PendingReceipt
-from linktrack.models import Click, ShortLink
+from linktrack.models import ShortLink
 from linktrack.redirect import codes
-from tests.factories import CampaignFactory, make_customers
+from tests.factories import CampaignFactory, make_customers, store_click
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_gateway_id_finds_its_message_with_the_outcome_in_words(staff, sent):
 def test_the_short_link_a_customer_received_finds_exactly_their_message(staff, sent):
     message = Message.objects.filter(campaign=sent).order_by("pk")[3]
     shown = re.search(r"127\.0\.0\.1:8000/s/[0-9A-Z]+", message.body).group(0)
-    Click.objects.create(
+    store_click(
         short_link=ShortLink.objects.get(campaign=sent), message=message, campaign=sent, clicked_at=timezone.now()
     )
     for pasted in (shown, f"http://{shown}", f"https://{shown}/", shown.rsplit("/", 1)[1].lower()):

@@ -7,6 +7,7 @@ from campaigns.models import Campaign, Customer, Template
 from delivery.models import Message
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import short_links
+from tests.factories import store_click
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -43,7 +44,7 @@ def _campaign(template: Template, name: str, *, status="dispatched", created_at=
 
 
 def _click(campaign: Campaign, message: Message | None, *, agent=PHONE, bot=False, at=None) -> Click:
-    return Click.objects.create(
+    return store_click(
         event_id=uuid.uuid4().hex,
         short_link=ShortLink.objects.get(campaign=campaign),
         campaign=campaign,

@@ -13,9 +13,9 @@ from campaigns.models import Campaign, Template
 from delivery.models import Message
 from insights.compare.comparison import campaigns_compare
 from linktrack.counts.campaign_clicks import click_timeline
-from linktrack.models import Click, ShortLink
+from linktrack.models import ShortLink
 from linktrack.redirect import short_links
-from tests.factories import CampaignFactory, CustomerListFactory, MembershipFactory, make_customers
+from tests.factories import CampaignFactory, CustomerListFactory, MembershipFactory, make_customers, store_click
 
 IST = ZoneInfo("Asia/Kolkata")
 SENT = datetime(2026, 11, 20, 10, 5, tzinfo=IST)
@@ -52,7 +52,7 @@ def _link(campaign: Campaign) -> ShortLink:
 
 
 def _click(link: ShortLink, message: Message | None, at: datetime, agent: str = ANDROID) -> None:
-    Click.objects.create(
+    store_click(
         event_id=uuid.uuid4().hex,
         short_link=link,
         campaign=link.campaign,

@@ -12,7 +12,7 @@ from campaigns.models import Campaign, Template
 from delivery.models import Message
 from linktrack import services
 from linktrack.models import Click, ShortLink
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, store_clicks
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
@@ -43,7 +43,7 @@ def _sent_campaign(template: Template, name: str, recipients: int, *, launched_a
 
 
 def _hits(link: ShortLink, message: Message, at: datetime, times: int = 1, *, agent: str = PHONE) -> None:
-    Click.objects.bulk_create(
+    store_clicks(
         [
             Click(
                 event_id=uuid.uuid4().hex,

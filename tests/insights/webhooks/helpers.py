@@ -19,6 +19,7 @@ from delivery.models import Message
 from insights.models import ClickWebhook
 from insights.webhooks import deliveries as click_webhooks
 from linktrack.models import Click, ShortLink
+from tests.factories import store_clicks
 from tests.local_peers import http_peer
 
 ANDROID = (
@@ -108,7 +109,7 @@ def add_clicks(campaign: Campaign, count: int, *, agent: str = ANDROID, bot: boo
     messages = list(Message.objects.filter(campaign=campaign).order_by("pk"))
     link = ShortLink.objects.get(campaign=campaign)
     at = timezone.now() - (ago if ago is not None else timedelta(minutes=1))
-    return Click.objects.bulk_create(
+    return store_clicks(
         Click(
             event_id=uuid.uuid4().hex,
             short_link=link,

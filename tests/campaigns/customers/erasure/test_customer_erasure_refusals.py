@@ -13,7 +13,7 @@ from campaigns.models import Campaign, Coupon, Customer, CustomerList, Template
 from delivery.models import GatewayExchange, Message
 from linktrack.models import Click, ShortLink
 from tests.campaigns.customers.erasure.helpers import MOBILE, NAME, PHONE
-from tests.factories import CustomerListFactory, create_campaign, make_customers
+from tests.factories import CustomerListFactory, create_campaign, make_customers, store_clicks
 
 # --- Refused while a campaign still sends to them, idempotent ------------------------------------------------------
 
@@ -93,7 +93,7 @@ def _with_history(customer: Customer, count: int, *, template: Template, custome
             for operation in ("submit", "receipt")
         ]
     )
-    Click.objects.bulk_create(
+    store_clicks(
         [
             Click(
                 event_id=f"{message.pk}-{n}",
