@@ -107,7 +107,7 @@ def campaign_counters_differences(*, campaign_id: int) -> list[str]:
 
 def _sums(rows, keys: tuple[str, ...], figure: str) -> dict:
     sums = rows.values_list(*keys).annotate(figure=Sum(figure)).order_by()
-    return _without_zeros({(key[0] if len(key) == 1 else key): value for *key, value in map(tuple, sums)})
+    return _without_zeros({(key[0] if len(key) == 1 else tuple(key)): value for *key, value in sums})
 
 
 def _without_zeros(figures: dict) -> dict:
