@@ -5,6 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from campaigns.customers.erasure import customer_erase
 from linktrack import services
@@ -87,3 +90,21 @@ def test_an_erased_customers_clicks_keep_counting(clicked):
     customer_erase(customer=customer, user=None)
     assert click_counts(campaign_id=clicked.pk) == ClickCounts(total=8, unique=3)
     call_command("verify_click_counters")  # and the stored clicks, erased, still say the same
+
+
+def test_the_campaign_page_reads_the_same_queries_with_one_click_or_many(
+    client, manager, org, clicked, django_assert_num_queries
+):
+    client.force_login(manager)
+    url = reverse("campaigns:detail", args=[clicked.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    # many more clicks, on many more days and hours, by more people and devices
+    link = clicked.short_links.get()
+    for day in range(20):
+        for message in clicked.messages.all():
+            add_click(link, message, SENT + timedelta(days=day, hours=day % 5))
+        add_click(link, None, SENT + timedelta(days=day))
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
