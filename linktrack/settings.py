@@ -205,6 +205,7 @@ CELERY_IMPORTS = [
     "campaigns.lifecycle.tasks",
     "campaigns.credits.tasks",
     "campaigns.customers.tasks",
+    "campaigns.accounts.tasks",
 ]
 
 # Campaign preview: each destination of a campaign's links is fetched (GET, redirects followed) and what it answers
