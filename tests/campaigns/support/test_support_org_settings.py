@@ -11,6 +11,7 @@ from campaigns.models import CreditTopUp, Org
 from campaigns.support.org_settings import org_credits_add, org_short_links_set
 from linktrack.redirect.short_links import short_link_base
 from tests.factories import OrgFactory
+from tests.helpers import admin_sign_in
 
 
 def _post(client, org, name: str, data: dict, follow=True):
@@ -140,7 +141,7 @@ def test_the_admin_shows_the_short_domain_without_changing_it(client, support, o
     settings.PUBLIC_BASE_URL = "https://app.cplry.com"
     support.is_superuser = True
     support.save(update_fields=["is_superuser"])
-    client.force_login(support)
+    admin_sign_in(client, support)
     page = client.get(reverse("admin:campaigns_org_change", args=[org.pk])).content.decode()
     assert 'name="short_domain"' not in page
 
