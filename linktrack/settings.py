@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE["pending-receipts-purge"] = {
     "task": "delivery.tasks.pending_receipts_purge_task",
     "schedule": 3600.0,
 }
+# Gateways (HTTP URL and callback, SMPP and SMTP hosts) at private, loopback, link-local (cloud metadata) and
+# reserved addresses are refused when saved and before every connection unless this is on (delivery.gateways.addresses).
+GATEWAY_ALLOW_PRIVATE_ADDRESSES = env.bool("GATEWAY_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Gateway exchanges (the per-message log support staff read) are kept this long, then purged hourly.
 GATEWAY_LOG_KEEP_DAYS = env.int("GATEWAY_LOG_KEEP_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log_purge_task", "schedule": 3600.0}
