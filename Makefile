@@ -21,6 +21,12 @@ seed: migrate
 
 # The web server, and beside it Celery beat for the periodic jobs (scheduled and recurring campaigns, receipt expiry,
 # summaries); in the embedded mode beat runs each job in its own process. Both stop with Ctrl-C.
+# The demo runs on this machine: its short links (which the preview's link check opens), and any webhook receiver or
+# gateway a developer starts beside it, are at 127.0.0.1, which the private-address guards refuse by default.
+run: export DEBUG ?= true
+run: export LINK_CHECK_ALLOW_PRIVATE_ADDRESSES ?= true
+run: export WEBHOOK_ALLOW_PRIVATE_ADDRESSES ?= true
+run: export GATEWAY_ALLOW_PRIVATE_ADDRESSES ?= true
 run: seed
 	$(BIN)/celery -A linktrack beat --loglevel=WARNING --schedule $(VENV)/beat-schedule & beat=$$!; \
 	trap 'kill $$beat 2>/dev/null' EXIT; \

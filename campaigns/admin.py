@@ -51,10 +51,12 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Org)
 class OrgAdmin(admin.ModelAdmin):
     list_display = ("name", "sms_link_tracking", "credits")
-    # Link tracking and credits change on the Support page, the sending rules on theirs: those pages check the values
-    # and record who changed them.
+    # Link tracking, credits and the short domain change on the Support page, the sending rules on theirs: those pages
+    # check the values (a short domain is never the app's own host) and record who changed them.
     readonly_fields = (
         "sms_link_tracking",
+        "short_domain",
+        "short_link_with_scheme",
         "link_tracking_changed_by",
         "link_tracking_changed_at",
         "credits",

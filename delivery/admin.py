@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 
+from delivery.gateways.addresses import settings_address_problems
 from delivery.gateways.webhooks import INFOBIP, RECEIPT_FORMATS
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 from delivery.support.gateway_check import gateway_connection_check
@@ -89,6 +90,8 @@ class GatewayConfigForm(forms.ModelForm):
                 "settings",
                 f"A {GatewayConfig.Kind(cleaned['kind']).label} gateway needs these settings: {', '.join(missing)}.",
             )
+        for name, problem in settings_address_problems(options or {}).items():
+            self.add_error("settings", f"{name}: {problem}")
         receipt_format = (options or {}).get("receipt_format", INFOBIP)
         known = isinstance(receipt_format, str) and receipt_format in RECEIPT_FORMATS
         if cleaned.get("kind") == GatewayConfig.Kind.HTTP and not known:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +25,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, signed in to only through the app's own sign-in page (linktrack.apps.AdminConfig)
+    "linktrack.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "linktrack.redirect.host_routing.ShortDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves collected static files (the admin's CSS and scripts) from gunicorn, compressed and with long cache headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,6 +103,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Security headers and cookies ----------------------------------------------------------------------------------
+# Public URL of the app, for absolute links in emails (unsubscribe, password reset, invitations); https in production.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+_SERVED_OVER_TLS = PUBLIC_BASE_URL.lower().startswith("https://")
+# Cookies only over https with DEBUG off.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 # Behind a proxy that ends TLS: trust its X-Forwarded-Proto, so secure cookies and absolute URLs say https.
@@ -108,9 +116,35 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 # Off by default: SMS show short links without a scheme, and phones open them over http first; forcing https
 # there costs every click an extra round trip. HSTS (with a preload entry for the short domain) avoids it.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# HSTS (sent on https answers only): a year, this host and its subdomains, by default when DEBUG is off and
+# PUBLIC_BASE_URL is https. Preloading is the domain owner's decision (SECURE_HSTS_PRELOAD and hstspreload.org).
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _SERVED_OVER_TLS and not DEBUG else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=bool(SECURE_HSTS_SECONDS))
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    # SECURE_SSL_REDIRECT stays off on purpose: short links in SMS are opened over http first (see above).
+    "security.W008",
+    # HSTS preloading commits the whole domain for good: its owner opts in with SECURE_HSTS_PRELOAD.
+    "security.W021",
+]
+# Content-Security-Policy (django-csp), enforced whatever DEBUG is so a page that breaks it breaks in development
+# first: the pages load scripts, styles, images and fonts from this app only, and post forms to it; no inline script
+# or style exists (tests/test_templates_no_inline_style.py). QR codes are drawn inline as SVG markup, which needs no
+# exception; `data:` images are the admin's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Redis, Celery, cache -----------------------------------------------------------------------------------
 # No REDIS_URL: tasks run in-process, the cache is local memory and clicks are stored synchronously.
@@ -213,14 +247,16 @@ CELERY_IMPORTS = [
     "campaigns.lifecycle.tasks",
     "campaigns.credits.tasks",
     "campaigns.customers.tasks",
+    "campaigns.accounts.tasks",
 ]
 
 # Campaign preview: each destination of a campaign's links is fetched (GET, redirects followed) and what it answers
 # is shown before launch, as a warning that never blocks. Seconds one link may take, redirects included; the page
 # waits about this long. Private, loopback, link-local (cloud metadata) and reserved addresses are not fetched unless
-# LINK_CHECK_ALLOW_PRIVATE_ADDRESSES is on (default: on only with DEBUG), kept apart from the webhooks' setting.
+# LINK_CHECK_ALLOW_PRIVATE_ADDRESSES is on (default off, whatever DEBUG is: `make run` turns it on for the demo's
+# links on this machine), kept apart from the webhooks' setting.
 LINK_CHECK_TIMEOUT_SECONDS = env.float("LINK_CHECK_TIMEOUT_SECONDS", default=5.0)
-LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env.bool("LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env.bool("LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Tests of a draft campaign's message (the preview's "Send a test") each campaign may send per hour.
 PROOF_SENDS_PER_HOUR = env.int("PROOF_SENDS_PER_HOUR", default=20)
 
@@ -237,7 +273,6 @@ GATEWAY_RATE_REDIS_URL = env.str("GATEWAY_RATE_REDIS_URL", default=REDIS_URL)
 # Public base URL of this service as gateways call it (https://app.example.com); used to check Twilio
 # signatures behind a proxy. Empty: taken from the request.
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")  # absolute links in emails (unsubscribe)
 # Email: SMTP in production; the embedded default writes each email to a file in EMAIL_FILE_PATH.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "outbox"))
@@ -258,6 +293,9 @@ CELERY_BEAT_SCHEDULE["pending-receipts-purge"] = {
     "task": "delivery.tasks.pending_receipts_purge_task",
     "schedule": 3600.0,
 }
+# Gateways (HTTP URL and callback, SMPP and SMTP hosts) at private, loopback, link-local (cloud metadata) and
+# reserved addresses are refused when saved and before every connection unless this is on (delivery.gateways.addresses).
+GATEWAY_ALLOW_PRIVATE_ADDRESSES = env.bool("GATEWAY_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Gateway exchanges (the per-message log support staff read) are kept this long, then purged hourly.
 GATEWAY_LOG_KEEP_DAYS = env.int("GATEWAY_LOG_KEEP_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log_purge_task", "schedule": 3600.0}
@@ -267,8 +305,8 @@ CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log
 # Calls one API key may make per minute (counted in the cache: Redis when REDIS_URL is set); more get 429.
 API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=120)
 # Click webhooks: each org's new clicks are pushed to its endpoint every 30 s. Calls to private, loopback,
-# link-local (cloud metadata) and reserved addresses are refused unless this is on (default: on only with DEBUG).
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# link-local (cloud metadata) and reserved addresses are refused unless this is on (default off, whatever DEBUG is).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 CELERY_BEAT_SCHEDULE["click-webhooks-deliver"] = {
     "task": "insights.tasks.click_webhooks_deliver_task",
     "schedule": 30.0,

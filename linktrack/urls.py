@@ -20,7 +20,7 @@ urlpatterns = [
     path("accounts/two-step/turn-off/", two_step_views.two_step_turn_off, name="two_step_turn_off"),
     path("accounts/two-step/recovery-codes/", two_step_views.two_step_recovery_codes, name="two_step_recovery_codes"),
     path("accounts/notifications/", include("campaigns.accounts.notification_urls")),
-    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/change/", sign_in.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/password/reset/", sign_in.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -213,8 +213,9 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def http_gateway():
+def http_gateway(settings):
     """A fake HTTP SMS gateway on this machine (tests.local_peers.FakeHttpGateway)."""
+    settings.GATEWAY_ALLOW_PRIVATE_ADDRESSES = True  # it listens on 127.0.0.1
     with running_http_gateway() as fake:
         yield fake
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from campaigns.accounts.sign_in import signed_in_here_mark
 from campaigns.base import clock
 from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign
@@ -30,3 +31,11 @@ class Clock:
     def set(self, *args) -> datetime:
         self.moment = datetime(*args, tzinfo=IST)
         return self.moment
+
+
+def admin_sign_in(client, user) -> None:
+    """Sign `user` in as the sign-in page does, so the admin admits the session (it refuses one made otherwise)."""
+    client.force_login(user)
+    session = client.session
+    signed_in_here_mark(session)
+    session.save()

@@ -1,6 +1,7 @@
 """The project's wiring: settings safety, compose file, demo seed, health check."""
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -181,3 +182,84 @@ def test_a_production_environment_passes_djangos_deployment_checks():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# --- Security defaults ------------------------------------------------------------------------------------------
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "production-secret-" + "a1B2c3D4e5" * 5,
+    "HASHIDS_SALT": "s" * 32,
+    "ALLOWED_HOSTS": "app.acme.in,.cplry.com",
+    "PUBLIC_BASE_URL": "https://app.acme.in",
+}
+GUARDS = ("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", "GATEWAY_ALLOW_PRIVATE_ADDRESSES")
+
+
+def _settings_read(env: dict, *names: str) -> dict:
+    """Settings as a process started with only `env` reads them (no .env file of the test machine)."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {list(names)!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT, env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "linktrack.settings", **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_the_private_address_guards_are_on_whatever_debug_is(debug):
+    assert _settings_read({**PRODUCTION, "DEBUG": debug}, *GUARDS) == dict.fromkeys(GUARDS, False)
+
+
+def test_with_debug_off_and_an_https_address_hsts_and_secure_cookies_are_on():
+    read = _settings_read(
+        PRODUCTION,
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    )
+    assert read == {
+        "SECURE_HSTS_SECONDS": 31_536_000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+    }
+    # over plain http (or with DEBUG on) no HSTS is promised
+    assert _settings_read({**PRODUCTION, "PUBLIC_BASE_URL": "http://app.acme.in"}, "SECURE_HSTS_SECONDS") == {
+        "SECURE_HSTS_SECONDS": 0
+    }
+    assert _settings_read({**PRODUCTION, "DEBUG": "true"}, "SECURE_HSTS_SECONDS") == {"SECURE_HSTS_SECONDS": 0}
+
+
+def test_the_least_a_production_environment_sets_passes_djangos_deployment_checks():
+    # given only what the README asks of a deployment: DEBUG off, secrets, hosts and its https address
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env={"PATH": os.environ["PATH"], **PRODUCTION}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    # then Django's deployment checks report nothing, warnings included
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_script_or_style(client, db):
+    response = client.get("/accounts/login/")
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in response["Content-Security-Policy"].split(";") if directive
+    )
+    assert policy["default-src"] == policy["script-src"] == policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == policy["object-src"] == "'none'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+
+
+def test_an_https_answer_carries_hsts_when_it_is_on(client, db, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    response = client.get("/healthz", secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

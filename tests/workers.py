@@ -30,6 +30,8 @@ class Workers:
             "SIMULATED_RECEIPT_DELAY_SECONDS": "0.5",
             "SIMULATED_GATEWAY_MIX": "delivered:80,undeliverable:10,expired:10",
             "DISPATCH_BATCH_SIZE": "20",
+            # the tests' gateways (HTTP, SMPP, SMTP) listen on 127.0.0.1
+            "GATEWAY_ALLOW_PRIVATE_ADDRESSES": "true",
         }
         self.processes: list[subprocess.Popen] = []
 

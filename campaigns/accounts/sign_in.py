@@ -25,21 +25,24 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from campaigns.accounts import two_step
+from campaigns.accounts import tasks, two_step
 from linktrack.common.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
+# Set in the session by the sign-in page (and the two-step code page after it): the admin admits only sessions that
+# carry it (campaigns.accounts.admin_site), so none signed in any other way reaches it.
+_SIGNED_IN_HERE = "signed_in_here"
 _BUCKET_SECONDS = 60
 _KEY_PREFIX = "sign-in-failures"
 _RESET_KEY_PREFIX = "password-reset-requests"
@@ -177,6 +180,15 @@ def password_reset_request_allowed(*, email: str, ip: str) -> bool:
     return not over
 
 
+def signed_in_here_mark(session) -> None:
+    """Call right after signing a user in through the sign-in page (and its two-step code, when it is on)."""
+    session[_SIGNED_IN_HERE] = True
+
+
+def signed_in_here(session) -> bool:
+    return bool(session.get(_SIGNED_IN_HERE))
+
+
 def _increment(key: str, *, timeout: int) -> None:
     cache.add(key, 0, timeout=timeout)
     try:
@@ -220,7 +232,9 @@ class SignInView(auth_views.LoginView):
             code_page = reverse("two_step_sign_in")
             return HttpResponseRedirect(f"{code_page}?{urlencode({'next': next_url})}" if next_url else code_page)
         sign_in_failures_clear(email=user.email)
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        signed_in_here_mark(self.request.session)
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -231,34 +245,16 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request: the same answer whether or not the address has an account, and whether or not the
-    request was throttled.
-
-    The emailed link is built from PUBLIC_BASE_URL rather than the request's Host: behind a proxy the request may
-    name an internal host or plain http, and any host in ALLOWED_HOSTS (every short domain, a wildcard) would
-    otherwise end up in the link.
-    """
-
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    """Django's reset request: the same answer, after the same work, whether or not the address has an account and
+    whether or not the request was throttled. The email is sent by a task (campaigns.accounts.password_reset), so
+    the time the page takes tells nothing either."""
 
     def form_valid(self, form):
+        email = form.cleaned_data["email"]
         # throttled: nothing is sent, and the page says what it always says (see the module's docstring)
-        if not password_reset_request_allowed(email=form.cleaned_data["email"], ip=client_ip(self.request)):
-            return HttpResponseRedirect(self.get_success_url())
-        public = urlsplit(settings.PUBLIC_BASE_URL)
-        form.save(
-            # host and any path prefix, as the unsubscribe links are written (PUBLIC_BASE_URL + path)
-            domain_override=public.netloc + public.path.rstrip("/"),
-            use_https=public.scheme == "https",
-            token_generator=self.token_generator,
-            from_email=self.from_email,
-            email_template_name=self.email_template_name,
-            subject_template_name=self.subject_template_name,
-            request=self.request,
-            html_email_template_name=self.html_email_template_name,
-            extra_email_context=self.extra_email_context,
-        )
+        if password_reset_request_allowed(email=email, ip=client_ip(self.request)):
+            # Queued at once, not on commit: the request writes nothing the task needs.
+            tasks.password_reset_email_send_task.delay(email)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -273,4 +269,40 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             self.post_reset_login = False
         response = super().form_valid(form)
         sign_in_failures_clear(email=self.user.email)
+        return response
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The current password asked to change it is a sign-in like any other: throttled, and a wrong one counts."""
+
+    refusal: Refusal | None = None
+    request = None  # set by the view
+
+    def clean_old_password(self):
+        email, ip = self.user.email, client_ip(self.request)
+        self.refusal = sign_in_refusal(email=email, ip=ip)
+        if self.refusal:
+            raise ValidationError(self.refusal.message, code="throttled")
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            sign_in_failure_record(email=email, ip=ip)
+            raise
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (other browsers signed out, this one kept), throttled like the sign-in page."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.request = self.request
+        return form
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.refusal:
+            response.status_code = 429
+            response["Retry-After"] = str(form.refusal.wait_seconds)
         return response

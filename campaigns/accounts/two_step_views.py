@@ -91,6 +91,7 @@ def two_step_sign_in(request):
             two_step.pending_sign_in_clear(request.session)
             sign_in.sign_in_failures_clear(email=email)
             auth_login(request, pending.user, backend=pending.backend)
+            sign_in.signed_in_here_mark(request.session)
             return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
         else:
             sign_in.sign_in_failure_record(email=email, ip=ip)

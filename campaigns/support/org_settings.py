@@ -9,6 +9,7 @@ from django.http.request import validate_host
 
 from campaigns.dlt import trai
 from campaigns.models import CreditTopUp, Org, User
+from linktrack.common.absolute_urls import app_hosts, host_of
 
 
 @transaction.atomic
@@ -25,8 +26,12 @@ def org_credits_add(*, org: Org, amount: int, user: User, note: str = "") -> Cre
     )
 
 
-def short_domain_clean(value: str) -> str:
-    """A bare host name ("s.cplry.com") from what support staff type ("https://S.cplry.com/"); refused in words."""
+def short_domain_clean(value: str, *, app_host: str = "") -> str:
+    """A bare host name ("s.cplry.com") from what support staff type ("https://S.cplry.com/"); refused in words.
+
+    The app's own hosts are refused (see linktrack.common.absolute_urls.app_hosts), and so is `app_host`, the host
+    the page that sets it was asked on: on a short domain every request is a short link, so the app would lose its
+    pages there for good (a host links were minted on stays a short domain)."""
     domain = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
     if not domain:
         return ""
@@ -36,6 +41,12 @@ def short_domain_clean(value: str) -> str:
         DomainNameValidator(accept_idna=False)(domain)
     except ValidationError:
         raise ValidationError({"short_domain": f"“{domain}” is not a host name, like s.cplry.com."}) from None
+    if domain in app_hosts() | {host_of(app_host)}:
+        raise ValidationError(
+            {
+                "short_domain": f"{domain} is this app's own address: short links need a host of their own, like s.cplry.com."
+            }
+        )
     shortener = trai.public_shortener(f"https://{domain}/")
     if shortener:
         raise ValidationError({"short_domain": f"{shortener} is a public link shortener: operators block its links."})
@@ -50,11 +61,11 @@ def short_domain_clean(value: str) -> str:
 
 
 @transaction.atomic
-def org_short_links_set(*, org: Org, short_domain: str, with_scheme: bool, user: User) -> Org:
+def org_short_links_set(*, org: Org, short_domain: str, with_scheme: bool, user: User, app_host: str = "") -> Org:
     """The host new short links of the org are minted on, and whether messages show https:// before them.
-    Links already sent keep the domain they were minted for."""
+    Links already sent keep the domain they were minted for. `app_host`: the host the app was reached on (refused)."""
     org = Org.objects.select_for_update().get(pk=org.pk)
-    org.short_domain, org.short_link_with_scheme = short_domain_clean(short_domain), with_scheme
+    org.short_domain, org.short_link_with_scheme = short_domain_clean(short_domain, app_host=app_host), with_scheme
     org.full_clean()
     org.save(update_fields=["short_domain", "short_link_with_scheme", "updated_at"])
     return org

@@ -92,7 +92,11 @@ def org_credits(request, pk: int):
 def org_short_links(request, pk: int):
     def change(org: Org, data: dict) -> str:
         org = org_short_links_set(
-            org=org, short_domain=data["short_domain"], with_scheme=data["short_link_with_scheme"], user=request.user
+            org=org,
+            short_domain=data["short_domain"],
+            with_scheme=data["short_link_with_scheme"],
+            user=request.user,
+            app_host=request.get_host(),
         )
         return f"New short links of {org.name} go out as {trai.short_link_prefix(org)}…."
 

@@ -14,6 +14,10 @@ with the one-click POST of RFC 8058, and in a footer of each part. The token is 
 made as the return path's is (with its own salt), so it names one message and cannot be forged for another;
 campaigns/customers/opt_out.py reads it. The footer is added here, per message at send time, after the campaign's links were
 rewritten, so it is never a tracked short link.
+
+An SMTP server a gateway names (rather than the deployment's own EMAIL_* settings) is checked before connecting, as
+every gateway's host is (delivery.gateways.addresses), and the connection goes to the address that was checked,
+while TLS still checks the certificate against the server's name.
 """
 
 import contextlib
@@ -26,9 +30,11 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from delivery.gateways import addresses
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 from linktrack.common.absolute_urls import public_url
 
@@ -50,6 +56,39 @@ _TOKEN_MESSAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
+class _CheckedAddress:
+    """smtplib's connection, to an address already checked instead of a second lookup of the name."""
+
+    address = ""
+
+    def _get_socket(self, host, port, timeout):
+        return super()._get_socket(self.address or host, port, timeout)
+
+
+class CheckedSMTPBackend(SMTPBackend):
+    """Django's SMTP backend, calling only an address the gateway rules allow; raises addresses.Refused from open()
+    before any connection is made."""
+
+    def __init__(self, *args, allow_private: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_private = allow_private
+        self.address = ""
+
+    @property
+    def connection_class(self):
+        smtp = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        return type(f"Checked{smtp.__name__}", (_CheckedAddress, smtp), {"address": self.address})
+
+    def open(self):
+        if self.connection:
+            return False
+        self.address = addresses.address_to_call(self.host, self.port, allow_private=self.allow_private)
+        return super().open()
+
+
+CHECKED_SMTP_BACKEND = f"{CheckedSMTPBackend.__module__}.{CheckedSMTPBackend.__qualname__}"
+
+
 @dataclass
 class EmailGateway:
     backend: str
@@ -57,6 +96,7 @@ class EmailGateway:
     connection_options: dict = field(default_factory=dict)
     bounce_domain: str = ""
     name: str = "email"
+    allow_private: bool = field(default_factory=addresses.allow_private)
     receipts: list[Receipt] = field(default_factory=list)
 
     @classmethod
@@ -72,9 +112,7 @@ class EmailGateway:
                 "use_ssl": bool(options.get("use_ssl", False)),
                 "timeout": float(options.get("timeout", 10)),
             }
-        backend = options.get("backend") or (
-            "django.core.mail.backends.smtp.EmailBackend" if options.get("host") else settings.EMAIL_BACKEND
-        )
+        backend = options.get("backend") or (CHECKED_SMTP_BACKEND if options.get("host") else settings.EMAIL_BACKEND)
         return cls(
             backend=backend,
             from_email=options.get("from_email") or settings.DEFAULT_FROM_EMAIL,
@@ -86,9 +124,15 @@ class EmailGateway:
         receipts, self.receipts = self.receipts, []
         return receipts
 
+    def _connection(self):
+        options = dict(self.connection_options)
+        if self.backend == CHECKED_SMTP_BACKEND:
+            options["allow_private"] = self.allow_private
+        return get_connection(self.backend, fail_silently=False, **options)
+
     def connection_check(self) -> str:
         """Connect, say hello, start TLS and log in as a send would, then quit without sending."""
-        connection = get_connection(self.backend, fail_silently=False, **self.connection_options)
+        connection = self._connection()
         connection.open()
         connection.close()
         host = self.connection_options.get("host")
@@ -99,9 +143,13 @@ class EmailGateway:
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         started = time.monotonic()
-        connection = get_connection(self.backend, fail_silently=False, **self.connection_options)
+        connection = self._connection()
         try:
             connection.open()
+        except addresses.Refused as refused:  # nothing was sent: no connection was made
+            return self._all_failed(
+                messages, "gateway_submit_failed", "SMTP:address-refused", f"not called: {refused}", started
+            )
         except TimeoutError as error:
             return self._all_failed(messages, "gateway_timeout", "SMTP:timeout", str(error), started)
         except (OSError, smtplib.SMTPException) as error:

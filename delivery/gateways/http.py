@@ -2,20 +2,23 @@
 
 Retries only what can succeed later: timeouts, 5xx and 429, with exponential backoff. A refusal (other 4xx) or
 an answer that cannot be understood is final at once (the gateway may have taken the message: never send twice).
+A redirect (3xx) is such an answer: it is recorded and never followed, since following it would send the message
+(and the API key) to wherever the answer points. The gateway's host is checked before each connection
+(delivery.gateways.addresses) and the connection goes to the address that was checked.
 """
 
+import http.client
 import json
 import socket
-import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 
+from delivery.gateways import addresses
 from delivery.gateways.base import Exchange, OutgoingMessage, SubmitResult
 from delivery.gateways.codes import http_submit_reason
 from delivery.gateways.ratelimit import RateLimiter
+from linktrack.common.outbound import pinned_connection, tls_context
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
@@ -39,6 +42,7 @@ class HttpGateway:
     callback_url: str = ""
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(key="none", per_second=0))
     name: str = "http"
+    allow_private: bool = field(default_factory=addresses.allow_private)
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         return [self.send_one(message) for message in messages]
@@ -46,13 +50,24 @@ class HttpGateway:
     def connection_check(self) -> str:
         """Open a connection (and the TLS session) to the gateway's host, sending no request: a test message
         would cost money and reach a phone."""
+        scheme, host, port, _path = self._where()
+        address = addresses.address_to_call(host, port, allow_private=self.allow_private)
+        with socket.create_connection((address, port), timeout=self.timeout) as connection:
+            if scheme == "https":
+                with tls_context().wrap_socket(connection, server_hostname=host):
+                    return f"{host}:{port} accepted a TLS connection (no message was sent)"
+        return f"{host}:{port} accepted a connection (no message was sent)"
+
+    def _where(self) -> tuple[str, str, int, str]:
+        """Scheme, host, port and path (with its query) of the gateway's URL."""
         parts = urllib.parse.urlsplit(self.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        with socket.create_connection((parts.hostname, port), timeout=self.timeout) as connection:
-            if parts.scheme == "https":
-                with ssl.create_default_context().wrap_socket(connection, server_hostname=parts.hostname):
-                    return f"{parts.hostname}:{port} accepted a TLS connection (no message was sent)"
-        return f"{parts.hostname}:{port} accepted a connection (no message was sent)"
+        return (
+            parts.scheme,
+            parts.hostname or "",
+            port,
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        )
 
     def payload(self, message: OutgoingMessage) -> dict:
         payload = {
@@ -90,7 +105,6 @@ class HttpGateway:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         logged_request = f"POST {self.url}\n" + "".join(f"{k}: {v}\n" for k, v in headers.items()) + body.decode()
         started = time.monotonic()
 
@@ -101,27 +115,35 @@ class HttpGateway:
         def result(accepted: bool, **fields) -> SubmitResult:
             return SubmitResult(message.message_id, accepted, exchanges=tuple(exchanges), **fields)
 
+        scheme, host, port, path = self._where()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, text = response.status, response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read().decode("utf-8", "replace")
+            address = addresses.address_to_call(host, port, allow_private=self.allow_private)
+        except addresses.Refused as refused:  # nothing was sent: no connection was made
+            log(error=f"not called: {refused}")
+            return result(False, reason_code="gateway_submit_failed", gateway_error="HTTP:address-refused")
+        connection = pinned_connection(scheme, host, port, address=address, timeout=self.timeout)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            status, text = response.status, response.read().decode("utf-8", "replace")
         except TimeoutError as error:
             log(error=f"timed out after {self.timeout}s: {error}")
             raise _Retryable("gateway_timeout", "HTTP:timeout") from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError | socket.timeout):
-                log(error=f"timed out after {self.timeout}s: {error.reason}")
-                raise _Retryable("gateway_timeout", "HTTP:timeout") from None
-            log(error=f"could not connect: {error.reason}")
+        except http.client.HTTPException as error:
+            log(error=f"the answer is not HTTP: {error!r}")
+            return result(False, reason_code="gateway_bad_response", gateway_error="HTTP:unreadable")
+        except OSError as error:
+            log(error=f"could not connect: {error}")
             return result(False, reason_code="gateway_submit_failed", gateway_error="HTTP:connect")
-        except (ConnectionError, OSError) as error:
-            log(error=f"connection failed: {error}")
-            return result(False, reason_code="gateway_submit_failed", gateway_error="HTTP:connect")
+        finally:
+            connection.close()
 
         log(response=f"HTTP {status}\n{text[:4000]}")
         if status == 429 or status >= 500:
             raise _Retryable("gateway_retries_exhausted", f"HTTP:{status}")
+        if 300 <= status < 400:
+            # never followed: the message and the API key would go wherever the answer points
+            return result(False, reason_code="gateway_bad_response", gateway_error=f"HTTP:{status}:redirect")
         if status >= 400:
             code = _error_code(text)
             return result(

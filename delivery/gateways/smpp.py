@@ -9,6 +9,7 @@ applies them as they come.
 
 import contextlib
 import logging
+import socket
 import struct
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import smpplib.exceptions
 import smpplib.pdu
 import smpplib.smpp
 
+from delivery.gateways import addresses
 from delivery.gateways.base import Exchange, OutgoingMessage, Receipt, SubmitResult
 from delivery.gateways.codes import (
     SMPP_RETRYABLE_STATUSES,
@@ -63,7 +65,15 @@ def _tlv(tag: int, value: str) -> bytes:
 
 class _Client(smpplib.client.Client):
     """smpplib's client, except that a deliver_sm whose body cannot be parsed (a truncated TLV, a field of the
-    wrong size) still comes back, marked `unreadable`, so it is answered and logged instead of ending the session."""
+    wrong size) still comes back, marked `unreadable`, so it is answered and logged instead of ending the session.
+    It connects to the address it is given, already checked (delivery.gateways.addresses), IPv4 or IPv6."""
+
+    def connect(self):
+        try:
+            self._socket = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError:
+            raise smpplib.exceptions.ConnectionError("Connection refused") from None
+        self.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
 
     def read_pdu(self):
         raw_length = self._recv_exact(4)
@@ -111,6 +121,7 @@ class SmppGateway:
     receipt_id_base: int | None = None  # the same for the id in receipts
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(key="none", per_second=0))
     name: str = "smpp"
+    allow_private: bool = field(default_factory=addresses.allow_private)
     receipts: list[Receipt] = field(default_factory=list)
     replies: list[SmppReply] = field(default_factory=list)
 
@@ -152,7 +163,9 @@ class SmppGateway:
     # --- session ------------------------------------------------------------------------------------------------
 
     def _bind(self) -> smpplib.client.Client:
-        client = _Client(self.host, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
+        """A bound transceiver; raises addresses.Refused, before connecting, for a host linktrack may not call."""
+        address = addresses.address_to_call(self.host, self.port, allow_private=self.allow_private)
+        client = _Client(address, self.port, timeout=self.timeout, allow_unknown_opt_params=True)
         client.connect()
         try:
             client.bind_transceiver(
@@ -200,6 +213,10 @@ class SmppGateway:
             return self._all(messages, "gateway_submit_failed", f"SMPP:bind:0x{status:08X}", str(error), started)
         except (smpplib.exceptions.ConnectionError, OSError) as error:
             return self._all(messages, "gateway_submit_failed", "SMPP:connect", repr(error), started)
+        except addresses.Refused as refused:  # nothing was sent: no connection was made
+            return self._all(
+                messages, "gateway_submit_failed", "SMPP:address-refused", f"not called: {refused}", started
+            )
         part_ids: dict[str, str] = {}  # id of every part -> id kept on the message (its first part)
         results: list[SubmitResult] = []
         try:

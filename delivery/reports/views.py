@@ -22,6 +22,13 @@ def _group_or_404(group: str) -> str:
     return group
 
 
+def _reason_or_404(group: str, reason_code: str) -> str:
+    """ "" (every reason of the group) or one of the group's reasons in the catalogue; anything else is not found."""
+    if reason_code and reason_code not in {reason.code for reason in reasons.reasons_in(group)}:
+        raise Http404("no such reason in this group")
+    return reason_code
+
+
 # Messages still waiting are resent under the "no receipt" outcome (the resend page counts them there).
 _RESEND_AS = {"pending": "no_receipt"}
 
@@ -67,7 +74,7 @@ def campaign_delivery_export(request, pk: int, group: str):
     """Every affected recipient of a group (or of one reason), streamed as CSV."""
     campaign = get_campaign_for_user(request.user, pk)
     group = _group_or_404(group)
-    reason_code = request.GET.get("reason", "")
+    reason_code = _reason_or_404(group, request.GET.get("reason", ""))
     messages = selectors.reason_messages(campaign_id=campaign.pk, group=group, reason_code=reason_code)
 
     def rows():
@@ -94,5 +101,7 @@ def campaign_delivery_export(request, pk: int, group: str):
         "status",
         "sent_at",
     ]
+    # Built from known values only (the group and the reason were checked against the catalogue): a name taken from
+    # the query would let a link choose the file's name, or break the header.
     filename = f"campaign-{campaign.pk}-{group}{'-' + reason_code if reason_code else ''}.csv"
     return csv_download(header, rows(), filename=filename)

@@ -1,7 +1,8 @@
 """Gateway configurations as support staff edit them on pages: which settings each kind of gateway reads (the
 names the adapters in delivery/gateways/ read), which secrets it keeps, and saving them.
 
-Secrets are write-only: a page never shows one; an empty field keeps what is stored, and only an explicit "clear"
+Where a gateway is (its URL, callback, SMPP or SMTP host) must be on the internet unless
+GATEWAY_ALLOW_PRIVATE_ADDRESSES is on (delivery.gateways.addresses). Secrets are write-only: a page never shows one; an empty field keeps what is stored, and only an explicit "clear"
 removes it. Making a configuration active deactivates the org's other one for that channel, in one transaction.
 """
 
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.models import Channel, Org, User
+from delivery.gateways.addresses import settings_address_problems
 from delivery.gateways.simulated import parse_mix
 from delivery.gateways.smpp import SmppGateway
 from delivery.gateways.webhooks import RECEIPT_FORMATS
@@ -136,6 +138,11 @@ def gateway_config_save(
             parse_mix(settings["mix"])
         except ValueError as error:
             raise ValidationError({"mix": str(error)}) from None
+    # A URL or host at a private, loopback or link-local address (the cloud's metadata service) is refused in words
+    # next to its field; sending and Check connection check it again before connecting.
+    problems = settings_address_problems(settings)
+    if problems:
+        raise ValidationError(problems)
     config = config or GatewayConfig(org=org)
     if config.org_id != org.pk:
         raise ValidationError("This gateway belongs to another organisation.")

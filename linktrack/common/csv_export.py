@@ -4,6 +4,9 @@ A cell that starts with =, +, -, @ or a tab is read by Excel, LibreOffice and Go
 customer name imported from someone else's file can carry one ("=HYPERLINK(...)"). Such a cell is written with a
 leading apostrophe, which spreadsheets show as text (OWASP's advice on CSV injection). Numbers and phone numbers
 ("+919812345678", "-5") are left as they are: they are values, not formulas.
+
+The file's name is built by each view from known values; what reaches the header is still only letters, digits,
+dots, dashes and underscores, so no name can add a parameter to Content-Disposition or break the header.
 """
 
 import csv
@@ -14,6 +17,7 @@ from django.http import StreamingHttpResponse
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?[0-9][0-9 ().-]*")
+_NOT_IN_A_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def spreadsheet_safe(value):
@@ -38,5 +42,5 @@ def csv_download(header: Sequence[str], rows: Iterable[Sequence], *, filename: s
             yield writer.writerow([spreadsheet_safe(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{_NOT_IN_A_FILE_NAME.sub("-", filename)}"'
     return response

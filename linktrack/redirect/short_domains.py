@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 
+from linktrack.common.absolute_urls import app_hosts
 from linktrack.models import ShortDomain
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,11 @@ def short_domains_forget() -> None:
 
 def request_short_domain(host: str) -> str | None:
     """Which short domain a request's Host is: an org's host, "" for the deployment's own short host, or None
-    when it is the app (where codes live under /s/)."""
+    when it is the app (where codes live under /s/). The app's own hosts are never a short domain, even one that
+    links were minted on before that was refused: the app keeps its pages there."""
     host, _ = split_domain_port(host)
+    if host in app_hosts():
+        return None
     if host == _default_root_host():
         return ""
     if host in short_domains():
@@ -96,6 +100,8 @@ def short_domain_problems(*, domain: str) -> list[str]:
     host = short_domain_host(domain)
     if not host or "." not in host:
         return [f"'{domain}' is not a domain name. Enter only the host, for example s.cplry.com."]
+    if host in app_hosts():
+        return [f"{host} is this app's own address: its pages are served there, so short links cannot be."]
     if not validate_host(host, settings.ALLOWED_HOSTS):
         return [
             f"The server does not accept requests for {host} yet: add it (or a wildcard such as "

@@ -11,6 +11,7 @@ import smpplib.exceptions
 from django.core.management.base import BaseCommand, CommandError
 
 from delivery import services
+from delivery.gateways.addresses import Refused
 from delivery.gateways.smpp import SmppGateway
 from delivery.gateways.smpp_inbound import SmppReply
 from delivery.models import GatewayConfig
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             session = (deadline - time.monotonic()) if deadline else 3600.0
             try:
                 adapter.listen(seconds=max(session, 0.0), on_receipt=apply, on_reply=reply)
-            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError) as error:
+            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError, Refused) as error:
                 self.stderr.write(f"SMPP session to {config} ended: {error!r}; reconnecting")
                 time.sleep(reconnect_delay if deadline is None else min(reconnect_delay, 0.1))
         self.stdout.write(f"{applied} receipt(s) applied, {replies} reply(ies) read, {unsubscribed} unsubscribed")

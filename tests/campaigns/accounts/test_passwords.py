@@ -7,6 +7,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.accounts import sign_in
+from campaigns.accounts.tasks import password_reset_email_send_task
 from tests.campaigns.accounts.helpers import LOGIN, NEW_PASSWORD, _mail_for, _reset_link, _sign_in, _signed_in
 from tests.factories import PASSWORD
 
@@ -59,6 +61,36 @@ def test_reset_page_answers_an_unknown_address_exactly_as_a_known_one_and_sends_
     assert unknown.content == known.content and unknown.status_code == known.status_code == 200
     assert "If an account signs in with that address" in unknown.content.decode()
     assert mail.outbox == []
+
+
+def test_reset_page_queues_the_email_for_a_worker_and_does_the_same_work_for_any_address(
+    client, manager, monkeypatch, django_assert_max_num_queries
+):
+    # given a worker queue that only records what it is given
+    queued = []
+
+    class Queue:
+        @staticmethod
+        def delay(email):
+            queued.append(email)
+
+    monkeypatch.setattr(sign_in.tasks, "password_reset_email_send_task", Queue)
+
+    # when a known and an unknown address ask for a reset, neither request touches the database
+    for email in ("manager@acme.test", "nobody@acme.test"):
+        with django_assert_max_num_queries(0):
+            response = client.post(reverse("password_reset"), {"email": email})
+        assert response.status_code == 302
+
+    # then both are queued alike and nothing was sent while the page answered
+    assert queued == ["manager@acme.test", "nobody@acme.test"]
+    assert mail.outbox == []
+
+    # when the worker runs the tasks, the account's owner gets the link, and nobody else anything
+    for email in queued:
+        password_reset_email_send_task(email)
+    [message] = mail.outbox
+    assert message.to == ["manager@acme.test"] and "/accounts/password/reset/" in _reset_link(message)
 
 
 def test_a_used_reset_link_does_not_work_again(client, manager):

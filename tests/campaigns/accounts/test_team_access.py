@@ -9,6 +9,7 @@ from django.urls import reverse
 from campaigns.models import Membership, User
 from tests.campaigns.accounts.helpers import _team_url
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.helpers import admin_sign_in
 
 pytestmark = pytest.mark.usefixtures("_public_address_and_fast_hashing")
 
@@ -82,7 +83,7 @@ def test_a_member_added_in_the_admin_records_who_added_them(client, org, manager
     admin_user = User.objects.create_superuser("admin@linktrack.test", PASSWORD)
     newcomer = UserFactory(email="newcomer@acme.test", password=PASSWORD)
     membership = manager.memberships.get()
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     prefix = "memberships"
 
     response = client.post(

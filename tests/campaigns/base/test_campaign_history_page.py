@@ -11,7 +11,7 @@ from campaigns.base.history import HISTORY_LIMIT, campaign_event_record, campaig
 from campaigns.models import User
 from tests.campaigns.base.helpers import Kind
 from tests.factories import UserFactory, create_campaign, make_customers
-from tests.helpers import launch
+from tests.helpers import admin_sign_in, launch
 
 # The campaign page
 
@@ -117,7 +117,7 @@ def test_support_reads_the_history_in_the_admin_and_cannot_change_it(
 ):
     make_customers(template.org, 2)
     campaign = launch(create_campaign(template, manager), manager, django_capture_on_commit_callbacks)
-    client.force_login(superuser)
+    admin_sign_in(client, superuser)
 
     page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from campaigns.models import Template, WhitelistedUrl
 from tests.factories import PASSWORD
+from tests.helpers import admin_sign_in
 
 
 @pytest.fixture
@@ -134,6 +135,6 @@ def test_template_with_four_variables_shows_the_justification_warning_on_its_pag
 def test_admin_lists_whitelisted_urls(client, org, django_user_model):
     admin = django_user_model.objects.create_superuser("admin@linktrack.test", PASSWORD)
     WhitelistedUrl.objects.create(org=org, url="https://acme.in/sale")
-    client.force_login(admin)
+    admin_sign_in(client, admin)
     page = client.get(reverse("admin:campaigns_whitelistedurl_changelist")).content.decode()
     assert "https://acme.in/sale" in page

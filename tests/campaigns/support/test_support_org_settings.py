@@ -3,13 +3,15 @@
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.urls import reverse
 
 from campaigns.models import CreditTopUp, Org
-from campaigns.support.org_settings import org_credits_add
+from campaigns.support.org_settings import org_credits_add, org_short_links_set
 from linktrack.redirect.short_links import short_link_base
 from tests.factories import OrgFactory
+from tests.helpers import admin_sign_in
 
 
 def _post(client, org, name: str, data: dict, follow=True):
@@ -91,6 +93,57 @@ def test_a_short_domain_that_would_break_links_is_refused_in_words(client, suppo
     response = _post(client, org, "org-short-links", {"short_domain": domain}, follow=False)
     assert response.status_code == 400 and error in response.content.decode()
     assert Org.objects.get(pk=org.pk).short_domain == ""
+
+
+@pytest.mark.parametrize(
+    ("domain", "setting", "value"),
+    [
+        ("app.cplry.com", "PUBLIC_BASE_URL", "https://app.cplry.com"),
+        ("hooks.cplry.com", "WEBHOOK_BASE_URL", "https://hooks.cplry.com/"),
+        ("forms.cplry.com", "CSRF_TRUSTED_ORIGINS", ["https://forms.cplry.com"]),
+        ("links.cplry.com", "SHORT_LINK_BASE_URL", "https://links.cplry.com/s/"),  # the app serves /s/ there
+    ],
+)
+def test_the_apps_own_host_is_refused_as_a_short_domain(client, support, org, settings, domain, setting, value):
+    settings.ALLOWED_HOSTS = ["testserver", ".cplry.com"]
+    setattr(settings, setting, value)
+    client.force_login(support)
+    response = _post(client, org, "org-short-links", {"short_domain": f"https://{domain.upper()}/"}, follow=False)
+    assert response.status_code == 400
+    assert f"{domain} is this app&#x27;s own address" in response.content.decode()
+    assert Org.objects.get(pk=org.pk).short_domain == ""
+
+
+def test_the_host_the_support_page_is_served_on_is_refused_as_a_short_domain(client, support, org, settings):
+    settings.ALLOWED_HOSTS = ["testserver", ".cplry.com"]
+    client.force_login(support)
+    response = client.post(
+        reverse("support:org-short-links", args=[org.pk]), {"short_domain": "ops.cplry.com"}, HTTP_HOST="ops.cplry.com"
+    )
+    assert response.status_code == 400 and "ops.cplry.com is this app&#x27;s own address" in response.content.decode()
+    assert Org.objects.get(pk=org.pk).short_domain == ""
+
+
+def test_the_service_refuses_the_apps_own_host_too(support, org, settings):
+    settings.ALLOWED_HOSTS = ["testserver", ".cplry.com"]
+    settings.PUBLIC_BASE_URL = "https://app.cplry.com"
+    with pytest.raises(ValidationError) as refused:
+        org_short_links_set(org=org, short_domain="app.cplry.com", with_scheme=False, user=support)
+    assert "app.cplry.com is this app's own address" in str(refused.value.message_dict["short_domain"])
+    with pytest.raises(ValidationError):
+        org_short_links_set(
+            org=org, short_domain="ops.cplry.com", with_scheme=False, user=support, app_host="ops.cplry.com:443"
+        )
+    assert Org.objects.get(pk=org.pk).short_domain == ""
+
+
+def test_the_admin_shows_the_short_domain_without_changing_it(client, support, org, settings):
+    settings.PUBLIC_BASE_URL = "https://app.cplry.com"
+    support.is_superuser = True
+    support.save(update_fields=["is_superuser"])
+    admin_sign_in(client, support)
+    page = client.get(reverse("admin:campaigns_org_change", args=[org.pk])).content.decode()
+    assert 'name="short_domain"' not in page
 
 
 def test_campaign_managers_cannot_change_credits_or_the_short_domain(client, manager, org):

@@ -11,6 +11,7 @@ from delivery.gateways.simulated import SimulatedGateway
 from delivery.gateways.smpp import SmppGateway
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.helpers import statuses
+from tests.helpers import admin_sign_in
 
 SECRETS = {"api_key": "sk-live-SECRET-123", "webhook_secret": "whsec-abc-987"}
 
@@ -66,7 +67,7 @@ def test_the_simulated_mix_can_leave_messages_without_receipt(org, customers, se
 def test_admin_never_shows_stored_secrets(client, admin_user, org):
     config = GatewayConfig.objects.create(org=org, channel="sms", kind="http", settings={"url": "http://gw.test/"},
                                           credentials=SECRETS)  # fmt: skip
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     change = client.get(reverse("admin:delivery_gatewayconfig_change", args=[config.pk])).content.decode()
     listing = client.get(reverse("admin:delivery_gatewayconfig_changelist")).content.decode()
     for secret in SECRETS.values():
@@ -82,7 +83,7 @@ def _admin_form(org, **fields) -> dict:
 def test_admin_keeps_secrets_when_the_field_is_left_blank_and_replaces_them_when_given(client, admin_user, org):
     config = GatewayConfig.objects.create(org=org, channel="sms", kind="http", settings={"url": "http://gw.test/"},
                                           credentials=SECRETS)  # fmt: skip
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     url = reverse("admin:delivery_gatewayconfig_change", args=[config.pk])
     assert client.post(url, _admin_form(org)).status_code == 302
     config.refresh_from_db()
@@ -93,7 +94,7 @@ def test_admin_keeps_secrets_when_the_field_is_left_blank_and_replaces_them_when
 
 
 def test_admin_explains_credentials_that_are_not_json(client, admin_user, org):
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     response = client.post(reverse("admin:delivery_gatewayconfig_add"), _admin_form(org, new_credentials="api_key=1"))
     assert response.status_code == 200 and "This is not valid JSON" in response.content.decode()
     assert not GatewayConfig.objects.exists()
@@ -107,7 +108,7 @@ def test_campaign_managers_cannot_reach_gateway_configuration(client, manager):
 
 def test_support_staff_read_the_gateway_log_in_admin_but_cannot_edit_it(client, admin_user, org):
     exchange = GatewayExchange.objects.create(gateway_kind="http", operation="submit", request="POST /sms")
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     page = client.get(reverse("admin:delivery_gatewayexchange_change", args=[exchange.pk]))
     assert page.status_code == 200 and "POST /sms" in page.content.decode()
     assert (
@@ -117,7 +118,7 @@ def test_support_staff_read_the_gateway_log_in_admin_but_cannot_edit_it(client, 
 
 
 def test_admin_says_which_settings_a_gateway_kind_needs(client, admin_user, org):
-    client.force_login(admin_user)
+    admin_sign_in(client, admin_user)
     form = _admin_form(org, kind="smpp", settings='{"host": "smsc.test"}')
     response = client.post(reverse("admin:delivery_gatewayconfig_add"), form)
     assert "A SMPP gateway needs these settings: port, system_id." in response.content.decode()

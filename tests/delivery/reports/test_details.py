@@ -89,6 +89,30 @@ def test_csv_export_streams_every_affected_recipient_in_full(client, manager, mi
     assert [r["reason"] for r in rows] == ["Customer unsubscribed"] * 2
 
 
+def test_the_export_names_its_file_from_the_campaign_group_and_reason(client, manager, mixed):
+    client.force_login(manager)
+    url = reverse("delivery:export", args=[mixed.pk, "not_sent"])
+    assert client.get(url)["Content-Disposition"] == f'attachment; filename="campaign-{mixed.pk}-not_sent.csv"'
+    one_reason = client.get(url + "?reason=unsubscribed")
+    assert one_reason["Content-Disposition"] == f'attachment; filename="campaign-{mixed.pk}-not_sent-unsubscribed.csv"'
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        'x";filename="evil.bat',  # would add a second file name to the header
+        "x\r\nSet-Cookie: a=b",  # would break the header (a 500)
+        "exploded",  # not in the catalogue
+        "undeliverable",  # in the catalogue, but not a reason for "not sent"
+    ],
+)
+def test_a_reason_not_in_the_groups_catalogue_is_not_found(client, manager, mixed, reason):
+    client.force_login(manager)
+    response = client.get(reverse("delivery:export", args=[mixed.pk, "not_sent"]), {"reason": reason})
+    assert response.status_code == 404
+    assert "Content-Disposition" not in response
+
+
 def test_another_orgs_campaign_details_and_export_are_not_found(client, outsider, mixed):
     client.force_login(outsider)
     assert client.get(reverse("delivery:details", args=[mixed.pk, "not_sent"])).status_code == 404

@@ -13,6 +13,7 @@ from delivery.gateways import codes as errors
 from delivery.models import GatewayConfig, GatewayExchange, Message, PendingReceipt
 from tests.delivery.helpers import assert_shown, details_section
 from tests.factories import http_config, make_customers
+from tests.helpers import admin_sign_in
 
 SECRET = "whsec-abc-987"
 SENT_AT = 1_795_000_000_000  # eventTs: milliseconds since the epoch
@@ -284,14 +285,14 @@ def _admin_form(org, settings: dict) -> dict:
 
 
 def test_support_staff_choose_gupshup_receipts_on_an_http_gateway(client, support, org):
-    client.force_login(support)
+    admin_sign_in(client, support)
     form = _admin_form(org, {"url": "http://gw.test/sms", "receipt_format": "gupshup"})
     assert client.post(reverse("admin:delivery_gatewayconfig_add"), form).status_code == 302
     assert GatewayConfig.objects.get().settings["receipt_format"] == "gupshup"
 
 
 def test_an_unknown_receipt_format_is_refused_naming_the_choices(client, support, org):
-    client.force_login(support)
+    admin_sign_in(client, support)
     form = _admin_form(org, {"url": "http://gw.test/sms", "receipt_format": "gupshop"})
     page = client.post(reverse("admin:delivery_gatewayconfig_add"), form).content.decode()
     assert "receipt_format must be one of" in page and "&quot;gupshup&quot;" in page

@@ -11,6 +11,7 @@ from delivery.models import GatewayConfig, GatewayExchange
 from delivery.support.gateway_check import gateway_connection_check
 from tests.delivery.smsc import Smsc
 from tests.factories import http_config
+from tests.helpers import admin_sign_in
 from tests.local_peers import RefusingMailbox, free_port
 
 
@@ -86,7 +87,7 @@ def test_an_http_gateway_is_reached_without_a_request(org, http_gateway):
 
 def test_support_staff_check_from_the_admin_list_and_see_the_answer(client, support, org, smsc):
     config = _smpp(org, smsc.port)
-    client.force_login(support)
+    admin_sign_in(client, support)
     response = client.post(
         reverse("admin:delivery_gatewayconfig_changelist"),
         {"action": "check_connection", "_selected_action": [config.pk]},

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from insights.api import keys as api_keys
 from insights.models import ApiKey
+from tests.helpers import admin_sign_in
 
 KEY_ON_PAGE = re.compile(r'<code id="raw-key">(lt_[A-Za-z0-9_-]+)</code>')
 
@@ -212,7 +213,7 @@ def test_the_admin_lists_keys_read_only_without_their_hash(client, org, manager)
     from campaigns.models import User
 
     admin = User.objects.create_superuser("admin@linktrack.test", "a-long-admin-password-1")
-    client.force_login(admin)
+    admin_sign_in(client, admin)
 
     listing = client.get(reverse("admin:insights_apikey_changelist")).content.decode()
     change = client.get(reverse("admin:insights_apikey_change", args=[api_key.pk])).content.decode()

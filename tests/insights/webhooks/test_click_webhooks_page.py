@@ -11,6 +11,7 @@ from django.urls import reverse
 from insights.models import ClickWebhook
 from insights.webhooks import calls, webhook_setup
 from tests.factories import MembershipFactory
+from tests.helpers import admin_sign_in
 from tests.insights.webhooks.helpers import add_clicks, deliver, is_from_linktrack
 
 # --- The webhooks page ----------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_insights_links_to_the_webhooks_page(client, manager, org):
 
 
 def test_the_admin_lists_webhooks_read_only_without_the_secret(client, support, webhook):
-    client.force_login(support)
+    admin_sign_in(client, support)
     changelist = client.get(reverse("admin:insights_clickwebhook_changelist"))
     change = client.get(reverse("admin:insights_clickwebhook_change", args=[webhook.pk]))
     assert changelist.status_code == change.status_code == 200

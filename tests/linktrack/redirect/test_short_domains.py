@@ -232,3 +232,19 @@ def test_short_domain_serves_the_stylesheet_its_pages_link(acme_on_own_domain, s
     assert stylesheet["X-Content-Type-Options"] == "nosniff"
     missing = client.get("/static/linktrack/missing.css", HTTP_HOST="s.acme.test")
     assert missing.status_code == 404 and "This link does not work" in missing.content.decode()
+
+
+def test_the_apps_own_host_keeps_its_pages_even_when_links_were_minted_on_it(client, org, settings):
+    # given an org whose short domain was set to the app's own host before that was refused, with links minted on it
+    settings.ALLOWED_HOSTS = ["testserver", "app.acme.test"]
+    settings.PUBLIC_BASE_URL = "https://app.acme.test"
+    Org.objects.filter(pk=org.pk).update(short_domain="app.acme.test")
+    short_domains.short_domains_forget()
+
+    # then the app's pages still answer on it, not as short links
+    assert client.get("/healthz", HTTP_HOST="app.acme.test").status_code == 200
+    assert client.get("/accounts/login/", HTTP_HOST="app.acme.test").status_code == 200
+    assert short_domains.request_short_domain("app.acme.test") is None
+    assert short_domains.short_domain_problems(domain="app.acme.test") == [
+        "app.acme.test is this app's own address: its pages are served there, so short links cannot be."
+    ]

@@ -18,6 +18,7 @@ from tests.campaigns.accounts.two_step.helpers import (
     _turn_on,
 )
 from tests.factories import PASSWORD
+from tests.helpers import admin_sign_in
 
 # --- Support staff required --------------------------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ def superuser(db) -> User:
 def test_admin_lists_who_has_two_step_on_and_turns_it_off_for_a_lost_phone_with_a_log_entry(
     client, manager, with_two_step, superuser
 ):
-    client.force_login(superuser)
+    admin_sign_in(client, superuser)
     changelist = reverse("admin:campaigns_authenticator_changelist")
     listing = client.get(changelist).content.decode()
     assert "manager@acme.test" in listing and "Recovery codes left" in listing

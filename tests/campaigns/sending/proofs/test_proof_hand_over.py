@@ -14,6 +14,7 @@ from campaigns.sending.test_sends import proof_send
 from delivery.models import Message, Proof
 from tests.campaigns.sending.proofs.helpers import MY_NUMBER, _draft
 from tests.factories import PASSWORD
+from tests.helpers import admin_sign_in
 
 
 def test_the_supervisor_hands_over_a_lost_test_and_ends_one_whose_worker_died(org, template, manager, settings):
@@ -69,7 +70,7 @@ def test_the_message_admin_lists_tests_marked_as_such_and_filters_them(client, o
     proof = send(campaign=campaign, user=manager, recipients=["+919810000009"])
     test = Message.with_proofs.get(proof=proof)
     Message.objects.create(campaign=campaign, channel="sms", recipient="+919810000008", status="queued")
-    client.force_login(User.objects.create_superuser("root@linktrack.test", PASSWORD))
+    admin_sign_in(client, User.objects.create_superuser("root@linktrack.test", PASSWORD))
     changelist = reverse("admin:delivery_message_changelist")
     # when the admin lists messages, then both are there; filtered on tests, only the test
     listing = client.get(changelist).content.decode()
