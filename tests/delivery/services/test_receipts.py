@@ -126,7 +126,8 @@ def test_an_infobip_receipt_with_a_bad_signature_is_refused(sent, client):
     [b"not json", b"[]", b'{"results": []}', b'{"results": [{"messageId": "x"}]}',
      b'{"results": [{"messageId": "x", "status": {"groupId": "three"}}]}',
      b'{"results": [{"messageId": "x", "status": {"groupId": 42}}]}',
-     b'{"results": [{"messageId": true, "status": {"groupId": 3}}]}'],
+     b'{"results": [{"messageId": true, "status": {"groupId": 3}}]}',
+     b'{"results": [{"messageId": "x", "status": {"groupId": 1e400}}]}'],
 )  # fmt: skip
 def test_a_malformed_infobip_body_is_refused_with_400_and_nothing_changes(sent, client, body):
     config, _, _ = sent
