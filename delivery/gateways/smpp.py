@@ -119,9 +119,10 @@ class _Client(smpplib.client.Client):
         command_id, sequence = struct.unpack_from(">L", raw_pdu, 4)[0], struct.unpack_from(">L", raw_pdu, 12)[0]
         try:
             command = smpplib.pdu.extract_command(raw_pdu)
+            # smpplib knows some commands by name only (replace_sm, cancel_sm ...): it cannot make their PDU either.
+            pdu = smpplib.smpp.make_pdu(command, client=self, allow_unknown_opt_params=self.allow_unknown_opt_params)
         except smpplib.exceptions.UnknownCommandError as error:
             return self._refuse(raw_pdu, command_id, sequence, ESME_RINVCMDID, str(error))
-        pdu = smpplib.smpp.make_pdu(command, client=self, allow_unknown_opt_params=self.allow_unknown_opt_params)
         pdu.raw_pdu = raw_pdu
         pdu.unreadable = ""
         pdu.skipped_tlvs = []

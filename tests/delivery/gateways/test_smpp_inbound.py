@@ -165,6 +165,8 @@ def test_a_deliver_sm_with_a_tlv_smpp_gives_another_command_is_read_without_it(s
         (bytes.fromhex("000000150000010200000000000000010304dc0c08"), 0x02),
         # a command SMPP 3.4 does not have
         (struct.pack(">LLLL", 16, 0x00000999, 0, 1), 0x03),
+        # replace_sm, a command smpplib knows by name only
+        (struct.pack(">LLLL", 16, 0x00000007, 0, 1), 0x03),
     ],
 )
 def test_a_pdu_that_cannot_be_read_is_answered_with_generic_nack_and_the_listener_reads_on(
