@@ -33,10 +33,17 @@ def webhook_url(request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[str]]]:
     receipt_format = config.settings.get("receipt_format", INFOBIP)
+    # The body first: parsing a multipart POST reads the request's stream and leaves no body to check a signature
+    # of (or to log).
+    body = request.body
     if receipt_format == TWILIO:
-        params = dict(request.POST.lists())
+        # Twilio posts its parameters as a form; any other body carries none, and its signature fails.
+        params = dict(request.POST.lists()) if request.content_type == FORM else {}
     elif receipt_format == GUPSHUP and request.method == "GET":
         params = dict(request.GET.lists())
     else:
@@ -47,7 +54,7 @@ def _authenticated(request, config: GatewayConfig) -> tuple[str, dict[str, list[
         url=webhook_url(request, request.get_full_path()),
         headers=request.headers,
         params=params,
-        body=request.body,
+        body=body,
     )
     return receipt_format, params
 

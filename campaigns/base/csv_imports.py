@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 # A single cell larger than this is refused by the CSV reader (the row is reported, the import goes on).
 MAX_CELL_CHARS = 100_000
 csv.field_size_limit(MAX_CELL_CHARS)
+# The first line names the columns; a longer one is not a column list a person made (a binary file, a file with no
+# line breaks), and reading it whole would hold a web process for minutes: it is refused after this many characters.
+MAX_HEADER_CHARS = 10_000
 
 # --- Reading a CSV file ------------------------------------------------------------------------------------------
 
@@ -54,11 +58,28 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _first_line(text: IO[str]) -> str:
+    """The header line, read no further than MAX_HEADER_CHARS (ImportFileError when it is longer)."""
+    try:
+        # Two more characters: the longest line allowed may still end with "\r\n".
+        line = text.readline(MAX_HEADER_CHARS + 2)
+    except UnicodeDecodeError:
+        raise ImportFileError("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again.") from None
+    if len(line.rstrip("\r\n")) > MAX_HEADER_CHARS:
+        raise ImportFileError(
+            f"The first line is longer than {MAX_HEADER_CHARS:,} characters — is this a CSV file? The first line "
+            "must name the columns (mobile, email, name …), separated by commas."
+        )
+    return line
+
+
 def count_rows(path: Path) -> int:
-    """Data rows in the file (blank lines not counted); also proves the file is readable UTF-8 text."""
+    """Data rows in the file (blank lines not counted); also proves the file is readable UTF-8 text.
+
+    It reads the whole file: the import task counts, never the web request."""
     with _open_text(path) as text:
+        first = _first_line(text)
         try:
-            first = text.readline()
             reader = csv.reader(text, delimiter=_delimiter(first))
             total = 0
             while True:
@@ -84,21 +105,20 @@ def read_header(path: Path, *, aliases: dict[str, str]) -> list[str]:
         return _read_header(text, aliases)[0]
 
 
-def check_import_file(path: Path, *, aliases: dict[str, str], check_columns: Callable[[list[str]], None]) -> int:
-    """Refuse at once (ImportFileError) a file that cannot be imported at all; returns its number of rows."""
-    total = count_rows(path)
+def check_import_file(path: Path, *, aliases: dict[str, str], check_columns: Callable[[list[str]], None]) -> None:
+    """Refuse at once (ImportFileError) a file whose first line cannot name its columns.
+
+    Only the first line is read, at most MAX_HEADER_CHARS of it, so an upload of any size is answered at once; the
+    import task reads the rest (counting the rows, refusing a file that is not UTF-8 further down)."""
     check_columns(read_header(path, aliases=aliases))
-    return total
 
 
 def _read_header(text: IO[str], aliases: dict[str, str]) -> tuple[list[str], str]:
-    try:
-        header_line = text.readline()
-    except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload again.") from None
+    header_line = _first_line(text)
     if not header_line.strip():
         raise ImportFileError("The file is empty: the first line must name the columns.")
     delimiter = _delimiter(header_line)
+    # No cell of a line of MAX_HEADER_CHARS can pass the reader's MAX_CELL_CHARS: this reads without a csv.Error.
     header = next(csv.reader([header_line], delimiter=delimiter))
     keys = [aliases.get(header_key(name), header_key(name)) for name in header]
     # Trailing empty header cells (a spreadsheet's extra commas) are ignored; empty names elsewhere are not.
@@ -108,7 +128,7 @@ def _read_header(text: IO[str], aliases: dict[str, str]) -> tuple[list[str], str
     for position, key in enumerate(keys, start=1):
         if not key:
             problems.append(f"column {position} has no name")
-    duplicates = sorted({key for key in keys if key and keys.count(key) > 1})
+    duplicates = sorted(key for key, times in Counter(keys).items() if key and times > 1)
     if duplicates:
         problems.append("these columns appear twice: " + ", ".join(duplicates))
     if problems:
@@ -143,6 +163,17 @@ def read_rows(
                     continue
                 if not any(value.strip() for value in values):
                     continue
+                nul = next((i for i, value in enumerate(values) if "\x00" in value), None)
+                if nul is not None:
+                    # PostgreSQL stores no NUL in text: one such cell would fail its whole batch.
+                    where = f"“{keys[nul]}”" if nul < len(keys) else f"{nul + 1}"
+                    on_bad_row(
+                        line,
+                        values[nul].replace("\x00", ""),
+                        f"column {where} holds a NUL character (a zero byte), which text cannot hold; "
+                        "the row was skipped",
+                    )
+                    continue
                 extra = [value for value in values[len(keys) :] if value.strip()]
                 if extra:
                     on_bad_row(
@@ -170,10 +201,16 @@ def numbered_records(
         except StopIteration:
             return
         except csv.Error as error:
-            yield first_line + consumed, None, f"the row cannot be read ({error})"
+            yield first_line + consumed, None, _unreadable(error)
         else:
             yield first_line + consumed, values, ""
         consumed = reader.line_num
+
+
+def _unreadable(error: csv.Error) -> str:
+    if "field limit" in str(error):
+        return f"the row cannot be read: a value is longer than {MAX_CELL_CHARS:,} characters"
+    return f"the row cannot be read ({error})"
 
 
 def _shorten(value: str, limit: int = 80) -> str:
@@ -277,6 +314,8 @@ def import_in_batches(
     check_columns(read_header(path, aliases=aliases))
     _, rows = read_rows(path, aliases=aliases, on_bad_row=bad_row)
     import_batch = start(report, bad_row)
+    if on_progress:
+        on_progress(report)  # the number of rows, before the first batch
     batch: list[Row] = []
     for csv_row in rows:
         parsed = parse_row(csv_row, bad_row)

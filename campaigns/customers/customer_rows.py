@@ -65,8 +65,8 @@ class CustomerRow:
     coupon: tuple[str, datetime.date] | None = None
 
 
-def check_customer_file(path: Path) -> int:
-    return check_import_file(path, aliases=HEADER_ALIASES, check_columns=customer_columns_check)
+def check_customer_file(path: Path) -> None:
+    check_import_file(path, aliases=HEADER_ALIASES, check_columns=customer_columns_check)
 
 
 def customer_columns_check(columns: list[str]) -> None:

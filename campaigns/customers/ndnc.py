@@ -103,8 +103,8 @@ def import_ndnc(
     )
 
 
-def check_ndnc_file(path: Path) -> int:
-    return check_import_file(path, aliases=HEADER_ALIASES, check_columns=_check_columns)
+def check_ndnc_file(path: Path) -> None:
+    check_import_file(path, aliases=HEADER_ALIASES, check_columns=_check_columns)
 
 
 def _check_columns(columns: list[str]) -> None:

@@ -23,7 +23,6 @@ from campaigns.base.csv_imports import (
     import_job_create,
     import_job_get,
     import_job_path,
-    import_job_save,
 )
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers import erasure as customer_erasure
@@ -248,15 +247,12 @@ def _start_import(request, form, *, kind: str, check, task, options: dict):
         kind=kind, org_id=org.pk, user_id=request.user.pk, upload=form.cleaned_data["file"], options=options
     )
     try:
-        total = check(import_job_path(job_id))
+        # The first line only: the task counts the rows and reads the rest, however large the file.
+        check(import_job_path(job_id))
     except ImportFileError as error:
         import_job_path(job_id).unlink(missing_ok=True)
         form.add_error("file", str(error))
         return None
-    job = import_job_get(job_id)
-    job["options"]["total_rows"] = total
-    job["report"]["total_rows"] = total
-    import_job_save(job)
     transaction.on_commit(lambda: task.delay(job_id))
     return redirect("campaigns:import-progress", job_id=job_id)
 

@@ -63,14 +63,20 @@ class FoundLink:
 
 
 def link_destination(link: str) -> str:
-    """Where a click should go: the link with a scheme (https when none was written), IDN hosts in ASCII."""
+    """Where a click should go: the link with a scheme (https when none was written), IDN hosts in ASCII.
+
+    Raises LinkError for a link no browser could open: a host IDNA cannot write (`b\x80d.in`), a broken address
+    (`https://[1`), a port out of range."""
     scheme = re.match(r"https?://", link, re.IGNORECASE)
     url = scheme.group(0).lower() + link[scheme.end() :] if scheme else f"https://{link}"
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host.isascii():
-        return url
-    netloc = host.encode("idna").decode("ascii") + (f":{parts.port}" if parts.port else "")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host.isascii():
+            return url
+        netloc = host.encode("idna").decode("ascii") + (f":{parts.port}" if parts.port else "")
+    except ValueError as error:  # UnicodeError too: the idna codec's
+        raise LinkError(f"'{link[:60]}' is not a web address that can be opened ({error})") from None
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -108,6 +114,10 @@ def _find_links(text: str) -> tuple[FoundLink, ...]:
         if not _looks_like_link(match.group("host"), has_scheme=bool(scheme)):
             continue
         link = _trim(text[start : match.end()])
+        try:
+            link_destination(link)
+        except LinkError as error:
+            raise LinkError(f"{error} (found at character {start + 1})") from None
         found.append(FoundLink(text=link, start=start, end=start + len(link)))
     return tuple(found)
 

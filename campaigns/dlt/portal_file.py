@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from campaigns.base.csv_imports import ImportFileError, numbered_records
+from campaigns.base.csv_imports import MAX_CELL_CHARS, ImportFileError, numbered_records
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a portal's export of a thousand templates is a few hundred kB
 HEADER_SEARCH_LINES = 10  # some exports put a title line or two above the column names
@@ -93,9 +93,13 @@ def decode_file(data: bytes) -> str:
     return text
 
 
-def _delimited(line: str) -> list[list[str]]:
-    """A line read with each delimiter the portals and Excel use."""
-    return [next(csv.reader([line], delimiter=delimiter), []) for delimiter in (",", "\t", ";")]
+def _delimited(line: str) -> list[list[str]] | None:
+    """A line read with each delimiter the portals and Excel use; None when a value in it is longer than the CSV
+    reader takes (MAX_CELL_CHARS): such a line names no columns."""
+    try:
+        return [next(csv.reader([line], delimiter=delimiter), []) for delimiter in (",", "\t", ";")]
+    except csv.Error:
+        return None
 
 
 def _header_columns(cells: list[str]) -> dict[str, int]:
@@ -112,15 +116,20 @@ def read_template_file(text: str) -> TemplateFile:
     column."""
     lines = re.split(r"(?<=\n)", text.replace("\r\n", "\n").replace("\r", "\n"))
     best: tuple[int, str, list[str], dict[str, int]] | None = None
+    unreadable: list[int] = []  # lines (counted from 1) with a value too long to read
     for index, line in enumerate(lines[:HEADER_SEARCH_LINES]):
-        for delimiter, cells in zip((",", "\t", ";"), _delimited(line.rstrip("\n")), strict=True):
+        readings = _delimited(line.rstrip("\n"))
+        if readings is None:
+            unreadable.append(index + 1)
+            continue
+        for delimiter, cells in zip((",", "\t", ";"), readings, strict=True):
             columns = _header_columns(cells)
             if best is None or len(columns) > len(best[3]):
                 best = (index, delimiter, cells, columns)
         if best and {"content", "template_id"} <= set(best[3]):
             break
     index, delimiter, cells, columns = best or (0, ",", [], {})
-    _check_columns(cells, columns, first_line=lines[0].strip())
+    _check_columns(cells, columns, first_line=lines[0].strip(), unreadable=unreadable)
     _check_repeated_columns(cells)
     return TemplateFile(
         columns={column: cells[position].strip() for column, position in columns.items()},
@@ -132,7 +141,7 @@ def read_template_file(text: str) -> TemplateFile:
     )
 
 
-def _check_columns(cells: list[str], columns: dict[str, int], *, first_line: str) -> None:
+def _check_columns(cells: list[str], columns: dict[str, int], *, first_line: str, unreadable: list[int]) -> None:
     missing = [column for column in ("content", "template_id") if column not in columns]
     if not missing:
         return
@@ -141,7 +150,15 @@ def _check_columns(cells: list[str], columns: dict[str, int], *, first_line: str
     )
     found = ", ".join(f"“{cell.strip()}”" for cell in cells if cell.strip()) or "none"
     hint = ""
-    if re.search(r"\d{19}", first_line):
+    if unreadable:
+        which = (
+            f"Line {unreadable[0]} holds" if len(unreadable) == 1 else f"Lines {', '.join(map(str, unreadable))} hold"
+        )
+        hint = (
+            f" {which} a value longer than {MAX_CELL_CHARS:,} characters, which no template list has: is this the "
+            "template list exported from the DLT portal?"
+        )
+    elif re.search(r"\d{19}", first_line):
         hint = " The first line looks like a template, not column names: export the list again with its header line."
     elif not columns:
         hint = " Is this the template list exported from the DLT portal?"

@@ -20,6 +20,7 @@ import smpplib.command
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.pdu
+import smpplib.ptypes
 import smpplib.smpp
 
 from delivery.gateways import addresses
@@ -63,9 +64,47 @@ def _tlv(tag: int, value: str) -> bytes:
     return struct.pack(">HH", tag, len(data)) + data
 
 
+# generic_nack's command_status for a PDU that cannot be read: its command is unknown, or its body is not as the
+# command says (SMPP 3.4, 5.1.3).
+GENERIC_NACK = 0x80000000
+ESME_RINVCMDLEN = 0x00000002
+ESME_RINVCMDID = 0x00000003
+
+
+def _tolerant_optional_params(pdu, data: bytes) -> None:
+    """The TLVs of a PDU as smpplib reads them, except that one the command does not define (an SMSC's own, or one
+    SMPP gives another command, such as number_of_messages 0x0304 in a deliver_sm) or one of the wrong size is
+    passed over by its own length. smpplib raises a KeyError for the first and misreads what follows the second."""
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < 4:
+            raise ValueError(f"a TLV at byte {pos} of the optional parameters is cut short")
+        tag, length = struct.unpack_from(">HH", data, pos)
+        start, pos = pos + 4, pos + 4 + length
+        if pos > len(data):
+            raise ValueError(f"TLV 0x{tag:04X} says {length} bytes, {len(data) - start} are left")
+        try:
+            name = smpplib.command.get_optional_name(tag)
+        except smpplib.exceptions.UnknownCommandError:
+            name = None
+        param = pdu.params.get(name) if name else None
+        if param is None or (param.type is int and param.size != length):
+            pdu.skipped_tlvs.append(tag)
+            continue
+        if param.type is int:
+            pdu._parse_int(name, data, start)
+        elif param.type is str:
+            pdu._parse_string(name, data, start, length)
+        elif param.type is smpplib.ptypes.ostr:
+            pdu._parse_ostring(name, data, start, length)
+
+
 class _Client(smpplib.client.Client):
-    """smpplib's client, except that a deliver_sm whose body cannot be parsed (a truncated TLV, a field of the
-    wrong size) still comes back, marked `unreadable`, so it is answered and logged instead of ending the session.
+    """smpplib's client, except that what the SMSC sends and smpplib cannot read never ends the session: a deliver_sm
+    whose body cannot be parsed (a truncated TLV, a field of the wrong size) still comes back, marked `unreadable`,
+    so it is answered and logged; a TLV the command does not define is passed over; any other request that cannot
+    be read (an unknown command, a broken alert_notification) is answered with generic_nack, logged, and reading
+    goes on. Sending the same bytes again (as an SMSC does with what was not acknowledged) changes none of this.
     It connects to the address it is given, already checked (delivery.gateways.addresses), IPv4 or IPv6."""
 
     def connect(self):
@@ -76,28 +115,61 @@ class _Client(smpplib.client.Client):
         self.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
 
     def read_pdu(self):
+        while True:
+            pdu = self._read_one_pdu()
+            if pdu is not None:
+                return pdu
+
+    def _read_one_pdu(self):
         raw_length = self._recv_exact(4)
         (length,) = struct.unpack(">L", raw_length)
         if length < 16:
             raise smpplib.exceptions.PDUError(f"PDU length {length} is shorter than its header")
         raw_pdu = raw_length + self._recv_exact(length - 4)
+        command_id, sequence = struct.unpack_from(">L", raw_pdu, 4)[0], struct.unpack_from(">L", raw_pdu, 12)[0]
         try:
             command = smpplib.pdu.extract_command(raw_pdu)
+            # smpplib knows some commands by name only (replace_sm, cancel_sm ...): it cannot make their PDU either.
+            pdu = smpplib.smpp.make_pdu(command, client=self, allow_unknown_opt_params=self.allow_unknown_opt_params)
         except smpplib.exceptions.UnknownCommandError as error:
-            raise smpplib.exceptions.PDUError(str(error)) from None
-        pdu = smpplib.smpp.make_pdu(command, client=self, allow_unknown_opt_params=self.allow_unknown_opt_params)
+            return self._refuse(raw_pdu, command_id, sequence, ESME_RINVCMDID, str(error))
         pdu.raw_pdu = raw_pdu
         pdu.unreadable = ""
+        pdu.skipped_tlvs = []
+        pdu.parse_optional_params = lambda data: _tolerant_optional_params(pdu, data)
         try:
             pdu.parse(raw_pdu)
-        except (struct.error, ValueError, IndexError, TypeError, smpplib.exceptions.UnknownCommandError) as error:
-            if pdu.command != "deliver_sm":
-                raise smpplib.exceptions.PDUError(f"unreadable {pdu.command}: {error!r}") from None
-            pdu.unreadable = f"the deliver_sm could not be parsed ({error!r})"
-            return pdu
+        except Exception as error:  # the bytes are the SMSC's: smpplib fails on them in many ways (KeyError ...)
+            if pdu.command == "deliver_sm":
+                pdu.unreadable = f"the deliver_sm could not be parsed ({error!r})"
+                return pdu
+            return self._refuse(raw_pdu, command_id, sequence, ESME_RINVCMDLEN, f"unreadable {command}: {error!r}")
+        if pdu.skipped_tlvs:
+            logger.info(
+                "%s seq %s: passed over TLV %s",
+                pdu.command,
+                pdu.sequence,
+                ", ".join(f"0x{tag:04X}" for tag in pdu.skipped_tlvs),
+            )
         if not pdu.is_error() and pdu.command in smpplib.consts.STATE_SETTERS:
             self.state = smpplib.consts.STATE_SETTERS[pdu.command]
         return pdu
+
+    def _refuse(self, raw_pdu: bytes, command_id: int, sequence: int, status: int, why: str) -> None:
+        """Answer a request that cannot be read with generic_nack and go on; a response that cannot be read leaves
+        the session in an unknown state, so it ends it (PDUError: the caller binds again)."""
+        if command_id & GENERIC_NACK:
+            raise smpplib.exceptions.PDUError(why)
+        logger.warning(
+            "SMPP %s:%s sent a PDU that cannot be read (%s), answered generic_nack 0x%08X: %s",
+            self.host,
+            self.port,
+            why,
+            status,
+            raw_pdu[:256].hex(),
+        )
+        self._socket.sendall(struct.pack(">LLLL", 16, GENERIC_NACK, status, sequence))
+        return None
 
 
 @dataclass

@@ -139,12 +139,12 @@ def _infobip_receipts(body: bytes) -> list[Receipt]:
             raise WebhookRefused(400, "each result needs messageId and status")
         try:
             group_id = int(status.get("groupId"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is infinity
             raise WebhookRefused(400, "status.groupId must be a number") from None
         error = result.get("error") if isinstance(result.get("error"), dict) else {}
         try:
             error_id = int(error["id"]) if error.get("id") is not None else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             error_id = None
         mapped = infobip_receipt_reason(group_id, error_id, str(error.get("name", "")))
         if mapped is None:
@@ -188,7 +188,8 @@ def _gupshup_receipts(body: bytes) -> list[Receipt]:
         if not event_type:
             raise WebhookRefused(400, "each event needs an eventType")
         event_ts = _text(event["eventTs"]) if event.get("eventTs") is not None else ""
-        if event_ts is None or (event_ts and not event_ts.isdigit()):
+        # isdigit() alone takes "²" and other digits int() does not read.
+        if event_ts is None or (event_ts and not (event_ts.isascii() and event_ts.isdigit())):
             raise WebhookRefused(400, "eventTs must be a time in milliseconds")
         err_code, cause = _text(event.get("errCode")) or "", _text(event.get("cause")) or ""
         mapped = gupshup_receipt_reason(event_type, err_code, cause)

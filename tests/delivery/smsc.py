@@ -56,6 +56,7 @@ class Smsc:
     binds: list[tuple[str, str]] = field(default_factory=list)
     receipts_acknowledged: int = 0  # every deliver_sm_resp, for a receipt or a reply
     acknowledged: list[tuple[int, int]] = field(default_factory=list)  # (sequence, command_status) of each
+    nacked: list[tuple[int, int]] = field(default_factory=list)  # (sequence, command_status) of each generic_nack
     held: list[bytes] = field(default_factory=list)
     port: int = 0
     _next_id: int = 0x1A2B3C00
@@ -120,6 +121,8 @@ class Smsc:
                 elif command_id == DELIVER_SM_RESP:
                     self.receipts_acknowledged += 1
                     self.acknowledged.append((sequence, _status))
+                elif command_id == GENERIC_NACK:
+                    self.nacked.append((sequence, _status))
                 elif command_id == ENQUIRE_LINK:
                     self._send(connection, ENQUIRE_LINK_RESP, 0, sequence)
                 elif command_id == UNBIND:
@@ -201,13 +204,17 @@ class Smsc:
         with self._lock:
             self._sequence += 1
             sequence = self._sequence
-            pdu = deliver_sm_pdu(sequence, source_addr, short_message, **fields)
+        self.send_pdu(deliver_sm_pdu(sequence, source_addr, short_message, **fields))
+        return sequence
+
+    def send_pdu(self, pdu: bytes) -> None:
+        """Any bytes, as they are, to the bound client, or to the next one that binds when none is."""
+        with self._lock:
             bound = self._bound[-1] if self._bound else None
             if bound is None:
                 self.held.append(pdu)
         if bound is not None:
             bound.sendall(pdu)
-        return sequence
 
 
 def deliver_sm_pdu(

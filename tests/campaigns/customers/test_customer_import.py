@@ -14,6 +14,7 @@ from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers.customer_import import import_customers
 from campaigns.models import Coupon, Customer, CustomerList
 from tests.factories import CustomerFactory
+from tests.time_limit import within_seconds
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "customers.csv", encoding: str = "utf-8") -> Path:
@@ -159,7 +160,7 @@ def test_very_long_values_are_reported_and_the_rest_imported(tmp_path, org):
     assert [e.line for e in report.errors] == [2, 3, 4]
     assert "name is 300 characters; at most 200" in report.errors[0].reason
     assert "note is 5,000 characters; at most 1000" in report.errors[1].reason
-    assert "cannot be read" in report.errors[2].reason
+    assert "cannot be read: a value is longer than 100,000 characters" in report.errors[2].reason
     assert len(report.errors[0].value) <= 80
 
 
@@ -321,3 +322,60 @@ def test_a_row_matching_one_customer_by_mobile_and_email_updates_it_once(tmp_pat
     assert Customer.objects.get(name="Asha").attributes == {"city": "Pune"}
     ravi = Customer.objects.get(name="Ravi")
     assert (ravi.mobile, ravi.attributes) == ("+919000000001", {"city": "Goa"})
+
+
+# --- Bad input ---------------------------------------------------------------------------------------------------
+
+
+def test_a_nul_byte_in_one_cell_skips_that_row_with_its_reason_and_imports_the_others(tmp_path, org):
+    # given a file whose second row has a NUL byte in the name (PostgreSQL stores no NUL in text)
+    path = write_csv(
+        tmp_path, "mobile,name,city\n9876543210,Asha,Pune\n9123456789,Ra\x00vi,Goa\n9000000001,Neha,\x00\n"
+    )
+
+    # when it is imported
+    report = import_customers(path=path, org_id=org.pk)
+
+    # then the rows with a NUL are skipped with the reason in words, and the other row is a customer
+    assert list(Customer.objects.filter(org=org).values_list("name", flat=True)) == ["Asha"]
+    assert [(e.line, e.value) for e in report.errors] == [(3, "Ravi"), (4, "")]
+    assert "column “name” holds a NUL character (a zero byte)" in report.errors[0].reason
+    assert "column “city” holds a NUL character" in report.errors[1].reason
+    assert (report.created, report.error_count, report.processed) == (1, 2, 3)
+
+
+def test_a_first_line_longer_than_the_limit_is_refused_in_words_before_anything_is_read(tmp_path, org):
+    # given a file whose first line is 50 MB of column names (a file that is no CSV a person made)
+    path = tmp_path / "customers.csv"
+    with open(path, "w") as file:
+        file.write("mobile")
+        for _ in range(1000):
+            file.write(",column" * 7000)
+        file.write("\n9876543210\n")
+
+    # when it is imported, then it is refused at once, saying why
+    with (
+        within_seconds(10),
+        pytest.raises(ImportFileError, match=r"The first line is longer than 10,000 characters — is this a CSV file\?"),
+    ):
+        import_customers(path=path, org_id=org.pk)
+    assert not Customer.objects.exists()
+
+
+def test_a_first_line_of_one_huge_value_is_refused_in_words(tmp_path, org):
+    path = write_csv(tmp_path, "mobile," + "x" * 200_000 + "\n9876543210,Asha\n")
+    with pytest.raises(ImportFileError, match="The first line is longer than 10,000 characters"):
+        import_customers(path=path, org_id=org.pk)
+
+
+def test_a_first_line_as_long_as_the_limit_is_read(tmp_path, org):
+    # given a header of exactly the 10,000 characters allowed, ending in a Windows line break
+    columns = ["mobile"] + [f"a{n:04d}" for n in range(1665)]
+    header = ",".join(columns)
+    header += ",b" + "c" * (10_000 - len(header) - 2)
+    assert len(header) == 10_000
+    path = write_csv(tmp_path, header + "\r\n9876543210\r\n")
+
+    report = import_customers(path=path, org_id=org.pk)
+
+    assert report.created == 1 and report.errors == [] and report.total_rows == 1

@@ -8,6 +8,7 @@ from django.urls import reverse
 from campaigns.base.csv_imports import import_job_create, import_job_path
 from campaigns.models import Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from tests.factories import CustomerListFactory, SegmentFactory, make_customers
+from tests.time_limit import within_seconds
 
 
 def upload(text: str, name: str = "customers.csv") -> SimpleUploadedFile:
@@ -156,6 +157,43 @@ def test_an_unusable_file_is_refused_next_to_the_upload_field(
     assert response.status_code == 200 and callbacks == []
     assert message in " ".join(response.context["form"].errors["file"])
     assert not Customer.objects.exists()
+
+
+def test_a_file_whose_first_line_is_megabytes_long_is_refused_at_once_in_words(
+    signed_in, org, django_capture_on_commit_callbacks
+):
+    # given a 20 MB first line of column names, no line break in sight
+    text = "mobile" + ",column" * 3_000_000 + "\n9876543210\n"
+
+    # when the manager uploads it
+    with within_seconds(10), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = signed_in.post(reverse("campaigns:customer-import"), {"org": org.pk, "file": upload(text)})
+
+    # then the page answers at once with the reason next to the upload field, and no import is queued
+    assert response.status_code == 200 and callbacks == []
+    assert "The first line is longer than 10,000 characters — is this a CSV file?" in response.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_the_upload_reads_only_the_first_line_and_the_import_task_the_rest(
+    signed_in, org, django_capture_on_commit_callbacks
+):
+    # given a file that stops being UTF-8 far below its first line
+    text = "mobile,name\n" + "9876543210,Asha\n" * 20_000
+    data = text.encode() + "9123456789,José\n".encode("latin-1")
+
+    # when the manager uploads it
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = signed_in.post(
+            reverse("campaigns:customer-import"),
+            {"org": org.pk, "file": SimpleUploadedFile("customers.csv", data, content_type="text/csv")},
+        )
+
+    # then the request queued the import without reading the file through, and the import says what is wrong
+    assert response.status_code == 302 and len(callbacks) == 1
+    page = signed_in.get(response["Location"])
+    assert page.context["job"]["status"] == "failed"
+    assert "The file is not UTF-8 text" in page.content.decode()
 
 
 def test_a_manager_cannot_import_into_another_org(signed_in, other_org):

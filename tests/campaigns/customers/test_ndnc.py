@@ -101,6 +101,19 @@ def test_a_file_of_numbers_only_blocks_them_fully_and_repeats_are_combined(tmp_p
     assert report.merged == 1 and "same number as line 2" in report.notes[0].reason
 
 
+def test_a_nul_byte_skips_its_row_with_the_reason_and_the_others_are_imported(tmp_path, org):
+    path = write_csv(tmp_path, "mobile,categories\n9876543210,1\n9123456789,\x003\n9000000001,2\n")
+
+    report = import_ndnc(path=path, org_id=org.pk)
+
+    assert sorted(NdncEntry.objects.filter(org=org).values_list("mobile", flat=True)) == [
+        "+919000000001",
+        "+919876543210",
+    ]
+    assert [e.line for e in report.errors] == [3]
+    assert "column “categories” holds a NUL character" in report.errors[0].reason
+
+
 def test_a_register_without_a_mobile_column_is_refused(tmp_path, org):
     with pytest.raises(ImportFileError, match="needs a “mobile” column"):
         import_ndnc(path=write_csv(tmp_path, "number_of_things,categories\n"), org_id=org.pk)

@@ -3,6 +3,8 @@
 import pytest
 
 from campaigns.dlt.link_finding import LinkError, find_links
+from campaigns.dlt.parsing import parse_template
+from campaigns.dlt.rendering import RenderRefused, render_sms, rewrite_hrefs
 
 
 def _texts(text: str) -> list[str]:
@@ -89,3 +91,27 @@ def test_destination_has_a_scheme_and_an_ascii_host(text, destination):
 def test_only_http_and_https_links_are_accepted(text, message):
     with pytest.raises(LinkError, match=message):
         find_links(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Shop at https://b\x80d.in/ now", r"'https://b\x80d.in/' is not a web address that can be opened"),
+        ("Shop at www.b\x80d.in", r"is not a web address that can be opened .* \(found at character 9\)"),
+        ("Shop at https://उदाहरण.भारत:99999/x", "is not a web address that can be opened"),
+    ],
+)
+def test_a_link_no_browser_could_open_is_refused_in_words(text, message):
+    with pytest.raises(LinkError, match=message):
+        find_links(text)
+
+
+def test_a_broken_address_in_an_email_href_is_refused_in_words():
+    with pytest.raises(LinkError, match=r"'https://\[1' is not a web address that can be opened"):
+        rewrite_hrefs('<a href="https://[1">Shop</a>', lambda destination: destination)
+
+
+def test_a_customer_value_with_a_link_no_browser_could_open_is_refused_not_raised():
+    parsed = parse_template("Hi {#var#}, shop at {#var#}")
+    with pytest.raises(RenderRefused, match=r"Variable 2: 'https://b.*' is not a web address that can be opened"):
+        render_sms(parsed=parsed, values=["Asha", "https://b\x80d.in/"], tracking=True, short_url_for=lambda d: d)

@@ -220,6 +220,29 @@ def test_a_file_that_cannot_be_imported_is_refused_whole(org, sender, data, mess
     assert not Template.objects.exists()
 
 
+def test_a_line_too_long_to_read_above_the_header_is_passed_over(org, sender):
+    text = "x" * 150_000 + f'\nTemplate ID,Template Content,Header\n{ID_1},"{BODY}",ACMERT\n'
+
+    report = _import(org, text)
+
+    assert _outcomes(report) == [(3, "created", "ACMERT")] and report.lines_above_header == 1
+
+
+def test_a_file_of_a_line_too_long_to_read_is_refused_in_words(org, sender):
+    with pytest.raises(ImportFileError, match="Lines 1, 2 hold a value longer than 100,000 characters"):
+        _import(org, "x" * 150_000 + "\n" + "y" * 120_000 + f"\n{ID_1},{BODY}\n")
+    assert not Template.objects.exists()
+
+
+def test_a_row_too_long_to_read_is_refused_and_the_other_rows_imported(org, sender):
+    text = f'Template ID,Template Content,Header\n{ID_1},"{"a" * 150_000}",ACMERT\n{ID_2},"{BODY}",ACMERT\n'
+
+    report = _import(org, text)
+
+    assert _outcomes(report) == [(2, "refused", ""), (3, "created", "ACMERT")]
+    assert "a value is longer than 100,000 characters" in report.rows[0].reason
+
+
 # --- Importing again -----------------------------------------------------------------------------------------------
 
 

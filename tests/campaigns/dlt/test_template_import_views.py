@@ -72,6 +72,7 @@ def test_check_only_shows_the_result_and_saves_nothing(signed_in, org, sender):
         (_upload("Template ID,Template Content\n".encode("cp1252") + b"\x93Hi\x94\n"), "not text that can be read"),
         (_upload("Template ID,Header\n1707160000000000011,ACMERT\n"), "The file has no content column"),
         (_upload("hello\n"), "Is this the template list exported from the DLT portal?"),
+        (_upload("x" * 100_001 + "\n"), "Line 1 holds a value longer than 100,000 characters"),
         (_upload(b"PK\x03\x04 rest of a workbook", "export.xlsx"), "This is a spreadsheet workbook"),
         (_upload(b"x" * (MAX_FILE_BYTES + 1)), "The file is 2.0 MB; this page takes at most 2 MB"),
     ],

@@ -143,6 +143,49 @@ def test_a_malformed_deliver_sm_is_acknowledged_and_logged_and_the_listener_read
     assert f"seq {broken}" in unreadable.request
 
 
+def test_a_deliver_sm_with_a_tlv_smpp_gives_another_command_is_read_without_it(smsc, org, customers):
+    # given a STOP carrying number_of_messages (0x0304), a TLV SMPP defines for another command, then another STOP
+    config = smpp_config(org, smsc)
+    odd = smsc.deliver_reply(customers[0].mobile.lstrip("+"), b"STOP", tlvs=bytes.fromhex("0304000105"))
+    stop = smsc.deliver_reply(customers[1].mobile.lstrip("+"), b"STOP")
+
+    # when the listener receives both
+    output = listen(config)
+
+    # then both are acknowledged and both customers unsubscribed, and the listener ran to its end
+    assert smsc.acknowledged == [(odd, 0), (stop, 0)] and smsc.nacked == []
+    assert [subscribed(c) for c in customers[:2]] == [False, False]
+    assert "2 reply(ies) read" in output
+
+
+@pytest.mark.parametrize(
+    ("pdu", "status"),
+    [
+        # alert_notification whose body smpplib reads as the TLV number_of_messages, cut short
+        (bytes.fromhex("000000150000010200000000000000010304dc0c08"), 0x02),
+        # a command SMPP 3.4 does not have
+        (struct.pack(">LLLL", 16, 0x00000999, 0, 1), 0x03),
+        # replace_sm, a command smpplib knows by name only
+        (struct.pack(">LLLL", 16, 0x00000007, 0, 1), 0x03),
+    ],
+)
+def test_a_pdu_that_cannot_be_read_is_answered_with_generic_nack_and_the_listener_reads_on(
+    smsc, org, customers, pdu, status
+):
+    # given a PDU that cannot be read, sent with sequence 1, then a STOP
+    config = smpp_config(org, smsc)
+    smsc.send_pdu(pdu)
+    stop = smsc.deliver_reply(customers[0].mobile.lstrip("+"), b"STOP")
+
+    # when the listener receives both
+    output = listen(config)
+
+    # then the first is answered with generic_nack, the STOP is acknowledged and applied, in one session
+    assert smsc.nacked == [(1, status)] and smsc.acknowledged == [(stop, 0)]
+    assert not subscribed(customers[0])
+    assert len(smsc.binds) == 1 and "1 reply(ies) read" in output
+
+
 def test_receipts_and_a_stop_in_one_session_are_both_applied(smsc, org, customers, send_campaign):
     # given a campaign whose receipts the SMSC holds for the listener, and a customer who then replied STOP
     smsc.hold_receipts = True

@@ -126,7 +126,8 @@ def test_an_infobip_receipt_with_a_bad_signature_is_refused(sent, client):
     [b"not json", b"[]", b'{"results": []}', b'{"results": [{"messageId": "x"}]}',
      b'{"results": [{"messageId": "x", "status": {"groupId": "three"}}]}',
      b'{"results": [{"messageId": "x", "status": {"groupId": 42}}]}',
-     b'{"results": [{"messageId": true, "status": {"groupId": 3}}]}'],
+     b'{"results": [{"messageId": true, "status": {"groupId": 3}}]}',
+     b'{"results": [{"messageId": "x", "status": {"groupId": 1e400}}]}'],
 )  # fmt: skip
 def test_a_malformed_infobip_body_is_refused_with_400_and_nothing_changes(sent, client, body):
     config, _, _ = sent
@@ -236,3 +237,21 @@ def test_behind_a_proxy_the_twilio_signature_is_checked_against_the_public_url(s
                                HTTP_X_TWILIO_SIGNATURE=signature)  # fmt: skip
         assert response.status_code == expected
     assert Message.objects.get(pk=messages[0].pk).status == Message.Status.DELIVERED
+
+
+@pytest.mark.parametrize("receipt_format", ["twilio", "infobip", "gupshup"])
+def test_an_unsigned_multipart_post_is_refused_with_401_and_logged(org, receipt_format):
+    # given an HTTP gateway with each receipt format
+    config = http_config(org, "http://127.0.0.1:9/", receipt_format=receipt_format)
+    client = Client(raise_request_exception=False)
+
+    # when someone posts multipart/form-data (the test client's default) without a signature to both webhooks
+    responses = [
+        client.post(reverse(name, args=[config.pk]), {"MessageSid": "gw-1", "MessageStatus": "delivered"})
+        for name in ("delivery:receipts", "delivery:inbound")
+    ]
+
+    # then both are refused as unauthenticated, and the refusals are in the gateway log
+    assert [response.status_code for response in responses] == [401, 401]
+    refusals = GatewayExchange.objects.filter(gateway=config, error__startswith="refused")
+    assert sorted(refusals.values_list("operation", flat=True)) == ["inbound", "receipt"]

@@ -252,7 +252,8 @@ def test_a_gateway_without_webhook_secrets_accepts_no_receipt(sent, client):
      (b'[{"externalId": true, "eventType": "DELIVERED"}]', "externalId"),
      (b'[{"externalId": "gw-1"}]', "eventType"),
      (b'[{"externalId": "gw-1", "eventType": "TELEPORTED"}]', "unknown eventType"),
-     (b'[{"externalId": "gw-1", "eventType": "DELIVERED", "eventTs": "yesterday"}]', "eventTs")],
+     (b'[{"externalId": "gw-1", "eventType": "DELIVERED", "eventTs": "yesterday"}]', "eventTs"),
+     (b'[{"externalId": "gw-1", "eventType": "DELIVERED", "eventTs": "\\u00b2"}]', "eventTs")],
 )  # fmt: skip
 def test_a_malformed_body_is_refused_with_400_saying_why_and_nothing_changes(sent, client, body, why):
     config, _, _ = sent
