@@ -197,3 +197,28 @@ class PendingReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway_message_id} {self.state}"
+
+
+class MessageCounts(models.Model):
+    """A campaign's messages per status and reason, kept by database triggers on the message table (migration
+    0007): every insert, change of status or reason, and delete adds a row of changes here, in the same transaction,
+    whoever made it (one message or a bulk update of a million). Reports add the rows up instead of counting
+    messages; delivery.services.message_counts_merge merges them. Tests from the preview are never counted.
+
+    No foreign key: a campaign's messages are deleted before the campaign, and their last changes would point at
+    it; the merge drops the rows of campaigns that are gone.
+    """
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Message.Status.choices)
+    reason_code = models.CharField(max_length=40, blank=True)
+    messages = models.IntegerField()
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "status"], name="messagecounts_campaign_status")]
+
+    def __str__(self) -> str:
+        return f"{self.messages} {self.status} messages of campaign {self.campaign_id}"

@@ -23,5 +23,10 @@ def pending_receipts_purge_task() -> int:
 
 
 @shared_task
+def message_counts_merge_task() -> int:
+    return services.message_counts_merge()
+
+
+@shared_task
 def gateway_log_purge_task() -> int:
     return services.gateway_log_purge()

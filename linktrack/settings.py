@@ -299,6 +299,8 @@ GATEWAY_ALLOW_PRIVATE_ADDRESSES = env.bool("GATEWAY_ALLOW_PRIVATE_ADDRESSES", de
 # Gateway exchanges (the per-message log support staff read) are kept this long, then purged hourly.
 GATEWAY_LOG_KEEP_DAYS = env.int("GATEWAY_LOG_KEEP_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["gateway-log-purge"] = {"task": "delivery.tasks.gateway_log_purge_task", "schedule": 3600.0}
+# Message counts are kept as rows of changes by database triggers; this merges them (delivery.models.MessageCounts).
+CELERY_BEAT_SCHEDULE["message-counts-merge"] = {"task": "delivery.tasks.message_counts_merge_task", "schedule": 60.0}
 # --- Delivery: add delivery settings above this line ---------------------------------------------------------
 
 # --- Insights: reporting API ---------------------------------------------------------------------------------

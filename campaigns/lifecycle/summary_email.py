@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -45,8 +45,8 @@ from campaigns.base.history import in_org_time
 from campaigns.lifecycle.selectors import RECEIPTS_ARRIVING
 from campaigns.models import Campaign, CampaignEvent, Membership, User
 from delivery import reasons
-from delivery.models import Message
-from delivery.reports.selectors import DeliveryCounts, delivery_counts_from, reason_of
+from delivery.models import Message, MessageCounts
+from delivery.reports.selectors import DeliveryCounts, delivery_counts_from, messages_by_status, reason_of
 from linktrack.common.absolute_urls import public_url
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 
@@ -303,16 +303,7 @@ def _reports(campaigns: list[Campaign]) -> list[CampaignReport]:
 
 
 def _statuses_by_campaign(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
-    rows = (
-        Message.objects.filter(campaign_id__in=campaign_ids)
-        .values_list("campaign_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    by_status: dict[int, dict[str, int]] = {}
-    for campaign_id, status, n in rows:
-        by_status.setdefault(campaign_id, {})[status] = n
-    return by_status
+    return messages_by_status(campaign_ids=campaign_ids)
 
 
 def _top_reasons(campaign_ids: list[int]) -> list[ReasonCount]:
@@ -320,13 +311,15 @@ def _top_reasons(campaign_ids: list[int]) -> list[ReasonCount]:
     View Details groups them (a message still waiting for a receipt is "not delivered: pending")."""
     failed = (Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED, Message.Status.SENT)
     rows = (
-        Message.objects.filter(campaign_id__in=campaign_ids, status__in=failed)
+        MessageCounts.objects.filter(campaign_id__in=campaign_ids, status__in=failed)
         .values_list("status", "reason_code")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("messages"))
         .order_by()
     )
     counts: Counter[str] = Counter()
     for status, reason_code, n in rows:
+        if not n:
+            continue
         code = reason_of(Message(status=status, reason_code=reason_code))
         if code not in reasons.REASONS:  # a gateway's own code: the generic reason of its group, as View Details
             code = reason_of(Message(status=status, reason_code=""))

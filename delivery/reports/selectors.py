@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from campaigns.base.runs import campaign_owner
 from delivery import reasons
-from delivery.models import ERASED_RECIPIENT, Message, Proof
+from delivery.models import ERASED_RECIPIENT, Message, MessageCounts, Proof
 from linktrack.models import Click
 
 SAMPLE_SIZE = 5
@@ -52,14 +53,23 @@ class DeliveryCounts:
         return self.percent(self.waiting)
 
 
-def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
-    by_status = dict(
-        Message.objects.filter(campaign_id=campaign_id)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+def messages_by_status(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each campaign's messages per status, from the message counters (delivery.models.MessageCounts). One query."""
+    by_campaign: dict[int, dict[str, int]] = {}
+    rows = (
+        MessageCounts.objects.filter(campaign_id__in=campaign_ids)
+        .values_list("campaign_id", "status")
+        .annotate(n=Sum("messages"))
+        .order_by()
     )
-    return delivery_counts_from(by_status)
+    for campaign_id, status, n in rows:
+        if n:
+            by_campaign.setdefault(campaign_id, {})[status] = n
+    return by_campaign
+
+
+def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
+    return delivery_counts_from(messages_by_status(campaign_ids=[campaign_id]).get(campaign_id, {}))
 
 
 def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
@@ -81,11 +91,15 @@ def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
 
 
 def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(messages, delivered) of each campaign; a recurring campaign's runs count for it. One query."""
+    """(messages, delivered) of each campaign; a recurring campaign's runs count for it. One query, of the message
+    counters."""
     rows = (
-        Message.objects.filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
+        MessageCounts.objects.filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
         .values(owner=campaign_owner(campaign_ids))
-        .annotate(total=Count("pk"), delivered=Count("pk", filter=Q(status=Message.Status.DELIVERED)))
+        .annotate(
+            total=Coalesce(Sum("messages"), 0),
+            delivered=Coalesce(Sum("messages", filter=Q(status=Message.Status.DELIVERED)), 0),
+        )
         .order_by()
     )
     return {row["owner"]: (row["total"], row["delivered"]) for row in rows}

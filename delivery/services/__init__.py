@@ -5,6 +5,7 @@ delivery each lives in the module of its concept and they import each other dire
 from delivery.services.bounces import bounce_apply
 from delivery.services.gateway_log import exchanges_log, gateway_log_purge
 from delivery.services.handover import messages_send
+from delivery.services.message_counts import message_counts_differences, message_counts_merge
 from delivery.services.receipts import (
     inbound_replies_apply,
     pending_receipts_apply,
@@ -20,6 +21,8 @@ __all__ = [
     "exchanges_log",
     "gateway_log_purge",
     "inbound_replies_apply",
+    "message_counts_differences",
+    "message_counts_merge",
     "messages_send",
     "pending_receipts_apply",
     "pending_receipts_purge",

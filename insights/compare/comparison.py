@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Min, Q, Sum
 
 from campaigns.models import Campaign
 from delivery import reasons
-from delivery.models import Message
+from delivery.models import Message, MessageCounts
 from delivery.reports.selectors import GROUP_STATUSES, DeliveryCounts, delivery_counts_from, reason_of
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 from linktrack.counts.devices import ANDROID, IOS
@@ -149,12 +149,13 @@ def _audience(campaign: Campaign) -> str:
 
 def _message_rows(ids: list[int]) -> list[dict]:
     """Messages per (sent) campaign, status and reason, with when each campaign's first message was sent."""
-    return list(
-        Message.objects.filter(_Owners.rows_filter(ids))
+    rows = (
+        MessageCounts.objects.filter(_Owners.rows_filter(ids))
         .values("campaign_id", "campaign__parent_id", "campaign__launched_at", "status", "reason_code")
-        .annotate(count=Count("pk"), first_sent=Min("sent_at"))
+        .annotate(count=Sum("messages"), first_sent=Min("first_sent_at"))
         .order_by()
     )
+    return [row for row in rows if row["count"] or row["first_sent"]]
 
 
 def _outcomes(rows: list[dict]) -> DeliveryCounts:

@@ -8,14 +8,14 @@ rebuild takes it exclusively) and an exclusive lock per clicker, so two flushes 
 never compute the same person's days from the same stale state.
 """
 
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max
 
 from campaigns.models import Campaign
+from linktrack.common.change_rows import MIN, SUM, change_rows_merge
 from linktrack.counts.tally import CountedClick, Tally
 from linktrack.models import Click, ClickerDay, ClickerDevice, DailyClicks, HourlyClicks, UniqueClickers
 
@@ -144,47 +144,18 @@ def _save(tally: Tally) -> None:
 
 # Each counter table: the fields that key a row, and how its figures merge.
 _MERGES = (
-    (DailyClicks, ("org_id", "campaign_id", "channel", "short_link_id", "day"), {"total": Sum}),
-    (
-        UniqueClickers,
-        ("org_id", "campaign_id", "channel", "short_link_id", "day", "previous_day"),
-        {"clickers": Sum},
-    ),
-    (
-        HourlyClicks,
-        ("campaign_id", "hour", "device"),
-        {"clicks": Sum, "new_recipients": Sum, "first_click_at": Min},
-    ),
+    (DailyClicks, ("org_id", "campaign_id", "channel", "short_link_id", "day"), {"total": SUM}),
+    (UniqueClickers, ("org_id", "campaign_id", "channel", "short_link_id", "day", "previous_day"), {"clickers": SUM}),
+    (HourlyClicks, ("campaign_id", "hour", "device"), {"clicks": SUM, "new_recipients": SUM, "first_click_at": MIN}),
 )
 
 
-class MergedMeanwhile(Exception):
-    """Another merge or a rebuild changed the campaign's counters while this merge read them."""
-
-
 def counters_merge(*, campaign_id: int) -> int:
-    """Merge a campaign's change rows into one row per key (zero rows dropped); returns the rows removed.
-
-    Only rows this merge read are deleted, by id, so clicks counted meanwhile are kept. Should another merge or
-    a rebuild have deleted some of them first, the merge is undone (MergedMeanwhile) rather than count twice.
-    """
-    removed = 0
-    for model, keys, figures in _MERGES:
-        with transaction.atomic():
-            rows = model.objects.filter(campaign_id=campaign_id)
-            merged = list(
-                rows.values(*keys).annotate(**{name: merge(name) for name, merge in figures.items()}).order_by()
-            )
-            ids = list(rows.values_list("pk", flat=True))
-            if len(ids) <= len(merged):
-                continue
-            deleted = sum(model.objects.filter(pk__in=chunk).delete()[0] for chunk in _chunks(ids, BATCH))
-            if deleted != len(ids):
-                raise MergedMeanwhile(f"campaign {campaign_id}: {len(ids) - deleted} rows were merged meanwhile")
-            kept = [row for row in merged if any(row[name] for name in figures if name != "first_click_at")]
-            model.objects.bulk_create((model(**row) for row in kept), batch_size=BATCH)
-            removed += len(ids) - len(kept)
-    return removed
+    """Merge a campaign's change rows into one row per key; returns the rows removed (see change_rows_merge)."""
+    return sum(
+        change_rows_merge(model.objects.filter(campaign_id=campaign_id), keys=keys, figures=figures)
+        for model, keys, figures in _MERGES
+    )
 
 
 def campaigns_to_merge(*, after_id: int) -> tuple[list[int], int]:
@@ -209,9 +180,3 @@ def counters_rebuild(*, campaign_id: int, clicks: Iterable[CountedClick]) -> Non
 def counters_delete(*, campaign_id: int) -> None:
     for model in (DailyClicks, UniqueClickers, HourlyClicks, ClickerDay, ClickerDevice):
         model.objects.filter(campaign_id=campaign_id).delete()
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk

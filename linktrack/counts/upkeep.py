@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 
-from linktrack.counts.counters import MergedMeanwhile, campaigns_to_merge, counters_merge
+from linktrack.common.change_rows import MergedMeanwhile
+from linktrack.counts.counters import campaigns_to_merge, counters_merge
 from linktrack.counts.rebuild import (
     campaign_counters_differences,
     campaign_counters_rebuild,

@@ -46,6 +46,7 @@ class Mailbox:
 @pytest.fixture
 def mailbox(org, settings):
     settings.PUBLIC_BASE_URL = "https://app.acme.test/"
+    settings.GATEWAY_ALLOW_PRIVATE_ADDRESSES = True  # the mail server listens on 127.0.0.1
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
