@@ -40,7 +40,9 @@ def campaign_delivery_details(request, pk: int, group: str):
     campaign = get_campaign_for_user(request.user, pk)
     group = _group_or_404(group)
     counts = selectors.delivery_counts(campaign_id=campaign.pk)
-    rows = selectors.reason_breakdown(campaign_id=campaign.pk, group=group, total=counts.total)
+    rows = selectors.reason_breakdown(
+        campaign_id=campaign.pk, group=group, total=counts.total, group_share=counts.group_percent(group)
+    )
     return render(
         request,
         "delivery/details.html",
