@@ -23,7 +23,7 @@ from django.db.models import Count, Q
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent
-from campaigns.sending import holds, starts
+from campaigns.sending import dispatch, holds, starts
 from campaigns.sending.tasks import campaign_dispatch_task
 from campaigns.sending.test_sends import proofs_recover
 from delivery.gateways import SimulatedGateway, gateway_for
@@ -70,8 +70,18 @@ def restart_stale_dispatches() -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
     restarted = 0
-    for campaign in list(stale.select_related("org").only("heartbeat_at", "org__timezone")[:STEP_LIMIT]):
+    for campaign in list(
+        stale.select_related("org").only("heartbeat_at", "dispatch_tries", "org__timezone")[:STEP_LIMIT]
+    ):
         campaign_id, heartbeat_at = campaign.pk, campaign.heartbeat_at
+        if campaign.dispatch_tries >= settings.DISPATCH_MAX_TRIES:
+            # Each of the last tries stopped before a batch was done (its worker died, or it failed and said so).
+            why = (
+                f"the worker preparing its messages stopped {campaign.dispatch_tries} times in a row before "
+                "preparing any"
+            )
+            dispatch.campaign_dispatch_give_up(campaign=campaign, why=why)
+            continue
         # Claimed on the heartbeat seen, so two supervisors restart it once; the dispatch resumes where it stopped.
         with transaction.atomic():
             claimed = Campaign.objects.filter(pk=campaign_id, heartbeat_at=heartbeat_at).update(heartbeat_at=moment)

@@ -144,6 +144,15 @@ def produce_dlt_template_mismatch(ctx):
     return ctx.send(), 2
 
 
+def produce_unusable_link(ctx):
+    for n, customer in enumerate(ctx.customers):
+        customer.attributes = {
+            "website": ["https://b\x80d.in/", "https://é.in:99999/"][n] if n < 2 else "https://acme.in/"
+        }
+        customer.save(update_fields=["attributes"])
+    return ctx.send(slot_values=[{"source": "field", "value": "name"}, {"source": "field", "value": "website"}]), 2
+
+
 def produce_ndnc_precheck(ctx):
     promotional = _promotional_template(ctx)
     for customer in ctx.customers[:3]:
