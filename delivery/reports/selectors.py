@@ -104,12 +104,15 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
     return delivery_counts_from(by_status)
 
 
-def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
+def delivery_counts_from(by_status: dict[str, int], *, delivery_reported: bool = True) -> DeliveryCounts:
     """The report's figures from the number of messages in each status; messages still waiting for a receipt count as
-    sent and as not delivered (pending), as View Details shows them."""
+    sent and as not delivered (pending), as View Details shows them. Without `delivery_reported` (SMS from a
+    promotional sender, Template.delivery_is_reported) no receipt is coming: they count as unknown."""
     s = Message.Status
     waiting = by_status.get(s.SENT, 0)
     delivered, not_delivered, unknown = (by_status.get(x, 0) for x in (s.DELIVERED, s.NOT_DELIVERED, s.UNKNOWN))
+    if not delivery_reported:
+        waiting, unknown = 0, unknown + waiting
     return DeliveryCounts(
         total=sum(by_status.values()),
         queued=by_status.get(s.QUEUED, 0) + by_status.get(s.SUBMITTING, 0),
