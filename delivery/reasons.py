@@ -220,6 +220,15 @@ _REASONS = [
     ),
     # --- unknown -------------------------------------------------------------------------------------------------
     Reason(
+        "handover_cut_off",
+        UNKNOWN,
+        "May have been sent",
+        "We were handing these messages to the gateway when our worker stopped (a restart or a crash), so we cannot "
+        "tell whether the gateway took them: they may have been sent, and their credits are counted. They are never "
+        "offered for a resend, since that could text these customers twice; the gateway's own records say which "
+        "it took.",
+    ),
+    Reason(
         "operator_no_report",
         UNKNOWN,
         "Operator shares no delivery details",
