@@ -89,6 +89,16 @@ _REASONS = [
         "register a template that fits.",
     ),
     Reason(
+        "unusable_link",
+        NOT_SENT,
+        "A link in the customer's details cannot be sent",
+        "A web link taken from this customer's details (one of their fields, such as their website) is not an "
+        "address a phone or browser could open (a stray character or a broken address), or is a kind of link that "
+        "is never sent (javascript:), so this customer's message was not made; the rest of the campaign went out. "
+        "Correct the link on the customer's page or in your next customer import, then resend to these.",
+        retryable=True,
+    ),
+    Reason(
         "ndnc_precheck",
         NOT_SENT,
         "Customer is on your Do-Not-Disturb register",
@@ -209,6 +219,15 @@ _REASONS = [
         retryable=True,
     ),
     # --- unknown -------------------------------------------------------------------------------------------------
+    Reason(
+        "handover_cut_off",
+        UNKNOWN,
+        "May have been sent",
+        "We were handing these messages to the gateway when our worker stopped (a restart or a crash), so we cannot "
+        "tell whether the gateway took them: they may have been sent, and their credits are counted. They are never "
+        "offered for a resend, since that could text these customers twice; the gateway's own records say which "
+        "it took.",
+    ),
     Reason(
         "operator_no_report",
         UNKNOWN,

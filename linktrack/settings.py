@@ -223,6 +223,9 @@ QUEUED_STALE_SECONDS = env.int("QUEUED_STALE_SECONDS", default=300)
 SUBMITTING_STALE_SECONDS = env.int("SUBMITTING_STALE_SECONDS", default=300)
 AUTO_PAUSE_ERROR_RATE = env.float("AUTO_PAUSE_ERROR_RATE", default=0.2)
 AUTO_PAUSE_MIN_MESSAGES = env.int("AUTO_PAUSE_MIN_MESSAGES", default=50)
+# Tries in a row at preparing a campaign's messages that may end with no batch done (an error, a worker that died)
+# before the campaign is paused with the reason on its page, rather than restarted again and again.
+DISPATCH_MAX_TRIES = env.int("DISPATCH_MAX_TRIES", default=3)
 CELERY_BEAT_SCHEDULE["campaigns-supervise"] = {
     "task": "campaigns.tasks.campaigns_supervise_task",
     "schedule": CAMPAIGN_SUPERVISE_SECONDS,

@@ -99,13 +99,23 @@ class FakeHttpGateway:
 
     Script entries: ("ok",), ("ok_id", gateway id), ("status", code), ("slow", seconds), ("garbage",),
     ("refuse", code, error_code).
-    The last entry repeats when the script runs out.
+    The last entry repeats when the script runs out. `delay` seconds pass before every answer; with `drop_repeats`
+    a message whose `reference` came before is answered with the same id and not sent again (`sent` counts what
+    would reach phones, by reference).
     """
 
     url: str = ""
     script: list[tuple] = field(default_factory=lambda: [("ok",)])
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0
+    drop_repeats: bool = False
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def references(self) -> list[str]:
+        """The `reference` of every POST received, in order (repeats included)."""
+        with self.lock:
+            return [request.json.get("reference", "") for request in self.requests]
 
     def next_answer(self) -> tuple:
         with self.lock:
@@ -124,6 +134,8 @@ def running_http_gateway() -> Iterator[FakeHttpGateway]:
                 fake.requests.append(RecordedRequest(self.path, dict(self.headers), body, time.monotonic()))
             answer = fake.next_answer()
             kind = answer[0]
+            if fake.delay:
+                time.sleep(fake.delay)
             if kind == "slow":
                 time.sleep(answer[1])
                 self._reply(200, json.dumps({"message_id": "late"}))
@@ -137,6 +149,9 @@ def running_http_gateway() -> Iterator[FakeHttpGateway]:
                 self._reply(answer[1], json.dumps({"error": {"code": answer[2], "message": "refused"}}))
             else:
                 reference = json.loads(body)["reference"]
+                with fake.lock:
+                    if not (fake.drop_repeats and reference in fake.sent):
+                        fake.sent[reference] = fake.sent.get(reference, 0) + 1
                 self._reply(200, json.dumps({"message_id": f"gw-{reference}", "status": "accepted"}))
 
         def _reply(self, status: int, text: str, content_type: str = "application/json"):

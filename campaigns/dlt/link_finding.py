@@ -30,6 +30,7 @@ _UNSAFE = re.compile(
 _TRAILING = ".,;:!?'\"”’»…।"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Top-level domains a bare domain (no scheme, no `www.`) may end with. Generic and Indian domains, the common
 # country codes, and the Indian-script IDN country codes. Two-letter codes that are everyday English words
@@ -65,8 +66,11 @@ class FoundLink:
 def link_destination(link: str) -> str:
     """Where a click should go: the link with a scheme (https when none was written), IDN hosts in ASCII.
 
-    Raises LinkError for a link no browser could open: a host IDNA cannot write (`b\x80d.in`), a broken address
-    (`https://[1`), a port out of range."""
+    Raises LinkError for a link no browser could open (`https://b\x80d.in/`, `https://[1`): it often comes from a
+    customer's own data, and must cost only that customer's message."""
+    if _CONTROL_CHARACTER.search(link):
+        # NUL and friends: no browser opens such an address, and PostgreSQL cannot even store one.
+        raise LinkError(f"'{_CONTROL_CHARACTER.sub('?', link[:60])}' is not a web address that can be opened")
     scheme = re.match(r"https?://", link, re.IGNORECASE)
     url = scheme.group(0).lower() + link[scheme.end() :] if scheme else f"https://{link}"
     try:
@@ -74,9 +78,10 @@ def link_destination(link: str) -> str:
         host = parts.hostname or ""
         if host.isascii():
             return url
-        netloc = host.encode("idna").decode("ascii") + (f":{parts.port}" if parts.port else "")
-    except ValueError as error:  # UnicodeError too: the idna codec's
-        raise LinkError(f"'{link[:60]}' is not a web address that can be opened ({error})") from None
+        port = parts.port
+        netloc = host.encode("idna").decode("ascii") + (f":{port}" if port is not None else "")
+    except (UnicodeError, ValueError) as error:
+        raise LinkError(f"'{link[:60]}' is not a web address that can be opened") from error
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

@@ -28,8 +28,9 @@ SLOT_SOURCES = {"text": "Text", "field": "Customer field", "url": "Link"}
 CUSTOMER_FIELDS = ("name", "mobile", "email", "external_id")
 # Not-sent reasons (delivery's catalogue) for a message refused while rendering.
 SMS_REFUSED_REASON = "dlt_template_mismatch"
-# Email has no DLT template; a customer value carrying a javascript: link is a validation problem.
-EMAIL_REFUSED_REASON = "validation_failed"
+# A link in a value that cannot be sent (javascript:, or no address a browser could open): the templates and the
+# campaign's own values are checked before launch, so at sending it comes from a customer's details.
+LINK_REFUSED_REASON = "unusable_link"
 
 _HREF = re.compile(r"""(?P<lead>\bhref\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'>]+))""", re.I)
 _HREF_UNSAFE = re.compile(r"(?:javascript|vbscript|data|file):", re.I)
@@ -115,7 +116,7 @@ def render_sms(
             # Tracking off: nothing is rewritten, but a javascript:, data: or file: link is still refused.
             rewritten = rewrite_links(value, short_url_for) if tracking else _checked(value)
         except LinkError as error:
-            raise RenderRefused(SMS_REFUSED_REASON, f"Variable {number}: {error}.") from error
+            raise RenderRefused(LINK_REFUSED_REASON, f"Variable {number}: {error}.") from error
         problem = slot_value_problem(kind, rewritten, max_length)
         if problem:
             raise RenderRefused(SMS_REFUSED_REASON, f"Variable {number} ('{rewritten}'): {problem}.")

@@ -19,15 +19,22 @@ def campaign_progress(*, campaign: Campaign, counts) -> dict:
         "failed": counts.not_delivered - counts.waiting,
         "not_sent": counts.not_sent,
     }
-    handed_over = counts.total - counts.queued
+    # Shares that add up (campaigns.base.shares): queued, sent and not sent make 100.0%.
+    percent = {
+        "queued": counts.queued_percent,
+        "sent": counts.sent_percent,
+        "delivered": counts.delivered_percent,
+        "failed": counts.failed_percent,
+        "not_sent": counts.not_sent_percent,
+    }
     return {
         "status": campaign.status,
         "status_label": campaign.get_status_display(),
         "hold_reason": campaign.hold_reason,
         "prepared": counts.total,
-        "handed_over_percent": counts.percent(handed_over),
+        "handed_over_percent": counts.handed_over_percent,
         **figures,
-        "percent": {name: counts.percent(value) for name, value in figures.items()},
+        "percent": percent,
     }
 
 

@@ -220,7 +220,10 @@ def resend_options(*, source: Campaign) -> list[tuple[str, str, int]]:
         .annotate(n=Count("pk"))
         .values_list("reason_code", "n")
     )
-    waiting = messages.filter(status=Message.Status.SENT).count()
+    # SMS from a promotional sender: operators never report delivery, so a missing receipt says nothing and a resend
+    # would text people who may well have the message.
+    reported = source.template.delivery_is_reported
+    waiting = messages.filter(status=Message.Status.SENT).count() if reported else 0
     options = []
     for code, reason in REASONS.items():
         if not reason.retryable or code in NEVER_RESEND:

@@ -99,7 +99,7 @@ def _campaign_summary_send(*, campaign_id: int, moment: datetime) -> bool:
             )
             if not claimed:
                 return False
-            campaign = Campaign.objects.select_related("org", "template").get(pk=campaign_id)
+            campaign = Campaign.objects.select_related("org", "template__sender").get(pk=campaign_id)
             email = campaign_summary_email(campaign=campaign)
             if email is None:
                 return False
@@ -111,7 +111,7 @@ def _campaign_summary_send(*, campaign_id: int, moment: datetime) -> bool:
 
 
 def _runs_digest_send(*, parent_id: int, moment: datetime) -> bool:
-    parent = Campaign.objects.select_related("org", "template").get(pk=parent_id)
+    parent = Campaign.objects.select_related("org", "template__sender").get(pk=parent_id)
     last = parent.runs_summary_sent_at
     zone = ZoneInfo(parent.org.timezone)
     if last is not None and last.astimezone(zone).date() >= moment.astimezone(zone).date():
@@ -238,7 +238,9 @@ def runs_digest_email(*, parent: Campaign, run_ids: list[int]) -> SummaryEmail |
     if recipient is None or not run_ids:
         return None
     runs = list(
-        Campaign.objects.filter(pk__in=run_ids).select_related("org", "template").order_by("-launched_at", "-pk")
+        Campaign.objects.filter(pk__in=run_ids)
+        .select_related("org", "template__sender")
+        .order_by("-launched_at", "-pk")
     )
     by_status = _statuses_by_campaign(run_ids)
     runs = [run for run in runs if by_status.get(run.pk)]  # a run with no message (no coupon due, say) says nothing
@@ -250,6 +252,7 @@ def runs_digest_email(*, parent: Campaign, run_ids: list[int]) -> SummaryEmail |
     total_statuses: Counter[str] = Counter()
     for run in runs:
         total_statuses.update(by_status[run.pk])
+    reported = parent.template.delivery_is_reported
     first, last = runs[-1], runs[0]
     period = in_org_time(first.launched_at, first) if first.launched_at else ""
     if len(runs) > 1 and last.launched_at:
@@ -257,8 +260,8 @@ def runs_digest_email(*, parent: Campaign, run_ids: list[int]) -> SummaryEmail |
     totals = CampaignReport(
         name=parent.name,
         sent_at=period,
-        counts=delivery_counts_from(dict(total_statuses)),
-        reasons=_top_reasons(sent_ids),
+        counts=delivery_counts_from(dict(total_statuses), delivery_reported=reported),
+        reasons=_top_reasons(sent_ids, delivery_reported=reported),
         clicks=ClickCounts(total=sum(c.total for c in clicks.values()), unique=sum(c.unique for c in clicks.values())),
         link=_campaign_link(parent),
     )
@@ -281,7 +284,9 @@ def _reports(campaigns: list[Campaign]) -> list[CampaignReport]:
     clicks = click_counts_for_campaigns(campaign_ids=ids)
     reports = []
     for campaign in campaigns:
-        counts = delivery_counts_from(by_status.get(campaign.pk, {}))
+        # SMS from a promotional sender: no receipt is coming, so those still waiting count as unknown.
+        reported = campaign.template.delivery_is_reported
+        counts = delivery_counts_from(by_status.get(campaign.pk, {}), delivery_reported=reported)
         started = campaign.launched_at or campaign.dispatched_at
         details = [
             (reasons.GROUP_TITLES[group], public_url(reverse("delivery:details", args=[campaign.pk, group])))
@@ -293,7 +298,7 @@ def _reports(campaigns: list[Campaign]) -> list[CampaignReport]:
                 name=campaign.name,
                 sent_at=in_org_time(started, campaign) if started else "",
                 counts=counts,
-                reasons=_top_reasons([campaign.pk]),
+                reasons=_top_reasons([campaign.pk], delivery_reported=reported),
                 clicks=clicks.get(campaign.pk, ClickCounts(total=0, unique=0)),
                 link=_campaign_link(campaign),
                 details=details,
@@ -306,10 +311,13 @@ def _statuses_by_campaign(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
     return messages_by_status(campaign_ids=campaign_ids)
 
 
-def _top_reasons(campaign_ids: list[int]) -> list[ReasonCount]:
+def _top_reasons(campaign_ids: list[int], *, delivery_reported: bool = True) -> list[ReasonCount]:
     """The most common reasons of "not sent" and "not delivered" together, in the catalogue's words, grouped as
-    View Details groups them (a message still waiting for a receipt is "not delivered: pending")."""
-    failed = (Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED, Message.Status.SENT)
+    View Details groups them (a message still waiting for a receipt is "not delivered: pending", unless no receipt is
+    coming: then its outcome is unknown, not a failure)."""
+    failed = (Message.Status.NOT_SENT, Message.Status.NOT_DELIVERED)
+    if delivery_reported:
+        failed += (Message.Status.SENT,)
     rows = (
         MessageCounts.objects.filter(campaign_id__in=campaign_ids, status__in=failed)
         .values_list("status", "reason_code")

@@ -84,6 +84,9 @@ class Campaign(TimeStamped):
     resumed_at = models.DateTimeField(null=True, blank=True)
     # The dispatcher touches this after each batch; a stale one means its worker died and dispatch is restarted.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Tries at preparing its messages since one last prepared a batch: each start counts one, a batch done sets it
+    # back to 0. A dispatch that keeps failing (an error, a worker that dies) is paused after DISPATCH_MAX_TRIES.
+    dispatch_tries = models.PositiveSmallIntegerField(default=0)
     # Credits taken from the org for this campaign's messages, and when what was not sent was given back.
     credits_charged = models.PositiveBigIntegerField(default=0)
     credits_settled_at = models.DateTimeField(null=True, blank=True)

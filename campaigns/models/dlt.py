@@ -52,6 +52,18 @@ class Template(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def delivery_is_reported(self) -> bool:
+        """False for SMS from a promotional (numeric) sender: operators do not report their delivery (TRAI), so a
+        message without a receipt has an unknown outcome, not a failed one."""
+        return not (self.channel == Channel.SMS and self.sender is not None and self.sender.is_promotional)
+
+    # The same, as a query on messages (delivery.Message): those whose delivery is never reported.
+    UNREPORTED_MESSAGES = {
+        "channel": Channel.SMS,
+        "campaign__template__sender__category": SenderId.Category.PROMOTIONAL,
+    }
+
 
 class WhitelistedUrl(TimeStamped):
     """A URL the org has whitelisted on the DLT portal. Since 1 Oct 2024 operators block SMS whose links are not

@@ -9,6 +9,7 @@ senders only), rendering (DLT match), the org's frequency cap (promotional campa
 credits. Each refusal is a not-sent reason from the catalogue.
 """
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from itertools import islice
@@ -38,6 +39,7 @@ from delivery.bulk import among
 from delivery.models import Message
 from delivery.tasks import messages_send_task
 
+logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
 # TRAI: promotional messages only between 09:00 and 21:00 IST.
 PROMOTIONAL_WINDOW = (time(9, 0), time(21, 0))
@@ -55,10 +57,39 @@ def promotional_window_opens_at(moment: datetime) -> datetime | None:
 
 
 def campaign_dispatch(*, campaign_id: int) -> None:
+    """Prepare and queue a campaign's messages, from where an earlier try stopped.
+
+    Each try counts (Campaign.dispatch_tries, back to 0 once a batch is done). A try that fails is logged and left
+    for the supervisor to restart; the DISPATCH_MAX_TRIES-th failing try in a row pauses the campaign instead, with
+    the reason on its page, so a fault that would recur is not retried forever."""
     campaign = Campaign.objects.select_related("org", "template__sender", "resend_of").get(pk=campaign_id)
     if campaign.status != Campaign.Status.DISPATCHING:
         return
-    Dispatcher(campaign).run()
+    Campaign.objects.filter(pk=campaign_id).update(dispatch_tries=F("dispatch_tries") + 1)
+    try:
+        Dispatcher(campaign).run()
+    except Exception as error:  # whatever it is, the campaign must not stay "sending" with nobody at work on it
+        logger.exception("campaign %s: preparing its messages failed", campaign_id)
+        tries = Campaign.objects.filter(pk=campaign_id).values_list("dispatch_tries", flat=True).first() or 0
+        if tries >= settings.DISPATCH_MAX_TRIES:
+            campaign_dispatch_give_up(
+                campaign=campaign,
+                why=f"preparing its messages failed {tries} times in a row ({type(error).__name__}: {error})",
+            )
+
+
+def campaign_dispatch_give_up(*, campaign: Campaign, why: str) -> bool:
+    """Pause a campaign whose dispatch keeps failing, saying why on its page; resuming it tries again."""
+    reason = f"Paused automatically: {why}. Nothing more is sent until it is resumed."
+    reason = reason[: Campaign._meta.get_field("hold_reason").max_length]
+    with transaction.atomic():
+        held = campaign_hold(campaign_id=campaign.pk, status=Campaign.Status.PAUSED, reason=reason)
+        if held:
+            Campaign.objects.filter(pk=campaign.pk).update(dispatch_tries=0)
+            campaign_event_record(campaign=campaign, kind=CampaignEvent.Kind.AUTO_PAUSED, detail=reason)
+    if held:
+        logger.warning("campaign %s: %s", campaign.pk, reason)
+    return held
 
 
 class Dispatcher:
@@ -126,6 +157,7 @@ class Dispatcher:
             if campaign_hold(
                 campaign_id=self.campaign.pk, status=Campaign.Status.SCHEDULED, reason=reason, until=opens_at
             ):
+                Campaign.objects.filter(pk=self.campaign.pk).update(dispatch_tries=0)  # held, not failing
                 campaign_event_record(campaign=self.campaign, kind=CampaignEvent.Kind.HELD, detail=reason)
         return True
 
@@ -177,7 +209,7 @@ class Dispatcher:
             )
         heartbeat = clock.now()
         Campaign.objects.filter(pk=self.campaign.pk).update(
-            credits_charged=F("credits_charged") + charged, heartbeat_at=heartbeat
+            credits_charged=F("credits_charged") + charged, heartbeat_at=heartbeat, dispatch_tries=0
         )
         self.heartbeat = heartbeat
         queued_ids = [d.pk for d in to_render if d.status == Message.Status.QUEUED]

@@ -4,11 +4,14 @@ credits once it has finished: what dispatch, the supervisor and the manager's ac
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from campaigns.base import clock
 from campaigns.models import Campaign, Org
 from delivery.models import Message
+
+# The reason of a message whose hand-over was cut off (delivery.reasons): it may have been sent, so it is charged.
+HANDOVER_CUT_OFF = "handover_cut_off"
 
 
 def _refund(campaign_id: int, org_id: int, credits: int) -> None:
@@ -80,7 +83,11 @@ def campaign_settle_credits(*, campaign_id: int) -> int:
     messages = Message.objects.filter(campaign_id=campaign_id)
     if messages.filter(status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)).exists():
         return 0
-    spent = messages.exclude(gateway_message_id="").aggregate(n=Sum("segments"))["n"] or 0
+    # Charged: what the gateway took, and what it may have taken (a hand-over cut off by a dying worker).
+    spent = (
+        messages.filter(~Q(gateway_message_id="") | Q(reason_code=HANDOVER_CUT_OFF)).aggregate(n=Sum("segments"))["n"]
+        or 0
+    )
     refund = max(campaign.credits_charged - spent, 0)
     _refund(campaign_id, campaign.org_id, refund)
     Campaign.objects.filter(pk=campaign_id).update(credits_settled_at=clock.now())

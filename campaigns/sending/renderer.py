@@ -9,7 +9,7 @@ from django.conf import settings
 from campaigns.dlt.link_finding import LinkError, find_links
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import (
-    EMAIL_REFUSED_REASON,
+    LINK_REFUSED_REASON,
     RenderRefused,
     absolute_url,
     email_destinations,
@@ -79,7 +79,7 @@ class MessageRenderer:
                 destinations = email_destinations(filled[message.pk]) if self.tracking else set()
             except (LinkError, TemplateError):
                 filled.pop(message.pk, None)
-                message.mark_not_sent(EMAIL_REFUSED_REASON)
+                message.mark_not_sent(LINK_REFUSED_REASON)
                 continue
             self.short_link_ids.update(dict.fromkeys(destinations - self.short_link_ids.keys(), 0))
         self._mint([d for d, link_id in self.short_link_ids.items() if not link_id])
@@ -93,7 +93,7 @@ class MessageRenderer:
                     filled[message.pk], tracking=self.tracking, short_url_for=lambda d, s=short: absolute_url(org, s(d))
                 )
             except LinkError:
-                message.mark_not_sent(EMAIL_REFUSED_REASON)
+                message.mark_not_sent(LINK_REFUSED_REASON)
                 continue
             message.subject, message.body, message.html_body = parts.subject, parts.text, parts.html
             message.segments = 1

@@ -23,11 +23,12 @@ from django.db.models import Count, Q
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.models import Campaign, CampaignEvent
-from campaigns.sending import holds, starts
+from campaigns.sending import dispatch, holds, starts
 from campaigns.sending.tasks import campaign_dispatch_task
 from campaigns.sending.test_sends import proofs_recover
-from delivery.gateways import SimulatedGateway, gateway_for
+from delivery.gateways import Exchange, SimulatedGateway, gateway_config_for, gateway_for
 from delivery.models import Message
+from delivery.services import exchanges_log
 from delivery.tasks import messages_send_task
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,18 @@ def restart_stale_dispatches() -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
     restarted = 0
-    for campaign in list(stale.select_related("org").only("heartbeat_at", "org__timezone")[:STEP_LIMIT]):
+    for campaign in list(
+        stale.select_related("org").only("heartbeat_at", "dispatch_tries", "org__timezone")[:STEP_LIMIT]
+    ):
         campaign_id, heartbeat_at = campaign.pk, campaign.heartbeat_at
+        if campaign.dispatch_tries >= settings.DISPATCH_MAX_TRIES:
+            # Each of the last tries stopped before a batch was done (its worker died, or it failed and said so).
+            why = (
+                f"the worker preparing its messages stopped {campaign.dispatch_tries} times in a row before "
+                "preparing any"
+            )
+            dispatch.campaign_dispatch_give_up(campaign=campaign, why=why)
+            continue
         # Claimed on the heartbeat seen, so two supervisors restart it once; the dispatch resumes where it stopped.
         with transaction.atomic():
             claimed = Campaign.objects.filter(pk=campaign_id, heartbeat_at=heartbeat_at).update(heartbeat_at=moment)
@@ -120,13 +131,12 @@ def requeue_stale_queued() -> int:
     return requeued
 
 
-def _gateway_deduplicates(campaign: Campaign) -> bool:
+def _gateway_deduplicates(gateway) -> bool:
     """Whether handing the same message to the gateway again cannot make a second SMS.
 
     The simulated gateway's id is derived from our message id; a real adapter says so with
     `deduplicates_message_ids = True` when its gateway drops a repeated client reference.
     """
-    gateway = gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
     return bool(getattr(gateway, "deduplicates_message_ids", isinstance(gateway, SimulatedGateway)))
 
 
@@ -134,8 +144,9 @@ def recover_stale_submitting() -> int:
     """Messages "submitting" for longer than SUBMITTING_STALE_SECONDS: their worker died mid hand-over.
 
     We cannot know whether the gateway took them. When it de-duplicates by our message id they go back to queued
-    (a second hand-over cannot make a second SMS); otherwise they end as not sent, "gateway_bad_response" (the
-    manager can check and resend), because sending blindly again could deliver twice.
+    (a second hand-over cannot make a second SMS); otherwise their outcome is unknown, "may have been sent"
+    (handover_cut_off): charged, and never offered for a resend, because sending again could deliver twice. Either
+    way the gateway log of each says that a hand-over was cut off, so a second one is never hidden.
     The age is measured by watching: a message is stale once seen submitting on passes that far apart.
     """
     moment = clock.now()
@@ -160,17 +171,34 @@ def recover_stale_submitting() -> int:
 
 def _recover(campaign: Campaign, message_ids: list[int]) -> int:
     stuck = Message.objects.filter(pk__in=message_ids, status=Message.Status.SUBMITTING)
-    if _gateway_deduplicates(campaign):
-        with transaction.atomic():
-            ids = list(stuck.select_for_update(skip_locked=True).values_list("pk", flat=True))
-            count = Message.objects.filter(pk__in=ids).update(status=Message.Status.QUEUED)
+    config = gateway_config_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    gateway = gateway_for(org_id=campaign.org_id, channel=campaign.template.channel)
+    again = _gateway_deduplicates(gateway)
+    with transaction.atomic():
+        ids = list(stuck.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        moment = clock.now()
+        if again:
+            count = Message.objects.filter(pk__in=ids).update(status=Message.Status.QUEUED, updated_at=moment)
+            what = "handed over again: the gateway drops a message whose id it has already taken"
+        else:
+            count = Message.objects.filter(pk__in=ids).update(
+                status=Message.Status.UNKNOWN, reason_code=holds.HANDOVER_CUT_OFF, finished_at=moment, updated_at=moment
+            )
+            what = "it may have been sent, so it is not sent again"
+        error = (
+            "hand-over cut off: the worker handing this message to the gateway stopped before recording its "
+            f"answer; {what}"
+        )
+        exchanges_log(
+            config=config, gateway_kind=gateway.name, exchanges=[(pk, Exchange("submit", error=error)) for pk in ids]
+        )
+    if again:
         size = settings.DISPATCH_SEND_TASK_SIZE or settings.DISPATCH_BATCH_SIZE
         for start in range(0, len(ids), size):
             messages_send_task.delay(ids[start : start + size])
         logger.warning("campaign %s: %s messages stuck submitting were queued again", campaign.pk, count)
-        return count
-    count = stuck.update(status=Message.Status.NOT_SENT, reason_code="gateway_bad_response", finished_at=clock.now())
-    logger.warning("campaign %s: %s messages stuck submitting marked not sent", campaign.pk, count)
+    else:
+        logger.warning("campaign %s: %s messages stuck submitting may have been sent", campaign.pk, count)
     return count
 
 

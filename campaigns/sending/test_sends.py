@@ -33,14 +33,17 @@ from campaigns.dlt.rendering import (
     slot_value,
 )
 from campaigns.models import Campaign, CampaignEvent, Channel, Customer, Org, User
+from campaigns.sending.holds import HANDOVER_CUT_OFF
 from campaigns.sending.message_drafts import MessageDraft
 from campaigns.sending.preview import attach_coupons, preview_audience
 from campaigns.sending.renderer import MessageRenderer
 from campaigns.sending.tasks import proof_hand_over_task
 from campaigns.sending.test_hand_over import proof_credits_settle
 from delivery import reasons
+from delivery.gateways import Exchange
 from delivery.models import Message, Proof
 from delivery.reports.selectors import masked_recipient
+from delivery.services import exchanges_log
 
 PROOF_MAX_RECIPIENTS = 5
 _SEPARATORS = re.compile(r"[,;\n]+")
@@ -196,8 +199,9 @@ def _refuse_over_hourly_limit(campaign: Campaign) -> None:
 def proofs_recover() -> int:
     """Tests whose hand-over was lost, for the supervisor: messages queued for QUEUED_STALE_SECONDS get their task
     again (sending claims, so a task still running is harmless); messages "submitting" for SUBMITTING_STALE_SECONDS
-    lost their worker mid hand-over and end as not sent, since handing a test over twice could make a second SMS.
-    Their credits are given back. Looks at tests of the last two days; returns the messages acted on."""
+    lost their worker mid hand-over: they may have been sent (unknown, "handover_cut_off", kept in the gateway log)
+    and are charged, since handing a test over twice could make a second SMS. Looks at tests of the last two days;
+    returns the messages acted on."""
     now = timezone.now()
     recent_proofs = Proof.objects.filter(sent_at__gte=now - timedelta(days=2)).values("pk")
     recent = Message.with_proofs.filter(proof__isnull=False, proof_id__in=recent_proofs)
@@ -215,7 +219,11 @@ def proofs_recover() -> int:
     with transaction.atomic():
         stuck_ids = list(stuck.select_for_update(skip_locked=True).values_list("pk", "proof_id"))
         Message.with_proofs.filter(pk__in=[pk for pk, _ in stuck_ids]).update(
-            status=Message.Status.NOT_SENT, reason_code="gateway_bad_response", finished_at=now, updated_at=now
+            status=Message.Status.UNKNOWN, reason_code=HANDOVER_CUT_OFF, finished_at=now, updated_at=now
+        )
+        error = "hand-over cut off: the worker handing this test to the gateway stopped before recording its answer"
+        exchanges_log(
+            config=None, gateway_kind="", exchanges=[(pk, Exchange("submit", error=error)) for pk, _ in stuck_ids]
         )
     for proof_id in sorted({proof_id for _, proof_id in stuck_ids}):
         proof_credits_settle(proof_id=proof_id)

@@ -35,6 +35,7 @@ def gateway_from_config(config) -> Gateway:
             backoff=float(options.get("backoff", DEFAULT_BACKOFF)),
             callback_url=options.get("callback_url", ""),
             limiter=limiter,
+            deduplicates_message_ids=options.get("drops_repeated_reference") in (True, "true", "on", "1", 1),
         )
     if config.kind == GatewayConfig.Kind.SMPP:
         gateway = SmppGateway.from_config(options, secrets)

@@ -5,6 +5,11 @@ an answer that cannot be understood is final at once (the gateway may have taken
 A redirect (3xx) is such an answer: it is recorded and never followed, since following it would send the message
 (and the API key) to wherever the answer points. The gateway's host is checked before each connection
 (delivery.gateways.addresses) and the connection goes to the address that was checked.
+
+Every request carries our message id as its `reference`, the same on every retry and every hand-over. A gateway that
+drops a second message with a reference it has seen (setting `drops_repeated_reference`) can be handed a message
+again after a worker died mid hand-over; for any other, such a message is "may have been sent" and is never sent
+again (campaigns.sending.supervisor).
 """
 
 import http.client
@@ -41,8 +46,13 @@ class HttpGateway:
     backoff: float = DEFAULT_BACKOFF
     callback_url: str = ""
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(key="none", per_second=0))
+    # The gateway drops a repeated `reference`: handing a message over again cannot make a second SMS.
+    deduplicates_message_ids: bool = False
     name: str = "http"
     allow_private: bool = field(default_factory=addresses.allow_private)
+    # One POST per message: messages are handed over and recorded in slices of this many, so a worker that dies
+    # mid-batch leaves at most one slice whose outcome is unknown.
+    records_every: int = 20
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         return [self.send_one(message) for message in messages]

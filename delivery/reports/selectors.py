@@ -1,12 +1,14 @@
 """Read-side queries for campaign reports and the View Details page."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import phonenumbers
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from campaigns.base.runs import campaign_owner
+from campaigns.base.shares import shares_in_tenths
 from delivery import reasons
 from delivery.models import ERASED_RECIPIENT, Message, MessageCounts, Proof
 from linktrack.models import Click
@@ -25,32 +27,72 @@ class DeliveryCounts:
     not_sent: int
     unknown: int
 
+    @cached_property
+    def _shares(self) -> dict[str, int]:
+        """The share of each outcome that no other contains, in tenths of a percent adding up to 100.0% (largest
+        remainder); the figures the page shows add these up, so delivered, not delivered, not sent, unknown and
+        queued show 100.0% between them, and so do queued, sent and not sent."""
+        parts = {
+            "queued": self.queued,
+            "delivered": self.delivered,
+            "failed": self.not_delivered - self.waiting,
+            "waiting": self.waiting,
+            "not_sent": self.not_sent,
+            "unknown": self.unknown,
+        }
+        return dict(zip(parts, shares_in_tenths(list(parts.values())), strict=True))
+
+    def _percent_of(self, *parts: str) -> float:
+        return sum(self._shares[part] for part in parts) / 10
+
     def percent(self, count: int) -> float:
+        """Any count's share, rounded on its own (the outcomes' shares are the properties below)."""
         return round(100 * count / self.total, 1) if self.total else 0.0
 
     @property
+    def queued_percent(self) -> float:
+        return self._percent_of("queued")
+
+    @property
+    def handed_over_percent(self) -> float:
+        return self._percent_of("delivered", "failed", "waiting", "not_sent", "unknown")
+
+    @property
     def delivered_percent(self) -> float:
-        return self.percent(self.delivered)
+        return self._percent_of("delivered")
 
     @property
     def not_delivered_percent(self) -> float:
-        return self.percent(self.not_delivered)
+        return self._percent_of("failed", "waiting")
+
+    @property
+    def failed_percent(self) -> float:
+        """Not delivered after a receipt said so (without the messages still waiting for one)."""
+        return self._percent_of("failed")
 
     @property
     def not_sent_percent(self) -> float:
-        return self.percent(self.not_sent)
+        return self._percent_of("not_sent")
 
     @property
     def sent_percent(self) -> float:
-        return self.percent(self.sent)
+        return self._percent_of("delivered", "failed", "waiting", "unknown")
 
     @property
     def unknown_percent(self) -> float:
-        return self.percent(self.unknown)
+        return self._percent_of("unknown")
 
     @property
     def waiting_percent(self) -> float:
-        return self.percent(self.waiting)
+        return self._percent_of("waiting")
+
+    def group_percent(self, group: str) -> float:
+        """The share of a group of reasons (not sent, not delivered, unknown) as the page shows it."""
+        return {
+            reasons.NOT_SENT: self.not_sent_percent,
+            reasons.NOT_DELIVERED: self.not_delivered_percent,
+            reasons.UNKNOWN: self.unknown_percent,
+        }[group]
 
 
 def messages_by_status(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -72,12 +114,15 @@ def delivery_counts(*, campaign_id: int) -> DeliveryCounts:
     return delivery_counts_from(messages_by_status(campaign_ids=[campaign_id]).get(campaign_id, {}))
 
 
-def delivery_counts_from(by_status: dict[str, int]) -> DeliveryCounts:
+def delivery_counts_from(by_status: dict[str, int], *, delivery_reported: bool = True) -> DeliveryCounts:
     """The report's figures from the number of messages in each status; messages still waiting for a receipt count as
-    sent and as not delivered (pending), as View Details shows them."""
+    sent and as not delivered (pending), as View Details shows them. Without `delivery_reported` (SMS from a
+    promotional sender, Template.delivery_is_reported) no receipt is coming: they count as unknown."""
     s = Message.Status
     waiting = by_status.get(s.SENT, 0)
     delivered, not_delivered, unknown = (by_status.get(x, 0) for x in (s.DELIVERED, s.NOT_DELIVERED, s.UNKNOWN))
+    if not delivery_reported:
+        waiting, unknown = 0, unknown + waiting
     return DeliveryCounts(
         total=sum(by_status.values()),
         queued=by_status.get(s.QUEUED, 0) + by_status.get(s.SUBMITTING, 0),
@@ -158,8 +203,11 @@ def reason_of(message: Message) -> str:
     return message.reason_code or _DEFAULT_REASON.get(message.status, "gateway_other")
 
 
-def reason_breakdown(*, campaign_id: int, group: str, total: int) -> list[ReasonRow]:
-    """Each reason of a group with its count, share and a sample of the affected recipients."""
+def reason_breakdown(*, campaign_id: int, group: str, total: int, group_share: float | None = None) -> list[ReasonRow]:
+    """Each reason of a group with its count, share and a sample of the affected recipients.
+
+    The reasons' shares of the group add up to 100.0%, and their shares of all `total` messages add up to the
+    group's share, `group_share` when given (the campaign page's figure, DeliveryCounts.group_percent)."""
     counts: dict[str, int] = {}
     raw: dict[str, dict[str, int]] = {}
     codes_by_reason: dict[str, list[tuple[str, str]]] = {}
@@ -178,9 +226,15 @@ def reason_breakdown(*, campaign_id: int, group: str, total: int) -> list[Reason
         if gateway_error:
             raw.setdefault(code, {})
             raw[code][gateway_error] = raw[code].get(gateway_error, 0) + n
-    group_total = sum(counts.values())
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    in_group = shares_in_tenths([count for _, count in ordered])
+    if group_share is None:
+        # Of all messages: the group's reasons beside the rest of the campaign, so the whole makes 100.0%.
+        of_all = shares_in_tenths([count for _, count in ordered] + [max(total - sum(counts.values()), 0)])[:-1]
+    else:
+        of_all = shares_in_tenths([count for _, count in ordered], whole=round(group_share * 10))
     breakdown = []
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    for (code, count), group_tenths, all_tenths in zip(ordered, in_group, of_all, strict=True):
         sample_filter = group_messages(campaign_id=campaign_id, group=group)
         if code == "pending":
             sample_filter = sample_filter.filter(status=Message.Status.SENT)
@@ -191,8 +245,8 @@ def reason_breakdown(*, campaign_id: int, group: str, total: int) -> list[Reason
             ReasonRow(
                 reason=reasons.reason_for(code),
                 count=count,
-                percent=round(100 * count / total, 1) if total else 0.0,
-                group_percent=round(100 * count / group_total, 1) if group_total else 0.0,
+                percent=all_tenths / 10,
+                group_percent=group_tenths / 10,
                 raw_codes=sorted(raw.get(code, {}).items(), key=lambda item: -item[1]),
                 sample=list(sample_filter.select_related("customer").order_by("pk")[:SAMPLE_SIZE]),
             )

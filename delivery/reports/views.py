@@ -42,12 +42,21 @@ def _resend_url(campaign_pk: int, reason_code: str) -> str:
         return ""
 
 
+def _resendable(campaign, reason: reasons.Reason) -> bool:
+    """A retryable reason, except a missing receipt where none is ever sent (a promotional sender's SMS)."""
+    if reason.code in _RESEND_AS or reason.code in _RESEND_AS.values():
+        return reason.retryable and campaign.template.delivery_is_reported
+    return reason.retryable
+
+
 @login_required
 def campaign_delivery_details(request, pk: int, group: str):
     campaign = get_campaign_for_user(request.user, pk)
     group = _group_or_404(group)
     counts = selectors.delivery_counts(campaign_id=campaign.pk)
-    rows = selectors.reason_breakdown(campaign_id=campaign.pk, group=group, total=counts.total)
+    rows = selectors.reason_breakdown(
+        campaign_id=campaign.pk, group=group, total=counts.total, group_share=counts.group_percent(group)
+    )
     return render(
         request,
         "delivery/details.html",
@@ -61,7 +70,9 @@ def campaign_delivery_details(request, pk: int, group: str):
                 {
                     "row": row,
                     "sample": [(message, selectors.masked_recipient(message.recipient)) for message in row.sample],
-                    "resend_url": _resend_url(campaign.pk, row.reason.code) if row.reason.retryable else "",
+                    "resend_url": _resend_url(campaign.pk, row.reason.code)
+                    if _resendable(campaign, row.reason)
+                    else "",
                 }
                 for row in rows
             ],

@@ -53,7 +53,10 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
     """Send the queued messages among `message_ids`; returns the ids the gateway accepted.
 
     Messages are claimed first (queued -> submitting, rows locked and skipped by other workers), so a task that
-    runs twice, or two workers given the same ids, never hand one message to a gateway twice.
+    runs twice, or two workers given the same ids, never hand one message to a gateway twice. An adapter that hands
+    messages over one at a time (`records_every`, HTTP) gets them in slices, each claimed, handed over and recorded
+    before the next: a worker that dies mid-task leaves one slice of unknown outcome ("submitting", for the
+    supervisor), the rest recorded or still queued.
     """
     messages = _claim(message_ids)
     if not messages:
@@ -71,6 +74,22 @@ def messages_send(*, message_ids: list[int]) -> list[int]:
         # A configuration missing a setting: nothing can be submitted, and the messages must not stay claimed.
         logger.exception("gateway configuration %s cannot be used", config.pk if config else None)
         return _all_not_sent(messages, config, "gateway_submit_failed", f"config:{type(error).__name__}", error)
+    step = getattr(gateway, "records_every", 0)
+    if not step or len(messages) <= step:
+        return _hand_over(campaign, config, gateway, messages)
+    # The first slice stays claimed; the others go back to queued, to be claimed slice by slice.
+    _unclaim(messages[step:])
+    accepted = _hand_over(campaign, config, gateway, messages[:step])
+    rest = [m.pk for m in messages[step:]]
+    for start in range(0, len(rest), step):
+        claimed = _claim(rest[start : start + step])
+        if claimed:
+            accepted += _hand_over(campaign, config, gateway, claimed)
+    return accepted
+
+
+def _hand_over(campaign: Campaign, config, gateway, messages: list[Claimed]) -> list[int]:
+    """Hand claimed messages to the gateway and record what became of each, with the gateway log."""
     try:
         results = {r.message_id: r for r in gateway.send_batch(_outgoing(campaign, messages))}
     except Exception:
@@ -144,6 +163,12 @@ def _all_not_sent(messages: list[Claimed], config, reason_code: str, gateway_err
             ],
         )
     return []
+
+
+def _unclaim(messages: list[Claimed]) -> None:
+    among(Message.with_proofs.filter(status=Message.Status.SUBMITTING), "id", [m.pk for m in messages]).update(
+        status=Message.Status.QUEUED, updated_at=clock.now()
+    )
 
 
 def _claim(message_ids: list[int]) -> list[Claimed]:

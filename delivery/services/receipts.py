@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
+from campaigns.models import Template
 from delivery.bulk import among
 from delivery.gateways import (
     Exchange,
@@ -174,7 +175,9 @@ def pending_receipts_apply(*, gateway_message_ids: list[str]) -> int:
 
 
 def receipts_expire(*, batch_size: int | None = None) -> int:
-    """Messages still waiting after RECEIPT_WAIT become not delivered, "no receipt". One bounded batch per call."""
+    """Messages still waiting after RECEIPT_WAIT become not delivered, "no receipt"; those from a promotional
+    (numeric) sender, whose delivery operators never report, become unknown, "operator shares no delivery details"
+    (never offered for a resend). One bounded batch per call."""
     cutoff = clock.now() - timedelta(hours=settings.RECEIPT_WAIT_HOURS)
     batch = list(
         Message.with_proofs.filter(status=Message.Status.SENT, sent_at__lt=cutoff)
@@ -182,7 +185,11 @@ def receipts_expire(*, batch_size: int | None = None) -> int:
         .values_list("pk", flat=True)[: batch_size or settings.RECEIPT_EXPIRE_BATCH]
     )
     now = clock.now()
-    return Message.with_proofs.filter(pk__in=batch, status=Message.Status.SENT).update(
+    waiting = Message.with_proofs.filter(pk__in=batch, status=Message.Status.SENT)
+    unreported = waiting.filter(**Template.UNREPORTED_MESSAGES).update(
+        status=Message.Status.UNKNOWN, reason_code="operator_no_report", finished_at=now, updated_at=now
+    )
+    return unreported + waiting.update(
         status=Message.Status.NOT_DELIVERED, reason_code="no_receipt", finished_at=now, updated_at=now
     )
 

@@ -177,7 +177,7 @@ def _delivery(campaign: Campaign) -> tuple[dict, dict]:
     outcomes = {"messages": counts.total}
     for outcome in ("sent", "delivered", "not_sent", "not_delivered", "unknown"):
         count = getattr(counts, outcome)
-        outcomes[outcome] = {"count": count, "percent": counts.percent(count)}
+        outcomes[outcome] = {"count": count, "percent": getattr(counts, f"{outcome}_percent")}
     why = {
         group: [
             {"code": row.reason.code, "title": row.reason.title, "count": row.count}

@@ -144,6 +144,15 @@ def produce_dlt_template_mismatch(ctx):
     return ctx.send(), 2
 
 
+def produce_unusable_link(ctx):
+    for n, customer in enumerate(ctx.customers):
+        customer.attributes = {
+            "website": ["https://b\x80d.in/", "https://é.in:99999/"][n] if n < 2 else "https://acme.in/"
+        }
+        customer.save(update_fields=["attributes"])
+    return ctx.send(slot_values=[{"source": "field", "value": "name"}, {"source": "field", "value": "website"}]), 2
+
+
 def produce_ndnc_precheck(ctx):
     promotional = _promotional_template(ctx)
     for customer in ctx.customers[:3]:
@@ -241,6 +250,29 @@ def produce_operator_no_report(ctx):
     # the simulated gateway (no configuration) with a promotional, numeric sender: operators report nothing
     ctx.settings.SIMULATED_GATEWAY_MIX = "delivered:1"
     return ctx.send(use_template=_promotional_template(ctx)), 10
+
+
+def produce_handover_cut_off(ctx, django_capture_on_commit_callbacks):
+    # a worker that died handing 3 messages to an HTTP gateway (claimed, never recorded), found by the supervisor
+    from campaigns.lifecycle import services as campaign_services
+    from campaigns.sending.supervisor import campaigns_supervise
+
+    http_config(ctx.org, ctx.gateway.url)
+    ctx.settings.SUBMITTING_STALE_SECONDS = 0
+    campaign = campaign_services.campaign_create(
+        org=ctx.org, user=ctx.manager, name="Cut off", template=ctx.template, slot_values=LINK_SLOTS
+    )
+    with django_capture_on_commit_callbacks(execute=False) as launched:
+        campaign_services.campaign_launch(campaign=campaign, user=ctx.manager)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        for callback in launched:
+            callback()
+    lost = list(Message.objects.filter(campaign=campaign).order_by("pk").values_list("pk", flat=True)[:3])
+    Message.objects.filter(pk__in=lost).update(status=Message.Status.SUBMITTING)
+    for callback in queued:
+        callback()
+    campaigns_supervise()
+    return campaign, 3
 
 
 PRODUCERS = {name.removeprefix("produce_"): value for name, value in globals().items() if name.startswith("produce_")}

@@ -180,9 +180,14 @@ def test_messages_stuck_submitting_are_recovered_once_without_a_second_send(
     with django_capture_on_commit_callbacks(execute=True):
         assert campaigns_supervise()["recovered"] == 4
 
-    # then (the simulated gateway de-duplicates by message id) they are queued again and sent, each once
+    # then (the simulated gateway de-duplicates by message id) they are queued again and sent, each once, and each
+    # one's gateway log shows both hand-overs: the one cut off, then the one answered
     recovered = Message.objects.filter(pk__in=stuck)
     assert all(m.gateway_message_id == f"sim-t-{m.pk}" for m in recovered)
+    for message in recovered:
+        cut_off, answered = message.exchanges.filter(operation="submit").order_by("pk")
+        assert cut_off.error.startswith("hand-over cut off") and "handed over again" in cut_off.error
+        assert answered.response.startswith("accepted as sim-t-") and not answered.error
 
 
 def test_messages_stuck_submitting_on_a_gateway_without_deduplication_end_as_unknown_handover(
@@ -191,7 +196,7 @@ def test_messages_stuck_submitting_on_a_gateway_without_deduplication_end_as_unk
     from campaigns.sending import supervisor
 
     settings.SUBMITTING_STALE_SECONDS = 60
-    monkeypatch.setattr(supervisor, "_gateway_deduplicates", lambda campaign: False)
+    monkeypatch.setattr(supervisor, "_gateway_deduplicates", lambda gateway: False)
     campaign = prepared(template, manager)
     stuck = list(Message.objects.filter(campaign=campaign).values_list("pk", flat=True)[:2])
     Message.objects.filter(pk__in=stuck).update(status=Message.Status.SUBMITTING)
@@ -200,7 +205,8 @@ def test_messages_stuck_submitting_on_a_gateway_without_deduplication_end_as_unk
     clock.moment += timedelta(seconds=61)
     campaigns_supervise()
 
-    assert set(Message.objects.filter(pk__in=stuck).values_list("reason_code", flat=True)) == {"gateway_bad_response"}
+    recovered = set(Message.objects.filter(pk__in=stuck).values_list("status", "reason_code"))
+    assert recovered == {(Message.Status.UNKNOWN, "handover_cut_off")}
 
 
 def test_campaign_pauses_itself_when_the_gateway_error_rate_passes_the_limit(

@@ -116,7 +116,7 @@ def test_javascript_link_from_a_customer_field_is_not_sent_even_without_tracking
     campaign = _campaign(template, [{"source": "text", "value": "you"}, {"source": "field", "value": "page"}])
     messages = _messages(campaign, customers[:1])
     MessageRenderer(Campaign.objects.select_related("org", "template").get(pk=campaign.pk)).render(messages)
-    assert messages[0].reason_code == "dlt_template_mismatch"
+    assert messages[0].reason_code == "unusable_link"
 
 
 def test_unicode_message_counts_segments_in_utf16_units(org, sender, customers):
@@ -176,7 +176,7 @@ def test_email_href_with_javascript_from_a_customer_field_is_not_sent(email_temp
     campaign = _campaign(email_template, [{"source": "text", "value": "Hi"}, {"source": "field", "value": "u"}])
     [message] = _messages(campaign, [customer])
     MessageRenderer(campaign).render([message])
-    assert message.status == Message.Status.NOT_SENT and message.reason_code == "validation_failed"
+    assert message.status == Message.Status.NOT_SENT and message.reason_code == "unusable_link"
 
 
 def test_email_without_tracking_keeps_links(email_template, org):

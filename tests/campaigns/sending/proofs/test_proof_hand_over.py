@@ -34,14 +34,15 @@ def test_the_supervisor_hands_over_a_lost_test_and_ends_one_whose_worker_died(or
     # when it passes after
     assert campaigns_supervise()["tests_recovered"] == 3
 
-    # then the queued test went to the gateway and the one cut off mid hand-over ends not sent (a second hand-over
-    # could make a second SMS), its credit given back once however often it is settled
+    # then the queued test went to the gateway and the one cut off mid hand-over may have been sent (a second
+    # hand-over could make a second SMS): never handed over again, its credit kept, the cut-off in its gateway log
     assert set(Message.with_proofs.filter(proof=lost).values_list("status", flat=True)) == {"sent"}
     stuck = Message.with_proofs.get(proof=died)
-    assert (stuck.status, stuck.reason_code) == (Message.Status.NOT_SENT, "gateway_bad_response")
+    assert (stuck.status, stuck.reason_code) == (Message.Status.UNKNOWN, "handover_cut_off")
+    assert stuck.exchanges.get().error.startswith("hand-over cut off")
     assert proof_credits_settle(proof_id=died.pk) == 0
-    assert Org.objects.get(pk=org.pk).credits == credits - 2
-    assert (Proof.objects.get(pk=lost.pk).credits, Proof.objects.get(pk=died.pk).credits) == (2, 0)
+    assert Org.objects.get(pk=org.pk).credits == credits - 3
+    assert (Proof.objects.get(pk=lost.pk).credits, Proof.objects.get(pk=died.pk).credits) == (2, 1)
     assert campaigns_supervise()["tests_recovered"] == 0
 
 
