@@ -16,10 +16,10 @@ from django.db.models import Count, Max
 
 from campaigns.models import Campaign
 from linktrack.common.change_rows import MIN, SUM, change_rows_merge
+from linktrack.common.rows import rows_insert
 from linktrack.counts.tally import CountedClick, Tally
 from linktrack.models import Click, ClickerDay, ClickerDevice, DailyClicks, HourlyClicks, UniqueClickers
 
-BATCH = 5000
 # Advisory lock namespaces (PostgreSQL): a campaign's counters, a clicker's days.
 _CAMPAIGN_LOCK, _CLICKER_LOCK = 7301, 7302
 
@@ -87,59 +87,23 @@ def _lock(*, campaign_ids: set[int], clickers: set[str], exclusive: bool) -> Non
 
 
 def _save(tally: Tally) -> None:
-    DailyClicks.objects.bulk_create(
-        (
-            DailyClicks(
-                org_id=org_id, campaign_id=campaign_id, channel=channel, short_link_id=link, day=day, total=total
-            )
-            for (org_id, campaign_id, channel, link, day), total in tally.daily.items()
-        ),
-        batch_size=BATCH,
+    rows_insert(
+        DailyClicks,
+        ("org_id", "campaign_id", "channel", "short_link_id", "day", "total"),
+        ((*key, total) for key, total in tally.daily.items()),
     )
-    UniqueClickers.objects.bulk_create(
-        (
-            UniqueClickers(
-                org_id=org_id,
-                campaign_id=campaign_id,
-                channel=channel,
-                short_link_id=link,
-                day=day,
-                previous_day=previous,
-                clickers=change,
-            )
-            for (org_id, campaign_id, channel, link, day, previous), change in tally.unique.items()
-            if change
-        ),
-        batch_size=BATCH,
+    rows_insert(
+        UniqueClickers,
+        ("org_id", "campaign_id", "channel", "short_link_id", "day", "previous_day", "clickers"),
+        ((*key, change) for key, change in tally.unique.items() if change),
     )
-    HourlyClicks.objects.bulk_create(
-        (
-            HourlyClicks(
-                campaign_id=campaign_id,
-                hour=hour,
-                device=device,
-                clicks=counts.clicks,
-                new_recipients=counts.new_recipients,
-                first_click_at=counts.first_click_at,
-            )
-            for (campaign_id, hour, device), counts in tally.hourly.items()
-        ),
-        batch_size=BATCH,
+    rows_insert(
+        HourlyClicks,
+        ("campaign_id", "hour", "device", "clicks", "new_recipients", "first_click_at"),
+        ((*key, hour.clicks, hour.new_recipients, hour.first_click_at) for key, hour in tally.hourly.items()),
     )
-    ClickerDay.objects.bulk_create(
-        (
-            ClickerDay(campaign_id=campaign_id, clicker=clicker, message_id=message_id, short_link_id=link, day=day)
-            for campaign_id, clicker, message_id, link, day in tally.new_days
-        ),
-        batch_size=BATCH,
-    )
-    ClickerDevice.objects.bulk_create(
-        (
-            ClickerDevice(campaign_id=campaign_id, clicker=clicker, device=device)
-            for campaign_id, clicker, device in tally.new_devices
-        ),
-        batch_size=BATCH,
-    )
+    rows_insert(ClickerDay, ("campaign_id", "clicker", "message_id", "short_link_id", "day"), tally.new_days)
+    rows_insert(ClickerDevice, ("campaign_id", "clicker", "device"), tally.new_devices)
 
 
 # Each counter table: the fields that key a row, and how its figures merge.

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import redis
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 
+from linktrack.common.rows import rows_insert
 from linktrack.counts.counters import counted_of, counters_add
 from linktrack.models import Click, ShortLink
 from linktrack.redirect.bots import is_bot
@@ -167,7 +168,7 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
     return len(stored)
 
 
-_CLICK_COLUMNS = (
+_CLICK_FIELDS = (
     "event_id",
     "short_link_id",
     "campaign_id",
@@ -181,29 +182,18 @@ _CLICK_COLUMNS = (
 
 
 def _insert_new(clicks: list[Click]) -> list[Click]:
-    """Insert the clicks whose event id is not stored yet; returns those (one statement per chunk).
+    """Insert the clicks whose event id is not stored yet; returns those.
 
     INSERT ... ON CONFLICT DO NOTHING RETURNING names exactly the rows this statement inserted, also when another
     flush stores the same events at the same moment: the second waits for the first and inserts none of them.
     """
-    fields = [Click._meta.get_field(column) for column in _CLICK_COLUMNS]
-    table = connection.ops.quote_name(Click._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    inserted: set[str] = set()
-    for start in range(0, len(clicks), _INSERT_CHUNK):
-        chunk = clicks[start : start + _INSERT_CHUNK]
-        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
-        params = [
-            field.get_db_prep_save(getattr(click, field.attname), connection) for click in chunk for field in fields
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                params,
-            )
-            inserted.update(row[0] for row in cursor.fetchall())
+    inserted = set(
+        rows_insert(
+            Click,
+            _CLICK_FIELDS,
+            (tuple(getattr(click, name) for name in _CLICK_FIELDS) for click in clicks),
+            unique_field="event_id",
+            returning="event_id",
+        )
+    )
     return [click for click in clicks if click.event_id in inserted]
-
-
-# Rows per INSERT: nine parameters each stays under SQLite's limit of 32,766 variables.
-_INSERT_CHUNK = 1000
