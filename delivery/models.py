@@ -222,3 +222,28 @@ class MessageCounts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.messages} {self.status} messages of campaign {self.campaign_id}"
+
+
+class FailureStreak(models.Model):
+    """How many of a customer's latest messages on a channel ("any" for all channels) in a row failed to deliver
+    because of their number or address: the failures newer than their latest delivery (up to 21). Kept by database
+    triggers on the message table (migration 0008), so the segment "whose last K messages all failed" is one indexed
+    lookup. A message's outcome counts as in campaigns.customers.segments: tests from the preview never; unknown,
+    NDNC and DLT outcomes are skipped.
+
+    Two final statuses of one customer's messages committed in the same instant may leave it one behind until their
+    next final status (each trigger counts from what was committed when it ran).
+    """
+
+    customer = models.ForeignKey(
+        "campaigns.Customer", on_delete=models.DO_NOTHING, db_constraint=False, related_name="failure_streaks"
+    )
+    channel = models.CharField(max_length=8)
+    failures = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "channel"], name="failurestreak_customer_channel")]
+        indexes = [models.Index(fields=["channel", "failures"], name="failurestreak_channel_failures")]
+
+    def __str__(self) -> str:
+        return f"{self.failures} failures in a row on {self.channel}"

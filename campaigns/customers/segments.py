@@ -2,20 +2,18 @@
 evaluated as one query however many customers match."""
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThan
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Channel, Customer, Org, Segment
-from delivery.models import Message
+from delivery.models import FailureStreak, Message
 from linktrack.models import ClickerDay
 
 SEGMENT_OPS = {
@@ -78,7 +76,8 @@ BEHAVIOUR_DAYS_MAX = 365
 BEHAVIOUR_MESSAGES_MAX = 20
 
 
-# Not delivered because of the sender or the register rather than the number: skipped by "undelivered".
+# Not delivered because of the sender or the register rather than the number: skipped by "undelivered". The failure
+# streaks' triggers (delivery migration 0008) hold a copy: changing this list needs a migration installing them again.
 NOT_THE_RECIPIENTS_FAULT = ("ndnc", "dlt_entity", "dlt_chain", "dlt_sender_id", "dlt_template")
 
 
@@ -212,31 +211,16 @@ def _messages_to(customer: OuterRef, channel: str) -> QuerySet[Message]:
     return messages if channel == ANY_CHANNEL else messages.filter(channel=channel)
 
 
-def _failures_to(customer: OuterRef, channel: str) -> QuerySet[Message]:
-    """The customer's messages that failed because of their number (or address), not the sender or the register."""
-    return (
-        _messages_to(customer, channel)
-        .filter(status=Message.Status.NOT_DELIVERED)
-        .exclude(reason_code__in=NOT_THE_RECIPIENTS_FAULT)
-    )
-
-
-# Older than any message: what an absent "latest delivery" or "K-th latest failure" compares as.
-_NEVER = datetime(2000, 1, 1, tzinfo=UTC)
-
-
 def _behaviour_q(condition: dict, *, org: Org, moment: datetime) -> Q:
     channel = condition["channel"]
     if condition["behaviour"] == UNDELIVERED:
-        # The last K outcomes all failed when the K-th latest failure is newer than the latest delivery (messages
-        # whose outcome says nothing about the number lie in between and are skipped). Two index lookups per
-        # customer on (customer, created_at); a failure and a delivery at the same instant count as delivered.
-        last = condition["messages"]
-        failures = _failures_to(OuterRef("pk"), channel).order_by("-created_at", "-pk").values("created_at")
-        deliveries = _messages_to(OuterRef("pk"), channel).filter(status=Message.Status.DELIVERED)
-        kth_latest_failure = Coalesce(Subquery(failures[last - 1 : last]), Value(_NEVER))
-        latest_delivery = Coalesce(Subquery(deliveries.order_by("-created_at").values("created_at")[:1]), Value(_NEVER))
-        matched = Q(GreaterThan(kth_latest_failure, latest_delivery))
+        # The last K outcomes all failed when K failures are newer than the latest delivery (messages whose outcome
+        # says nothing about the number lie in between and are skipped): the failure streak the database keeps with
+        # each outcome (delivery.models.FailureStreak), one index lookup per customer.
+        streaks = FailureStreak.objects.filter(
+            customer=OuterRef("pk"), channel=channel, failures__gte=condition["messages"]
+        )
+        matched = Q(Exists(streaks))
     else:
         since = behaviour_since(org=org, days=condition["days"], moment=moment)
         messages = _messages_to(OuterRef("pk"), channel)
