@@ -143,7 +143,7 @@ def seed(clicks: int):
             f"""
             INSERT INTO linktrack_click
                 (event_id, short_link_id, campaign_id, message_id, channel, clicked_at, ip_hash, user_agent, is_bot)
-            SELECT 'bench-' || g, CASE WHEN r1 < 0.7 THEN c.link_a ELSE c.link_b END, c.campaign_id,
+            SELECT 'bench-' || c.campaign_id || '-' || g, CASE WHEN r1 < 0.7 THEN c.link_a ELSE c.link_b END, c.campaign_id,
                    CASE WHEN r2 < 0.03 THEN NULL ELSE c.first_message + floor(r3 * {MESSAGES})::bigint END,
                    c.channel,
                    LEAST(%s, c.sent_at + CASE WHEN r4 < 0.7 THEN -ln(1 - r5) * interval '3 hours'

@@ -147,7 +147,7 @@ def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, tuple[int, int
         )
         .order_by()
     )
-    return {row["owner"]: (row["total"], row["delivered"]) for row in rows}
+    return {row["owner"]: (row["total"], row["delivered"]) for row in rows if row["total"]}
 
 
 # Which message statuses each group of reasons covers. Messages still waiting for a receipt are shown with the

@@ -2,6 +2,7 @@
 with the live count."""
 
 import pytest
+from playwright.sync_api import expect
 
 from campaigns.models import Customer, CustomerList, Segment
 from tests.factories import PASSWORD, SegmentFactory, make_customers
@@ -50,7 +51,7 @@ def test_manager_fills_a_list_from_a_search_and_edits_a_segment_in_the_browser(
     assert page.locator("#live-count").inner_text() == "2"
     page.select_option("#id_op_1", "in")
     page.fill("#id_value_1", "pune, goa")
-    page.wait_for_function("document.getElementById('live-count').textContent === '3'")
+    expect(page.locator("#live-count")).to_have_text("3")
     page.click("button[name=save]")
     assert page.locator('[data-figure="segment_count"]').inner_text() == "3"
     assert Segment.objects.get().conditions == [{"attribute": "city", "op": "in", "value": ["pune", "goa"]}]

@@ -1,6 +1,7 @@
 """Chromium: a manager imports customers, builds a segment with the live count and unsubscribes a customer."""
 
 import pytest
+from playwright.sync_api import expect
 
 from campaigns.models import Customer, Segment, Unsubscribe
 from tests.factories import PASSWORD
@@ -39,12 +40,12 @@ def test_manager_imports_segments_and_unsubscribes_in_the_browser(
     page.fill("#id_name", "Pune customers")
     page.fill("#id_attribute_1", "city")
     page.fill("#id_value_1", "pune")
-    page.wait_for_function("document.getElementById('live-count').textContent === '1'")
+    expect(page.locator("#live-count")).to_have_text("1")
     page.select_option("#id_op_1", "ne")
-    page.wait_for_function("document.getElementById('live-count').textContent === '1'")
+    expect(page.locator("#live-count")).to_have_text("1")
     page.select_option("#id_op_1", "in")
     page.fill("#id_value_1", "pune, goa")
-    page.wait_for_function("document.getElementById('live-count').textContent === '2'")
+    expect(page.locator("#live-count")).to_have_text("2")
     page.click("button[name=save]")
     assert page.locator('[data-figure="segment_count"]').inner_text() == "2"
     assert Segment.objects.get(org=org).conditions == [{"attribute": "city", "op": "in", "value": ["pune", "goa"]}]

@@ -96,8 +96,9 @@ def test_only_http_and_https_links_are_accepted(text, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Shop at https://b\x80d.in/ now", r"'https://b\x80d.in/' is not a web address that can be opened"),
-        ("Shop at www.b\x80d.in", r"is not a web address that can be opened .* \(found at character 9\)"),
+        # a control character is shown as "?" (it could not be printed)
+        ("Shop at https://b\x80d.in/ now", r"'https://b\?d.in/' is not a web address that can be opened"),
+        ("Shop at www.b\x80d.in", r"'www.b\?d.in' is not a web address that can be opened \(found at character 9\)"),
         ("Shop at https://उदाहरण.भारत:99999/x", "is not a web address that can be opened"),
     ],
 )
