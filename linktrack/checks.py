@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from linktrack.redirect.clicks import click_stream_at_risk
+
 
 @register(Tags.security, deploy=False)
 def placeholder_secrets_check(app_configs, **kwargs):
@@ -43,5 +45,21 @@ def public_base_url_check(app_configs, **kwargs):
             "email would lead nowhere.",
             hint="Set PUBLIC_BASE_URL to the app's public https address.",
             id="linktrack.W003",
+        )
+    ]
+
+
+@register(deploy=False)
+def click_stream_persistence_check(app_configs, **kwargs):
+    """Warn when a restart of the click stream's Redis would lose the clicks waiting in it."""
+    problem = click_stream_at_risk()
+    if not problem:
+        return []
+    return [
+        Warning(
+            problem[0].upper() + problem[1:] + ".",
+            hint="Run the click stream's Redis with appendonly yes (as docker-compose.yml does), or with a replica. "
+            "README, Faults: Click faults.",
+            id="linktrack.W004",
         )
     ]

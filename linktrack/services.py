@@ -2,7 +2,8 @@
 
 - short_domains: which short domain a request is on, which one new links are minted for, what stops one working
 - short_links, codes: minting a campaign's short links and writing their URLs
-- redirect: resolving a code and recording the click; the Location a click is sent to
+- redirect: resolving a code and recording the click; the Location a click is sent to; caching a campaign's links
+  and messages as they are prepared
 - link_cache: the cached links and messages the redirect reads, and forgetting them after a change
 - clicks: click events, the Redis stream and storing clicks in batches (which keeps the click counters)
 - counts.upkeep: the click counters' merging, building and nightly check
@@ -16,6 +17,7 @@ from linktrack.redirect.resolve import (
     LinkTarget,
     Problem,
     Resolution,
+    campaign_links_cache,
     click_redirect,
     link_resolve,
     redirect_location,
@@ -37,6 +39,7 @@ __all__ = [
     "LinkTarget",
     "Problem",
     "Resolution",
+    "campaign_links_cache",
     "campaign_links_forget",
     "click_counters_build",
     "click_counters_merge",

@@ -183,7 +183,12 @@ SHORT_CODE_MIN_LENGTH = env.int("SHORT_CODE_MIN_LENGTH", default=10)
 CLICK_STREAM_URL = env.str("CLICK_STREAM_URL", default=REDIS_URL)
 CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
+# How long a link stays in the link cache; links of prepared messages are put there as they are prepared, so this
+# is also how long after sending a link resolves with the database down.
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
+# After a command to the click stream's or the link cache's Redis failed, each web process goes without that Redis
+# this long (clicks stored directly, links read from the database) instead of waiting for its timeout on every click.
+CLICK_STREAM_RETRY_SECONDS = env.float("CLICK_STREAM_RETRY_SECONDS", default=5.0)
 
 # The client's address (clicks' hashed IP, sign-in and password-reset throttling): see linktrack/common/client_ip.py.
 # TRUSTED_PROXY_COUNT: how many proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For;

@@ -16,7 +16,7 @@ from campaigns.management.commands.receive_bounces import Command as ReceiveBoun
 from campaigns.models import Campaign, Customer, Org, SenderId, Template, User
 from campaigns.sending import link_check
 from linktrack.celery import app as celery_app
-from linktrack.redirect import short_domains
+from linktrack.redirect import redis_clients, short_domains
 from tests.factories import (
     LINK_SLOTS,
     OrgFactory,
@@ -55,6 +55,7 @@ def _tasks_run_in_process():
 @pytest.fixture(autouse=True)
 def _clean_cache(settings, monkeypatch):
     settings.CLICK_STREAM_URL = ""  # clicks stored synchronously unless a test asks for the Redis stream
+    redis_clients.redis_failures_forget()  # no Redis left alone after another test's failure
     cache.clear()
     # Each test starts with no short domain known and freshly loaded, so the host-routing middleware does not
     # re-read the orgs' domains (a query) at a moment that depends on the clock; saving an org invalidates it.

@@ -1,11 +1,16 @@
 """Real peers on this machine for tests of code that calls out: an HTTP(S) server in a thread, a test certificate,
-a fake HTTP SMS gateway, a mailbox that refuses some recipients."""
+a fake HTTP SMS gateway, a mailbox that refuses some recipients, a Redis server of a test's own, the project under
+gunicorn."""
 
 import json
+import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import redis
 
 from tests.services import missing
 
@@ -178,3 +185,101 @@ def running_http_gateway() -> Iterator[FakeHttpGateway]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free loopback port, without persistence unless asked: stopped, stalled
+    (SIGSTOP) and resumed (SIGCONT), started again on the same port. Always stopped when the block ends."""
+
+    def __init__(self, *options: str):
+        if not shutil.which("redis-server"):
+            missing("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.options = options
+        self.folder = tempfile.TemporaryDirectory(prefix="test-redis-")  # where an append-only file would go
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", self.folder.name, "--logfile", "", *self.options],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    return
+            except redis.RedisError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError(f"redis-server never answered on port {self.port}") from None
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a stalled server cannot act on SIGTERM
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def stall(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+@contextmanager
+def own_redis(*options: str) -> Iterator[OwnRedis]:
+    server = OwnRedis(*options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.folder.cleanup()
+
+
+@contextmanager
+def running_web_server(**environment: str) -> Iterator[str]:
+    """The project under gunicorn with DEBUG off on a free loopback port, with `environment` on top of this test's
+    secrets; yields its base URL. Stopped when the block ends."""
+    from django.conf import settings
+
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=settings.SECRET_KEY,
+        HASHIDS_SALT=settings.HASHIDS_SALT,
+        ALLOWED_HOSTS="127.0.0.1",
+        **environment,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "linktrack.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "4", "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
+        print(output)

@@ -38,6 +38,7 @@ from campaigns.sending.rules import FREQUENCY_CAP_REASON, campaign_is_capped, ca
 from delivery.bulk import among
 from delivery.models import Message
 from delivery.tasks import messages_send_task
+from linktrack.services import campaign_links_cache
 
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
@@ -213,6 +214,12 @@ class Dispatcher:
         )
         self.heartbeat = heartbeat
         queued_ids = [d.pk for d in to_render if d.status == Message.Status.QUEUED]
+        if queued_ids and any(self.renderer.short_link_ids.values()):
+            # Before they are handed over: from then on their links resolve from the cache, with the database down
+            # too. A failure here is logged and costs nothing but that.
+            transaction.on_commit(
+                lambda: campaign_links_cache(campaign_id=self.campaign.pk, message_ids=queued_ids), robust=True
+            )
         for start in range(0, len(queued_ids), self.send_task_size):
             chunk = queued_ids[start : start + self.send_task_size]
             transaction.on_commit(lambda chunk=chunk: messages_send_task.delay(chunk))

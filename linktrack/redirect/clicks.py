@@ -4,8 +4,8 @@ or stored at once when there is no stream."""
 import hashlib
 import hmac
 import logging
+import os
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from linktrack.common.rows import rows_insert
 from linktrack.counts.counters import counted_of, counters_add
 from linktrack.models import Click, ShortLink
 from linktrack.redirect.bots import is_bot
-from linktrack.redirect.redis_clients import redis_client
+from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
 
 if TYPE_CHECKING:
     from linktrack.redirect.resolve import LinkTarget
@@ -35,10 +35,18 @@ def hash_ip(ip: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def new_event_id() -> str:
+    """A click's own id, given where the click happens: 12 hex digits of milliseconds then 20 random ones (ordered by
+    time like a ULID, 32 characters). The stream entry and a direct insert of the same click carry it, so whichever
+    comes second is dropped by the unique event_id."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+
+
 def click_event(
     short_link_id: int, message_id: int, *, domain: str | None, ip: str, user_agent: str, method: str
 ) -> dict:
     event = {
+        "id": new_event_id(),
         "link": short_link_id,
         "message": message_id,
         "at": f"{time.time():.6f}",
@@ -59,18 +67,78 @@ def click_record(*, target: "LinkTarget", message_id: int, ip: str, user_agent: 
 
 
 def click_append(event: dict) -> None:
-    """Append a click to the stream (stored in batches later); with no stream, or Redis down, store it now."""
-    if settings.CLICK_STREAM_URL:
+    """Append a click to the stream (stored in batches later); with no stream, or Redis down, store it now.
+
+    After a failure the stream is not tried again for CLICK_STREAM_RETRY_SECONDS (redis_usable). A timeout does not
+    mean the click is not in the stream: a stalled Redis runs the XADD when it wakes, and the flush then finds the
+    event's id already stored."""
+    url = settings.CLICK_STREAM_URL
+    if url and redis_usable(url):
         try:
-            _click_stream(settings.CLICK_STREAM_URL).xadd(settings.CLICK_STREAM_KEY, event)
+            _click_stream(url).xadd(settings.CLICK_STREAM_KEY, event)
             return
         except redis.RedisError:
-            logger.warning("click stream unavailable, storing the click synchronously", exc_info=True)
+            redis_failed(url)
+            logger.warning(
+                "click stream unavailable: clicks are stored directly for the next %s s",
+                settings.CLICK_STREAM_RETRY_SECONDS,
+                exc_info=True,
+            )
     try:
-        clicks_store(entries=[(f"sync-{uuid.uuid4().hex}", event)])
+        clicks_store(entries=[(new_event_id(), event)])  # stored under the event's own id; this one if it has none
     except DatabaseError:
         # The person still gets their page; the click is in the log for a manual replay.
         logger.exception("could not store a click: %s", event)
+
+
+def _event_id_of(event: dict, *, fallback: str) -> str:
+    """The id a click is stored under: its own (given in the web process), else `fallback` (the stream entry's id,
+    for events appended before clicks had one)."""
+    own = event.get("id") if isinstance(event, dict) else None
+    return own if isinstance(own, str) and 0 < len(own) <= 64 else fallback
+
+
+def click_stream_at_risk() -> str:
+    """Why clicks waiting in the stream could be lost, in words; "" when they are safe or there is no stream.
+
+    They are safe when the stream's Redis writes an append-only file (a restart reads it back) or has a replica
+    (which takes over). With neither, a restart empties the stream: the clicks not yet stored are gone. A managed
+    Redis that refuses CONFIG still answers INFO; one that refuses both is said to be unknown.
+    """
+    url = settings.CLICK_STREAM_URL
+    if not url:
+        return ""
+    client = _click_stream(url)
+    try:
+        append_only = _append_only(client)
+        try:
+            replicas = int(client.info("replication").get("connected_slaves", 0))
+        except redis.ResponseError:
+            replicas = None
+    except redis.RedisError as error:
+        return f"the click stream's Redis could not be asked whether it keeps clicks on disk ({error})"
+    if append_only or replicas:
+        return ""
+    if append_only is None or replicas is None:
+        return (
+            "the click stream's Redis does not say whether it has an append-only file or a replica (it refuses INFO "
+            "and CONFIG): without either, a restart loses the clicks waiting to be stored"
+        )
+    return (
+        "the click stream's Redis keeps clicks in memory only (no append-only file, no replica): a restart loses "
+        "the clicks waiting to be stored; turn on appendonly or add a replica"
+    )
+
+
+def _append_only(client: redis.Redis) -> bool | None:
+    try:
+        return int(client.info("persistence").get("aof_enabled", 0)) == 1
+    except redis.ResponseError:
+        pass  # INFO refused or renamed: ask CONFIG
+    try:
+        return client.config_get("appendonly").get("appendonly") == "yes"
+    except redis.ResponseError:
+        return None  # a managed Redis that refuses CONFIG too
 
 
 def _click_from_event(event_id: str, event: dict) -> Click:
@@ -89,9 +157,10 @@ def _click_from_event(event_id: str, event: dict) -> Click:
 def clicks_flush(*, batch_size: int | None = None, max_batches: int = 100) -> int:
     """Store clicks from the stream in batches; returns how many stream entries were handled.
 
-    Each entry is stored under its stream id (unique) before it is deleted from the stream. A run that crashes
-    between the two, or two runs reading the same entries at once, store nothing twice: inserting an id again
-    is ignored. Entries are deleted only after their batch is committed, so nothing is dropped either.
+    Each entry is stored under its click's own id (unique; the stream id for an event without one) before it is
+    deleted from the stream. A run that crashes between the two, two runs reading the same entries at once, or a
+    click also stored directly while Redis stalled, store nothing twice: inserting an id again is ignored. Entries
+    are deleted only after their batch is committed, so nothing is dropped either.
     """
     if not settings.CLICK_STREAM_URL:
         return 0
@@ -109,7 +178,8 @@ def clicks_flush(*, batch_size: int | None = None, max_batches: int = 100) -> in
 
 
 def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
-    """Insert a batch of click events as clicks (ids already stored are ignored); returns how many it kept.
+    """Insert a batch of (stream id, event) as clicks under each event's own id (the stream id for an event without
+    one); ids already stored are ignored, and so is an id repeated in the batch. Returns how many it kept.
 
     Every event is checked again here, as the redirect did: its link exists, was minted for the domain it was
     requested on and had not expired, and its message belongs to the link's campaign. The redirect may append
@@ -117,7 +187,10 @@ def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
     Malformed events are logged and skipped rather than blocking every later click behind them.
     """
     clicks, domains = [], {}
-    for entry_id, event in entries:
+    for stream_id, event in entries:
+        entry_id = _event_id_of(event, fallback=stream_id)
+        if entry_id in domains:
+            continue  # the same click twice in one batch (a repeated XADD): once is enough
         try:
             clicks.append(_click_from_event(entry_id, event))
             domains[entry_id] = event.get("domain")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from linktrack.models import ShortLink
-from linktrack.redirect.redis_clients import redis_client
+from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
 
 logger = logging.getLogger(__name__)
 
@@ -35,25 +35,47 @@ def cache_client() -> redis.Redis | None:
 
 
 def cache_get_many(keys: list[str]) -> dict:
-    # A cache outage must not take the redirect down: the database answers instead.
+    # A cache outage must not take the redirect down: the database answers instead (at once, while the Redis that
+    # just failed is left alone).
+    url = settings.SHORT_LINK_CACHE_URL
     try:
-        client = cache_client()
-        if client is None:
+        if not url:
             return cache.get_many(keys)
-        return {k: v for k, v in zip(keys, client.mget(keys), strict=True) if v is not None}
-    except Exception:
+        if not redis_usable(url):
+            return {}
+        return {k: v for k, v in zip(keys, redis_client(url).mget(keys), strict=True) if v is not None}
+    except Exception as error:
+        if isinstance(error, redis.RedisError):
+            redis_failed(url)
         logger.warning("short link cache unavailable", exc_info=True)
         return {}
 
 
 def cache_set(key: str, value: str) -> None:
+    cache_set_many({key: value})
+
+
+# Keys per pipelined round trip when a campaign's messages are cached.
+_SET_CHUNK = 1000
+
+
+def cache_set_many(values: dict[str, str]) -> None:
+    url = settings.SHORT_LINK_CACHE_URL
     try:
-        client = cache_client()
-        if client is None:
-            cache.set(key, value, settings.SHORT_LINK_CACHE_SECONDS)
-        else:
-            client.set(key, value, ex=settings.SHORT_LINK_CACHE_SECONDS)
-    except Exception:
+        if not url:
+            cache.set_many(values, settings.SHORT_LINK_CACHE_SECONDS)
+            return
+        if not redis_usable(url):
+            return
+        items = list(values.items())
+        for start in range(0, len(items), _SET_CHUNK):
+            pipe = redis_client(url).pipeline(transaction=False)
+            for key, value in items[start : start + _SET_CHUNK]:
+                pipe.set(key, value, ex=settings.SHORT_LINK_CACHE_SECONDS)
+            pipe.execute()
+    except Exception as error:
+        if isinstance(error, redis.RedisError):
+            redis_failed(url)
         logger.warning("short link cache unavailable", exc_info=True)
 
 

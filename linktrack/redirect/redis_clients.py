@@ -1,11 +1,40 @@
-"""The Redis clients of the redirect path: the link cache and the click stream (often the same server)."""
+"""The Redis clients of the redirect path: the link cache and the click stream (often the same server), and the
+per-process pause after a failure that keeps an outage from slowing every click."""
 
+import time
 from functools import lru_cache
 
 import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 @lru_cache(maxsize=4)
 def redis_client(url: str) -> redis.Redis:
-    # One client (and connection pool) per URL and process; short timeouts so an outage falls back quickly.
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5)
+    # One client (and connection pool) per URL and process; short timeouts so an outage falls back quickly. No
+    # retries: a click must not wait for them, and a command retried on a stalled server would run twice when it
+    # wakes (the click's own id makes that harmless, the wait is not).
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+
+
+# When each Redis failed last (time.monotonic()), per URL; read and written without a lock: a race costs one more try.
+_failed_at: dict[str, float] = {}
+
+
+def redis_usable(url: str) -> bool:
+    """False for CLICK_STREAM_RETRY_SECONDS after a command to this Redis failed: the redirect then goes without it
+    (clicks stored directly, links read from the database) instead of waiting for the timeout on every click."""
+    failed_at = _failed_at.get(url)
+    return failed_at is None or time.monotonic() - failed_at >= settings.CLICK_STREAM_RETRY_SECONDS
+
+
+def redis_failed(url: str) -> None:
+    _failed_at[url] = time.monotonic()
+
+
+def redis_failures_forget() -> None:
+    """Try every Redis again on the next click (tests)."""
+    _failed_at.clear()

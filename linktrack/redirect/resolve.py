@@ -10,11 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import redis
 from django.apps import apps
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.encoding import iri_to_uri
 
 from linktrack.models import ShortLink
 from linktrack.redirect import codes, link_cache
 from linktrack.redirect.clicks import click_append, click_event
+from linktrack.redirect.redis_clients import redis_failed, redis_usable
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Problem:
     FORGED = "forged"  # decodes, but the message is not one of the link's campaign
     WRONG_DOMAIN = "wrong_domain"  # minted for another short domain
     EXPIRED = "expired"
+    UNAVAILABLE = "unavailable"  # not in the link cache, and the database did not answer: try again in a minute
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,20 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     keys = link_cache.keys_for(short_link_id, message_id)
     client, recorded, cached = link_cache.cache_client(), False, {}
     if client is not None and settings.CLICK_STREAM_URL == settings.SHORT_LINK_CACHE_URL:
-        try:
-            pipe = client.pipeline(transaction=False)
-            pipe.mget(keys)
-            pipe.xadd(settings.CLICK_STREAM_KEY, event)
-            values, _ = pipe.execute()
-            cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
-        except redis.RedisError:
-            logger.warning("Redis unavailable on the redirect path", exc_info=True)
+        if redis_usable(settings.SHORT_LINK_CACHE_URL):
+            try:
+                pipe = client.pipeline(transaction=False)
+                pipe.mget(keys)
+                pipe.xadd(settings.CLICK_STREAM_KEY, event)
+                values, _ = pipe.execute()
+                cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
+            except redis.RedisError:
+                redis_failed(settings.SHORT_LINK_CACHE_URL)
+                logger.warning(
+                    "Redis unavailable on the redirect path: going without it for the next %s s",
+                    settings.CLICK_STREAM_RETRY_SECONDS,
+                    exc_info=True,
+                )
     else:
         cached = link_cache.cache_get_many(keys)
     resolution = _check(short_link_id, message_id, domain, cached)
@@ -110,6 +119,15 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
 
 
 def _check(short_link_id: int, message_id: int, domain: str | None, cached: dict) -> Resolution:
+    try:
+        return _check_with_database(short_link_id, message_id, domain, cached)
+    except DatabaseError:
+        # A link that went out is in the cache (put there when its messages were prepared); this one was not.
+        logger.warning("could not resolve link %s: the database did not answer", short_link_id, exc_info=True)
+        return Resolution(problem=Problem.UNAVAILABLE)
+
+
+def _check_with_database(short_link_id: int, message_id: int, domain: str | None, cached: dict) -> Resolution:
     target = _target_from_cache(cached.get(link_cache.link_key(short_link_id))) or _load_target(short_link_id)
     if target is None:
         return Resolution(problem=Problem.UNKNOWN)
@@ -136,13 +154,18 @@ def _target_from_cache(value: str | None) -> LinkTarget | None:
 
 def _load_target(short_link_id: int) -> LinkTarget | None:
     link = ShortLink.objects.select_related("campaign__template").filter(pk=short_link_id).first()
-    if link is None:
-        return None
+    target = _target_of(link) if link is not None else None
+    if target is not None:
+        link_cache.cache_set(link_cache.link_key(short_link_id), json.dumps(asdict(target)))
+    return target
+
+
+def _target_of(link: ShortLink) -> LinkTarget | None:
     destination = redirect_location(link.destination, link.campaign.utm_params)
     if destination is None:
         logger.error("short link %s has a destination the redirect refuses: %r", link.pk, link.destination)
         return None
-    target = LinkTarget(
+    return LinkTarget(
         short_link_id=link.pk,
         campaign_id=link.campaign_id,
         channel=link.campaign.template.channel,
@@ -151,8 +174,18 @@ def _load_target(short_link_id: int) -> LinkTarget | None:
         expires_at=link.expires_at.timestamp() if link.expires_at else None,
         expired_destination=redirect_location(link.campaign.expired_link_url, None) or "",
     )
-    link_cache.cache_set(link_cache.link_key(short_link_id), json.dumps(asdict(target)))
-    return target
+
+
+def campaign_links_cache(*, campaign_id: int, message_ids: list[int]) -> None:
+    """Put what the redirect reads into the link cache for messages about to go out: every link of their campaign
+    and each message's campaign (its code's check). Their links then resolve without the database for
+    SHORT_LINK_CACHE_SECONDS, an outage of it included. A cache that fails is logged; sending goes on."""
+    values = {link_cache.message_key(message_id): str(campaign_id) for message_id in message_ids}
+    for link in ShortLink.objects.select_related("campaign__template").filter(campaign_id=campaign_id):
+        target = _target_of(link)
+        if target is not None:
+            values[link_cache.link_key(link.pk)] = json.dumps(asdict(target))
+    link_cache.cache_set_many(values)
 
 
 def _load_message_campaign(message_id: int) -> int | None:
