@@ -300,7 +300,7 @@ def main() -> None:
     )
     if org is None:
         org = seed(args.clicks)
-        build_counters(org)
+    build_counters(org)  # resumable: counts only the campaigns not counted yet
     results = time_pages(org, args.warm_runs)
     print(f"\n{args.clicks:,} clicks | page | cold ms | warm ms (median of {args.warm_runs}) | queries")
     for name, cold, warm, count, _ in results:
