@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:pk>/preview/", preview_views.campaign_preview_page, name="preview"),
     path("<int:pk>/preview/check-links/", preview_views.campaign_preview_check_links, name="preview-check-links"),
     path("<int:pk>/preview/test/", test_send_views.campaign_proof_send, name="proof-send"),
+    path("<int:pk>/preview/empty-fields/", campaign_views.campaign_fallbacks, name="fallbacks"),
     path("templates/", template_views.template_list, name="template-list"),
     path("templates/new/", template_views.template_new, name="template-new"),
     path("templates/import/", template_import_views.template_import, name="template-import"),

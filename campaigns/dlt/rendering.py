@@ -59,13 +59,18 @@ def with_coupon_values(customers: list[Customer], coupons: dict[int, tuple[str, 
 
 
 def slot_value(slot: dict, customer: Customer) -> str:
-    """The value of one slot for one customer. Customer data is tidied to single spaces: DLT scrubbers reject a
-    message with two spaces in a row where the template has one."""
+    """The value of one slot for one customer: a customer field empty for this customer gives the slot's fallback
+    (what the campaign chose for them; nothing when it chose none)."""
     if slot.get("source") == "field":
-        field = slot.get("value", "")
-        value = getattr(customer, field) if field in CUSTOMER_FIELDS else (customer.attributes or {}).get(field, "")
-        return " ".join(str(value if value is not None else "").split())
+        return customer_field_value(slot.get("value", ""), customer) or slot.get("fallback", "")
     return slot.get("value", "")
+
+
+def customer_field_value(field: str, customer: Customer) -> str:
+    """A customer field's value, tidied to single spaces: DLT scrubbers reject a message with two spaces in a row
+    where the template has one."""
+    value = getattr(customer, field) if field in CUSTOMER_FIELDS else (customer.attributes or {}).get(field, "")
+    return " ".join(str(value if value is not None else "").split())
 
 
 def slots_use_customer(slot_values: list[dict]) -> bool:
@@ -206,6 +211,7 @@ def rewrite_hrefs(markup: str, short_url_for: Callable[[str], str]) -> str:
 class Problem:
     message: str
     slot: int | None = None  # 1-based variable number, when the problem is in one variable's value
+    part: str = "value"  # which of the variable's values: "value", or "fallback" (for an empty customer field)
 
     def __str__(self) -> str:
         return f"Variable {self.slot}: {self.message}" if self.slot else self.message
@@ -229,7 +235,12 @@ def campaign_problems(
         problems = [Problem(message) for message in template_link_problems(org=org, parsed=parsed)]
     for number, (kind, slot) in enumerate(zip(parsed.slots, slot_values, strict=True), start=1):
         if slot.get("source") == "field":
-            continue  # checked per customer when the message is rendered
+            # The customer's value is checked per customer when the message is rendered; the fallback is fixed.
+            fallback = slot.get("fallback", "")
+            problem = fallback and _static_value_problem(org, channel, kind, {"source": "text", "value": fallback})
+            if problem:
+                problems.append(Problem(f"When the field is empty: {problem}", number, "fallback"))
+            continue
         problem = _static_value_problem(org, channel, kind, slot)
         if problem:
             problems.append(Problem(problem, number))

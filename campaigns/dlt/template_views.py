@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,9 +16,11 @@ from campaigns.base.access import (
     templates_for_user,
 )
 from campaigns.dlt import trai
+from campaigns.dlt.completeness import template_incomplete_problem, template_missing_pieces
 from campaigns.dlt.forms import TemplateForm, WhitelistedUrlForm
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import fixed_links
+from campaigns.dlt.template_length import LONG_SMS_SEGMENTS, template_length
 from campaigns.dlt.template_services import template_save
 from campaigns.dlt.url_whitelist import whitelisted_url_add, whitelisted_url_remove
 from campaigns.models import Channel, Template, WhitelistedUrl
@@ -33,7 +36,7 @@ def _whitelists(orgs) -> dict[int, trai.Whitelist]:
 
 @login_required
 def template_list(request):
-    templates = templates_for_user(request.user).order_by("org__name", "name")
+    templates = templates_for_user(request.user).select_related("org", "sender").order_by("org__name", "name")
     orgs = list(orgs_for_user(request.user).select_related("link_tracking_changed_by").order_by("name"))
     whitelists = _whitelists(orgs)
     rows = [
@@ -43,6 +46,7 @@ def template_list(request):
             trai.template_findings(
                 org=template.org, body=template.body, channel=template.channel, whitelist=whitelists[template.org_id]
             ),
+            template_missing_pieces(template),
         )
         for template in templates
     ]
@@ -73,7 +77,8 @@ def template_new(request):
         if template:
             _saved(request, template)
             return redirect("campaigns:template-list")
-    return render(request, "campaigns/template_form.html", {"form": form, "orgs": orgs})
+    context = {"form": form, "orgs": orgs, **_length_context(form, template=None)}
+    return render(request, "campaigns/template_form.html", context)
 
 
 @login_required
@@ -84,14 +89,36 @@ def template_edit(request, pk: int):
         _saved(request, template)
         return redirect("campaigns:template-list")
     findings = trai.template_findings(org=template.org, body=template.body, channel=template.channel)
-    context = {"form": form, "template": template, "orgs": [template.org], "findings": findings}
+    context = {
+        "form": form,
+        "template": template,
+        "orgs": [template.org],
+        "findings": findings,
+        **_length_context(form, template=template),
+    }
     return render(request, "campaigns/template_form.html", context)
+
+
+def _length_context(form: TemplateForm, *, template: Template | None) -> dict:
+    """The SMS length of the body on the page (as typed when the form comes back): the preview's figures."""
+    body = form.data.get("body", "") if form.is_bound else (template.body if template else "")
+    channel = (
+        form.data.get("channel", Channel.SMS) if form.is_bound else (template.channel if template else Channel.SMS)
+    )
+    return {
+        "sms_length": template_length(body) if channel == Channel.SMS else None,
+        "variable_max": settings.DLT_VARIABLE_MAX_LENGTH,
+        "warn_above": LONG_SMS_SEGMENTS,
+    }
 
 
 def _saved(request, template: Template) -> None:
     """Saved: TRAI's rules are warnings, never a reason to refuse a template the DLT portal has accepted."""
     template.refresh_from_db()
     messages.success(request, f"Template '{template.name}' saved.")
+    incomplete = template_incomplete_problem(template)
+    if incomplete:
+        messages.warning(request, f"Saved as a draft. {incomplete}")
     for finding in trai.template_findings(org=template.org, body=template.body, channel=template.channel):
         messages.warning(request, f"{template.name}: {finding}")
 

@@ -37,19 +37,32 @@ class CampaignForm(forms.Form):
                 max_length=2000,
                 help_text="Text, a link, or a customer field name (name, mobile, email, external_id, or an attribute).",
             )
+            self.fields[f"slot_{number}_fallback"] = forms.CharField(
+                label=f"Variable {number} when the customer field is empty",
+                required=False,
+                max_length=200,
+                help_text="A customer field only: what recipients whose field is empty get instead (empty: nothing).",
+            )
 
     def slot_rows(self):
-        return [(self[f"slot_{n}_source"], self[f"slot_{n}_value"]) for n in range(1, len(self.slot_kinds) + 1)]
+        return [
+            (self[f"slot_{n}_source"], self[f"slot_{n}_value"], self[f"slot_{n}_fallback"])
+            for n in range(1, len(self.slot_kinds) + 1)
+        ]
 
     @property
     def slot_values(self) -> list[dict]:
-        return [
-            {
+        slots = []
+        for n in range(1, len(self.slot_kinds) + 1):
+            slot = {
                 "source": self.cleaned_data[f"slot_{n}_source"],
                 "value": self.cleaned_data[f"slot_{n}_value"].strip(),
             }
-            for n in range(1, len(self.slot_kinds) + 1)
-        ]
+            fallback = " ".join(self.cleaned_data[f"slot_{n}_fallback"].split())
+            if slot["source"] == "field" and fallback:
+                slot["fallback"] = fallback
+            slots.append(slot)
+        return slots
 
     def clean(self):
         cleaned = super().clean()
@@ -58,5 +71,5 @@ class CampaignForm(forms.Form):
         for problem in template_campaign_problems(
             org=self.template.org, template=self.template, slot_values=self.slot_values
         ):
-            self.add_error(f"slot_{problem.slot}_value" if problem.slot else None, problem.message)
+            self.add_error(f"slot_{problem.slot}_{problem.part}" if problem.slot else None, problem.message)
         return cleaned

@@ -10,6 +10,7 @@ from django.db.models import Count
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record
 from campaigns.customers.campaign_audience import WAITING_FOR_RECEIPT
+from campaigns.customers.customer_fields import customer_field_problem
 from campaigns.dlt.rendering import template_campaign_problems
 from campaigns.lifecycle import approval
 from campaigns.models import Campaign, CampaignEvent, CustomerList, Org, Segment, Template, User
@@ -138,6 +139,11 @@ def _save_setup(campaign: Campaign, **fields) -> Campaign:
         raise ValidationError("A resend is made from a finished campaign's page.")
     if campaign.schedule:
         _check_schedule(campaign.schedule)
+    _refuse_unknown_fields(
+        org=campaign.org,
+        slot_values=campaign.slot_values,
+        coupon_reminder=campaign.kind == Campaign.Kind.COUPON_REMINDER,
+    )
     _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
     campaign.audience_description = Campaign.describe_audience(campaign.audience_list, campaign.audience_segment)
     if campaign.kind != Campaign.Kind.COUPON_REMINDER:
@@ -147,10 +153,48 @@ def _save_setup(campaign: Campaign, **fields) -> Campaign:
     return campaign
 
 
+@transaction.atomic
+def campaign_fallbacks_set(*, campaign: Campaign, user: User, fallbacks: dict[int, str]) -> Campaign:
+    """Set what recipients whose customer field is empty get instead, by variable number (1-based); an empty
+    fallback gives them nothing. Only a draft's, and only variables reading a customer field."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("org", "template").get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ValidationError("Only a campaign that has not been launched can be changed.")
+    slot_values = [dict(slot) for slot in campaign.slot_values]
+    for number, fallback in fallbacks.items():
+        if not 1 <= number <= len(slot_values) or slot_values[number - 1].get("source") != "field":
+            raise ValidationError(f"Variable {number} does not read a customer field.")
+        slot = slot_values[number - 1]
+        slot.pop("fallback", None)
+        if " ".join(fallback.split()):
+            slot["fallback"] = " ".join(fallback.split())
+    if slot_values == campaign.slot_values:
+        return campaign
+    _refuse_problems(org=campaign.org, template=campaign.template, slot_values=slot_values)
+    campaign.slot_values = slot_values
+    campaign.full_clean()
+    campaign.save(update_fields=["slot_values", "updated_at"])
+    campaign_event_record(campaign=campaign, kind=Event.EDITED, user=user, detail="values for empty customer fields")
+    return campaign
+
+
 def campaign_delete(*, campaign: Campaign, user: User) -> bool:
     """Delete a draft; a launched campaign keeps its messages and report. False when it is not a draft."""
     deleted, _ = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).delete()
     return bool(deleted)
+
+
+def _refuse_unknown_fields(*, org: Org, slot_values: list[dict], coupon_reminder: bool) -> None:
+    """A variable reading a customer field that no customer has (a typo such as 'first_name_typo') would be empty
+    in every message: refused next to that variable."""
+    errors = {}
+    for number, slot in enumerate(slot_values, start=1):
+        if slot.get("source") == "field":
+            problem = customer_field_problem(org=org, field=slot.get("value", ""), coupon_reminder=coupon_reminder)
+            if problem:
+                errors[f"slot_{number}_value"] = problem
+    if errors:
+        raise ValidationError(errors)
 
 
 def _refuse_problems(*, org: Org, template: Template, slot_values: list[dict]) -> None:
@@ -249,6 +293,7 @@ def campaign_resend_create(
         raise ValidationError({"reasons": f"These outcomes cannot be resent from this campaign: {', '.join(refused)}."})
     if not reasons:
         raise ValidationError({"reasons": "Choose at least one outcome to resend."})
+    _refuse_unknown_fields(org=source.org, slot_values=slot_values, coupon_reminder=False)
     _refuse_problems(org=source.org, template=template, slot_values=slot_values)
     campaign = Campaign(
         org=source.org,

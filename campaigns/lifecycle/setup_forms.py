@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django import forms
 
+from campaigns.base import clock
 from campaigns.base.forms import OrgClockForm
 from campaigns.models import Campaign, CustomerList, Segment
 
@@ -56,16 +57,53 @@ class CampaignSetupForm(forms.Form):
 
 
 class LaunchForm(OrgClockForm):
+    """When a launch goes: now, or at a time on the org's clock. Posted once to see what the launch will do, then
+    again with `confirmed` to launch. A time that has passed is an error next to it, never a send now."""
+
+    NOW, AT = "now", "at"
+    when = forms.ChoiceField(
+        label="When",
+        choices=[(NOW, "Now"), (AT, "At a time")],
+        required=False,
+        widget=forms.RadioSelect,
+    )
     scheduled_at = forms.DateTimeField(
         required=False,
         label="Send at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text="Empty: send now. A time is read in the organisation's time zone.",
+        help_text="Read in the organisation's time zone.",
+        error_messages={"invalid": "Enter a date and time such as 2026-11-23 18:30."},
     )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["when"].initial = self.NOW
 
     def clean_scheduled_at(self) -> datetime | None:
         return self._on_org_clock(self.cleaned_data["scheduled_at"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if "scheduled_at" in self.errors:
+            return cleaned
+        scheduled_at = cleaned.get("scheduled_at")
+        # A form without the choice (a script's post) goes at the time it gives, else now.
+        when = cleaned.get("when") or (self.AT if scheduled_at else self.NOW)
+        cleaned["when"] = when
+        if when == self.NOW:
+            cleaned["scheduled_at"] = None
+        elif scheduled_at is None:
+            self.add_error("scheduled_at", "Choose the date and time to send at, or choose Now.")
+        elif scheduled_at <= clock.now():
+            now = clock.now().astimezone(self.org_timezone)
+            self.add_error(
+                "scheduled_at",
+                f"This time has passed (it is {now:%-d %b %Y %H:%M} now): choose a time in the future, or choose Now.",
+            )
+        return cleaned
 
 
 class ResendForm(forms.Form):

@@ -1,6 +1,7 @@
 """The campaign manager's campaign pages: the list, new, edit, duplicate, delete, the campaign page and its progress,
 launch (with approval), pause, resume, cancel and resend. Each calls one service of campaigns.lifecycle."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from campaigns.base.access import campaigns_for_user, get_campaign_for_user, templates_for_user
@@ -17,6 +19,7 @@ from campaigns.dlt import trai
 from campaigns.lifecycle import approval, services
 from campaigns.lifecycle.filters import CampaignFilterForm, campaigns_matching
 from campaigns.lifecycle.forms import CampaignForm, TemplateChoiceForm
+from campaigns.lifecycle.launch_confirmation import launch_confirmation
 from campaigns.lifecycle.selectors import campaign_page_is_live, campaign_progress, campaign_summaries
 from campaigns.lifecycle.setup_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.models import Campaign, Org
@@ -74,12 +77,21 @@ def campaign_new(request):
                 org=template.org, user=request.user, template=template, **_campaign_fields(form, setup)
             )
         except ValidationError as error:
-            add_service_errors(setup, error)
+            _add_campaign_errors(form, setup, error)
         else:
             messages.success(request, "Campaign saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
     context = {"choice": choice, "form": form, "setup": setup, "template": template}
     return render(request, "campaigns/new.html", context)
+
+
+def _add_campaign_errors(form: CampaignForm, other: forms.Form, error: ValidationError) -> None:
+    """A service's refusal next to the variable it names (a customer field no customer has), else on the other form
+    (type, schedule, audience; a resend's outcomes)."""
+    if hasattr(error, "error_dict") and any(field in form.fields for field in error.error_dict):
+        add_service_errors(form, error)
+    else:
+        add_service_errors(other, error)
 
 
 def _campaign_fields(form: CampaignForm, setup: CampaignSetupForm) -> dict:
@@ -100,6 +112,7 @@ def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
     for number, slot in enumerate(campaign.slot_values, start=1):
         initial[f"slot_{number}_source"] = slot.get("source")
         initial[f"slot_{number}_value"] = slot.get("value")
+        initial[f"slot_{number}_fallback"] = slot.get("fallback", "")
     setup = {
         "kind": campaign.kind,
         "schedule": campaign.schedule,
@@ -126,12 +139,32 @@ def campaign_edit(request, pk: int):
         try:
             services.campaign_update(campaign=campaign, user=request.user, **_campaign_fields(form, setup))
         except ValidationError as error:
-            add_service_errors(setup, error)
+            _add_campaign_errors(form, setup, error)
         else:
             messages.success(request, "Campaign changed. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
     context = {"form": form, "setup": setup, "template": campaign.template, "campaign": campaign}
     return render(request, "campaigns/new.html", context)
+
+
+@login_required
+@require_POST
+def campaign_fallbacks(request, pk: int):
+    """The preview's values for recipients whose customer field is empty, one per variable."""
+    campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    fallbacks = {}
+    for key, value in request.POST.items():
+        number = key.removeprefix("fallback_")
+        if key.startswith("fallback_") and number.isdigit():
+            fallbacks[int(number)] = value[:200]
+    try:
+        services.campaign_fallbacks_set(campaign=campaign, user=request.user, fallbacks=fallbacks)
+    except ValidationError as invalid:
+        for problem in invalid.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, "Saved: recipients whose field is empty get these values instead.")
+    return redirect(reverse("campaigns:preview", args=[campaign.pk]) + "#empty-fields")
 
 
 @login_required
@@ -164,6 +197,13 @@ def campaign_delete(request, pk: int):
 @login_required
 def campaign_detail(request, pk: int):
     campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
+    return _campaign_page(request, campaign)
+
+
+def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None = None, status: int = 200):
+    """The campaign's page; `launch_form`: a refused launch, shown with its errors and what was typed."""
+    if launch_form is None and campaign.is_draft:
+        launch_form = LaunchForm(org_timezone=campaign.org.timezone)
     counts = delivery_counts(campaign_id=campaign.pk)
     clicks = click_counts(campaign_id=campaign.pk)
     runs = list(campaign.runs.order_by("-created_at")[:50]) if campaign.is_recurring else []
@@ -183,7 +223,7 @@ def campaign_detail(request, pk: int):
             "runs": [(run, run_summaries[run.pk]) for run in runs],
             "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
             "delivery_speed": delivery_speed(campaign=campaign) if counts.delivered or campaign.is_recurring else None,
-            "launch_form": LaunchForm(org_timezone=campaign.org.timezone) if campaign.is_draft else None,
+            "launch_form": launch_form if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
@@ -192,6 +232,7 @@ def campaign_detail(request, pk: int):
             "approval": approval.approval_request_on_page(campaign=campaign, user=request.user),
             "reason_max_length": approval.REASON_MAX_LENGTH,
         },
+        status=status,
     )
 
 
@@ -205,18 +246,23 @@ def campaign_progress_json(request, pk: int):
 @login_required
 @require_POST
 def campaign_launch(request, pk: int):
+    """Launch in two steps: the first post shows what the launch will do (audience, credits and the balance after,
+    when, sender, template) and sends nothing; the second, with `confirmed`, launches."""
     campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
     form = LaunchForm(request.POST, org_timezone=campaign.org.timezone)
     if not form.is_valid():
-        for problems in form.errors.values():
-            for problem in problems:
-                messages.error(request, problem)
-        return redirect("campaigns:detail", pk=campaign.pk)
+        return _campaign_page(request, campaign, launch_form=form, status=400)
+    scheduled_at = form.cleaned_data["scheduled_at"]
     try:
-        campaign = services.campaign_launch(
-            campaign=campaign, user=request.user, scheduled_at=form.cleaned_data["scheduled_at"]
-        )
+        if not form.cleaned_data["confirmed"]:
+            confirmation = launch_confirmation(campaign=campaign, scheduled_at=scheduled_at)
+            context = {"campaign": campaign, "confirmation": confirmation, "form": form}
+            return render(request, "campaigns/launch_confirm.html", context)
+        campaign = services.campaign_launch(campaign=campaign, user=request.user, scheduled_at=scheduled_at)
     except ValidationError as error:
+        if hasattr(error, "error_dict") and "scheduled_at" in error.error_dict:
+            add_service_errors(form, error)
+            return _campaign_page(request, campaign, launch_form=form, status=400)
         for problem in error.messages:
             messages.error(request, problem)
     else:
@@ -378,7 +424,7 @@ def campaign_resend(request, pk: int):
                 reasons=form.cleaned_data["reasons"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            _add_campaign_errors(slots, form, error)
         else:
             messages.success(request, "Resend saved. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)

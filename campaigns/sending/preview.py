@@ -16,6 +16,7 @@ from campaigns.dlt.rendering import (
     EmailParts,
     RenderRefused,
     absolute_url,
+    customer_field_value,
     example_short_url,
     fill_email,
     render_sms,
@@ -55,10 +56,41 @@ class CampaignPreview:
     not_sendable: int = 0  # recipients whose message would be refused (a value that does not fit its variable)
     problems: list[str] = field(default_factory=list)
     frequency_cap: str = ""  # the org's limit of promotional messages per customer, and whether it holds this back
+    empty_fields: list["EmptyField"] = field(default_factory=list)  # customer fields empty for some recipients
 
     @property
     def credits_difference(self) -> int:
         return self.credits_after - self.credits_before
+
+
+@dataclass(frozen=True)
+class EmptyField:
+    """A variable reading a customer field that some recipients have empty: they get the fallback instead."""
+
+    slot: int  # 1-based variable number
+    field: str
+    recipients: int  # how many recipients have it empty
+    fallback: str
+
+
+class _EmptyFieldCount:
+    def __init__(self, campaign: Campaign):
+        self.slots = [
+            (number, slot) for number, slot in enumerate(campaign.slot_values, start=1) if slot.get("source") == "field"
+        ]
+        self.empty = dict.fromkeys((number for number, _ in self.slots), 0)
+
+    def add(self, customer: Customer) -> None:
+        for number, slot in self.slots:
+            if not customer_field_value(slot.get("value", ""), customer):
+                self.empty[number] += 1
+
+    def found(self) -> list[EmptyField]:
+        return [
+            EmptyField(number, slot.get("value", ""), self.empty[number], slot.get("fallback", ""))
+            for number, slot in self.slots
+            if self.empty[number]
+        ]
 
 
 def preview_audience(*, campaign: Campaign) -> QuerySet[Customer]:
@@ -97,20 +129,26 @@ def campaign_preview(
         return preview
     sample = customer or Customer(org=campaign.org)
     attach_coupons(campaign, [sample])
+    empty = _EmptyFieldCount(campaign)
     if preview.channel == Channel.EMAIL:
         _email_preview(preview, campaign, sample)
         preview.recipients = audience.count()
+        if empty.slots:
+            for batch in _batches(campaign, audience, batch_size):
+                for each in batch:
+                    empty.add(each)
+            preview.empty_fields = empty.found()
         return preview
     measure = _SmsMeasure(campaign, parsed)
     before, after, preview.refused = measure.render(sample)
     preview.before = MessageFigures(before, sms_length(before))
     preview.after = MessageFigures(after, sms_length(after)) if after is not None else None
     if slots_use_customer(campaign.slot_values):
-        rows = audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size)
-        while batch := [Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True))) for row in islice(rows, batch_size)]:
-            attach_coupons(campaign, batch)
+        for batch in _batches(campaign, audience, batch_size):
             for each in batch:
                 _add_credits(preview, *measure.segments(each))
+                empty.add(each)
+        preview.empty_fields = empty.found()
     else:
         preview.recipients = audience.count()
         segments_before, segments_after = measure.segments(sample)
@@ -118,6 +156,14 @@ def campaign_preview(
         preview.credits_after = segments_after * preview.recipients if segments_after is not None else 0
         preview.not_sendable = preview.recipients if segments_after is None else 0
     return preview
+
+
+def _batches(campaign: Campaign, audience: QuerySet[Customer], batch_size: int):
+    """The audience's customers in batches, with their coupons attached (a coupon-expiry reminder)."""
+    rows = audience.order_by().values_list(*CUSTOMER_COLUMNS).iterator(chunk_size=batch_size)
+    while batch := [Customer(**dict(zip(CUSTOMER_COLUMNS, row, strict=True))) for row in islice(rows, batch_size)]:
+        attach_coupons(campaign, batch)
+        yield batch
 
 
 def campaign_trai_findings(*, campaign: Campaign, customer: Customer | None = None) -> list[trai.Finding]:

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from campaigns.base.access import (
     get_campaign_for_user,
 )
+from campaigns.dlt.completeness import template_incomplete_problem
+from campaigns.dlt.template_length import LONG_SMS_SEGMENTS
 from campaigns.models import Customer
 from campaigns.sending.link_check import CACHE_SECONDS, Verdict, campaign_link_checks, link_checks_summary
 from campaigns.sending.preview import campaign_preview, campaign_trai_findings, preview_audience
@@ -41,6 +43,8 @@ def campaign_preview_page(request, pk: int, proof_form=None):
         "samples": samples,
         "findings": findings,
         "refused_at_launch": [finding for finding in findings if finding.blocking],
+        "template_incomplete": template_incomplete_problem(campaign.template),
+        "warn_above": LONG_SMS_SEGMENTS,
         "link_checks": link_checks,
         "link_checks_summary": link_checks_summary(link_checks),
         "links_broken": any(check.verdict == Verdict.BROKEN for check in link_checks),

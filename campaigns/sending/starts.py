@@ -13,6 +13,7 @@ from campaigns.base import clock
 from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.customers.audience import audience_customers
 from campaigns.dlt import trai
+from campaigns.dlt.completeness import template_incomplete_problem
 from campaigns.dlt.rendering import template_campaign_problems
 from campaigns.models import Campaign, CampaignEvent, User
 from campaigns.sending.tasks import campaign_dispatch_task
@@ -27,10 +28,13 @@ def next_run_after(*, schedule: str, moment: datetime, tz: str) -> datetime:
 
 
 def campaign_start_problems(*, campaign: Campaign) -> list[str]:
-    """Why this campaign must not start now, in words: what operators would block (DLT template match, links not
-    whitelisted on DLT, public shorteners) or what cannot be tracked. Checked at launch and again at each start,
+    """Why this campaign must not start now, in words: what operators would block (a template without its sender or
+    DLT template id, DLT template match, links not whitelisted on DLT, public shorteners) or what cannot be tracked. Checked at launch and again at each start,
     since the org, its whitelist or the template may have changed since. An org that has recorded no whitelist is
     only warned (see trai.campaign_launch_warnings): there is nothing to check its links against."""
+    incomplete = template_incomplete_problem(campaign.template)
+    if incomplete:
+        return [incomplete]
     problems = template_campaign_problems(
         org=campaign.org, template=campaign.template, slot_values=campaign.slot_values
     )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from campaigns.base.history import campaign_event_record
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
+from campaigns.dlt.completeness import template_incomplete_problem
 from campaigns.dlt.link_finding import LinkError
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import (
@@ -85,6 +86,9 @@ def proof_send(*, campaign: Campaign, user: User, recipients: list[str]) -> Proo
     if not 1 <= len(recipients) <= PROOF_MAX_RECIPIENTS:
         raise ProofRefused(f"A test goes to 1 to {PROOF_MAX_RECIPIENTS} recipients.")
     campaign = Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk)
+    incomplete = template_incomplete_problem(campaign.template)
+    if incomplete:
+        raise ProofRefused(f"Not sent: {incomplete}")
     sample = _sample_customer(campaign)
     _refuse_unsendable(campaign, sample)
     proof = _proof_prepare(campaign=campaign, user=user, recipients=recipients, sample=sample)

@@ -59,7 +59,7 @@ def test_scheduling_then_the_supervisor_starting_it_at_its_time(
     # given a draft scheduled at 12:00 IST for 18:30 (the org's clock)
     campaign = create_campaign(template, manager)
     client.force_login(manager)
-    client.post(reverse("campaigns:launch", args=[campaign.pk]), {"scheduled_at": "2026-11-23T18:30"})
+    client.post(reverse("campaigns:launch", args=[campaign.pk]), {"scheduled_at": "2026-11-23T18:30", "confirmed": "1"})
     assert history(campaign)[-1] == (Kind.SCHEDULED, manager.email, "To be sent at 23 Nov 2026 18:30 (Asia/Kolkata)")
 
     # when the supervisor passes before and at its time

@@ -71,7 +71,7 @@ def test_campaign_with_a_link_off_the_whitelist_is_refused_at_launch_with_the_re
         {"url": "https://shop.example.com/track", "kind": "static"},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        signed_in.post(reverse("campaigns:launch", args=[campaign.pk]))
+        signed_in.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"})
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DISPATCHED
     assert Message.objects.filter(campaign=campaign).count() == len(customers)
 
@@ -133,7 +133,7 @@ def test_without_a_recorded_whitelist_the_launch_goes_through_with_a_warning(
 ):
     campaign = _create(signed_in, template, "https://shop.example.com/track")
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in.post(reverse("campaigns:launch", args=[campaign.pk]), follow=True)
+        response = signed_in.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"}, follow=True)
     page = response.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DISPATCHED
     assert 'class="warning">Acme Retail has not recorded its DLT URL whitelist, so links cannot be checked.' in page

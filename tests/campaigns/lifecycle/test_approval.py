@@ -54,7 +54,7 @@ def test_a_launch_waits_for_approval_sends_nothing_and_emails_the_other_members(
 
     # when the manager presses Launch
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("campaigns:launch", args=[campaign.pk]), follow=True)
+        response = client.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"}, follow=True)
 
     # then the campaign waits, nothing is prepared, and the manager is told who was asked
     campaign.refresh_from_db()
@@ -95,7 +95,7 @@ def test_a_campaign_that_could_not_launch_is_not_sent_for_approval(
 
 
 def test_an_org_with_nobody_else_is_told_to_invite_a_colleague(approving, campaign, manager, support):
-    response = _as(manager).post(reverse("campaigns:launch", args=[campaign.pk]), follow=True)
+    response = _as(manager).post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"}, follow=True)
 
     assert any("nobody else in Acme Retail can approve it yet" in m for m in _messages(response))
     assert "Nobody else in Acme Retail can approve it yet" in _page(manager, campaign)

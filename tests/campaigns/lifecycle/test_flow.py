@@ -43,7 +43,7 @@ def test_manager_creates_launches_and_sees_a_click_counted(
     campaign = Campaign.objects.get(name="Shipping update")
     assert response.status_code == 302 and response["Location"] == reverse("campaigns:detail", args=[campaign.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        signed_in.post(reverse("campaigns:launch", args=[campaign.pk]))
+        signed_in.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"})
 
     # then every message was rewritten, handed to the simulated gateway and got a final receipt
     messages = list(Message.objects.filter(campaign=campaign).order_by("customer_id"))
@@ -69,7 +69,11 @@ def test_link_in_fixed_text_is_refused_next_to_the_form(signed_in, org, sender):
     from campaigns.models import Template
 
     template = Template.objects.create(
-        org=org, name="Fixed link", sender=sender, body="Sale! Visit www.acme.test/sale now, {#var#}"
+        dlt_template_id="1707160000000000009",
+        org=org,
+        name="Fixed link",
+        sender=sender,
+        body="Sale! Visit www.acme.test/sale now, {#var#}",
     )
     response = signed_in.post(
         reverse("campaigns:new") + f"?template={template.pk}",
@@ -115,10 +119,10 @@ def test_launching_twice_dispatches_once(client, manager, template, customers, d
     )
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True) as first:
-        client.post(reverse("campaigns:launch", args=[campaign.pk]))
+        client.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"})
     launched_at = Campaign.objects.get(pk=campaign.pk).launched_at
     with django_capture_on_commit_callbacks(execute=True) as second:
-        client.post(reverse("campaigns:launch", args=[campaign.pk]))
+        client.post(reverse("campaigns:launch", args=[campaign.pk]), {"confirmed": "1"})
     assert len(first) >= 1 and second == []
     assert Campaign.objects.get(pk=campaign.pk).launched_at == launched_at
     assert Message.objects.filter(campaign=campaign).count() == 10

@@ -75,7 +75,13 @@ def test_manager_resends_timeouts_and_waiting_ones_with_the_same_template(
 
 
 def test_resend_with_another_template(manager, finished, sender, django_capture_on_commit_callbacks):
-    other = Template.objects.create(org=finished.org, name="Sorry", sender=sender, body="Sorry {#var#}, again - Acme")
+    other = Template.objects.create(
+        dlt_template_id="1707160000000000009",
+        org=finished.org,
+        name="Sorry",
+        sender=sender,
+        body="Sorry {#var#}, again - Acme",
+    )
 
     resend = services.campaign_resend_create(
         source=finished,

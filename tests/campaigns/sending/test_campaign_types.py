@@ -36,7 +36,9 @@ def test_scheduled_campaign_waits_for_its_time_in_the_org_time_zone(
 
     # when the manager schedules it for 18:30 (the org's clock, Asia/Kolkata)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("campaigns:launch", args=[campaign.pk]), {"scheduled_at": "2026-11-23T18:30"})
+        client.post(
+            reverse("campaigns:launch", args=[campaign.pk]), {"scheduled_at": "2026-11-23T18:30", "confirmed": "1"}
+        )
     campaign.refresh_from_db()
 
     # then nothing is sent before 18:30 IST, and everything after the supervisor's next pass
@@ -142,7 +144,11 @@ def test_coupon_reminder_reaches_customers_whose_coupon_expires_in_n_days_with_c
     from campaigns.models import Template
 
     template = Template.objects.create(
-        org=org, name="Coupon", sender=sender, body="Hi {#var#}, coupon {#var#} ends {#var#} - Acme"
+        dlt_template_id="1707160000000000009",
+        org=org,
+        name="Coupon",
+        sender=sender,
+        body="Hi {#var#}, coupon {#var#} ends {#var#} - Acme",
     )
     # given coupons expiring in 3 days, in 4 days and already expired
     soon, later, gone = make_customers(org, 3)
@@ -333,7 +339,11 @@ def test_a_recurring_run_is_skipped_in_words_when_its_template_no_longer_passes(
     org.sms_link_tracking = False
     org.save(update_fields=["sms_link_tracking"])
     template = Template.objects.create(
-        org=org, name="Fixed link", sender=sender, body="Weekly deals at www.acme.test/deals for {#var#}"
+        dlt_template_id="1707160000000000009",
+        org=org,
+        name="Fixed link",
+        sender=sender,
+        body="Weekly deals at www.acme.test/deals for {#var#}",
     )
     make_customers(org, 3)
     parent = create_campaign(

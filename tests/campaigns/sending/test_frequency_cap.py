@@ -163,7 +163,11 @@ def test_another_orgs_messages_do_not_count(org, other_org, people, promotional_
         org=other_org, header="667890", category=SenderId.Category.PROMOTIONAL, dlt_entity_id="1701160000000000004"
     )
     other_template = Template.objects.create(
-        org=other_org, name="Other sale", sender=other_sender, body="Hi {#var#}, sale: {#var#}"
+        dlt_template_id="1707160000000000009",
+        org=other_org,
+        name="Other sale",
+        sender=other_sender,
+        body="Hi {#var#}, sale: {#var#}",
     )
     send(other_template, [twin])
     assert capped(send(other_template, [twin])) == {"asha elsewhere"}
