@@ -142,8 +142,9 @@ _REASONS = [
     Reason(
         "pending",
         NOT_DELIVERED,
-        "Waiting for the gateway's response",
-        "The gateway accepted the messages and has not reported the outcome yet. Receipts can take a while.",
+        "No delivery receipt yet",
+        "The gateway accepted the messages and has not reported the outcome yet. Receipts can take a while; a resend "
+        "of these counts with those that got no delivery receipt.",
         retryable=True,
     ),
     Reason(

@@ -1,5 +1,6 @@
 """The project's URLconf: every app's pages, sign-in and accounts, the short links' paths, admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -43,5 +44,7 @@ urlpatterns = [
     path("s/<str:code>", short_link_redirect, name="short-link"),
     path("u/<str:token>", email_unsubscribe, name="email-unsubscribe"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's): the pages' own icon.
+    path("favicon.ico", RedirectView.as_view(url=f"/{settings.STATIC_URL.strip('/')}/linktrack/favicon.svg")),
     path("admin/", admin.site.urls),
 ]

@@ -223,6 +223,7 @@ def campaign_summary_email(*, campaign: Campaign) -> SummaryEmail | None:
     if not report.counts.total:
         return None
     context = {
+        "org": campaign.org,
         "org_name": campaign.org.name,
         "time_zone": campaign.org.timezone,
         "channel": campaign.template.get_channel_display(),
@@ -266,6 +267,7 @@ def runs_digest_email(*, parent: Campaign, run_ids: list[int]) -> SummaryEmail |
         link=_campaign_link(parent),
     )
     context = {
+        "org": parent.org,
         "org_name": parent.org.name,
         "time_zone": parent.org.timezone,
         "channel": parent.template.get_channel_display(),

@@ -56,6 +56,12 @@ class Org(TimeStamped):
     link_tracking_changed_at = models.DateTimeField(null=True, blank=True)
     credits = models.PositiveBigIntegerField(default=0, help_text="One credit is one SMS segment.")
     timezone = models.CharField(max_length=64, default="Asia/Kolkata")
+    # How pages and summary emails write figures: 12,34,567 (lakh and crore) or 1,234,567. On for
+    # orgs in India (migration 0020 turned it off for orgs on another clock).
+    indian_number_grouping = models.BooleanField(
+        default=True,
+        help_text="Write figures in the Indian grouping (1,00,000; 12,34,567) rather than 100,000 and 1,234,567.",
+    )
     short_domain = models.CharField(
         max_length=100,
         blank=True,

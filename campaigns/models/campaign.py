@@ -18,12 +18,13 @@ class Campaign(TimeStamped):
         ACTIVE = "active", "Recurring: active"
         DISPATCHING = "dispatching", "Sending"
         PAUSED = "paused", "Paused"
-        DISPATCHED = "dispatched", "Handed to the gateway"
+        DISPATCHED = "dispatched", "Finished"
         CANCELLED = "cancelled", "Cancelled"
         # Last, so that lists of the statuses (the reporting API's) only grow: it comes after a draft.
         AWAITING_APPROVAL = "awaiting_approval", "Waiting for approval"
 
-    # Not finished: it may still send (or, a draft, be launched). Handed to the gateway and cancelled are finished.
+    # Not finished: it may still send (or, a draft, be launched). Finished (every message handed to the gateway) and
+    # cancelled are finished.
     UNFINISHED_STATUSES = (
         Status.DRAFT,
         Status.AWAITING_APPROVAL,

@@ -2,6 +2,7 @@
 
 import logging
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -88,6 +89,8 @@ def campaign_delivery_export(request, pk: int, group: str):
     reason_code = _reason_or_404(group, request.GET.get("reason", ""))
     messages = selectors.reason_messages(campaign_id=campaign.pk, group=group, reason_code=reason_code)
 
+    zone = ZoneInfo(campaign.org.timezone)  # times on the org's clock, with its offset (2026-11-20T10:15:00+05:30)
+
     def rows():
         for message in messages.iterator(chunk_size=2000):
             code = selectors.reason_of(message)
@@ -99,7 +102,7 @@ def campaign_delivery_export(request, pk: int, group: str):
                 reasons.reason_for(code).title,
                 message.gateway_error,
                 message.get_status_display(),
-                message.sent_at.isoformat() if message.sent_at else "",
+                message.sent_at.astimezone(zone).isoformat(timespec="seconds") if message.sent_at else "",
             ]
 
     header = [

@@ -17,6 +17,7 @@ from insights.compare.comparison import (
     best_values,
     campaigns_compare,
 )
+from linktrack.common.figures import group_digits
 
 TEMPLATE = "insights/compare.html"
 # The largest id a campaign can have (a 64-bit key): a larger number names no campaign, and the databases refuse it.
@@ -84,13 +85,18 @@ def _percent(value: float | None, empty: str = "–") -> str:
     return empty if value is None else f"{value}%"
 
 
+def _count(comparison: CampaignComparison, count: int) -> str:
+    """A count as the campaign's org writes figures (12,34,567 in the Indian grouping)."""
+    return group_digits(count, indian=comparison.campaign.org.indian_number_grouping)
+
+
 def _outcome(comparison: CampaignComparison, percent: float, count: int) -> str:
-    return f"{percent}% ({count})" if comparison.messages else "– (no messages)"
+    return f"{percent}% ({_count(comparison, count)})" if comparison.messages else "– (no messages)"
 
 
 def _top_reason(comparison: CampaignComparison) -> str:
     top = comparison.top_not_delivered
-    return f"{top.title}: {top.percent}% of not delivered ({top.count})" if top else "none"
+    return f"{top.title}: {top.percent}% of not delivered ({_count(comparison, top.count)})" if top else "none"
 
 
 def _minutes(value: int | None) -> str:
@@ -119,7 +125,7 @@ ROWS = [
     ("Launched", "launched_at", _when),
     ("Audience", "audience", lambda c: c.audience),
     ("Template", "template", lambda c: c.template_name),
-    ("Messages", "messages", lambda c: str(c.messages)),
+    ("Messages", "messages", lambda c: _count(c, c.messages)),
     ("Delivered", "delivered_percent", lambda c: _outcome(c, c.delivered_percent, c.outcomes.delivered)),
     ("Not sent", "not_sent_percent", lambda c: _outcome(c, c.not_sent_percent, c.outcomes.not_sent)),
     (
@@ -129,8 +135,8 @@ ROWS = [
     ),
     ("Unknown", "unknown_percent", lambda c: _outcome(c, c.unknown_percent, c.outcomes.unknown)),
     ("Most common reason not delivered", "top_not_delivered", _top_reason),
-    ("Unique Click Count", "unique_clicks", lambda c: str(c.clicks.unique)),
-    ("Total Click Count", "total_clicks", lambda c: str(c.clicks.total)),
+    ("Unique Click Count", "unique_clicks", lambda c: _count(c, c.clicks.unique)),
+    ("Total Click Count", "total_clicks", lambda c: _count(c, c.clicks.total)),
     ("Click rate", "click_rate", lambda c: _percent(c.click_rate, "– (nothing delivered)")),
     ("First click", "first_click_minutes", lambda c: _minutes(c.first_click_minutes)),
     ("Half of the clicks", "half_within_hours", lambda c: _hours(c.half_within_hours)),

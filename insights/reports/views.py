@@ -49,13 +49,12 @@ def insights_overview(request):
             "org": shown.org,
             "channel_names": channel_names,
             "split_by_channel": len(channel_names) > 1,
-            "by_day_columns": 2 * len(channel_names) + 4 if len(channel_names) > 1 else 4,
+            "by_day_columns": 2 * len(channel_names) + 3 if len(channel_names) > 1 else 3,
             "by_channel": click_counts_by_channel(
                 org_id=shown.org.pk, first_day=shown.first_day, last_day=shown.last_day, channel=shown.channel
             ),
             "campaigns": _campaigns(shown),
             "by_day": by_day,
-            "busiest": max((day.total for day in by_day), default=0),
             "query_string": request.GET.urlencode(),
         },
     )
