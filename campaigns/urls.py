@@ -50,6 +50,7 @@ urlpatterns = [
     path("customers/<int:pk>/lists/", customer_views.customer_lists, name="customer-lists"),
     path("customers/<int:pk>/erase/", customer_views.customer_erase, name="customer-erase"),
     path("imports/<str:job_id>/", customer_views.import_progress, name="import-progress"),
+    path("imports/<str:job_id>/skipped.csv", customer_views.import_skipped_export, name="import-skipped"),
     path("lists/", audience_views.list_index, name="list-index"),
     path("lists/new/", audience_views.list_new, name="list-new"),
     path("lists/<int:pk>/", audience_views.list_detail, name="list-detail"),

@@ -153,6 +153,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# In-process tasks run on background threads of the process that queued them (linktrack/celery.py), so a long
+# import or launch never keeps a page waiting; the tests turn this off to run each task where it is queued.
+TASKS_IN_BACKGROUND_THREAD = not REDIS_URL and env.bool("TASKS_IN_BACKGROUND_THREAD", default=True)
+TASKS_BACKGROUND_THREADS = env.int("TASKS_BACKGROUND_THREADS", default=2)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -47,8 +47,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _tasks_run_in_process():
-    """Tests call tasks in-process; the real-worker test switches this off for itself."""
+    """Tests call tasks in-process, each in the call that queued it (not on a background thread, as the embedded
+    mode does), so what a test sees right after is deterministic; the real-worker test switches this off for itself,
+    the embedded mode's tests turn the background threads on for themselves."""
     celery_app.conf.task_always_eager = True
+    django_settings.TASKS_IN_BACKGROUND_THREAD = False
     yield
 
 

@@ -6,6 +6,7 @@ any web process can show it.
 """
 
 import csv
+import json
 import logging
 import re
 import secrets
@@ -294,7 +295,7 @@ def import_in_batches(
     batch_size: int,
     total_rows: int | None = None,
     on_progress: Callable[[ImportReport], None] | None = None,
-    on_row_error: Callable[[str], None] | None = None,
+    on_row_error: Callable[[RowError], None] | None = None,
 ) -> ImportReport:
     """Read a CSV file row by row and import it batch by batch; returns the report.
 
@@ -309,7 +310,7 @@ def import_in_batches(
         error = report.add_error(line, value, reason)
         report.processed += 1
         if on_row_error:
-            on_row_error(str(error))
+            on_row_error(error)
 
     check_columns(read_header(path, aliases=aliases))
     _, rows = read_rows(path, aliases=aliases, on_bad_row=bad_row)
@@ -383,6 +384,24 @@ def import_job_path(job_id: str) -> Path:
     return import_dir() / f"{job_id}.csv"
 
 
+def import_job_skipped_path(job_id: str) -> Path:
+    """Every row the job skipped, one JSON object a line as they were found (the job keeps only the first
+    ImportReport.MAX_KEPT_ERRORS): the page's CSV download reads it."""
+    return import_dir() / f"{job_id}.skipped.jsonl"
+
+
+def import_job_skipped_rows(job: dict) -> list[RowError]:
+    """Every row the job skipped so far, by line (rows a batch refused are found after later rows that could not be
+    read, so the order found is not the file's)."""
+    path = import_job_skipped_path(job["id"])
+    if path.exists():
+        with open(path, encoding="utf-8") as lines:
+            rows = [RowError(**json.loads(line)) for line in lines if line.strip()]
+    else:
+        rows = [RowError(**error) for error in job["report"]["errors"]]
+    return sorted(rows, key=lambda row: row.line)
+
+
 def import_job_run(job_id: str, importer: Callable[..., ImportReport]) -> None:
     """Run a saved job once: progress and the final report go to the job; the file is deleted afterwards.
 
@@ -404,8 +423,17 @@ def import_job_run(job_id: str, importer: Callable[..., ImportReport]) -> None:
         job["report"] = report.as_dict()
         import_job_save(job)
 
+    skipped_path = import_job_skipped_path(job_id)
+    skipped = open(skipped_path, "w", encoding="utf-8")  # noqa: SIM115 (closed below, after the import)
+
+    def on_row_error(error: RowError) -> None:
+        skipped.write(json.dumps(asdict(error)) + "\n")
+        skipped.flush()  # the page's download reads the rows skipped so far
+
     try:
-        report = importer(path=path, org_id=job["org_id"], on_progress=on_progress, **job["options"])
+        report = importer(
+            path=path, org_id=job["org_id"], on_progress=on_progress, on_row_error=on_row_error, **job["options"]
+        )
     except ImportFileError as error:
         job.update(status="failed", failure=str(error))
     except Exception:
@@ -417,5 +445,7 @@ def import_job_run(job_id: str, importer: Callable[..., ImportReport]) -> None:
         )
     else:
         job.update(status="done", report=report.as_dict())
+    finally:
+        skipped.close()
     import_job_save(job)
     path.unlink(missing_ok=True)

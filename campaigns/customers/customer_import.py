@@ -22,6 +22,7 @@ from django.utils import timezone
 from campaigns.base.csv_imports import (
     BadRow,
     ImportReport,
+    RowError,
     import_in_batches,
 )
 from campaigns.customers.customer_rows import HEADER_ALIASES, CustomerRow, customer_columns_check, customer_row_parse
@@ -39,7 +40,7 @@ def import_customers(
     batch_size: int = BATCH_SIZE,
     total_rows: int | None = None,
     on_progress: Callable[[ImportReport], None] | None = None,
-    on_row_error: Callable[[str], None] | None = None,
+    on_row_error: Callable[[RowError], None] | None = None,
 ) -> ImportReport:
     """Import (create or update) the customers of a CSV file into an org, batch by batch.
 

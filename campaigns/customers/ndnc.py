@@ -17,6 +17,7 @@ from campaigns.base.csv_imports import (
     CsvRow,
     ImportFileError,
     ImportReport,
+    RowError,
     check_import_file,
     import_in_batches,
 )
@@ -86,7 +87,7 @@ def import_ndnc(
     batch_size: int = BATCH_SIZE,
     total_rows: int | None = None,
     on_progress: Callable[[ImportReport], None] | None = None,
-    on_row_error: Callable[[str], None] | None = None,
+    on_row_error: Callable[[RowError], None] | None = None,
 ) -> ImportReport:
     """Create or update the org's NDNC entries from a CSV file, batch by batch (each batch commits)."""
     org = Org.objects.get(pk=org_id)

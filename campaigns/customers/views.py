@@ -23,6 +23,7 @@ from campaigns.base.csv_imports import (
     import_job_create,
     import_job_get,
     import_job_path,
+    import_job_skipped_rows,
 )
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers import erasure as customer_erasure
@@ -40,6 +41,7 @@ from campaigns.customers.tasks import customers_import_task, ndnc_import_task
 from campaigns.customers.unsubscribes import customer_resubscribe, customer_unsubscribe
 from campaigns.models import Customer, NdncEntry, Org, Unsubscribe
 from delivery.reports.selectors import customer_messages
+from linktrack.common.csv_export import csv_download
 
 PAGE_SIZE = 50
 
@@ -274,25 +276,50 @@ def customer_import(request):
     return render(request, "campaigns/customer_import.html", {"form": form})
 
 
+def import_percent(*, processed: int, total: int, done: bool) -> int:
+    """Rows processed of the total, rounded down: 100 only once the import has finished."""
+    if done:
+        return 100
+    return min(100 * processed // total, 99) if total else 0
+
+
 @login_required
 def import_progress(request, job_id: str):
     job = _get_job_for_user(request.user, job_id)
     report = job["report"]
     total = report["total_rows"] or 0
-    percent = int(100 * report["processed"] / total) if total else (100 if job["status"] == "done" else 0)
+    percent = import_percent(processed=report["processed"], total=total, done=job["status"] == "done")
     context = {
         "job": job,
         "report": report,
-        "percent": min(percent, 100),
+        "percent": percent,
+        # Until the task has counted the rows (it reads the whole file; the upload read only the first line).
+        "counting": job["status"] in ("queued", "running") and not total,
         "running": job["status"] in ("queued", "running"),
         "org": Org.objects.filter(pk=job["org_id"]).first(),
+        "skipped_rows": sorted(report["errors"], key=lambda error: error["line"]),
         "more_errors": report["error_count"] - len(report["errors"]),
     }
     if request.GET.get("format") == "json":
         return JsonResponse(
-            {"status": job["status"], "processed": report["processed"], "total": total, "percent": context["percent"]}
+            {
+                "status": job["status"],
+                "processed": report["processed"],
+                "total": total,
+                "skipped": report["error_count"],
+                "percent": percent,
+            }
         )
     return render(request, "campaigns/customer_import_progress.html", context)
+
+
+@login_required
+def import_skipped_export(request, job_id: str):
+    """Every row the import skipped (so far, while it runs), by line, as CSV."""
+    job = _get_job_for_user(request.user, job_id)
+    rows = ([error.line, error.value, error.reason] for error in import_job_skipped_rows(job))
+    # The job id is letters, digits, - and _ (secrets.token_urlsafe): known characters only in the file's name.
+    return csv_download(["line", "value", "reason"], rows, filename=f"import-{job['kind']}-{job_id}-skipped.csv")
 
 
 # --- NDNC register -----------------------------------------------------------------------------------------------

@@ -20,11 +20,16 @@ from campaigns.lifecycle import approval, services
 from campaigns.lifecycle.filters import CampaignFilterForm, campaigns_matching
 from campaigns.lifecycle.forms import CampaignForm, TemplateChoiceForm
 from campaigns.lifecycle.launch_confirmation import launch_confirmation
-from campaigns.lifecycle.selectors import campaign_page_is_live, campaign_progress, campaign_summaries
+from campaigns.lifecycle.selectors import (
+    campaign_page_is_live,
+    campaign_progress,
+    campaign_summaries,
+    sending_progress_of,
+)
 from campaigns.lifecycle.setup_forms import CampaignSetupForm, LaunchForm, ResendForm
 from campaigns.models import Campaign, Org
 from delivery.reports.delivery_times import delivery_speed
-from delivery.reports.selectors import delivery_counts
+from delivery.reports.selectors import delivery_counts, first_sent_at
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
 from linktrack.counts.click_counts import click_counts, click_counts_by_link
 
@@ -48,9 +53,10 @@ def campaign_list(request):
     ).order_by("-created_at", "-pk")
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
     summaries = campaign_summaries(campaigns=list(page))
-    rows = [(campaign, summaries[campaign.pk]) for campaign in page]
+    sending = sending_progress_of(campaigns=list(page))
+    rows = [(campaign, summaries[campaign.pk], sending.get(campaign.pk)) for campaign in page]
     # The organisation column only when the page lists more than one (support staff); a manager's page is narrower.
-    several_orgs = len({campaign.org_id for campaign, _summary in rows}) > 1
+    several_orgs = len({campaign.org_id for campaign, _summary, _sending in rows}) > 1
     context = {
         "page": page,
         "rows": rows,
@@ -214,7 +220,9 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
         {
             "campaign": campaign,
             "counts": counts,
-            "progress": campaign_progress(campaign=campaign, counts=counts),
+            "progress": campaign_progress(
+                campaign=campaign, counts=counts, first_sent_at=first_sent_at(campaign_id=campaign.pk)
+            ),
             "clicks": clicks,
             "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
             "links": click_counts_by_link(campaign_id=campaign.pk),
@@ -227,6 +235,9 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "can_cancel": campaign.can_cancel or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),
             "in_progress": campaign.status == Campaign.Status.DISPATCHING or counts.queued,
+            # From the launch on (the audience is counted then), and once finished, with its 100% and time taken.
+            "show_progress": not campaign.is_recurring
+            and (campaign.status == Campaign.Status.DISPATCHING or counts.total > 0),
             "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
             "history": campaign_history(campaign=campaign),
             "approval": approval.approval_request_on_page(campaign=campaign, user=request.user),
@@ -239,7 +250,11 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
 @login_required
 def campaign_progress_json(request, pk: int):
     campaign = get_campaign_for_user(request.user, pk, *CAMPAIGN_PAGE_RELATED)
-    progress = campaign_progress(campaign=campaign, counts=delivery_counts(campaign_id=campaign.pk))
+    progress = campaign_progress(
+        campaign=campaign,
+        counts=delivery_counts(campaign_id=campaign.pk),
+        first_sent_at=first_sent_at(campaign_id=campaign.pk),
+    )
     return JsonResponse(progress)
 
 

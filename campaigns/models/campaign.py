@@ -67,6 +67,10 @@ class Campaign(TimeStamped):
     )
     launched_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Customers in the audience when it was launched (counted again when it starts): the total its page's progress
+    # reads from the first moment. A few may get no message (one message per number), so once everything is
+    # prepared the messages are the total.
+    audience_size = models.PositiveIntegerField(null=True, blank=True)
 
     # When to start: a one-time campaign at `scheduled_at`; a held promotional campaign when the window opens.
     scheduled_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ from django.db import transaction
 from campaigns.base import clock
 from campaigns.base.history import campaign_event_record, in_org_time
 from campaigns.customers.audience import audience_customers
+from campaigns.customers.campaign_audience import campaign_audience
 from campaigns.dlt import trai
 from campaigns.dlt.completeness import template_incomplete_problem
 from campaigns.dlt.rendering import template_campaign_problems
@@ -41,6 +42,11 @@ def campaign_start_problems(*, campaign: Campaign) -> list[str]:
     return [str(problem) for problem in problems] or [f.message for f in trai.campaign_refusals(campaign=campaign)]
 
 
+def audience_size(campaign: Campaign) -> int:
+    """How many customers the campaign goes to as of now (one count), for its page's progress from the start."""
+    return campaign_audience(campaign).count()
+
+
 def campaign_launch_refusals(*, campaign: Campaign, scheduled_at: datetime | None, moment: datetime) -> None:
     """Refuse, in words, a launch that must not happen: what campaign_start_problems finds, an audience that cannot
     be evaluated, a time already passed."""
@@ -67,11 +73,22 @@ def campaign_launch_from(*, campaign: Campaign, user: User, scheduled_at: dateti
             campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail=detail)
             return True
     elif scheduled_at is not None:
-        if waiting.update(status=Campaign.Status.SCHEDULED, scheduled_at=scheduled_at, hold_reason=""):
+        if waiting.update(
+            status=Campaign.Status.SCHEDULED,
+            scheduled_at=scheduled_at,
+            hold_reason="",
+            audience_size=audience_size(campaign),
+        ):
             detail = f"To be sent at {in_org_time(scheduled_at, campaign)} ({campaign.org.timezone})"
             campaign_event_record(campaign=campaign, kind=Event.SCHEDULED, user=user, detail=detail)
             return True
-    elif waiting.update(status=Campaign.Status.DISPATCHING, launched_at=moment, heartbeat_at=moment, hold_reason=""):
+    elif waiting.update(
+        status=Campaign.Status.DISPATCHING,
+        launched_at=moment,
+        heartbeat_at=moment,
+        hold_reason="",
+        audience_size=audience_size(campaign),
+    ):
         campaign_event_record(campaign=campaign, kind=Event.LAUNCHED, user=user, detail="Sending now")
         transaction.on_commit(lambda: campaign_dispatch_task.delay(campaign.pk))
         return True
@@ -114,6 +131,8 @@ def campaign_scheduled_start(*, campaign_id: int) -> bool:
         scheduled_at=None,
         heartbeat_at=moment,
         launched_at=campaign.launched_at or moment,
+        # The audience of now, which it is sent to; a held campaign continuing keeps the one it started with.
+        audience_size=campaign.audience_size if campaign.launched_at else audience_size(campaign),
     )
     detail = "Continuing where it stopped" if campaign.launched_at else "At its scheduled time"
     campaign_event_record(campaign=campaign, kind=Event.STARTED, detail=detail)
@@ -174,6 +193,7 @@ def campaign_run_start(*, parent_id: int) -> Campaign | None:
         launched_at=moment,
         heartbeat_at=moment,
     )
+    Campaign.objects.filter(pk=run.pk).update(audience_size=audience_size(run))
     Campaign.objects.filter(pk=parent.pk).update(next_run_at=next_run_at, hold_reason="")
     campaign_event_record(campaign=parent, kind=Event.RUN_STARTED, detail=f"“{run.name}”")
     campaign_event_record(

@@ -24,14 +24,17 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from campaigns.models import Campaign, Channel
-from delivery.models import Message
+from delivery.models import Message, MessageCounts
 
 PERCENTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}
 # The limits a campaign manager asks about: (name in the API, in words, limit).
@@ -160,11 +163,27 @@ def _percentiles_by_rank(delivered: QuerySet, count: int) -> dict[str, timedelta
 
 def _send_duration(campaign: Campaign) -> timedelta | None:
     """From the launch to the last message handed to the gateway; for a recurring campaign, the longest of its
-    runs, each from its own launch (runs go out days apart). Pauses and promotional-window holds count."""
+    runs, each from its own launch (runs go out days apart). Pauses and promotional-window holds count. Only a
+    sending that has finished (every message prepared and handed over) has taken a time: until then, None."""
     sendings = Campaign.objects.filter(
         Q(pk=campaign.pk) | Q(parent_id=campaign.pk) if campaign.is_recurring else Q(pk=campaign.pk),
         launched_at__isnull=False,
-    ).annotate(last_sent=Max("messages__sent_at", filter=Q(messages__proof__isnull=True)))
+        status=Campaign.Status.DISPATCHED,
+    )
+    # Read from the message counters: messages still to hand over, per campaign.
+    waiting = (
+        MessageCounts.objects.filter(
+            campaign_id=OuterRef("pk"), status__in=(Message.Status.QUEUED, Message.Status.SUBMITTING)
+        )
+        .values("campaign_id")
+        .annotate(n=Sum("messages"))
+        .values("n")
+    )
+    sendings = (
+        sendings.annotate(waiting=Coalesce(Subquery(waiting), 0))
+        .filter(waiting=0)
+        .annotate(last_sent=Max("messages__sent_at", filter=Q(messages__proof__isnull=True)))
+    )
     took = sendings.aggregate(
         longest=Max(ExpressionWrapper(F("last_sent") - F("launched_at"), output_field=DurationField()))
     )["longest"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import phonenumbers
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from campaigns.base.runs import campaign_owner
@@ -108,6 +108,11 @@ def messages_by_status(*, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
         if n:
             by_campaign.setdefault(campaign_id, {})[status] = n
     return by_campaign
+
+
+def first_sent_at(*, campaign_id: int):
+    """When the campaign's first message was handed to the gateway (None before), from the message counters."""
+    return MessageCounts.objects.filter(campaign_id=campaign_id).aggregate(first=Min("first_sent_at"))["first"]
 
 
 def delivery_counts(*, campaign_id: int) -> DeliveryCounts:

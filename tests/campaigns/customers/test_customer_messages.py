@@ -84,4 +84,4 @@ def test_a_customer_without_messages_says_so_and_support_sees_the_gateway_log_li
     message = _send(template, manager, django_capture_on_commit_callbacks, "Sale")[reached.pk]
     client.force_login(support)
     page = client.get(reverse("campaigns:customer-detail", args=[reached.pk])).content.decode()
-    assert reverse("delivery:message-log", args=[message.pk]) in page
+    assert reverse("delivery:message", args=[message.pk]) in page

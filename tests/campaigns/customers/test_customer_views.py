@@ -130,7 +130,7 @@ def test_uploading_a_file_imports_it_and_shows_the_result_with_row_errors(
 def test_a_running_import_page_refreshes_itself_and_shows_progress(signed_in, org):
     job_id = import_job_create(kind="customers", org_id=org.pk, user_id=None, upload=upload("mobile\n"), options={})
     html = signed_in.get(reverse("campaigns:import-progress", args=[job_id])).content.decode()
-    assert 'http-equiv="refresh"' in html and "Waiting for a worker" in html
+    assert 'http-equiv="refresh"' in html and "Waiting to start the import" in html
     status = signed_in.get(reverse("campaigns:import-progress", args=[job_id]), {"format": "json"}).json()
     assert status["status"] == "queued"
 

@@ -56,7 +56,7 @@ def test_a_mobile_number_in_any_spelling_finds_its_messages_in_every_org_or_in_t
         assert "customer with mobile number +919810000001: 2 messages." in page
     page = find(staff, "9810000001", org=org.pk)
     assert found_ids(page) == {ours.pk}
-    assert "Acme Retail" in page and "Order shipped" in page and reverse("delivery:message-log", args=[ours.pk]) in page
+    assert "Acme Retail" in page and "Order shipped" in page and reverse("delivery:message", args=[ours.pk]) in page
 
 
 def test_a_number_that_cannot_be_a_mobile_says_why(staff, sent):
