@@ -56,6 +56,11 @@ def test_make_runs_beat_in_the_embedded_mode_and_it_starts_a_scheduled_campaign_
 
     manage("migrate", "--noinput")
     manage("seed_demo")
+    # the demo is whole when the command returns: its campaign sent, clicked, its clicks counted
+    with sqlite3.connect(database) as db:
+        (clicks,) = db.execute("SELECT count(*) FROM linktrack_click WHERE NOT is_bot").fetchone()
+        (counted,) = db.execute("SELECT coalesce(sum(total), 0) FROM linktrack_dailyclicks").fetchone()
+    assert clicks > 0 and counted == clicks
     # and a campaign scheduled a few seconds ahead
     campaign_id = int(manage("shell", "-c", SCHEDULE_IN_A_FEW_SECONDS).split()[-1])
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from campaigns.dlt import trai
@@ -186,15 +187,13 @@ class Command(BaseCommand):
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True  # the demo is finished when this command returns
         try:
-            with transaction.atomic():
-                campaign = services.campaign_create(
-                    org=org,
-                    user=manager,
-                    name=name,
-                    template=template,
-                    slot_values=slot_values,
-                )
-            services.campaign_launch(campaign=campaign, user=manager)
+            # ... so its tasks run here and now, not on the embedded mode's background threads
+            with override_settings(TASKS_IN_BACKGROUND_THREAD=False):
+                with transaction.atomic():
+                    campaign = services.campaign_create(
+                        org=org, user=manager, name=name, template=template, slot_values=slot_values
+                    )
+                services.campaign_launch(campaign=campaign, user=manager)
         finally:
             celery_app.conf.task_always_eager = eager
         self._clicks(campaign)
