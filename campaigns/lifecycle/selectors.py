@@ -79,8 +79,10 @@ def sending_progress(*, campaign: Campaign, counts, first_sent_at: datetime | No
     all_prepared = campaign.status in (Campaign.Status.DISPATCHED, Campaign.Status.CANCELLED)
     total = counts.total if all_prepared else max(campaign.audience_size or 0, counts.total)
     done = counts.total - counts.queued
+    finished = campaign.status == Campaign.Status.DISPATCHED and not counts.queued
     rate = seconds_left = None
-    if first_sent_at is not None and counts.sent:
+    # While it sends: once finished the page says how long sending took, and a rate up to now would only fall.
+    if not finished and first_sent_at is not None and counts.sent:
         elapsed = (timezone.now() - first_sent_at).total_seconds()
         if elapsed > 0:
             rate = round(counts.sent / elapsed, 1)
@@ -92,7 +94,7 @@ def sending_progress(*, campaign: Campaign, counts, first_sent_at: datetime | No
         handed_over=counts.sent,
         not_sent=counts.not_sent,
         all_prepared=all_prepared,
-        finished=campaign.status == Campaign.Status.DISPATCHED and not counts.queued,
+        finished=finished,
         rate_per_second=rate,
         seconds_left=seconds_left,
     )
