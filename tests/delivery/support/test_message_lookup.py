@@ -135,7 +135,9 @@ def test_a_test_sent_from_a_preview_is_found_by_its_number_id_and_link(
 def test_a_receipt_waiting_for_its_id_is_shown(staff, org):
     PendingReceipt.objects.create(org=org, gateway_message_id="1A2B3C99", state="not_delivered", reason_code="expired")
     page = find(staff, "1A2B3C99")
-    assert 'id="waiting-receipts"' in page and "Not delivered: Expired before delivery" in page and "Acme Retail" in page
+    assert (
+        'id="waiting-receipts"' in page and "Not delivered: Expired before delivery" in page and "Acme Retail" in page
+    )
 
 
 def test_the_lookup_takes_the_same_queries_however_many_messages_match(staff, support, sent, theirs,
