@@ -69,12 +69,14 @@ def copy_rows(
 
 
 def copy_text(value: object) -> str:
-    """One value in COPY's text format: \\N for NULL; in text, backslash, tab, newline and carriage return escaped."""
+    """One value in COPY's text format: \\N for NULL; in text, backslash, tab, newline and carriage return escaped,
+    and a NUL character (which PostgreSQL cannot store in text, nor as \\u0000 in JSON) written as U+FFFD."""
     if value is None:
         return "\\N"
     if isinstance(value, str):
         # Four replace calls cost less than one str.translate, which looks up every character.
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        text = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return text.replace("\x00", "\ufffd") if "\x00" in text else text
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int):
@@ -82,5 +84,16 @@ def copy_text(value: object) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return copy_text(json.dumps(value))
+        return copy_text(json.dumps(_without_nul(value)))
     raise TypeError(f"no COPY text for a {type(value).__name__}")
+
+
+def _without_nul(value):
+    """JSON with every NUL in its strings (keys too) written as U+FFFD: jsonb refuses \\u0000."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value

@@ -117,6 +117,15 @@ def config(org):
     body=b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--\r\n',
     form=False,
 )
+@example(  # a NUL in a refused body: the gateway log must still store it (PostgreSQL refuses NUL in text)
+    receipt_format=TWILIO,
+    webhook="delivery:receipts",
+    signed=True,
+    content_type="",
+    params={"a": "\x00"},
+    body=b"",
+    form=True,
+)
 def test_a_webhook_answers_200_400_or_401_to_anything(config, receipt_format, webhook, signed, content_type, params, body, form):  # fmt: skip
     config.settings = {**config.settings, "receipt_format": receipt_format}
     config.save(update_fields=["settings"])
