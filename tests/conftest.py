@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from campaigns.lifecycle import services as campaign_services
 from campaigns.management.commands.receive_bounces import Command as ReceiveBounces
@@ -27,8 +28,14 @@ from tests.factories import (
 )
 from tests.helpers import BOUNCE_DOMAIN, Clock, launch
 from tests.local_peers import free_port, running_http_gateway, wait_until_listening
-from tests.services import missing
+from tests.services import REQUIRE_SERVICES, missing
 from tests.workers import WORKER_APPLICATION_NAME, Workers, forget_unacked_tasks
+
+# CI (REQUIRE_SERVICES=1) runs the property tests on the same examples every time, so a submission is judged on what
+# it changed; elsewhere each run tries new ones, which is how they find what nobody thought of.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if REQUIRE_SERVICES:
+    hypothesis_settings.load_profile("ci")
 
 CHROMIUM = "/usr/bin/chromium"
 # A test that uses one of these fixtures (itself or through another fixture) needs a real service: it gets the
