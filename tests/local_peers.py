@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import redis
+from aiosmtpd.controller import Controller
 
 from tests.services import missing
 
@@ -86,6 +87,17 @@ class RefusingMailbox:
     async def handle_DATA(self, server, session, envelope):
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
         return "250 Message accepted for delivery"
+
+
+@contextmanager
+def running_mail_server(handler) -> Iterator[int]:
+    """An SMTP server on a free loopback port, delivering to the aiosmtpd `handler`; yields its port."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
 
 
 @dataclass

@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 from django.urls import resolve, reverse
 
@@ -25,7 +24,7 @@ from delivery.models import GatewayConfig, Message
 from linktrack.models import ShortLink
 from tests.factories import create_campaign
 from tests.helpers import launch
-from tests.local_peers import free_port
+from tests.local_peers import running_mail_server
 
 SLOTS = [{"source": "field", "value": "name"}, {"source": "url", "value": "https://acme.test/diwali"}]
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -48,16 +47,14 @@ def mailbox(org, settings):
     settings.PUBLIC_BASE_URL = "https://app.acme.test/"
     settings.GATEWAY_ALLOW_PRIVATE_ADDRESSES = True  # the mail server listens on 127.0.0.1
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    GatewayConfig.objects.create(
-        org=org,
-        channel="email",
-        kind=GatewayConfig.Kind.EMAIL,
-        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
-    )
-    yield box
-    controller.stop()
+    with running_mail_server(box) as port:
+        GatewayConfig.objects.create(
+            org=org,
+            channel="email",
+            kind=GatewayConfig.Kind.EMAIL,
+            settings={"host": "127.0.0.1", "port": port, "from_email": "news@acme.test"},
+        )
+        yield box
 
 
 @pytest.fixture

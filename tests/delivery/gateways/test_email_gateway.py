@@ -3,23 +3,20 @@
 import email
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 
 from campaigns.models import Customer, Template
 from delivery.gateways.email import bounce_address
 from delivery.models import GatewayConfig, GatewayExchange, Message
 from tests.delivery.helpers import assert_shown, statuses
-from tests.local_peers import RefusingMailbox, free_port
+from tests.local_peers import RefusingMailbox, free_port, running_mail_server
 
 
 @pytest.fixture
 def smtp_server():
     mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
+    with running_mail_server(mailbox) as port:
+        yield port, mailbox
 
 
 @pytest.fixture
@@ -47,12 +44,12 @@ def test_smtp_refusals_become_mailbox_unavailable_and_invalid_address_shown_on_v
     smtp_server, org, email_template, email_customers, send_campaign, client, manager
 ):
     # given an org whose email goes through an SMTP server that refuses two of four recipients
-    controller, mailbox = smtp_server
+    port, mailbox = smtp_server
     GatewayConfig.objects.create(
         org=org,
         channel="email",
         kind=GatewayConfig.Kind.EMAIL,
-        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
+        settings={"host": "127.0.0.1", "port": port, "from_email": "news@acme.test"},
     )
 
     # when an email campaign is sent
@@ -107,12 +104,12 @@ def test_with_a_bounce_domain_each_email_has_its_own_signed_return_path_and_the_
 ):
     # given a bounce domain
     settings.EMAIL_BOUNCE_DOMAIN = "bounces.acme.test"
-    controller, mailbox = smtp_server
+    port, mailbox = smtp_server
     GatewayConfig.objects.create(
         org=org,
         channel="email",
         kind=GatewayConfig.Kind.EMAIL,
-        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
+        settings={"host": "127.0.0.1", "port": port, "from_email": "news@acme.test"},
     )
 
     # when an email campaign is sent

@@ -1,21 +1,18 @@
 """Fixtures of the delivery services tests: the receiving mail server, an email template and its readers."""
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from campaigns.models import Customer, Template
 from tests.delivery.services.bounce_notices import ADDRESSES
-from tests.local_peers import RefusingMailbox, free_port
+from tests.local_peers import RefusingMailbox, running_mail_server
 
 
 @pytest.fixture
 def smtp_peer():
     """The receiving mail server that accepts every email (a bounce comes later)."""
     mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
+    with running_mail_server(mailbox) as port:
+        yield port, mailbox
 
 
 @pytest.fixture

@@ -31,12 +31,12 @@ def send_bounce(port: int, to: str, dsn: str) -> tuple[int, bytes]:
 @pytest.fixture
 def emailed(smtp_peer, bounce_domain, org, email_template, email_customers, send_campaign):
     """An email campaign sent through the SMTP gateway, every email accepted; returns (campaign, received)."""
-    controller, mailbox = smtp_peer
+    port, mailbox = smtp_peer
     GatewayConfig.objects.create(
         org=org,
         channel="email",
         kind=GatewayConfig.Kind.EMAIL,
-        settings={"host": "127.0.0.1", "port": controller.port, "from_email": "news@acme.test"},
+        settings={"host": "127.0.0.1", "port": port, "from_email": "news@acme.test"},
     )
     campaign = send_campaign(use_template=email_template, slot_values=SLOTS)
     assert statuses(campaign) == {"delivered": 4}

@@ -4,7 +4,6 @@ kept in the gateway log with secrets redacted."""
 import re
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.urls import reverse
 
 from delivery.models import GatewayConfig, GatewayExchange
@@ -12,7 +11,7 @@ from delivery.support.gateway_check import gateway_connection_check
 from tests.delivery.smsc import Smsc
 from tests.factories import http_config
 from tests.helpers import admin_sign_in
-from tests.local_peers import RefusingMailbox, free_port
+from tests.local_peers import RefusingMailbox, free_port, running_mail_server
 
 
 @pytest.fixture
@@ -58,13 +57,9 @@ def test_an_smpp_bind_refused_for_its_password_is_reported_and_logged_without_th
 
 def test_an_email_gateway_connects_and_sends_nothing(org):
     mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        check = gateway_connection_check(config=_email(org, controller.port))
-    finally:
-        controller.stop()
-    assert check.ok and check.detail == f"127.0.0.1:{controller.port} accepted the connection"
+    with running_mail_server(mailbox) as port:
+        check = gateway_connection_check(config=_email(org, port))
+    assert check.ok and check.detail == f"127.0.0.1:{port} accepted the connection"
     assert mailbox.received == []
 
 
