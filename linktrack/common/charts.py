@@ -183,17 +183,7 @@ def _vertical(categories, series, names, top, step, number, category_classes) ->
         middle = upper + plot_h / 2
         yield Text(value_title, "16", _n(middle), "middle", f"rotate(-90 16 {_n(middle)})")
 
-    axes = [Line(_n(left), _n(upper), _n(left), _n(bottom)), Line(_n(left), _n(bottom), _n(WIDTH - right), _n(bottom))]
-    return {
-        "height": height,
-        "bars": bars,
-        "category_labels": labels,
-        "value_labels": [],
-        "ticks": ticks,
-        "grid": grid,
-        "axes": axes,
-        "titles": titles,
-    }
+    return _frame(left, right, upper, bottom, height, bars, labels, [], ticks, grid, titles)
 
 
 def _horizontal(categories, series, names, top, step, number, category_classes) -> dict:
@@ -235,6 +225,11 @@ def _horizontal(categories, series, names, top, step, number, category_classes) 
         middle = upper + plot_h / 2
         yield Text(category_title, "14", _n(middle), "middle", f"rotate(-90 14 {_n(middle)})")
 
+    return _frame(left, right, upper, bottom, height, bars, labels, value_labels, ticks, grid, titles)
+
+
+def _frame(left, right, upper, bottom, height, bars, labels, value_labels, ticks, grid, titles) -> dict:
+    """What the chart template draws: the bars and labels, and the two axes from the plot's corner."""
     axes = [Line(_n(left), _n(upper), _n(left), _n(bottom)), Line(_n(left), _n(bottom), _n(WIDTH - right), _n(bottom))]
     return {
         "height": height,
