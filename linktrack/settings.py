@@ -11,6 +11,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from linktrack import queues
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET_KEY = "insecure-dev-only-secret-key-change-me"
 PLACEHOLDER_HASHIDS_SALT = "insecure-dev-only-salt-change-me"
@@ -147,15 +149,29 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Redis, Celery, cache -----------------------------------------------------------------------------------
-# No REDIS_URL: tasks run in-process, the cache is local memory and clicks are stored synchronously.
+# No REDIS_URL: the cache is local memory and clicks are stored synchronously.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The Celery broker: RabbitMQ in production (amqp://user:password@host:5672/vhost), where a worker that dies hands
+# its unfinished tasks back at once; without it, Redis (REDIS_URL), where they wait for the visibility timeout (an
+# hour); with neither, tasks run in-process.
+_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
 # In-process tasks run on background threads of the process that queued them (linktrack/celery.py), so a long
 # import or launch never keeps a page waiting; the tests turn this off to run each task where it is queued.
-TASKS_IN_BACKGROUND_THREAD = not REDIS_URL and env.bool("TASKS_IN_BACKGROUND_THREAD", default=True)
+TASKS_IN_BACKGROUND_THREAD = not _BROKER_URL and env.bool("TASKS_IN_BACKGROUND_THREAD", default=True)
+# One queue per kind of work (linktrack.queues), so a flood of receipts never delays a launch.
+CELERY_TASK_QUEUES = queues.celery_queues()
+CELERY_TASK_ROUTES = queues.celery_routes()
+CELERY_TASK_DEFAULT_QUEUE = queues.DEFAULT
+# A task is acknowledged when it has run, not when a worker takes it: a worker that dies (even with SIGKILL, or a
+# pool process killed) leaves it to another. Every task is safe to run twice. Each worker process holds one task
+# at a time, so tasks wait in the broker for whichever worker is free rather than behind a busy one.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 TASKS_BACKGROUND_THREADS = env.int("TASKS_BACKGROUND_THREADS", default=2)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
