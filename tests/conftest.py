@@ -29,7 +29,13 @@ from tests.factories import (
 from tests.helpers import BOUNCE_DOMAIN, Clock, launch
 from tests.local_peers import free_port, running_http_gateway, wait_until_listening
 from tests.services import REQUIRE_SERVICES, missing
-from tests.workers import WORKER_APPLICATION_NAME, Workers, forget_unacked_tasks
+from tests.workers import (
+    WORKER_APPLICATION_NAME,
+    Workers,
+    forget_unacked_tasks,
+    rabbitmq_virtual_host,
+    tasks_queued_on,
+)
 
 # CI (REQUIRE_SERVICES=1) runs the property tests on the same examples every time, so a submission is judged on what
 # it changed; elsewhere each run tries new ones, which is how they find what nobody thought of.
@@ -40,13 +46,16 @@ if REQUIRE_SERVICES:
 CHROMIUM = "/usr/bin/chromium"
 # A test that uses one of these fixtures (itself or through another fixture) needs a real service: it gets the
 # service's marker, so `-m "not postgres"` leaves it out and `-m postgres` runs exactly those that need PostgreSQL.
-SERVICE_MARKERS = {"postgres": "postgres", "redis_url": "redis", "browser_page": "browser"}
+SERVICE_MARKERS = {"postgres": "postgres", "redis_url": "redis", "rabbitmq_url": "rabbitmq", "browser_page": "browser"}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("broker") == "rabbitmq":
+            used.add("rabbitmq_url")
         for fixture, marker in SERVICE_MARKERS.items():
             if fixture in used and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
@@ -139,24 +148,41 @@ def browser_page(monkeypatch):
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """RabbitMQ on this machine, in a virtual host of this test run's own."""
+    with rabbitmq_virtual_host() as url:
+        yield url
+
+
 @pytest.fixture
-def workers(postgres, redis_url, transactional_db):
-    """Real Celery worker processes (started by the test) on PostgreSQL and Redis; stopped after the test."""
+def broker(request) -> str:
+    """The Celery broker of a test's worker processes and of the test itself: Redis, unless the test is
+    parametrized with `broker` "rabbitmq" (indirect)."""
+    kind = getattr(request, "param", "redis")
+    return request.getfixturevalue({"redis": "redis_url", "rabbitmq": "rabbitmq_url"}[kind])
+
+
+@pytest.fixture
+def workers(postgres, redis_url, broker, transactional_db):
+    """Real Celery worker processes (started by the test) on PostgreSQL, Redis and the broker; stopped after the
+    test."""
     celery_app.conf.task_always_eager = False
-    celery_app.control.purge()
-    forget_unacked_tasks(redis_url)
-    running = Workers(redis_url)
-    yield running
-    running.stop_all()
-    # A SIGKILLed worker's database sessions linger until the server notices; end them (and only them) so the
-    # test database can be dropped.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            [WORKER_APPLICATION_NAME],
-        )
-    celery_app.control.purge()
-    forget_unacked_tasks(redis_url)
+    with tasks_queued_on(broker):
+        celery_app.control.purge()
+        forget_unacked_tasks(redis_url)
+        running = Workers(redis_url, broker)
+        yield running
+        running.stop_all()
+        # A SIGKILLed worker's database sessions linger until the server notices; end them (and only them) so the
+        # test database can be dropped.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                [WORKER_APPLICATION_NAME],
+            )
+        celery_app.control.purge()
+        forget_unacked_tasks(redis_url)
     celery_app.conf.task_always_eager = True
 
 

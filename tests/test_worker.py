@@ -1,4 +1,5 @@
-"""Real Celery worker processes, against Redis and PostgreSQL: a whole campaign, and a worker killed mid-campaign."""
+"""Real Celery worker processes, against PostgreSQL, on each broker (Redis, RabbitMQ): a whole campaign, a test from
+the preview, and a worker killed mid-campaign."""
 
 import os
 import signal
@@ -13,6 +14,8 @@ from campaigns.models import Campaign
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import GatewayExchange, Message
 from tests.factories import LINK_SLOTS, make_customers
+
+pytestmark = pytest.mark.parametrize("broker", ["redis", "rabbitmq"], indirect=True)
 
 
 def test_worker_sends_every_message_to_a_final_state(workers, template, manager):

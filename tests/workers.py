@@ -1,16 +1,76 @@
-"""Real Celery worker processes on this machine, against the test database (PostgreSQL) and Redis."""
+"""Real Celery worker processes on this machine, against the test database (PostgreSQL), Redis (cache, send
+rates) and a broker: Redis, or RabbitMQ in a virtual host of the test run's own."""
 
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
 from django.db import connection
+from kombu import pools
+
+from linktrack.celery import app as celery_app
+from tests.services import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_APPLICATION_NAME = "linktrack-test-worker"
+RABBITMQ_ADDRESS = ("127.0.0.1", 5672)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    result = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        missing(f"rabbitmqctl {args[0]} ({result.stderr.strip() or result.stdout.strip()})")
+
+
+@contextmanager
+def rabbitmq_virtual_host() -> Iterator[str]:
+    """A RabbitMQ virtual host of this test run's own, removed at the end; yields its broker URL. Queues live in a
+    virtual host, so test runs side by side (or a worker left over from another run) never take each other's
+    tasks."""
+    try:
+        socket.create_connection(RABBITMQ_ADDRESS, timeout=2).close()
+    except OSError:
+        missing("RabbitMQ at 127.0.0.1:5672")
+    if not shutil.which("rabbitmqctl"):
+        missing("rabbitmqctl (to make the test run's virtual host)")
+    name = f"linktrack-test-{os.getpid()}-{secrets.token_hex(3)}"
+    _rabbitmqctl("add_vhost", name)
+    try:
+        _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    finally:
+        _rabbitmqctl("delete_vhost", name)
+
+
+@contextmanager
+def tasks_queued_on(broker_url: str) -> Iterator[None]:
+    """This process queues its tasks on `broker_url` until the block ends. Celery reads CELERY_BROKER_URL from the
+    environment before its own setting; its pooled connections to the broker it used before are closed."""
+
+    def connections_drop() -> None:
+        pools.reset()  # kombu's pools of connections and producers, closed and forgotten
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    before = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
+    connections_drop()
+    try:
+        yield
+    finally:
+        connections_drop()
+        if before is None:
+            del os.environ["CELERY_BROKER_URL"]
+        else:
+            os.environ["CELERY_BROKER_URL"] = before
 
 
 def forget_unacked_tasks(redis_url: str) -> None:
@@ -20,13 +80,14 @@ def forget_unacked_tasks(redis_url: str) -> None:
 
 
 class Workers:
-    def __init__(self, redis_url: str):
+    def __init__(self, redis_url: str, broker_url: str):
         database = connection.settings_dict
         self.env = {
             **os.environ,
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
             f"?application_name={WORKER_APPLICATION_NAME}",
             "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": broker_url,
             "SIMULATED_RECEIPT_DELAY_SECONDS": "0.5",
             "SIMULATED_GATEWAY_MIX": "delivered:80,undeliverable:10,expired:10",
             "DISPATCH_BATCH_SIZE": "20",
