@@ -178,12 +178,42 @@ def workers(postgres, redis_url, broker, transactional_db):
         # test database can be dropped.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                [WORKER_APPLICATION_NAME],
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name LIKE %s",
+                [f"{WORKER_APPLICATION_NAME}%"],
             )
         celery_app.control.purge()
         forget_unacked_tasks(redis_url)
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def handover_log(postgres, transactional_db):
+    """Every change of a message's status (to "submitting", claimed for the gateway; to "sent"; to its outcome), and
+    the application_name of the session that made it, written by PostgreSQL whichever process made it; read with
+    tests.workers.status_changes and status_changes_by_worker."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TABLE test_handover_log (message_id bigint NOT NULL, status text NOT NULL, changed_by text);
+            CREATE FUNCTION test_log_handover() RETURNS trigger AS $$
+            BEGIN
+                IF NEW.status IS DISTINCT FROM OLD.status THEN
+                    INSERT INTO test_handover_log (message_id, status, changed_by)
+                        VALUES (NEW.id, NEW.status, current_setting('application_name'));
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER test_log_handover AFTER UPDATE ON delivery_message
+                FOR EACH ROW EXECUTE FUNCTION test_log_handover();
+            """
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS test_log_handover ON delivery_message; "
+            "DROP FUNCTION IF EXISTS test_log_handover(); DROP TABLE IF EXISTS test_handover_log;"
+        )
 
 
 # --- The org, its people, its sender and template, its customers ----------------------------------------------

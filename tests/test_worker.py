@@ -6,7 +6,6 @@ import signal
 import time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from campaigns.lifecycle import services
@@ -14,6 +13,7 @@ from campaigns.models import Campaign
 from campaigns.sending.supervisor import campaigns_supervise
 from delivery.models import GatewayExchange, Message
 from tests.factories import LINK_SLOTS, make_customers
+from tests.workers import status_changes
 
 pytestmark = pytest.mark.parametrize("broker", ["redis", "rabbitmq"], indirect=True)
 
@@ -65,40 +65,6 @@ def test_a_worker_hands_over_a_test_sent_from_the_preview(workers, client, templ
     assert GatewayExchange.objects.filter(message=message, operation="submit").exists()
 
 
-@pytest.fixture
-def handover_log(postgres, transactional_db):
-    """Every change of a message to "submitting" (claimed for the gateway) and to "sent", written by PostgreSQL."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            CREATE TABLE test_handover_log (message_id bigint NOT NULL, status text NOT NULL);
-            CREATE FUNCTION test_log_handover() RETURNS trigger AS $$
-            BEGIN
-                IF NEW.status IN ('submitting', 'sent') AND NEW.status IS DISTINCT FROM OLD.status THEN
-                    INSERT INTO test_handover_log (message_id, status) VALUES (NEW.id, NEW.status);
-                END IF;
-                RETURN NEW;
-            END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER test_log_handover AFTER UPDATE ON delivery_message
-                FOR EACH ROW EXECUTE FUNCTION test_log_handover();
-            """
-        )
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DROP TRIGGER IF EXISTS test_log_handover ON delivery_message; "
-            "DROP FUNCTION IF EXISTS test_log_handover(); DROP TABLE IF EXISTS test_handover_log;"
-        )
-
-
-def _log(status: str) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT message_id, count(*) FROM test_handover_log WHERE status = %s GROUP BY message_id", [status]
-        )
-        return dict(cursor.fetchall())
-
-
 def test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once(
     workers, handover_log, template, manager, settings
 ):
@@ -144,10 +110,10 @@ def test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once(
     assert messages.values("customer").distinct().count() == total
     gateway_ids = list(messages.values_list("gateway_message_id", flat=True))
     assert "" not in gateway_ids and len(set(gateway_ids)) == total
-    sent = _log("sent")
+    sent = status_changes("sent")
     assert len(sent) == total and set(sent.values()) == {1}
     # A message is claimed for the gateway once; twice only if the kill caught it mid hand-over (then the
     # simulated gateway, which de-duplicates by message id, got it again and gave the same id back).
-    claimed_twice = {pk for pk, n in _log("submitting").items() if n > 1}
+    claimed_twice = {pk for pk, n in status_changes("submitting").items() if n > 1}
     assert claimed_twice <= stuck_at_kill
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DISPATCHED

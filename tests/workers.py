@@ -96,11 +96,19 @@ class Workers:
         }
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, *args: str) -> subprocess.Popen:
+    def start(self, *args: str, name: str = "") -> subprocess.Popen:
+        """A worker process; one given a `name` is its node name, and its database sessions' application_name
+        ends with it, so PostgreSQL can tell which worker made a change (see the handover_log fixture)."""
+        env = dict(self.env)
+        if name:
+            args = (*args, "-n", f"{name}@%h")
+            env["DATABASE_URL"] = env["DATABASE_URL"].replace(
+                f"application_name={WORKER_APPLICATION_NAME}", f"application_name={WORKER_APPLICATION_NAME}-{name}"
+            )
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "linktrack", "worker", "--loglevel=WARNING", *args],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -118,3 +126,21 @@ class Workers:
                 os.killpg(process.pid, signal.SIGKILL)
                 output, _ = process.communicate(timeout=10)
             print(output)
+
+
+def status_changes_by_worker(status: str) -> dict[str, int]:
+    """How many messages changed to `status` in each worker's database sessions (by application_name)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT changed_by, count(*) FROM test_handover_log WHERE status = %s GROUP BY changed_by", [status]
+        )
+        return dict(cursor.fetchall())
+
+
+def status_changes(status: str) -> dict[int, int]:
+    """How many times each message changed to `status`, from the log of the handover_log fixture."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT message_id, count(*) FROM test_handover_log WHERE status = %s GROUP BY message_id", [status]
+        )
+        return dict(cursor.fetchall())
