@@ -47,6 +47,14 @@ KNOWN = {
         "test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once",
         "test_send_rate_is_shared_by_every_worker_through_redis",
     },
+    "rabbitmq": {
+        "test_worker_sends_every_message_to_a_final_state",
+        "test_a_worker_hands_over_a_test_sent_from_the_preview",
+        "test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once",
+        "test_a_worker_killed_mid_dispatch_leaves_its_task_to_the_other_worker_at_once",
+        "test_receipts_held_by_a_killed_worker_are_applied_by_the_other_at_once",
+        "test_two_worker_processes_send_one_campaign_each_message_once_and_the_credits_exact",
+    },
     "browser": {
         "test_manager_fills_a_list_from_a_search_and_edits_a_segment_in_the_browser",
         "test_support_confirms_before_switching_tracking_on",
