@@ -1,4 +1,4 @@
-"""The project's wiring: settings safety, compose file, demo seed, health check."""
+"""The project's wiring: settings safety, demo seed, health check (the compose file: tests/test_compose.py)."""
 
 import io
 import json
@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection
@@ -46,37 +45,6 @@ def test_debug_off_with_a_loopback_public_address_warns_that_unsubscribe_links_w
     assert [w.id for w in checks.public_base_url_check(None)] == ["linktrack.W003"]
     settings.PUBLIC_BASE_URL = "https://app.acme.in"
     assert checks.public_base_url_check(None) == []
-
-
-def test_compose_runs_web_worker_and_beat_on_postgres_and_redis():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= services.keys()
-    assert services["web"]["command"][:2] == ["gunicorn", "linktrack.wsgi:application"]
-    assert services["worker"]["command"][:4] == ["celery", "-A", "linktrack", "worker"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "linktrack", "beat"]
-    for name in ("web", "worker"):
-        depends = services[name]["depends_on"]
-        assert depends["postgres"]["condition"] == "service_healthy"
-        assert depends["redis"]["condition"] == "service_healthy"
-        assert depends["migrate"]["condition"] == "service_completed_successfully"
-        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
-        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
-        # an upload saved by web must be readable by the worker that imports it
-        assert "media:/app/media" in services[name]["volumes"]
-        assert services[name]["environment"]["IMPORT_FILES_DIR"].startswith("/app/media/")
-    for name in ("postgres", "redis", "web"):
-        assert services[name]["healthcheck"]["test"]
-    # SMPP receipts arrive on the gateway's session, so a listener runs beside the worker when an org uses SMPP
-    smpp = services["smpp-receipts"]
-    assert smpp["profiles"] == ["smpp"] and smpp["command"][:3] == ["python", "manage.py", "smpp_receipts"]
-    assert smpp["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    # bounces come to the bounce domain's MX; the worker that sends email signs their return paths
-    bounces = services["bounces"]
-    assert bounces["command"][:3] == ["python", "manage.py", "receive_bounces"] and bounces["profiles"] == ["bounces"]
-    assert "EMAIL_BOUNCE_DOMAIN" in services["worker"]["environment"]
-    # the worker writes each email's unsubscribe link from the app's public address
-    assert services["worker"]["environment"]["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL")
 
 
 def test_every_setting_read_from_the_environment_is_documented():
