@@ -10,7 +10,9 @@ from django.conf import settings
 
 from linktrack import queues
 from linktrack.celery import app as celery_app
-from tests.workers import ROOT
+from tests import services, workers
+from tests.local_peers import free_port
+from tests.workers import ROOT, rabbitmq_virtual_host
 
 
 def _project_tasks() -> set[str]:
@@ -95,3 +97,17 @@ def _settings_in(environment: dict[str, str]) -> dict[str, str]:
 )
 def test_the_broker_is_rabbitmq_when_given_else_redis_else_none(environment, broker, eager, cache):
     assert _settings_in(environment) == {"broker": broker, "eager": eager, "cache": cache}
+
+
+def test_a_test_that_needs_rabbitmq_fails_without_it_when_services_are_required(monkeypatch):
+    # given nothing listening where RabbitMQ should be, and CI's REQUIRE_SERVICES=1
+    port = free_port()
+    monkeypatch.setattr(workers, "RABBITMQ_ADDRESS", ("127.0.0.1", port))
+    monkeypatch.setattr(services, "REQUIRE_SERVICES", True)
+
+    # then a test asking for its virtual host fails, naming what is missing, rather than being skipped
+    with (
+        pytest.raises(pytest.fail.Exception, match=f"RabbitMQ at 127.0.0.1:{port} is required"),
+        rabbitmq_virtual_host(),
+    ):
+        pass

@@ -38,7 +38,7 @@ def rabbitmq_virtual_host() -> Iterator[str]:
     try:
         socket.create_connection(RABBITMQ_ADDRESS, timeout=2).close()
     except OSError:
-        missing("RabbitMQ at 127.0.0.1:5672")
+        missing(f"RabbitMQ at {RABBITMQ_ADDRESS[0]}:{RABBITMQ_ADDRESS[1]}")
     if not shutil.which("rabbitmqctl"):
         missing("rabbitmqctl (to make the test run's virtual host)")
     name = f"linktrack-test-{os.getpid()}-{secrets.token_hex(3)}"
