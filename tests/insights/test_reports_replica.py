@@ -104,12 +104,16 @@ def clusters():
     """A primary (wal_level=replica, replication allowed locally) and a streaming replica of it, made with
     pg_basebackup -R. PostgreSQL refuses to run as root, so as root they run as the postgres user."""
     binaries = _postgresql_binaries()
-    folder = Path(tempfile.mkdtemp(prefix="test-replica-"))
     run_as: list[str] = []
     if os.geteuid() == 0:
-        postgres_user = pwd.getpwnam("postgres")
-        os.chown(folder, postgres_user.pw_uid, postgres_user.pw_gid)
+        try:
+            postgres_user = pwd.getpwnam("postgres")
+        except KeyError:
+            missing("the OS user postgres (PostgreSQL refuses to run as root)")
         run_as = ["runuser", "-u", "postgres", "--"]
+    folder = Path(tempfile.mkdtemp(prefix="test-replica-"))
+    if run_as:
+        os.chown(folder, postgres_user.pw_uid, postgres_user.pw_gid)
     primary = Cluster(binaries, folder / "primary", free_port(), run_as)
     replica = Cluster(binaries, folder / "replica", free_port(), run_as)
     try:
