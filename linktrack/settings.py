@@ -86,6 +86,20 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"init_command": "PRAGMA journal_mode=WAL", "transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+# Reports (the Insights pages and their CSVs, Compare, the reporting API, the campaign list's figures) read a
+# PostgreSQL streaming replica of the primary when this is set; writes and the sending path never go there
+# (linktrack/common/reports_database.py). The test suite reads it as the primary (a mirror).
+REPORTS_DATABASE_URL = env.str("REPORTS_DATABASE_URL", default="")
+if REPORTS_DATABASE_URL:
+    DATABASES["reports"] = env.db_url_config(REPORTS_DATABASE_URL)
+    if DATABASES["reports"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer costs a report page 3 seconds, then the page reads the primary.
+        DATABASES["reports"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        DATABASES["reports"]["OPTIONS"].setdefault("options", "-c jit=off")
+    DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["linktrack.common.reports_database.ReportsRouter"]
+# A report page says how old its figures are when the replica is further behind than this.
+REPORTS_LAG_NOTICE_SECONDS = env.float("REPORTS_LAG_NOTICE_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "campaigns.User"

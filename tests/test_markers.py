@@ -26,6 +26,8 @@ KNOWN = {
         "test_worker_sends_every_message_to_a_final_state",
         "test_a_worker_hands_over_a_test_sent_from_the_preview",
         "test_worker_killed_mid_campaign_then_every_message_is_sent_exactly_once",
+        "test_while_the_replica_lags_reports_show_its_figures_and_say_how_old_they_are_then_catch_up",
+        "test_with_the_replica_gone_reports_read_the_primary",
     },
     "redis": {
         "test_the_rate_is_counted_in_redis_when_it_is_configured",

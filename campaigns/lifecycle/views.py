@@ -30,6 +30,7 @@ from campaigns.lifecycle.setup_forms import CampaignSetupForm, LaunchForm, Resen
 from campaigns.models import Campaign, Org
 from delivery.reports.delivery_times import delivery_speed
 from delivery.reports.selectors import delivery_counts, first_sent_at
+from linktrack.common.reports_database import reading_reports
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
 from linktrack.counts.click_counts import click_counts, click_counts_by_link
 
@@ -52,9 +53,13 @@ def campaign_list(request):
         filters=filters.applicable_filters(),
     ).order_by("-created_at", "-pk")
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
-    summaries = campaign_summaries(campaigns=list(page))
-    sending = sending_progress_of(campaigns=list(page))
-    rows = [(campaign, summaries[campaign.pk], sending.get(campaign.pk)) for campaign in page]
+    # Which campaigns there are from the primary (a new one is listed at once), their figures from the reports
+    # database; the small bars of those still sending follow the sending itself, on the primary.
+    on_page = list(page)
+    with reading_reports() as freshness:
+        summaries = campaign_summaries(campaigns=on_page)
+    sending = sending_progress_of(campaigns=on_page)
+    rows = [(campaign, summaries[campaign.pk], sending.get(campaign.pk)) for campaign in on_page]
     # The organisation column only when the page lists more than one (support staff); a manager's page is narrower.
     several_orgs = len({campaign.org_id for campaign, _summary, _sending in rows}) > 1
     context = {
@@ -64,6 +69,7 @@ def campaign_list(request):
         "several_orgs": several_orgs,
         # the user's orgs whose credits fell below the level they asked to be warned at (support: none)
         "low_on_credits": Org.objects.filter(memberships__user=request.user, credits__lt=F("credits_alert_below")),
+        "figures_as_of": freshness.words(),
     }
     return render(request, "campaigns/list.html", context)
 

@@ -3,7 +3,9 @@
 `Authorization: Bearer lt_…` is the only way in (no session, so cookies and CSRF play no part) and GET the only
 method. Every answer, errors included, is JSON and never cached (`Cache-Control: no-store`); an error reads
 `{"error": "..."}` in words. Each call costs a fixed number of queries whatever the number of campaigns or clicks
-on the page. The figures are those of the campaign pages, from the same selectors.
+on the page. The figures are those of the campaign pages, from the same selectors, read from the reports database
+(linktrack.common.reports_database); the key and the campaigns it may read are checked on the primary. While the
+reports database is behind, answers say since when in the `X-Figures-As-Of` header.
 """
 
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from delivery.reports.delivery_times import delivery_speed
 from delivery.reports.selectors import delivery_counts, reason_breakdown
 from insights.api.keys import authenticate, rate_limit_wait
 from insights.models import ApiKey
+from linktrack.common.reports_database import Freshness, reading_reports
 from linktrack.counts.click_counts import click_counts_by_link
 from linktrack.counts.devices import DEVICE_NAMES, device_of
 from linktrack.models import Click
@@ -162,6 +165,13 @@ def _campaign_figures(campaign: Campaign, summary: CampaignSummary) -> dict:
     }
 
 
+def _figures_answer(answer: dict, freshness: Freshness) -> JsonResponse:
+    response = JsonResponse(answer)
+    if freshness.lagging:
+        response["X-Figures-As-Of"] = _iso(freshness.as_of) or "unknown"
+    return response
+
+
 def _org_campaigns(api_key: ApiKey):
     return Campaign.objects.filter(org_id=api_key.org_id).select_related("template")
 
@@ -203,14 +213,16 @@ def campaign_list(request: HttpRequest, api_key: ApiKey) -> JsonResponse:
     number = _whole_number(request, "page", default=1, minimum=1, maximum=paginator.num_pages)
     page = paginator.page(number)
     on_page = list(page.object_list)
-    summaries = campaign_summaries(campaigns=on_page)
-    return JsonResponse(
+    with reading_reports() as freshness:
+        summaries = campaign_summaries(campaigns=on_page)
+    return _figures_answer(
         {
             "count": paginator.count,
             "next": _url_with(request, page=number + 1) if page.has_next() else None,
             "previous": _url_with(request, page=number - 1) if page.has_previous() else None,
             "results": [_campaign_figures(campaign, summaries[campaign.pk]) for campaign in on_page],
-        }
+        },
+        freshness,
     )
 
 
@@ -220,14 +232,15 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
     campaign = _org_campaign(api_key, pk)
     if campaign is None:
         return _no_such_campaign()
-    summary = campaign_summaries(campaigns=[campaign])[campaign.pk]
     runs = list(_org_campaigns(api_key).filter(parent=campaign).order_by("-created_at", "-pk"))
-    # Apart from their recurring campaign: asked for together, the runs' figures would count for it alone.
-    run_summaries = campaign_summaries(campaigns=runs) if runs else {}
-    delivery, why = _delivery(campaign)
-    speed = delivery_speed(campaign=campaign)
-    links = click_counts_by_link(campaign_id=campaign.pk)
-    return JsonResponse(
+    with reading_reports() as freshness:
+        summary = campaign_summaries(campaigns=[campaign])[campaign.pk]
+        # Apart from their recurring campaign: asked for together, the runs' figures would count for it alone.
+        run_summaries = campaign_summaries(campaigns=runs) if runs else {}
+        delivery, why = _delivery(campaign)
+        speed = delivery_speed(campaign=campaign)
+        links = click_counts_by_link(campaign_id=campaign.pk)
+    return _figures_answer(
         {
             **_campaign_figures(campaign, summary),
             "parent_id": campaign.parent_id,
@@ -246,7 +259,8 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
             ],
             # A recurring campaign sends through its runs: each has its own report at /api/v1/campaigns/<id>/.
             "runs": [_campaign_figures(run, run_summaries[run.pk]) for run in runs],
-        }
+        },
+        freshness,
     )
 
 
@@ -258,21 +272,10 @@ def campaign_clicks(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
     campaign = _org_campaign(api_key, pk)
     if campaign is None:
         return _no_such_campaign()
-    rows = list(
-        Click.objects.filter(campaign=campaign, is_bot=False, pk__gt=after)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "clicked_at",
-            "short_link__destination",
-            "channel",
-            "message__recipient",
-            "message__customer__external_id",
-            "user_agent",
-        )[: limit + 1]
-    )
+    with reading_reports() as freshness:
+        rows = _clicks_after(campaign, after, limit)
     more, rows = len(rows) > limit, rows[:limit]
-    return JsonResponse(
+    return _figures_answer(
         {
             "next": _url_with(request, after=rows[-1][0], limit=limit) if more else None,
             "results": [
@@ -287,5 +290,23 @@ def campaign_clicks(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
                 }
                 for click_id, clicked_at, destination, channel, recipient, external_id, user_agent in rows
             ],
-        }
+        },
+        freshness,
+    )
+
+
+def _clicks_after(campaign: Campaign, after: int, limit: int) -> list[tuple]:
+    """The campaign's clicks by a person after click `after`, one more than `limit` (to tell whether more follow)."""
+    return list(
+        Click.objects.filter(campaign=campaign, is_bot=False, pk__gt=after)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "clicked_at",
+            "short_link__destination",
+            "channel",
+            "message__recipient",
+            "message__customer__external_id",
+            "user_agent",
+        )[: limit + 1]
     )

@@ -18,6 +18,7 @@ from insights.compare.comparison import (
     campaigns_compare,
 )
 from linktrack.common.figures import group_digits
+from linktrack.common.reports_database import reading_reports
 
 TEMPLATE = "insights/compare.html"
 # The largest id a campaign can have (a 64-bit key): a larger number names no campaign, and the databases refuse it.
@@ -165,5 +166,12 @@ def campaigns_compare_page(request):
     problem = _run_with_its_campaign(campaigns)
     if problem:
         return render(request, TEMPLATE, {"problem": problem})
-    comparisons = campaigns_compare(campaigns=campaigns)
-    return render(request, TEMPLATE, {"comparisons": comparisons, "rows": comparison_rows(comparisons)})
+    # The campaigns and who may see them from the primary (above); their figures from the reports database.
+    with reading_reports() as freshness:
+        comparisons = campaigns_compare(campaigns=campaigns)
+    context = {
+        "comparisons": comparisons,
+        "rows": comparison_rows(comparisons),
+        "figures_as_of": freshness.words(ZoneInfo(campaigns[0].org.timezone)),
+    }
+    return render(request, TEMPLATE, context)

@@ -1,4 +1,5 @@
-"""The Insights page and its CSV, and a campaign's click CSV."""
+"""The Insights page and its CSV, and a campaign's click CSV. Who may see what is checked on the primary; the
+figures come from the reports database (linktrack.common.reports_database)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,6 +12,7 @@ from insights.reports.click_export import HEADER, campaign_click_rows
 from insights.reports.forms import InsightsFilter, InsightsFilterForm
 from insights.reports.selectors import campaign_insights
 from linktrack.common.csv_export import csv_download
+from linktrack.common.reports_database import reading_reports, rows_from_reports
 from linktrack.counts.click_counts import click_counts_by_channel, click_counts_by_day_and_channel
 
 
@@ -36,10 +38,15 @@ def _campaigns(shown: InsightsFilter):
 @login_required
 def insights_overview(request):
     form, shown = _filter_form(request)
-    by_day = click_counts_by_day_and_channel(
-        org_id=shown.org.pk, channels=shown.channels, first_day=shown.first_day, last_day=shown.last_day
-    )
     channel_names = [Channel(channel).label for channel in shown.channels]
+    with reading_reports() as freshness:
+        by_day = click_counts_by_day_and_channel(
+            org_id=shown.org.pk, channels=shown.channels, first_day=shown.first_day, last_day=shown.last_day
+        )
+        by_channel = click_counts_by_channel(
+            org_id=shown.org.pk, first_day=shown.first_day, last_day=shown.last_day, channel=shown.channel
+        )
+        campaigns = _campaigns(shown)
     return render(
         request,
         "insights/overview.html",
@@ -50,12 +57,11 @@ def insights_overview(request):
             "channel_names": channel_names,
             "split_by_channel": len(channel_names) > 1,
             "by_day_columns": 2 * len(channel_names) + 3 if len(channel_names) > 1 else 3,
-            "by_channel": click_counts_by_channel(
-                org_id=shown.org.pk, first_day=shown.first_day, last_day=shown.last_day, channel=shown.channel
-            ),
-            "campaigns": _campaigns(shown),
+            "by_channel": by_channel,
+            "campaigns": campaigns,
             "by_day": by_day,
             "query_string": request.GET.urlencode(),
+            "figures_as_of": freshness.words(shown.zone),
         },
     )
 
@@ -65,9 +71,10 @@ def insights_export(request):
     """The campaign table as CSV, for spreadsheets, with the page's filters."""
     _, shown = _filter_form(request)
     channel = f"-{shown.channel}" if shown.channel else ""
+    with reading_reports():
+        campaigns = _campaigns(shown)
     rows = (
-        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate]
-        for row in _campaigns(shown)
+        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate] for row in campaigns
     )
     header = ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
     return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
@@ -77,4 +84,5 @@ def insights_export(request):
 def campaign_clicks_export(request, pk: int):
     """Every click by a person on one campaign's links, as CSV."""
     campaign = get_campaign_for_user(request.user, pk)
-    return csv_download(HEADER, campaign_click_rows(campaign), filename=f"campaign-{campaign.pk}-clicks.csv")
+    rows = rows_from_reports(campaign_click_rows(campaign))
+    return csv_download(HEADER, rows, filename=f"campaign-{campaign.pk}-clicks.csv")
