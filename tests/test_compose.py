@@ -132,7 +132,10 @@ def test_the_scale_profile_runs_two_web_three_workers_beat_rabbitmq_redis_and_po
     replica = running["postgres-replica"]
     script = " ".join(_command(replica))
     assert "pg_basebackup --host=postgres" in script and "--write-recovery-conf" in script
-    assert "exec postgres" in script
+    assert "exec postgres -c hot_standby_feedback=on" in script
+    # which the reports read once REPORTS_DATABASE_URL names it (empty by default: the default stack has no replica)
+    for name in ("web", "web-2"):
+        assert running[name]["environment"]["REPORTS_DATABASE_URL"] == "${REPORTS_DATABASE_URL:-}"
     assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
     # the primary lets it connect for replication (its data directory is created with that rule)
     primary_mounts = SERVICES["postgres"]["volumes"]
