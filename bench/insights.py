@@ -241,7 +241,8 @@ def time_flush(count: int) -> None:
     from campaigns.models import Campaign
     from delivery.models import Message
     from linktrack.models import ShortLink
-    from linktrack.redirect.clicks import click_event, clicks_flush
+    from linktrack.redirect.click_flush import clicks_flush
+    from linktrack.redirect.clicks import click_event
 
     if not settings.CLICK_STREAM_URL:
         print("flush: no REDIS_URL, skipped")
