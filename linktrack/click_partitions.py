@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from linktrack.models import Click, ClickRetention
@@ -79,11 +79,16 @@ def retention_start(*, now: datetime | None = None) -> datetime | None:
 
 
 def click_partitions_keep(*, now: datetime | None = None, first_month: date | None = None) -> Kept:
-    """The hourly job: partitions ahead (from `first_month` when given), months found in the DEFAULT partition moved
-    to their own, old months dropped under CLICK_RETENTION_MONTHS; warns when clicks stay in the DEFAULT partition."""
+    """The hourly job: old months dropped under CLICK_RETENTION_MONTHS, partitions ahead (from `first_month` when
+    given), months found in the DEFAULT partition moved to their own; warns when clicks stay in the DEFAULT partition.
+    A step that cannot have its lock within LOCK_TIMEOUT is logged and left for the next run."""
     now = now or timezone.now()
-    retention = click_retention_apply(now=now)
-    kept = Kept(created=[], dropped=retention.dropped if retention else "", in_default=0)
+    kept = Kept(created=[], dropped="", in_default=0)
+    try:
+        retention = click_retention_apply(now=now)
+        kept.dropped = retention.dropped if retention else ""
+    except OperationalError:
+        logger.warning("old months of clicks not dropped this time (the click table was busy)", exc_info=True)
     if not partitioned():
         return kept
     this_month = month_of(now)
@@ -95,8 +100,12 @@ def click_partitions_keep(*, now: datetime | None = None, first_month: date | No
     start = retention_start(now=now)
     months |= {month for month in _months_in_default() if start is None or month >= start.date()}
     for month in sorted(months):
-        if _partition_create(month):
-            kept.created.append(partition_name(month))
+        try:
+            if _partition_create(month):
+                kept.created.append(partition_name(month))
+        except OperationalError:
+            logger.warning("no partition made for %s this time (the click table was busy)", f"{month:%Y-%m}",
+                           exc_info=True)  # fmt: skip
     kept.in_default = _clicks_in_default()
     if kept.in_default:
         logger.warning(

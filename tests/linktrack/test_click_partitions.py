@@ -229,3 +229,24 @@ def test_a_difference_in_the_days_kept_is_still_found(org, template, customers, 
     # when a kept day's counter is wrong, the check says so
     DailyClicks.objects.filter(campaign=campaign, day__gte=last).update(total=5)
     assert any("clicks on link/day" in difference for difference in click_counters_verify())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_partition_that_cannot_have_its_lock_in_time_is_left_for_the_next_run(postgres, caplog):
+    # given a long report reading the click table in another session
+    import psycopg2
+
+    reader = psycopg2.connect(**connection.get_connection_params())
+    reader.cursor().execute("SELECT count(*) FROM linktrack_click")
+    later = partitions.months_after(partitions.month_of(timezone.now()), 50)
+    try:
+        # when beat's job runs, the new month's partition waits for its lock no longer than LOCK_TIMEOUT
+        kept = partitions.click_partitions_keep(now=_month_start(later))
+
+        # then it is left for the next run, said in the log, and the job finished the rest
+        assert partitions.partition_name(later) not in kept.created
+        assert f"no partition made for {later:%Y-%m} this time" in caplog.text
+    finally:
+        reader.rollback()
+        reader.close()
+    assert partitions.partition_name(later) in partitions.click_partitions_keep(now=_month_start(later)).created
