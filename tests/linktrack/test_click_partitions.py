@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 from django.utils import timezone
 
 from insights.api import keys as api_keys
@@ -24,7 +25,7 @@ from linktrack.models import Click, ClickRetention, DailyClicks
 from linktrack.redirect import clicks
 from linktrack.services import click_counters_build, click_counters_verify
 from tests.factories import CampaignFactory, make_messages
-from tests.helpers import IST
+from tests.helpers import IST, admin_sign_in
 from tests.linktrack.helpers import CHROME_ANDROID, IPHONE, add_click, link_for
 
 
@@ -250,3 +251,11 @@ def test_a_partition_that_cannot_have_its_lock_in_time_is_left_for_the_next_run(
         reader.rollback()
         reader.close()
     assert partitions.partition_name(later) in partitions.click_partitions_keep(now=_month_start(later)).created
+
+
+def test_the_admin_lists_what_was_dropped_and_lets_nobody_change_it(client, admin_user):
+    ClickRetention.objects.create(kept_from=datetime(2026, 11, 1, tzinfo=UTC), dropped="linktrack_click_p2026_10")
+    admin_sign_in(client, admin_user)
+    listing = client.get(reverse("admin:linktrack_clickretention_changelist")).content.decode()
+    assert "linktrack_click_p2026_10" in listing
+    assert client.get(reverse("admin:linktrack_clickretention_add")).status_code == 403
