@@ -45,6 +45,9 @@ def new_event_id() -> str:
 def click_event(
     short_link_id: int, message_id: int, *, domain: str | None, ip: str, user_agent: str, method: str
 ) -> dict:
+    """A click as the stream and a direct insert carry it. Its id and its time are both fixed here, once: the click
+    table's unique key is (event_id, clicked_at) (partitioned by month on PostgreSQL), so the same click stored
+    twice must come with the same time to be recognised."""
     event = {
         "id": new_event_id(),
         "link": short_link_id,
