@@ -1,9 +1,9 @@
-"""Django admin for support staff: short domains, short links and clicks."""
+"""Django admin for support staff: short domains, short links, clicks, and the months of clicks dropped."""
 
 from django.contrib import admin
 from django.db import models
 
-from linktrack.models import Click, ShortDomain, ShortLink
+from linktrack.models import Click, ClickRetention, ShortDomain, ShortLink
 from linktrack.redirect.link_cache import short_link_forget
 
 
@@ -32,3 +32,19 @@ class ClickAdmin(admin.ModelAdmin):
     list_display = ("clicked_at", "campaign", "short_link", "message", "channel", "is_bot")
     list_filter = ("is_bot", "channel")
     raw_id_fields = ("short_link", "campaign", "message")
+
+
+@admin.register(ClickRetention)
+class ClickRetentionAdmin(admin.ModelAdmin):
+    """What CLICK_RETENTION_MONTHS dropped, and when: a record, never edited by hand (the counters' check reads it)."""
+
+    list_display = ("dropped_at", "kept_from", "dropped")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -44,8 +44,11 @@ class ShortLink(models.Model):
 class Click(models.Model):
     """Every hit on a short link, bots included (flagged, and left out of the counts)."""
 
-    # The click stream's entry id (or a uuid for a synchronous insert): storing a batch twice changes nothing.
-    event_id = models.CharField(max_length=64, unique=True)
+    # The click's own id, given in the web process with its time (the stream's entry id for an event from before
+    # clicks had one): storing a batch twice changes nothing. Unique with clicked_at, since on PostgreSQL the table
+    # is partitioned by month of clicked_at and a unique key must hold the partition key (migration 0007); a click's
+    # time is fixed with its id, so the same click always has the same pair.
+    event_id = models.CharField(max_length=64)
     short_link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="clicks")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="clicks")
     message = models.ForeignKey("delivery.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -61,9 +64,23 @@ class Click(models.Model):
             # (the click download and the reporting API), without sorting all of them for each page.
             models.Index(fields=["campaign", "is_bot", "id"], name="click_campaign_is_bot_id"),
         ]
+        constraints = [models.UniqueConstraint(fields=["event_id", "clicked_at"], name="click_unique_event_clicked_at")]
 
     def __str__(self) -> str:
         return f"click on {self.short_link_id} at {self.clicked_at:%Y-%m-%d %H:%M}"
+
+
+class ClickRetention(models.Model):
+    """Clicks dropped after CLICK_RETENTION_MONTHS (linktrack.click_partitions): every stored click before
+    `kept_from` is gone, in whole months, while the click counters keep their figures. Checking or rebuilding the
+    counters looks only at the days from then on (linktrack.counts.rebuild)."""
+
+    kept_from = models.DateTimeField()
+    dropped_at = models.DateTimeField(auto_now_add=True)
+    dropped = models.TextField(blank=True)  # what went, in words (the months' partitions, or rows on SQLite)
+
+    def __str__(self) -> str:
+        return f"clicks before {self.kept_from:%Y-%m-%d} dropped on {self.dropped_at:%Y-%m-%d}"
 
 
 # Click counters: what every report reads instead of counting raw clicks. The click flush adds to them in the

@@ -32,6 +32,8 @@ TASK_QUEUES = {
     # Long and rare: apart from the flush, so a nightly count never holds clicks back.
     "linktrack.tasks.click_counters_verify_task": DEFAULT,
     "linktrack.tasks.click_counters_build_task": DEFAULT,
+    # DDL on the click table: partitions made ahead, old months dropped (hourly, quick).
+    "linktrack.tasks.click_partitions_task": DEFAULT,
     # Calls to the orgs' endpoints, which may be slow.
     "insights.tasks.click_webhooks_deliver_task": DEFAULT,
     "insights.tasks.click_webhook_deliver_task": DEFAULT,

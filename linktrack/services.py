@@ -10,7 +10,8 @@
 """
 
 from linktrack.counts.upkeep import click_counters_build, click_counters_merge, click_counters_verify
-from linktrack.redirect.clicks import click_record, clicks_flush, clicks_store, hash_ip
+from linktrack.redirect.click_flush import clicks_flush
+from linktrack.redirect.clicks import click_record, clicks_store, hash_ip
 from linktrack.redirect.codes import pair_encoder
 from linktrack.redirect.link_cache import campaign_links_forget, short_link_forget
 from linktrack.redirect.resolve import (

@@ -217,6 +217,9 @@ SHORT_CODE_MIN_LENGTH = env.int("SHORT_CODE_MIN_LENGTH", default=10)
 CLICK_STREAM_URL = env.str("CLICK_STREAM_URL", default=REDIS_URL)
 CLICK_STREAM_KEY = env.str("CLICK_STREAM_KEY", default="linktrack:clicks")
 CLICK_FLUSH_BATCH = env.int("CLICK_FLUSH_BATCH", default=1000)
+# Flushers read the stream as one consumer group (linktrack/redirect/click_flush.py); entries a flusher read and had
+# not stored after this long (it died) are claimed by another.
+CLICK_FLUSH_CLAIM_SECONDS = env.float("CLICK_FLUSH_CLAIM_SECONDS", default=60.0)
 # How long a link stays in the link cache; links of prepared messages are put there as they are prepared, so this
 # is also how long after sending a link resolves with the database down.
 SHORT_LINK_CACHE_SECONDS = env.int("SHORT_LINK_CACHE_SECONDS", default=3600)
@@ -236,6 +239,19 @@ CLICK_CLIENT_IP_HEADER = env.str("CLICK_CLIENT_IP_HEADER", default="")
 # Redis holding cached link destinations (default: REDIS_URL); empty uses Django's cache. When it is also the
 # click stream's Redis, a click costs one round trip.
 SHORT_LINK_CACHE_URL = env.str("SHORT_LINK_CACHE_URL", default=REDIS_URL)
+
+# The click table (PostgreSQL: one partition per month, linktrack/click_partitions.py): partitions kept ready for this
+# many months after this one, and, when set, whole months of clicks dropped once older than CLICK_RETENTION_MONTHS
+# (at least that many months kept before the current one). The click counters, and so every report, keep their
+# figures. Unset: every click is kept.
+CLICK_PARTITIONS_AHEAD = env.int("CLICK_PARTITIONS_AHEAD", default=2)
+_retention = env.str("CLICK_RETENTION_MONTHS", default="").strip()
+if _retention and not (_retention.isdigit() and int(_retention) >= 1):
+    raise ImproperlyConfigured(
+        f"CLICK_RETENTION_MONTHS is a number of months, 1 or more (empty: keep every click), not {_retention!r}."
+    )
+CLICK_RETENTION_MONTHS = int(_retention) if _retention else None
+CELERY_BEAT_SCHEDULE["click-partitions"] = {"task": "linktrack.tasks.click_partitions_task", "schedule": 3600.0}
 
 # --- Link tracking: add link-tracking settings above this line ------------------------------------------------
 

@@ -32,7 +32,7 @@ KNOWN = {
     "redis": {
         "test_the_rate_is_counted_in_redis_when_it_is_configured",
         "test_click_goes_to_the_stream_not_the_database",
-        "test_flush_crashing_after_insert_before_delete_neither_drops_nor_double_counts",
+        "test_flush_crashing_after_insert_before_acknowledging_neither_drops_nor_double_counts",
         "test_flush_crashing_mid_batch_neither_drops_nor_double_counts",
         "test_two_flushers_reading_the_same_batch_store_it_once",
         "test_bad_entries_are_skipped_without_blocking_the_stream",

@@ -15,17 +15,18 @@ def rows_insert(
     fields: tuple[str, ...],
     rows: Iterable[tuple],
     *,
-    unique_field: str = "",
+    unique: tuple[str, ...] = (),
     returning: str = "",
 ) -> list:
     """Insert `rows` (tuples of `fields`' values, by attribute name: `campaign_id` for a foreign key). With
-    `unique_field`, a row whose value is stored already is passed over (ON CONFLICT DO NOTHING); with `returning`,
-    that column of each row really inserted is returned."""
+    `unique` (the columns of a unique key), a row whose values are stored already is passed over (ON CONFLICT DO
+    NOTHING); with `returning`, that column of each row really inserted is returned."""
     columns = [model._meta.get_field(name) for name in fields]
     adapt = [_adapter(field) for field in columns]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
-    suffix = f" ON CONFLICT ({connection.ops.quote_name(unique_field)}) DO NOTHING" if unique_field else ""
+    key = ", ".join(connection.ops.quote_name(name) for name in unique)
+    suffix = f" ON CONFLICT ({key}) DO NOTHING" if unique else ""
     suffix += f" RETURNING {connection.ops.quote_name(returning)}" if returning else ""
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     returned = []

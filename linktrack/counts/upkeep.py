@@ -9,6 +9,7 @@ from django.core.cache import cache
 from linktrack.common.change_rows import MergedMeanwhile
 from linktrack.counts.counters import campaigns_to_merge, counters_merge
 from linktrack.counts.rebuild import (
+    CountersKeepDroppedClicks,
     campaign_counters_differences,
     campaign_counters_rebuild,
     campaigns_with_clicks,
@@ -46,10 +47,16 @@ def click_counters_build(
     campaign_ids = campaigns_with_clicks(org_id=org_id)
     if not everything:
         campaign_ids = campaigns_without_counters(campaign_ids=campaign_ids)
+    built = 0
     for done, campaign_id in enumerate(campaign_ids, start=1):
-        campaign_counters_rebuild(campaign_id=campaign_id)
+        try:
+            campaign_counters_rebuild(campaign_id=campaign_id)
+        except CountersKeepDroppedClicks as refused:
+            progress(f"{refused} ({done} of {len(campaign_ids)})")
+            continue
+        built += 1
         progress(f"campaign {campaign_id}: counted ({done} of {len(campaign_ids)})")
-    return len(campaign_ids)
+    return built
 
 
 def click_counters_verify(
@@ -63,7 +70,11 @@ def click_counters_verify(
         for difference in found:
             progress(difference)
         if found and repair:
-            campaign_counters_rebuild(campaign_id=campaign_id)
+            try:
+                campaign_counters_rebuild(campaign_id=campaign_id)
+            except CountersKeepDroppedClicks as refused:
+                progress(str(refused))
+                continue
             progress(f"campaign {campaign_id}: counters rebuilt from its stored clicks")
         differences += found
     return differences

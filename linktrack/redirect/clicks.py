@@ -1,5 +1,5 @@
-"""Clicks: the event a hit on a short link becomes, appended to a Redis stream and stored in batches (the flush),
-or stored at once when there is no stream."""
+"""Clicks: the event a hit on a short link becomes, appended to a Redis stream and stored in batches (the flush,
+linktrack.redirect.click_flush), or stored at once when there is no stream."""
 
 import hashlib
 import hmac
@@ -45,6 +45,9 @@ def new_event_id() -> str:
 def click_event(
     short_link_id: int, message_id: int, *, domain: str | None, ip: str, user_agent: str, method: str
 ) -> dict:
+    """A click as the stream and a direct insert carry it. Its id and its time are both fixed here, once: the click
+    table's unique key is (event_id, clicked_at) (partitioned by month on PostgreSQL), so the same click stored
+    twice must come with the same time to be recognised."""
     event = {
         "id": new_event_id(),
         "link": short_link_id,
@@ -154,29 +157,6 @@ def _click_from_event(event_id: str, event: dict) -> Click:
     )
 
 
-def clicks_flush(*, batch_size: int | None = None, max_batches: int = 100) -> int:
-    """Store clicks from the stream in batches; returns how many stream entries were handled.
-
-    Each entry is stored under its click's own id (unique; the stream id for an event without one) before it is
-    deleted from the stream. A run that crashes between the two, two runs reading the same entries at once, or a
-    click also stored directly while Redis stalled, store nothing twice: inserting an id again is ignored. Entries
-    are deleted only after their batch is committed, so nothing is dropped either.
-    """
-    if not settings.CLICK_STREAM_URL:
-        return 0
-    stream = _click_stream(settings.CLICK_STREAM_URL)
-    batch_size = batch_size or settings.CLICK_FLUSH_BATCH
-    handled = 0
-    for _ in range(max_batches):
-        entries = stream.xrange(settings.CLICK_STREAM_KEY, count=batch_size)
-        if not entries:
-            break
-        clicks_store(entries=entries)
-        stream.xdel(settings.CLICK_STREAM_KEY, *[entry_id for entry_id, _ in entries])
-        handled += len(entries)
-    return handled
-
-
 def clicks_store(*, entries: list[tuple[str, dict]]) -> int:
     """Insert a batch of (stream id, event) as clicks under each event's own id (the stream id for an event without
     one); ids already stored are ignored, and so is an id repeated in the batch. Returns how many it kept.
@@ -258,14 +238,16 @@ def _insert_new(clicks: list[Click]) -> list[Click]:
     """Insert the clicks whose event id is not stored yet; returns those.
 
     INSERT ... ON CONFLICT DO NOTHING RETURNING names exactly the rows this statement inserted, also when another
-    flush stores the same events at the same moment: the second waits for the first and inserts none of them.
+    flush stores the same events at the same moment: the second waits for the first and inserts none of them. The
+    key is (event_id, clicked_at), as the table is partitioned by month of clicked_at on PostgreSQL; the same click
+    always comes with the same time (click_event gives both), so this is the click's id alone.
     """
     inserted = set(
         rows_insert(
             Click,
             _CLICK_FIELDS,
             (tuple(getattr(click, name) for name in _CLICK_FIELDS) for click in clicks),
-            unique_field="event_id",
+            unique=("event_id", "clicked_at"),
             returning="event_id",
         )
     )

@@ -13,7 +13,7 @@ from django.db import connection
 from delivery.models import Message
 from linktrack.counts.click_counts import click_counts
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import clicks
+from linktrack.redirect import click_flush, clicks
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 from tests.local_peers import free_port, own_redis, running_web_server
@@ -53,7 +53,7 @@ def test_a_click_whose_append_timed_out_in_a_stall_is_stored_once(client, link, 
     stream_redis.resume()
     time.sleep(0.3)
     in_stream = _stream_length(stream_redis)
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
 
     # then the append that ran late is the same click: each click is stored and counted once
     assert in_stream == 2, "the timed-out append did not run when Redis woke: the test proves nothing"
@@ -69,7 +69,7 @@ def test_an_event_appended_before_clicks_had_their_own_id_is_stored_under_its_st
     del event["id"]
     entry_id = redis.Redis(port=stream_redis.port).xadd(settings.CLICK_STREAM_KEY, event).decode()
 
-    assert clicks.clicks_flush() == 1
+    assert click_flush.clicks_flush() == 1
     assert Click.objects.get().event_id == entry_id
 
 
@@ -87,7 +87,7 @@ def test_while_redis_is_out_clicks_wait_for_it_once_then_go_without_it(
     # given clicks going to the stream, and a retry after 2 s
     settings.CLICK_STREAM_RETRY_SECONDS = 2
     _click(client, link, messages[0])
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
 
     # when Redis stalls (or stops) and 30 clicks come
     stream_redis.stall() if fault == "stalled" else stream_redis.stop()
@@ -106,7 +106,7 @@ def test_while_redis_is_out_clicks_wait_for_it_once_then_go_without_it(
     before = _stream_length(stream_redis)
     _click(client, link, messages[0])
     assert _stream_length(stream_redis) == before + 1
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
     assert Click.objects.count() == 32 and click_counts(campaign_id=link.campaign_id).total == 32
 
 
@@ -142,7 +142,7 @@ def test_with_the_database_down_a_sent_link_redirects_and_another_asks_to_try_ag
     assert unavailable.status == 503 and unavailable.getheader("Retry-After") == "60"
     assert "Please try again in a minute" in unavailable.body
     # and once the database is back the flush stores the click
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
     assert Click.objects.filter(message=sent).count() == 1
     assert click_counts(campaign_id=campaign.pk).total == 1
 
@@ -220,7 +220,7 @@ def test_under_a_click_burst_a_seven_second_stall_and_an_outage_store_every_clic
         url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         with running_web_server(DATABASE_URL=url, REDIS_URL=server.url) as base:
             phases = _burst(base, link, messages, server)
-        clicks.clicks_flush()
+        click_flush.clicks_flush()
     sent = sum(len(times) for times in phases.values())
     stored = Click.objects.count()
     for phase, times in phases.items():

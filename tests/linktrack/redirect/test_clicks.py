@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.db.models import Sum
 from django.utils import timezone
 
 from linktrack import tasks
-from linktrack.models import Click, ShortLink
-from linktrack.redirect import clicks, codes
+from linktrack.models import Click, DailyClicks, ShortLink
+from linktrack.redirect import click_flush, clicks, codes
 from linktrack.redirect import resolve as redirect
 from tests.at_once import run_at_once
 from tests.factories import CampaignFactory, make_messages
@@ -81,8 +82,8 @@ def test_click_goes_to_the_stream_not_the_database(client, link, messages, click
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
 
 
-class _FailingXdel:
-    """The stream client, except that deleting entries fails once: a crash after the insert."""
+class _FailingAcknowledgement:
+    """The stream client, except that acknowledging (and deleting) a batch fails once: a crash after the insert."""
 
     def __init__(self, stream):
         self.stream, self.failed = stream, False
@@ -90,32 +91,34 @@ class _FailingXdel:
     def __getattr__(self, name):
         return getattr(self.stream, name)
 
-    def xdel(self, *args):
+    def pipeline(self, *args, **kwargs):
         if not self.failed:
             self.failed = True
-            raise ConnectionError("worker killed between insert and delete")
-        return self.stream.xdel(*args)
+            raise ConnectionError("worker killed between insert and acknowledgement")
+        return self.stream.pipeline(*args, **kwargs)
 
 
-def test_flush_crashing_after_insert_before_delete_neither_drops_nor_double_counts(
+def test_flush_crashing_after_insert_before_acknowledging_neither_drops_nor_double_counts(
     client, link, messages, click_stream, settings, monkeypatch
 ):
     # given 10 clicks on the stream
     for message in messages:
         client.get(path_for(link, message), HTTP_USER_AGENT=PHONE_UA)
 
-    # when the flush stores them and dies before deleting them from the stream
-    failing = _FailingXdel(click_stream)
-    monkeypatch.setattr(clicks, "_click_stream", lambda url: failing)
+    # when the flush stores them and dies before acknowledging and deleting them
+    failing = _FailingAcknowledgement(click_stream)
+    monkeypatch.setattr(click_flush, "_click_stream", lambda url: failing)
     with pytest.raises(ConnectionError):
-        clicks.clicks_flush()
+        click_flush.clicks_flush()
     assert Click.objects.count() == 10 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 10
 
-    # then the next run stores nothing twice and empties the stream
-    clicks.clicks_flush()
+    # then its next run takes up the batch it had read, stores nothing twice and empties the stream
+    assert click_flush.clicks_flush() == 10
     assert Click.objects.count() == 10
     assert set(Click.objects.values_list("message_id", flat=True)) == {m.pk for m in messages}
+    assert DailyClicks.objects.aggregate(total=Sum("total"))["total"] == 10
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
+    assert click_stream.xpending(settings.CLICK_STREAM_KEY, click_flush.GROUP)["pending"] == 0
 
 
 def test_flush_crashing_mid_batch_neither_drops_nor_double_counts(
@@ -133,14 +136,14 @@ def test_flush_crashing_mid_batch_neither_drops_nor_double_counts(
         return real_store(entries=entries)
 
     # when the second batch's insert fails
-    monkeypatch.setattr(clicks, "clicks_store", store_then_crash)
+    monkeypatch.setattr(click_flush, "clicks_store", store_then_crash)
     with pytest.raises(RuntimeError):
-        clicks.clicks_flush(batch_size=3)
+        click_flush.clicks_flush(batch_size=3)
     assert Click.objects.count() == 3 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 7
 
     # then the next run stores exactly the rest
-    monkeypatch.setattr(clicks, "clicks_store", real_store)
-    assert clicks.clicks_flush(batch_size=3) == 7
+    monkeypatch.setattr(click_flush, "clicks_store", real_store)
+    assert click_flush.clicks_flush(batch_size=3) == 7
     assert Click.objects.count() == 10 and click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
 
 
@@ -151,7 +154,7 @@ def test_two_flushers_reading_the_same_batch_store_it_once(client, link, message
     slow_reader_batch = click_stream.xrange(settings.CLICK_STREAM_KEY, count=100)
 
     # when another flusher stores and deletes them first, then the slow one stores and deletes its copy
-    assert clicks.clicks_flush() == 10
+    assert click_flush.clicks_flush() == 10
     clicks.clicks_store(entries=slow_reader_batch)
     click_stream.xdel(settings.CLICK_STREAM_KEY, *[entry_id for entry_id, _ in slow_reader_batch])
 
@@ -172,7 +175,7 @@ def test_bad_entries_are_skipped_without_blocking_the_stream(
     messages[1].delete()
 
     # when the flush runs
-    assert clicks.clicks_flush() == 4
+    assert click_flush.clicks_flush() == 4
 
     # then only the good click is stored, and the stream is empty
     assert list(Click.objects.values_list("message_id", flat=True)) == [messages[2].pk]
@@ -213,14 +216,69 @@ def test_two_flushers_running_at_once_store_every_click_once(postgres, template,
 
     # when two flushers run at the same time, in small batches
     def flush() -> int:
-        return clicks.clicks_flush(batch_size=150)
+        return click_flush.clicks_flush(batch_size=150)
 
     results = run_at_once(flush, flush)
 
-    # then every click is stored exactly once
+    # then they shared the stream (each entry handed to one of them) and every click is stored exactly once
     assert not any(isinstance(result, Exception) for result in results)
+    assert sum(results) == 2000
     assert Click.objects.count() == 2000
+    assert DailyClicks.objects.aggregate(total=Sum("total"))["total"] == 2000
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 0
+
+
+def test_a_dead_flushers_batch_is_claimed_after_the_claim_time_and_stored_once(
+    client, link, messages, click_stream, settings
+):
+    # given 10 clicks, 4 of them read by a flusher that died before storing them
+    for message in messages:
+        client.get(path_for(link, message), HTTP_USER_AGENT=PHONE_UA)
+    click_flush.clicks_flush(max_batches=0)  # makes the flushers' group
+    key = settings.CLICK_STREAM_KEY
+    click_stream.xreadgroup(click_flush.GROUP, "dead-host:1", {key: ">"}, count=4)
+
+    # when a flusher runs before the claim time, it stores the other 6 and leaves the dead one's 4 waiting
+    settings.CLICK_FLUSH_CLAIM_SECONDS = 60
+    assert click_flush.clicks_flush() == 6
+    assert Click.objects.count() == 6 and click_stream.xlen(key) == 4
+
+    # then once they have waited long enough it claims them: every click stored and counted once
+    settings.CLICK_FLUSH_CLAIM_SECONDS = 0
+    assert click_flush.clicks_flush() == 4
+    assert Click.objects.count() == 10 and DailyClicks.objects.aggregate(total=Sum("total"))["total"] == 10
+    assert click_stream.xlen(key) == 0 and click_stream.xpending(key, click_flush.GROUP)["pending"] == 0
+
+
+def test_entries_appended_before_the_flushers_group_existed_are_flushed(link, messages, click_stream, settings):
+    # given clicks waiting on a stream that an older flush (reading with XRANGE) left without a consumer group
+    target = redirect.link_resolve(code=path_for(link, messages[0]).removeprefix("/s/"), domain="").target
+    for message in messages[:3]:
+        clicks.click_record(target=target, message_id=message.pk, ip="", user_agent=PHONE_UA, method="GET")
+    assert not click_stream.xinfo_groups(settings.CLICK_STREAM_KEY)
+
+    # when the flush runs, it reads the stream from its start
+    assert click_flush.clicks_flush() == 3
+    assert Click.objects.count() == 3
+
+
+def test_flushers_idle_for_a_day_with_nothing_pending_are_forgotten(click_stream, settings):
+    # given a flusher that read nothing for a day and one that holds an entry
+    key = settings.CLICK_STREAM_KEY
+    click_flush.clicks_flush(max_batches=0)
+    click_stream.xadd(key, {"link": "1"})
+    click_stream.xreadgroup(click_flush.GROUP, "busy-host:2", {key: ">"}, count=1)
+    click_stream.xgroup_createconsumer(key, click_flush.GROUP, "gone-host:1")
+    settings.CLICK_FLUSH_CLAIM_SECONDS = 3600
+
+    # when a flush runs with a day counted as nothing
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(click_flush, "IDLE_FLUSHER_MS", -1)
+        click_flush.clicks_flush(max_batches=0)
+
+    # then only the idle flusher with nothing pending is forgotten
+    names = {flusher["name"] for flusher in click_stream.xinfo_consumers(key, click_flush.GROUP)}
+    assert "gone-host:1" not in names and "busy-host:2" in names
 
 
 @pytest.mark.parametrize("kind", ["forged", "expired", "wrong domain", "unknown link"])
@@ -240,7 +298,7 @@ def test_click_appended_before_its_code_failed_is_not_stored(
 
     # when it is requested, then flushed
     assert client.get(path, HTTP_USER_AGENT=PHONE_UA).status_code == 404
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
 
     # then nothing is stored and the stream is empty
     assert not Click.objects.exists()
@@ -278,5 +336,5 @@ def test_agent_with_a_nul_character_does_not_block_its_batch(link, messages, cli
     clicks.click_record(target=target, message_id=messages[1].pk, ip="", user_agent=PHONE_UA, method="GET")
 
     # when the flush runs, both are stored
-    assert clicks.clicks_flush() == 2
+    assert click_flush.clicks_flush() == 2
     assert sorted(Click.objects.values_list("user_agent", flat=True)) == sorted(["badagent", PHONE_UA])
