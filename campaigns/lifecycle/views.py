@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.base import clock
 from campaigns.base.access import campaigns_for_user, get_campaign_for_user, templates_for_user
+from campaigns.base.click_rates import PER_SENT_WHY, click_rate, no_delivery_report_warning
 from campaigns.base.forms import add_service_errors
 from campaigns.base.history import campaign_history, in_org_time
 from campaigns.base.schedules import next_runs, schedule_described
@@ -66,6 +67,8 @@ def campaign_list(request):
         "rows": rows,
         "filters": filters,
         "several_orgs": several_orgs,
+        "any_per_sent": any(not summary.delivery_reported for summary in summaries.values()),
+        "per_sent_why": PER_SENT_WHY,
         # the user's orgs whose credits fell below the level they asked to be warned at (support: none)
         "low_on_credits": Org.objects.filter(memberships__user=request.user, credits__lt=F("credits_alert_below")),
     }
@@ -262,7 +265,13 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
                 campaign=campaign, counts=counts, first_sent_at=first_sent_at(campaign_id=campaign.pk)
             ),
             "clicks": clicks,
-            "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
+            "click_rate": click_rate(
+                unique_clicks=clicks.unique,
+                delivered=counts.delivered,
+                sent=counts.sent,
+                delivery_reported=campaign.template.delivery_is_reported,
+            ),
+            "per_sent_why": PER_SENT_WHY,
             "links": click_counts_by_link(campaign_id=campaign.pk),
             "timeline": click_timeline(campaign=campaign) if clicks.total else None,
             "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
@@ -311,7 +320,12 @@ def campaign_launch(request, pk: int):
     try:
         if not form.cleaned_data["confirmed"]:
             confirmation = launch_confirmation(campaign=campaign, scheduled_at=scheduled_at)
-            context = {"campaign": campaign, "confirmation": confirmation, "form": form}
+            context = {
+                "campaign": campaign,
+                "confirmation": confirmation,
+                "form": form,
+                "no_delivery_report": no_delivery_report_warning(campaign.template),
+            }
             return render(request, "campaigns/launch_confirm.html", context)
         campaign = services.campaign_launch(campaign=campaign, user=request.user, scheduled_at=scheduled_at)
     except ValidationError as error:

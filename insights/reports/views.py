@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from campaigns.base.access import get_campaign_for_user
+from campaigns.base.click_rates import PER_SENT_WHY
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Channel
 from insights.reports.click_export import HEADER, campaign_click_rows
@@ -40,6 +41,7 @@ def insights_overview(request):
         org_id=shown.org.pk, channels=shown.channels, first_day=shown.first_day, last_day=shown.last_day
     )
     channel_names = [Channel(channel).label for channel in shown.channels]
+    campaigns = _campaigns(shown)
     return render(
         request,
         "insights/overview.html",
@@ -53,7 +55,9 @@ def insights_overview(request):
             "by_channel": click_counts_by_channel(
                 org_id=shown.org.pk, first_day=shown.first_day, last_day=shown.last_day, channel=shown.channel
             ),
-            "campaigns": _campaigns(shown),
+            "campaigns": campaigns,
+            "any_per_sent": any(not row.delivery_reported for row in campaigns),
+            "per_sent_why": PER_SENT_WHY,
             "by_day": by_day,
             "query_string": request.GET.urlencode(),
         },
@@ -66,10 +70,19 @@ def insights_export(request):
     _, shown = _filter_form(request)
     channel = f"-{shown.channel}" if shown.channel else ""
     rows = (
-        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate]
+        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate, row.rate.per]
         for row in _campaigns(shown)
     )
-    header = ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
+    # click_rate_of: "delivered", or "sent" for a promotional sender's SMS, whose delivery is never reported
+    header = [
+        "campaign",
+        "channel",
+        "delivered",
+        "unique_click_count",
+        "total_click_count",
+        "click_rate_percent",
+        "click_rate_of",
+    ]
     return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
 
 
