@@ -2,63 +2,22 @@
 sent, say why on the page, and the preview and the launch confirmation warn before launch. The figures come from the
 counters, never from the message rows."""
 
-import uuid
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from campaigns.models import Campaign, SenderId
+from campaigns.models import Campaign
 from delivery.models import Message
-from linktrack import services
-from linktrack.models import ShortLink
-from tests.factories import SenderIdFactory, TemplateFactory, create_campaign, store_click
+from tests.campaigns.lifecycle.unreported import promotional_template, sent_and_clicked
+from tests.factories import create_campaign
 
-PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari"
 WHY = "Operators report no delivery for SMS from promotional (numeric) senders"
 
 
 @pytest.fixture
 def promotional(org):
-    sender = SenderIdFactory(
-        org=org, header="567890", category=SenderId.Category.PROMOTIONAL, dlt_entity_id="1701160000000000002"
-    )
-    return TemplateFactory(
-        org=org, name="Sale", sender=sender, dlt_template_id="1707160000000000009",
-        body="Hi {#var#}, our sale is on: {#var#} - Acme",
-    )  # fmt: skip
-
-
-def sent_and_clicked(template, manager, customers, *, name: str, handed_over: int, clickers: int) -> Campaign:
-    """A campaign launched a moment ago: `handed_over` of its messages to the 10 customers with the gateway, without a receipt
-    (unknown or still waiting), the others not sent; the first `clickers` recipients clicked (one of them twice)."""
-    campaign = create_campaign(template, manager, name=name)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHED, launched_at=timezone.now())
-    statuses = [Message.Status.UNKNOWN, Message.Status.SENT]
-    messages = Message.objects.bulk_create(
-        Message(
-            campaign=campaign,
-            customer=customer,
-            channel="sms",
-            recipient=customer.mobile,
-            status=statuses[number % 2] if number < handed_over else Message.Status.NOT_SENT,
-            reason_code="operator_no_report" if number < handed_over and number % 2 == 0 else "",
-        )
-        for number, customer in enumerate(customers)
-    )
-    destination = "https://acme.test/sale"
-    link = ShortLink.objects.get(
-        pk=services.short_links_for(campaign=campaign, destinations=[destination])[destination]
-    )
-    for message in [messages[0], *messages[:clickers]]:
-        store_click(
-            event_id=uuid.uuid4().hex, short_link=link, campaign=campaign, message=message, channel="sms",
-            clicked_at=timezone.now(), ip_hash=services.hash_ip("203.0.113.5"), user_agent=PHONE, is_bot=False,
-        )  # fmt: skip
-    campaign.refresh_from_db()
-    return campaign
+    return promotional_template(org)
 
 
 def test_the_campaign_page_shows_the_click_rate_of_sent_messages_and_says_why(client, manager, promotional, customers):
