@@ -1,6 +1,6 @@
 """Chromium: the template form shows only the chosen channel's fields, the campaign form a recurring schedule in words
 (its fields following the choices made, its cron written on save, shown in words again when edited), and a form
-with three mistakes shows all three. Screenshots go to tests/artifacts/."""
+with three mistakes shows all three; a destructive button is red. Screenshots go to tests/artifacts/."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Template
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, create_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +133,18 @@ def test_a_campaign_form_with_three_mistakes_shows_all_three(
     expect(page.locator("#field-schedule")).to_be_visible()
     expect(page.locator("text=first_name_typo").first).to_be_visible()
     assert not Campaign.objects.exists()
+
+
+def test_destructive_buttons_are_red_and_others_are_not(transactional_db, live_server, browser_page, manager, template):
+    draft = create_campaign(template, manager, name="Draft")
+    page = browser_page
+    _sign_in(page, live_server, manager, f"/campaigns/{draft.pk}/")
+
+    def background(button) -> str:
+        return button.evaluate("element => getComputedStyle(element).backgroundColor")
+
+    delete = page.locator("button:has-text('Delete')").first
+    expect(delete).to_be_visible()
+    assert background(delete) == "rgb(176, 0, 32)"
+    assert background(page.locator("button:has-text('Launch campaign')")) != "rgb(176, 0, 32)"
+    _screenshot(page, "draft-delete-button-red")
