@@ -90,10 +90,10 @@ class CampaignSetupForm(forms.Form):
         shown_if(self.fields["schedule_time"], "schedule_every", schedules.DAY, schedules.WEEK, schedules.MONTH)
         shown_if(self.fields["schedule"], "schedule_every", schedules.CUSTOM)
         shown_if(self.fields["coupon_days"], "kind", Campaign.Kind.COUPON_REMINDER)
-        if self.is_bound and self.data.get("schedule") and not self.data.get("schedule_every"):
-            # A post without the choice (a script's) gives its schedule as cron.
+        if self.is_bound and not self.data.get("schedule_every"):
+            # A post without the choice (a script's) gives its schedule as cron, or none: a reminder sent once.
             self.data = self.data.copy()
-            self.data["schedule_every"] = schedules.CUSTOM
+            self.data["schedule_every"] = schedules.CUSTOM if self.data.get("schedule") else self.ONCE
         unchosen_fields_forget(self)
 
     @staticmethod
@@ -122,7 +122,7 @@ class CampaignSetupForm(forms.Form):
         return cleaned
 
     def _schedule(self, kind: str, cleaned: dict) -> str:
-        every = cleaned.get("schedule_every") or schedules.DAY
+        every = cleaned.get("schedule_every") or self.ONCE
         if every == self.ONCE:
             if kind == Campaign.Kind.RECURRING:
                 self.add_error("schedule_every", "A recurring campaign needs a schedule: every day, week or month.")

@@ -125,3 +125,18 @@ def test_a_form_with_three_mistakes_shows_all_three_next_to_their_fields_and_at_
     assert "This field is required." in summary
     assert "first_name_typo" in summary
     assert "&#x27;every monday&#x27; is not a valid schedule" in summary
+
+
+def test_a_post_without_a_schedule_makes_a_reminder_sent_once_and_refuses_a_recurring_campaign(
+    client, manager, template
+):
+    client.force_login(manager)
+
+    _new(client, template, name="Reminder", kind="coupon_reminder", coupon_days="3")
+    refused = _new(client, template, name="Recurring", kind="recurring")
+
+    assert Campaign.objects.get(name="Reminder").schedule == ""
+    assert not Campaign.objects.filter(name="Recurring").exists()
+    assert refused.context["setup"].errors["schedule_every"] == [
+        "A recurring campaign needs a schedule: every day, week or month."
+    ]
