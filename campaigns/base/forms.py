@@ -1,5 +1,5 @@
-"""What every form page shares: a service's refusal shown where the user made the mistake, and times typed on the
-org's clock."""
+"""What every form page shares: a service's refusal shown where the user made the mistake, times typed on the org's
+clock, and fields shown (and read) only for the choice they belong to."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -50,3 +50,30 @@ class OrgChoiceForm(forms.Form):
 
     def clean_org(self) -> Org:
         return self.orgs[self.cleaned_data["org"]]
+
+
+SHOWN_IF = "data-shown-if"
+
+
+def shown_if(field: forms.Field, chooser: str, *values: str) -> None:
+    """Show `field` only while the form's field `chooser` has one of `values`: the page hides it otherwise
+    (static linktrack/shown_if.js), and unchosen_fields_forget leaves it unread."""
+    field.widget.attrs[SHOWN_IF] = f"{chooser}:{','.join(values)}"
+
+
+def unchosen_fields_forget(form: forms.Form) -> None:
+    """Forget what was posted in the fields not shown for the choices made (shown_if), so that only the chosen
+    channel's or schedule's fields are checked and read; call it at the end of a bound form's __init__."""
+    if not form.is_bound:
+        return
+    data, forgotten = form.data.copy(), set()
+    for name, field in form.fields.items():  # a chooser comes before the fields it shows
+        chooser, _, values = field.widget.attrs.get(SHOWN_IF, "").partition(":")
+        if not chooser:
+            continue
+        chosen = "" if chooser in forgotten else data.get(form.add_prefix(chooser)) or form.fields[chooser].initial
+        if str(chosen or "") not in values.split(","):
+            data.pop(form.add_prefix(name), None)
+            field.required = False
+            forgotten.add(name)
+    form.data = data

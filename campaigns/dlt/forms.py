@@ -2,6 +2,7 @@
 
 from django import forms
 
+from campaigns.base.forms import shown_if, unchosen_fields_forget
 from campaigns.dlt.template_services import template_errors
 from campaigns.models import Channel, Org, SenderId, Template, WhitelistedUrl
 
@@ -24,8 +25,15 @@ class TemplateForm(forms.ModelForm):
             "html_body": "Email only. The n-th {#var#} takes the campaign's n-th value, as in the text part.",
         }
 
+    # The fields of one channel: shown, checked and saved only when that channel is chosen.
+    CHANNEL_FIELDS = {Channel.SMS: ("sender", "dlt_template_id"), Channel.EMAIL: ("subject", "html_body")}
+
     def __init__(self, *args, orgs, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["channel"].initial = self.instance.channel if self.instance.pk else Channel.SMS
+        for channel, names in self.CHANNEL_FIELDS.items():
+            for name in names:
+                shown_if(self.fields[name], "channel", channel)
         self.fields["org"].queryset = orgs
         if self.instance.pk:
             del self.fields["org"]  # a template stays in its organisation
@@ -34,6 +42,7 @@ class TemplateForm(forms.ModelForm):
             self.fields["sender"].queryset = SenderId.objects.filter(org__in=orgs)
             if len(orgs) == 1:
                 self.fields["org"].initial = orgs[0]
+        unchosen_fields_forget(self)
 
     @property
     def org_for_template(self) -> Org | None:
@@ -50,10 +59,13 @@ class TemplateForm(forms.ModelForm):
             subject=cleaned.get("subject", ""),
             body=cleaned["body"],
             html_body=cleaned.get("html_body", ""),
+            sender=cleaned.get("sender"),
+            dlt_template_id=cleaned.get("dlt_template_id", ""),
         )
         for field, messages in errors.items():
             for message in messages:
-                self.add_error(field, message)
+                if field not in self.errors or message not in self.errors[field]:
+                    self.add_error(field, message)
         return cleaned
 
 

@@ -10,17 +10,32 @@ from campaigns.dlt.rendering import email_template_field_problems, template_link
 from campaigns.models import Channel, Org, SenderId, Template, User
 
 
-def template_errors(*, org: Org, channel: str, subject: str, body: str, html_body: str) -> dict[str, list[str]]:
-    """Problems with a template's text, by form field; empty when it can be saved."""
+def template_errors(
+    *,
+    org: Org,
+    channel: str,
+    subject: str,
+    body: str,
+    html_body: str,
+    sender: SenderId | None = None,
+    dlt_template_id: str = "",
+) -> dict[str, list[str]]:
+    """Every problem with a template, by form field (all of them at once); empty when it can be saved. Only the
+    chosen channel's fields are checked: an email's subject and HTML, an SMS's sender and DLT template id."""
     errors: dict[str, list[str]] = {}
     if channel == Channel.EMAIL:
         for part, message in email_template_field_problems(body=body, html_body=html_body, subject=subject):
             errors.setdefault(part, []).append(message)
         return errors
+    if sender is not None and sender.org_id != org.pk:
+        errors["sender"] = ["This sender id belongs to another organisation."]
+    if dlt_template_id and not re.fullmatch(r"\d{19}", dlt_template_id):
+        errors["dlt_template_id"] = ["A DLT template id is 19 digits, as on the DLT portal."]
     try:
         parsed = parse_template(body)
     except TemplateError as error:
-        return {"body": [f"{error}."]}
+        errors["body"] = [f"{error}."]
+        return errors
     problems = template_link_problems(org=org, parsed=parsed)
     if problems:
         errors["body"] = problems
@@ -42,11 +57,17 @@ def template_save(
     html_body: str,
 ) -> Template:
     """Create a template for `org` (or change `template`); raises ValidationError with errors by field."""
-    errors = template_errors(org=org, channel=channel, subject=subject, body=body, html_body=html_body)
-    if sender is not None and sender.org_id != org.pk:
-        errors.setdefault("sender", []).append("This sender id belongs to another organisation.")
-    if dlt_template_id and not re.fullmatch(r"\d{19}", dlt_template_id):
-        errors.setdefault("dlt_template_id", []).append("A DLT template id is 19 digits, as on the DLT portal.")
+    if channel == Channel.EMAIL:
+        sender, dlt_template_id = None, ""
+    errors = template_errors(
+        org=org,
+        channel=channel,
+        subject=subject,
+        body=body,
+        html_body=html_body,
+        sender=sender,
+        dlt_template_id=dlt_template_id,
+    )
     if template is not None and template.pk and "body" not in errors:
         _check_slots_unchanged(template, body, errors)
     if errors:

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from campaigns.customers.customer_fields import customer_field_problem
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import SLOT_SOURCES, template_campaign_problems
 from campaigns.models import Template
@@ -20,9 +21,10 @@ class CampaignForm(forms.Form):
 
     name = forms.CharField(max_length=200)
 
-    def __init__(self, *args, template: Template, **kwargs):
+    def __init__(self, *args, template: Template, coupon_reminder: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.template = template
+        self.coupon_reminder = coupon_reminder  # the customer fields coupon_code and coupon_expiry may be used
         try:
             self.slot_kinds = parse_template(template.body).slots
         except TemplateError:
@@ -65,11 +67,16 @@ class CampaignForm(forms.Form):
         return slots
 
     def clean(self):
+        """Every mistake at once: a missing name does not hide the variables' problems."""
         cleaned = super().clean()
-        if self.errors:
+        if any(name.startswith("slot_") for name in self.errors):
             return cleaned
-        for problem in template_campaign_problems(
-            org=self.template.org, template=self.template, slot_values=self.slot_values
-        ):
+        org, slot_values = self.template.org, self.slot_values
+        for number, slot in enumerate(slot_values, start=1):
+            if slot["source"] == "field":
+                problem = customer_field_problem(org=org, field=slot["value"], coupon_reminder=self.coupon_reminder)
+                if problem:
+                    self.add_error(f"slot_{number}_value", problem)
+        for problem in template_campaign_problems(org=org, template=self.template, slot_values=slot_values):
             self.add_error(f"slot_{problem.slot}_{problem.part}" if problem.slot else None, problem.message)
         return cleaned

@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from campaigns.base.click_rates import ClickRate, click_rate
 from campaigns.models import Campaign
 from delivery.reports.delivery_times import duration_in_words
-from delivery.reports.selectors import delivery_counts_from, messages_by_campaign, messages_by_status
+from delivery.reports.selectors import NO_MESSAGES, delivery_counts_from, messages_by_campaign, messages_by_status
 from linktrack.counts.click_counts import ClickCounts, click_counts_for_campaigns
 
 
@@ -160,6 +161,8 @@ class CampaignSummary:
     messages: int
     delivered: int
     clicks: ClickCounts
+    sent: int = 0
+    delivery_reported: bool = True
 
     @property
     def delivered_percent(self) -> float:
@@ -167,8 +170,19 @@ class CampaignSummary:
 
     @property
     def click_rate(self) -> float:
-        """Unique clickers per delivered message, in percent."""
+        """Unique clickers per delivered message, in percent (the reporting API's figure)."""
         return round(100 * self.clicks.unique / self.delivered, 1) if self.delivered else 0.0
+
+    @property
+    def rate(self) -> ClickRate:
+        """The click rate the pages show: per delivered message, or per message sent where delivery is never
+        reported (campaigns.base.click_rates)."""
+        return click_rate(
+            unique_clicks=self.clicks.unique,
+            delivered=self.delivered,
+            sent=self.sent,
+            delivery_reported=self.delivery_reported,
+        )
 
 
 def campaign_summaries(*, campaigns: list[Campaign]) -> dict[int, CampaignSummary]:
@@ -177,4 +191,14 @@ def campaign_summaries(*, campaigns: list[Campaign]) -> dict[int, CampaignSummar
     messages = messages_by_campaign(campaign_ids=ids)
     clicks = click_counts_for_campaigns(campaign_ids=ids)
     no_clicks = ClickCounts(total=0, unique=0)
-    return {pk: CampaignSummary(*messages.get(pk, (0, 0)), clicks=clicks.get(pk, no_clicks)) for pk in ids}
+    summaries = {}
+    for pk in ids:
+        totals = messages.get(pk, NO_MESSAGES)
+        summaries[pk] = CampaignSummary(
+            messages=totals.messages,
+            delivered=totals.delivered,
+            clicks=clicks.get(pk, no_clicks),
+            sent=totals.sent,
+            delivery_reported=totals.delivery_reported,
+        )
+    return summaries

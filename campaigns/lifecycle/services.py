@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from croniter import croniter
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count
 
@@ -40,14 +40,13 @@ _SETUP_WORDS = {
 AWAITING_APPROVAL_UNCHANGED = "This campaign is waiting for approval: withdraw it first, then change it."
 
 
-def _check_schedule(schedule: str) -> None:
-    if not croniter.is_valid(schedule):
-        raise ValidationError(
-            {
-                "schedule": f"'{schedule}' is not a valid schedule. Use five fields: minute hour day month weekday, "
-                "for example '0 10 * * 1' for every Monday at 10:00."
-            }
-        )
+def _schedule_problem(schedule: str) -> str:
+    if croniter.is_valid(schedule):
+        return ""
+    return (
+        f"'{schedule}' is not a valid schedule. Use five fields: minute hour day month weekday, for example "
+        "'0 10 * * 1' for every Monday at 10:00."
+    )
 
 
 @transaction.atomic
@@ -125,26 +124,30 @@ def _setup_in_words(campaign: Campaign) -> str:
 
 
 def _save_setup(campaign: Campaign, **fields) -> Campaign:
-    """Check what a manager chose for a campaign (name, variables, type, schedule, audience), then save it."""
+    """Check what a manager chose for a campaign (name, variables, type, schedule, audience), then save it; every
+    problem is refused at once, each next to its field where it has one."""
     for field, value in fields.items():
         setattr(campaign, field, value)
     for chosen in (campaign.audience_list, campaign.audience_segment):
         if chosen is not None and chosen.org_id != campaign.org_id:
             raise ValidationError("This audience belongs to another organisation.")
-    if campaign.kind == Campaign.Kind.RECURRING and not campaign.schedule:
-        raise ValidationError({"schedule": "A recurring campaign needs a schedule."})
-    if campaign.kind == Campaign.Kind.COUPON_REMINDER and campaign.coupon_days is None:
-        raise ValidationError({"coupon_days": "Say how many days before a coupon expires the reminder goes out."})
     if campaign.kind == Campaign.Kind.RESEND:
         raise ValidationError("A resend is made from a finished campaign's page.")
-    if campaign.schedule:
-        _check_schedule(campaign.schedule)
-    _refuse_unknown_fields(
+    errors: dict[str, list[str]] = {}
+    if campaign.kind == Campaign.Kind.RECURRING and not campaign.schedule:
+        errors["schedule"] = ["A recurring campaign needs a schedule."]
+    if campaign.kind == Campaign.Kind.COUPON_REMINDER and campaign.coupon_days is None:
+        errors["coupon_days"] = ["Say how many days before a coupon expires the reminder goes out."]
+    if campaign.schedule and _schedule_problem(campaign.schedule):
+        errors["schedule"] = [_schedule_problem(campaign.schedule)]
+    errors |= _slot_errors(
         org=campaign.org,
+        template=campaign.template,
         slot_values=campaign.slot_values,
         coupon_reminder=campaign.kind == Campaign.Kind.COUPON_REMINDER,
     )
-    _refuse_problems(org=campaign.org, template=campaign.template, slot_values=campaign.slot_values)
+    if errors:
+        raise ValidationError(errors)
     campaign.audience_description = Campaign.describe_audience(campaign.audience_list, campaign.audience_segment)
     if campaign.kind != Campaign.Kind.COUPON_REMINDER:
         campaign.coupon_days = None
@@ -184,17 +187,20 @@ def campaign_delete(*, campaign: Campaign, user: User) -> bool:
     return bool(deleted)
 
 
-def _refuse_unknown_fields(*, org: Org, slot_values: list[dict], coupon_reminder: bool) -> None:
-    """A variable reading a customer field that no customer has (a typo such as 'first_name_typo') would be empty
-    in every message: refused next to that variable."""
+def _slot_errors(*, org: Org, template: Template, slot_values: list[dict], coupon_reminder: bool) -> dict:
+    """Every problem of a campaign's variables: a customer field that no customer has (a typo such as
+    'first_name_typo' would be empty in every message) next to its variable, and what operators would block (DLT)
+    or what cannot be tracked, in words."""
     errors = {}
     for number, slot in enumerate(slot_values, start=1):
         if slot.get("source") == "field":
             problem = customer_field_problem(org=org, field=slot.get("value", ""), coupon_reminder=coupon_reminder)
             if problem:
-                errors[f"slot_{number}_value"] = problem
-    if errors:
-        raise ValidationError(errors)
+                errors[f"slot_{number}_value"] = [problem]
+    problems = template_campaign_problems(org=org, template=template, slot_values=slot_values)
+    if problems:
+        errors[NON_FIELD_ERRORS] = [str(problem) for problem in problems]
+    return errors
 
 
 def _refuse_problems(*, org: Org, template: Template, slot_values: list[dict]) -> None:
@@ -293,8 +299,9 @@ def campaign_resend_create(
         raise ValidationError({"reasons": f"These outcomes cannot be resent from this campaign: {', '.join(refused)}."})
     if not reasons:
         raise ValidationError({"reasons": "Choose at least one outcome to resend."})
-    _refuse_unknown_fields(org=source.org, slot_values=slot_values, coupon_reminder=False)
-    _refuse_problems(org=source.org, template=template, slot_values=slot_values)
+    errors = _slot_errors(org=source.org, template=template, slot_values=slot_values, coupon_reminder=False)
+    if errors:
+        raise ValidationError(errors)
     campaign = Campaign(
         org=source.org,
         name=name,

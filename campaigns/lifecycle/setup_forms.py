@@ -2,14 +2,19 @@
 
 from datetime import datetime
 
+from croniter import croniter
 from django import forms
 
-from campaigns.base import clock
-from campaigns.base.forms import OrgClockForm
+from campaigns.base import clock, schedules
+from campaigns.base.forms import OrgClockForm, shown_if, unchosen_fields_forget
 from campaigns.models import Campaign, CustomerList, Segment
 
 
 class CampaignSetupForm(forms.Form):
+    """A campaign's type, schedule and audience. A schedule is chosen in words (every day, week or month at a time),
+    which writes its cron expression, or typed as a cron expression; only the fields of the choices made are read."""
+
+    ONCE = "once"
     kind = forms.ChoiceField(
         label="Type",
         choices=[
@@ -20,11 +25,46 @@ class CampaignSetupForm(forms.Form):
         initial=Campaign.Kind.ONE_TIME,
         required=False,
     )
+    schedule_every = forms.ChoiceField(
+        label="Repeat",
+        choices=[
+            (schedules.DAY, "Every day"),
+            (schedules.WEEK, "Every week"),
+            (schedules.MONTH, "Every month"),
+            (schedules.CUSTOM, "Custom (cron)"),
+            (ONCE, "Once (a reminder only)"),
+        ],
+        initial=schedules.DAY,
+        required=False,
+    )
+    schedule_weekdays = forms.TypedMultipleChoiceField(
+        label="On",
+        choices=[(str(number), name) for number, name in schedules.WEEKDAYS.items()],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    schedule_day = forms.IntegerField(
+        label="On day",
+        min_value=1,
+        max_value=31,
+        required=False,
+        help_text="Of the month, 1 to 31; a month without that day (31 in June, say) has no run.",
+    )
+    schedule_time = forms.TimeField(
+        label="At",
+        required=False,
+        initial="10:00",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="In the organisation's time zone.",
+        error_messages={"invalid": "Enter a time such as 10:00 or 18:30."},
+    )
     schedule = forms.CharField(
+        label="Cron expression",
         required=False,
         max_length=100,
-        help_text="Recurring and reminders: minute hour day month weekday in the organisation's time zone, "
-        "e.g. '0 10 * * *' every day at 10:00. Empty for a reminder sent once.",
+        help_text="Minute hour day month weekday in the organisation's time zone, e.g. '0 10 * * 1-5' every "
+        "weekday at 10:00.",
     )
     coupon_days = forms.IntegerField(
         required=False,
@@ -43,17 +83,73 @@ class CampaignSetupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["audience_list"].queryset = CustomerList.objects.filter(org=org).order_by("name")
         self.fields["audience_segment"].queryset = Segment.objects.filter(org=org).order_by("name")
+        repeating = (Campaign.Kind.RECURRING, Campaign.Kind.COUPON_REMINDER)
+        shown_if(self.fields["schedule_every"], "kind", *repeating)
+        shown_if(self.fields["schedule_weekdays"], "schedule_every", schedules.WEEK)
+        shown_if(self.fields["schedule_day"], "schedule_every", schedules.MONTH)
+        shown_if(self.fields["schedule_time"], "schedule_every", schedules.DAY, schedules.WEEK, schedules.MONTH)
+        shown_if(self.fields["schedule"], "schedule_every", schedules.CUSTOM)
+        shown_if(self.fields["coupon_days"], "kind", Campaign.Kind.COUPON_REMINDER)
+        if self.is_bound and not self.data.get("schedule_every"):
+            # A post without the choice (a script's) gives its schedule as cron, or none: a reminder sent once.
+            self.data = self.data.copy()
+            self.data["schedule_every"] = schedules.CUSTOM if self.data.get("schedule") else self.ONCE
+        unchosen_fields_forget(self)
+
+    @staticmethod
+    def initial_schedule(*, cron: str, kind: str) -> dict:
+        """The schedule fields showing a stored cron expression: in words when it is one of them, else as cron."""
+        if not cron:
+            return {"schedule_every": CampaignSetupForm.ONCE} if kind == Campaign.Kind.COUPON_REMINDER else {}
+        words = schedules.schedule_in_words(cron)
+        if words is None:
+            return {"schedule_every": schedules.CUSTOM, "schedule": cron}
+        return {
+            "schedule_every": words.every,
+            "schedule_time": words.at,
+            "schedule_weekdays": [str(day) for day in words.weekdays],
+            "schedule_day": words.day,
+            "schedule": cron,
+        }
 
     def clean(self):
+        """Every mistake at once: the schedule's and the reminder's, each next to its field."""
         cleaned = super().clean()
         kind = cleaned["kind"] = cleaned.get("kind") or Campaign.Kind.ONE_TIME
-        if kind == Campaign.Kind.RECURRING and not cleaned.get("schedule"):
-            self.add_error("schedule", "A recurring campaign needs a schedule.")
         if kind == Campaign.Kind.COUPON_REMINDER and cleaned.get("coupon_days") is None:
             self.add_error("coupon_days", "Say how many days before a coupon expires the reminder goes out.")
-        if kind == Campaign.Kind.ONE_TIME:
-            cleaned["schedule"] = ""
+        cleaned["schedule"] = "" if kind == Campaign.Kind.ONE_TIME else self._schedule(kind, cleaned)
         return cleaned
+
+    def _schedule(self, kind: str, cleaned: dict) -> str:
+        every = cleaned.get("schedule_every") or self.ONCE
+        if every == self.ONCE:
+            if kind == Campaign.Kind.RECURRING:
+                self.add_error("schedule_every", "A recurring campaign needs a schedule: every day, week or month.")
+            return ""
+        if every == schedules.CUSTOM:
+            cron = " ".join(cleaned.get("schedule", "").split())
+            if not cron:
+                self.add_error("schedule", "Write the cron expression, or choose every day, week or month.")
+            elif not croniter.is_valid(cron):
+                self.add_error(
+                    "schedule",
+                    f"'{cron}' is not a valid schedule. Use five fields: minute hour day month weekday, for example "
+                    "'0 10 * * 1' for every Monday at 10:00.",
+                )
+            return cron
+        at = cleaned.get("schedule_time")
+        if at is None and "schedule_time" not in self.errors:
+            self.add_error("schedule_time", "Choose the time of day, e.g. 10:00.")
+        weekdays = cleaned.get("schedule_weekdays") or []
+        if every == schedules.WEEK and not weekdays:
+            self.add_error("schedule_weekdays", "Tick at least one day of the week.")
+        day = cleaned.get("schedule_day")
+        if every == schedules.MONTH and day is None and "schedule_day" not in self.errors:
+            self.add_error("schedule_day", "Choose the day of the month, 1 to 31.")
+        if self.errors.keys() & {"schedule_time", "schedule_weekdays", "schedule_day"}:
+            return ""
+        return schedules.schedule_from_words(every=every, at=at, weekdays=weekdays, day=day).cron
 
 
 class LaunchForm(OrgClockForm):

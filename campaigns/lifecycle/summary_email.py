@@ -41,6 +41,7 @@ from django.urls import reverse
 
 from campaigns.accounts.notifications import stop_link_for
 from campaigns.base import clock
+from campaigns.base.click_rates import ClickRate, click_rate
 from campaigns.base.history import in_org_time
 from campaigns.lifecycle.selectors import RECEIPTS_ARRIVING
 from campaigns.models import Campaign, CampaignEvent, Membership, User
@@ -186,11 +187,22 @@ class CampaignReport:
     clicks: ClickCounts
     link: str
     details: list[tuple[str, str]] = field(default_factory=list)  # (group title, View Details link)
+    delivery_reported: bool = True  # False: SMS from a promotional sender (Template.delivery_is_reported)
+
+    @property
+    def rate(self) -> ClickRate:
+        """Unique clickers per delivered message (per message sent where delivery is never reported), as the
+        campaign page gives it."""
+        return click_rate(
+            unique_clicks=self.clicks.unique,
+            delivered=self.counts.delivered,
+            sent=self.counts.sent,
+            delivery_reported=self.delivery_reported,
+        )
 
     @property
     def click_rate(self) -> float | None:
-        """Unique clickers per delivered message, in percent, as the campaign page gives it."""
-        return round(100 * self.clicks.unique / self.counts.delivered, 1) if self.counts.delivered else None
+        return self.rate.percent
 
 
 @dataclass(frozen=True)
@@ -265,6 +277,7 @@ def runs_digest_email(*, parent: Campaign, run_ids: list[int]) -> SummaryEmail |
         reasons=_top_reasons(sent_ids, delivery_reported=reported),
         clicks=ClickCounts(total=sum(c.total for c in clicks.values()), unique=sum(c.unique for c in clicks.values())),
         link=_campaign_link(parent),
+        delivery_reported=reported,
     )
     context = {
         "org": parent.org,
@@ -304,6 +317,7 @@ def _reports(campaigns: list[Campaign]) -> list[CampaignReport]:
                 clicks=clicks.get(campaign.pk, ClickCounts(total=0, unique=0)),
                 link=_campaign_link(campaign),
                 details=details,
+                delivery_reported=reported,
             )
         )
     return reports

@@ -1,6 +1,8 @@
 """The campaign manager's campaign pages: the list, new, edit, duplicate, delete, the campaign page and its progress,
 launch (with approval), pause, resume, cancel and resend. Each calls one service of campaigns.lifecycle."""
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,9 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from campaigns.base import clock
 from campaigns.base.access import campaigns_for_user, get_campaign_for_user, templates_for_user
+from campaigns.base.click_rates import PER_SENT_WHY, click_rate, no_delivery_report_warning
 from campaigns.base.forms import add_service_errors
 from campaigns.base.history import campaign_history, in_org_time
+from campaigns.base.schedules import next_runs, schedule_described
 from campaigns.dlt import trai
 from campaigns.lifecycle import approval, services
 from campaigns.lifecycle.filters import CampaignFilterForm, campaigns_matching
@@ -67,6 +72,8 @@ def campaign_list(request):
         "rows": rows,
         "filters": filters,
         "several_orgs": several_orgs,
+        "any_per_sent": any(not summary.delivery_reported for summary in summaries.values()),
+        "per_sent_why": PER_SENT_WHY,
         # the user's orgs whose credits fell below the level they asked to be warned at (support: none)
         "low_on_credits": Org.objects.filter(memberships__user=request.user, credits__lt=F("credits_alert_below")),
         "figures_as_of": freshness.words(),
@@ -81,9 +88,9 @@ def campaign_new(request):
     if not choice.is_valid():
         return render(request, "campaigns/new.html", {"choice": choice})
     template = choice.cleaned_data["template"]
-    form = CampaignForm(request.POST or None, template=template)
+    form = CampaignForm(request.POST or None, template=template, coupon_reminder=_coupon_reminder(request))
     setup = CampaignSetupForm(request.POST or None, org=template.org)
-    if request.method == "POST" and form.is_valid() and setup.is_valid():
+    if request.method == "POST" and _both_valid(form, setup):
         try:
             campaign = services.campaign_create(
                 org=template.org, user=request.user, template=template, **_campaign_fields(form, setup)
@@ -97,13 +104,27 @@ def campaign_new(request):
     return render(request, "campaigns/new.html", context)
 
 
+def _coupon_reminder(request) -> bool:
+    """Whether the posted campaign is a coupon-expiry reminder, whose variables may read the coupon's fields."""
+    return request.POST.get("kind") == Campaign.Kind.COUPON_REMINDER
+
+
+def _both_valid(form: forms.Form, other: forms.Form) -> bool:
+    """Both forms checked, so the page shows every mistake of both at once."""
+    valid = form.is_valid()
+    return other.is_valid() and valid
+
+
 def _add_campaign_errors(form: CampaignForm, other: forms.Form, error: ValidationError) -> None:
-    """A service's refusal next to the variable it names (a customer field no customer has), else on the other form
-    (type, schedule, audience; a resend's outcomes)."""
-    if hasattr(error, "error_dict") and any(field in form.fields for field in error.error_dict):
-        add_service_errors(form, error)
-    else:
+    """A service's refusals, each next to the field it names: a variable on the campaign form, the type, schedule
+    and audience (a resend's outcomes) on the other; the rest above the variables, or above the other form when the
+    refusal names no field."""
+    if not hasattr(error, "error_dict"):
         add_service_errors(other, error)
+        return
+    for field, problems in error.message_dict.items():
+        target = other if field in other.fields else form
+        target.add_error(field if field in target.fields else None, problems)
 
 
 def _campaign_fields(form: CampaignForm, setup: CampaignSetupForm) -> dict:
@@ -127,7 +148,7 @@ def _campaign_initial(campaign: Campaign) -> tuple[dict, dict]:
         initial[f"slot_{number}_fallback"] = slot.get("fallback", "")
     setup = {
         "kind": campaign.kind,
-        "schedule": campaign.schedule,
+        **CampaignSetupForm.initial_schedule(cron=campaign.schedule, kind=campaign.kind),
         "coupon_days": campaign.coupon_days,
         "audience_list": campaign.audience_list_id,
         "audience_segment": campaign.audience_segment_id,
@@ -145,9 +166,11 @@ def campaign_edit(request, pk: int):
         messages.error(request, "Only a campaign that has not been launched can be changed.")
         return redirect("campaigns:detail", pk=campaign.pk)
     initial, setup_initial = _campaign_initial(campaign)
-    form = CampaignForm(request.POST or None, initial=initial, template=campaign.template)
+    form = CampaignForm(
+        request.POST or None, initial=initial, template=campaign.template, coupon_reminder=_coupon_reminder(request)
+    )
     setup = CampaignSetupForm(request.POST or None, initial=setup_initial, org=campaign.org)
-    if request.method == "POST" and form.is_valid() and setup.is_valid():
+    if request.method == "POST" and _both_valid(form, setup):
         try:
             services.campaign_update(campaign=campaign, user=request.user, **_campaign_fields(form, setup))
         except ValidationError as error:
@@ -155,8 +178,26 @@ def campaign_edit(request, pk: int):
         else:
             messages.success(request, "Campaign changed. Check it, then launch it.")
             return redirect("campaigns:detail", pk=campaign.pk)
-    context = {"form": form, "setup": setup, "template": campaign.template, "campaign": campaign}
+    context = {
+        "form": form,
+        "setup": setup,
+        "template": campaign.template,
+        "campaign": campaign,
+        "next_runs": _next_runs_in_words(campaign),
+    }
     return render(request, "campaigns/new.html", context)
+
+
+def _next_runs_in_words(campaign: Campaign) -> list[str]:
+    """The next runs of a recurring campaign's saved schedule, on the org's clock (none once it has stopped)."""
+    if not campaign.schedule or not (campaign.is_draft or campaign.status == Campaign.Status.ACTIVE):
+        return []
+    zone = campaign.org.timezone
+    if campaign.next_run_at and campaign.next_run_at >= clock.now():
+        runs = [campaign.next_run_at, *next_runs(cron=campaign.schedule, timezone=zone, after=campaign.next_run_at)]
+    else:
+        runs = next_runs(cron=campaign.schedule, timezone=zone, after=clock.now())
+    return [f"{run.astimezone(ZoneInfo(zone)):%a %-d %b %Y %H:%M}" for run in runs[:3]]
 
 
 @login_required
@@ -230,7 +271,13 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
                 campaign=campaign, counts=counts, first_sent_at=first_sent_at(campaign_id=campaign.pk)
             ),
             "clicks": clicks,
-            "click_rate": round(100 * clicks.unique / counts.delivered, 1) if counts.delivered else None,
+            "click_rate": click_rate(
+                unique_clicks=clicks.unique,
+                delivered=counts.delivered,
+                sent=counts.sent,
+                delivery_reported=campaign.template.delivery_is_reported,
+            ),
+            "per_sent_why": PER_SENT_WHY,
             "links": click_counts_by_link(campaign_id=campaign.pk),
             "timeline": click_timeline(campaign=campaign) if clicks.total else None,
             "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
@@ -246,6 +293,8 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
             and (campaign.status == Campaign.Status.DISPATCHING or counts.total > 0),
             "refresh": campaign_page_is_live(campaign=campaign, counts=counts),
             "history": campaign_history(campaign=campaign),
+            "schedule_words": schedule_described(campaign.schedule) if campaign.schedule else "",
+            "next_runs": _next_runs_in_words(campaign),
             "approval": approval.approval_request_on_page(campaign=campaign, user=request.user),
             "reason_max_length": approval.REASON_MAX_LENGTH,
         },
@@ -277,7 +326,12 @@ def campaign_launch(request, pk: int):
     try:
         if not form.cleaned_data["confirmed"]:
             confirmation = launch_confirmation(campaign=campaign, scheduled_at=scheduled_at)
-            context = {"campaign": campaign, "confirmation": confirmation, "form": form}
+            context = {
+                "campaign": campaign,
+                "confirmation": confirmation,
+                "form": form,
+                "no_delivery_report": no_delivery_report_warning(campaign.template),
+            }
             return render(request, "campaigns/launch_confirm.html", context)
         campaign = services.campaign_launch(campaign=campaign, user=request.user, scheduled_at=scheduled_at)
     except ValidationError as error:
@@ -434,7 +488,7 @@ def campaign_resend(request, pk: int):
         initial = _campaign_initial(source)[0] if template.pk == source.template_id else {}
         initial["name"] = f"{source.name} · resend"[:200]
         slots = CampaignForm(initial=initial, template=template)
-    if request.method == "POST" and form.is_valid() and slots.is_valid():
+    if request.method == "POST" and _both_valid(slots, form):
         try:
             campaign = services.campaign_resend_create(
                 source=source,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from campaigns.base.access import (
     get_campaign_for_user,
 )
+from campaigns.base.click_rates import no_delivery_report_warning
 from campaigns.dlt.completeness import template_incomplete_problem
 from campaigns.dlt.template_length import LONG_SMS_SEGMENTS
 from campaigns.models import Customer
@@ -44,6 +45,7 @@ def campaign_preview_page(request, pk: int, proof_form=None):
         "findings": findings,
         "refused_at_launch": [finding for finding in findings if finding.blocking],
         "template_incomplete": template_incomplete_problem(campaign.template),
+        "no_delivery_report": no_delivery_report_warning(campaign.template),
         "warn_above": LONG_SMS_SEGMENTS,
         "link_checks": link_checks,
         "link_checks_summary": link_checks_summary(link_checks),

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from campaigns.base.runs import campaign_owner
 from campaigns.base.shares import shares_in_tenths
+from campaigns.models import Channel, SenderId
 from delivery import reasons
 from delivery.models import ERASED_RECIPIENT, Message, MessageCounts, Proof
 from linktrack.models import Click
@@ -140,19 +141,49 @@ def delivery_counts_from(by_status: dict[str, int], *, delivery_reported: bool =
     )
 
 
-def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(messages, delivered) of each campaign; a recurring campaign's runs count for it. One query, of the message
-    counters."""
+@dataclass(frozen=True)
+class MessageTotals:
+    """A campaign's messages as its list row counts them."""
+
+    messages: int
+    delivered: int
+    sent: int  # handed to the gateway: delivered, not delivered, unknown, still waiting for a receipt
+    delivery_reported: bool  # False: SMS from a promotional sender (Template.delivery_is_reported)
+
+
+NO_MESSAGES = MessageTotals(messages=0, delivered=0, sent=0, delivery_reported=True)
+HANDED_OVER = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.NOT_DELIVERED, Message.Status.UNKNOWN)
+
+
+def messages_by_campaign(*, campaign_ids: list[int]) -> dict[int, MessageTotals]:
+    """The messages, delivered and sent of each campaign, and whether their delivery is reported; a recurring
+    campaign's runs count for it. One query, of the message counters."""
+    # Template.UNREPORTED_MESSAGES, as seen from the counters' campaign
+    unreported = Q(
+        campaign__template__channel=Channel.SMS,
+        campaign__template__sender__category=SenderId.Category.PROMOTIONAL,
+    )
     rows = (
         MessageCounts.objects.filter(Q(campaign_id__in=campaign_ids) | Q(campaign__parent_id__in=campaign_ids))
         .values(owner=campaign_owner(campaign_ids))
         .annotate(
             total=Coalesce(Sum("messages"), 0),
             delivered=Coalesce(Sum("messages", filter=Q(status=Message.Status.DELIVERED)), 0),
+            sent=Coalesce(Sum("messages", filter=Q(status__in=HANDED_OVER)), 0),
+            unreported=Coalesce(Sum("messages", filter=unreported), 0),
         )
         .order_by()
     )
-    return {row["owner"]: (row["total"], row["delivered"]) for row in rows if row["total"]}
+    return {
+        row["owner"]: MessageTotals(
+            messages=row["total"],
+            delivered=row["delivered"],
+            sent=row["sent"],
+            delivery_reported=not row["unreported"],
+        )
+        for row in rows
+        if row["total"]
+    }
 
 
 # Which message statuses each group of reasons covers. Messages still waiting for a receipt are shown with the

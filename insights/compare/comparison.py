@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Min, Q, Sum
 
+from campaigns.base.click_rates import ClickRate, click_rate
 from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message, MessageCounts
@@ -76,17 +77,26 @@ class CampaignComparison:
         return self.outcomes.unknown_percent
 
     @property
+    def rate(self) -> ClickRate:
+        """Unique clickers per delivered message, or per message sent where delivery is never reported."""
+        return click_rate(
+            unique_clicks=self.clicks.unique,
+            delivered=self.outcomes.delivered,
+            sent=self.outcomes.sent,
+            delivery_reported=self.campaign.template.delivery_is_reported,
+        )
+
+    @property
     def click_rate(self) -> float | None:
-        """Unique clickers per delivered message, in percent; None when nothing was delivered."""
-        delivered = self.outcomes.delivered
-        return round(100 * self.clicks.unique / delivered, 1) if delivered else None
+        """The rate in percent; None when nothing was delivered (per sent: nothing sent)."""
+        return self.rate.percent
 
 
 def campaigns_compare(*, campaigns: list[Campaign]) -> list[CampaignComparison]:
     """The figures of each campaign, in the order given. Four queries whatever the number of campaigns.
 
-    The campaigns should come with their org, template, audience list and segment, and resent campaign loaded, and
-    none should be a run of another one in the list (its figures would count twice).
+    The campaigns should come with their org, template and its sender, audience list and segment, and resent campaign
+    loaded, and none should be a run of another one in the list (its figures would count twice).
     """
     ids = [campaign.pk for campaign in campaigns]
     owners = _Owners(ids)

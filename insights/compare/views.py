@@ -57,7 +57,11 @@ def _get_campaigns_for_user(user, ids: list[int]) -> list[Campaign]:
     """Every campaign asked for, in the order asked; another org's campaign is a 404, like a missing one."""
     if any(pk > LARGEST_ID for pk in ids):
         raise Http404("No such campaign.")
-    found = campaigns_for_user(user).select_related("audience_list", "audience_segment", "resend_of").in_bulk(ids)
+    found = (
+        campaigns_for_user(user)
+        .select_related("template__sender", "audience_list", "audience_segment", "resend_of")
+        .in_bulk(ids)
+    )
     if len(found) != len(ids):
         raise Http404("No such campaign.")
     return [found[pk] for pk in ids]
@@ -100,6 +104,16 @@ def _top_reason(comparison: CampaignComparison) -> str:
     return f"{top.title}: {top.percent}% of not delivered ({_count(comparison, top.count)})" if top else "none"
 
 
+def _click_rate(comparison: CampaignComparison) -> str:
+    rate = comparison.rate
+    if not rate.per_sent:
+        return _percent(rate.percent, "– (nothing delivered)")
+    return (
+        _percent(rate.percent, "– (nothing sent)")
+        + " of sent messages: operators report no delivery for this promotional sender"
+    )
+
+
 def _minutes(value: int | None) -> str:
     if value is None:
         return "no clicks"
@@ -138,7 +152,7 @@ ROWS = [
     ("Most common reason not delivered", "top_not_delivered", _top_reason),
     ("Unique Click Count", "unique_clicks", lambda c: _count(c, c.clicks.unique)),
     ("Total Click Count", "total_clicks", lambda c: _count(c, c.clicks.total)),
-    ("Click rate", "click_rate", lambda c: _percent(c.click_rate, "– (nothing delivered)")),
+    ("Click rate", "click_rate", lambda c: _click_rate(c)),
     ("First click", "first_click_minutes", lambda c: _minutes(c.first_click_minutes)),
     ("Half of the clicks", "half_within_hours", lambda c: _hours(c.half_within_hours)),
     ("Clicks from phones", "phone_percent", lambda c: _percent(c.phone_percent, "no clicks")),

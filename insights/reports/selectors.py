@@ -1,10 +1,13 @@
-"""Insights by campaign: each campaign of an org with its delivered messages and its clicks in a period."""
+"""Insights by campaign: each campaign of an org with its delivered (and sent) messages and its clicks in a
+period."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 
+from campaigns.base.click_rates import ClickRate, click_rate, delivery_reported
 from campaigns.models import Campaign
 from delivery.models import Message, MessageCounts
 from linktrack.counts.click_counts import ClickCounts, click_counts_by_campaign
@@ -17,11 +20,23 @@ class CampaignInsight:
     channel: str
     delivered: int
     clicks: ClickCounts
+    sent: int = 0
+    delivery_reported: bool = True
+
+    @property
+    def rate(self) -> ClickRate:
+        """Unique clickers per delivered message, or per message sent where delivery is never reported."""
+        return click_rate(
+            unique_clicks=self.clicks.unique,
+            delivered=self.delivered,
+            sent=self.sent,
+            delivery_reported=self.delivery_reported,
+        )
 
     @property
     def click_rate(self) -> float:
-        """Unique clickers per delivered message, in percent."""
-        return round(100 * self.clicks.unique / self.delivered, 1) if self.delivered else 0.0
+        """The rate in percent, 0.0 when nothing was delivered (per sent: sent)."""
+        return self.rate.percent or 0.0
 
 
 def campaign_insights(
@@ -37,35 +52,48 @@ def campaign_insights(
     first. The period is its days on the org's clock (`first_day`, `last_day`) and the same as moments (`since`,
     the start of the first day; `until`, the end of the last).
 
-    Four queries: clicks (totals and clickers) per campaign, delivered messages per campaign (from the message
-    counters), and the campaigns.
+    Four queries: clicks (totals and clickers) per campaign, delivered and sent messages per campaign (from the
+    message counters), and the campaigns. A campaign from a promotional sender, whose delivery is never reported,
+    is listed once it has sent messages.
     """
     clicks = click_counts_by_campaign(org_id=org_id, first_day=first_day, last_day=last_day, channel=channel)
     campaigns = Campaign.objects.filter(org_id=org_id)
     if channel:
         campaigns = campaigns.filter(template__channel=channel)
-    delivered = dict(
-        MessageCounts.objects.filter(campaign__org_id=org_id, status=Message.Status.DELIVERED)
-        .values_list("campaign_id")
-        .annotate(n=Sum("messages"))
+    handed_over = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.NOT_DELIVERED, Message.Status.UNKNOWN)
+    counted = (
+        MessageCounts.objects.filter(campaign__org_id=org_id, status__in=handed_over)
+        .values("campaign_id")
+        .annotate(
+            delivered=Sum("messages", filter=Q(status=Message.Status.DELIVERED)), sent=Coalesce(Sum("messages"), 0)
+        )
         .order_by()
     )
+    delivered = {row["campaign_id"]: row["delivered"] or 0 for row in counted}
+    sent = {row["campaign_id"]: row["sent"] for row in counted}
     launched = Q()
     if since is not None:
         launched &= Q(launched_at__gte=since)
     if until is not None:
         launched &= Q(launched_at__lt=until)
     campaigns = campaigns.filter(launched | Q(pk__in=list(clicks)))
-    rows = campaigns.values("pk", "name", "template__channel")
-    insights = [
-        CampaignInsight(
-            campaign_id=row["pk"],
-            name=row["name"],
-            channel=row["template__channel"],
-            delivered=delivered.get(row["pk"], 0),
-            clicks=clicks.get(row["pk"], ClickCounts(total=0, unique=0)),
+    insights = []
+    for row in campaigns.values("pk", "name", "template__channel", "template__sender__category"):
+        pk = row["pk"]
+        reported = delivery_reported(
+            channel=row["template__channel"], sender_category=row["template__sender__category"]
         )
-        for row in rows
-        if delivered.get(row["pk"]) or row["pk"] in clicks
-    ]
+        if not (delivered.get(pk) or pk in clicks or (sent.get(pk) and not reported)):
+            continue
+        insights.append(
+            CampaignInsight(
+                campaign_id=pk,
+                name=row["name"],
+                channel=row["template__channel"],
+                delivered=delivered.get(pk, 0),
+                clicks=clicks.get(pk, ClickCounts(total=0, unique=0)),
+                sent=sent.get(pk, 0),
+                delivery_reported=reported,
+            )
+        )
     return sorted(insights, key=lambda insight: (-insight.clicks.unique, -insight.clicks.total, insight.name))

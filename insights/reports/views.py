@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from campaigns.base.access import get_campaign_for_user
+from campaigns.base.click_rates import PER_SENT_WHY
 from campaigns.base.org_chooser import user_orgs
 from campaigns.models import Channel
 from insights.reports.click_export import HEADER, campaign_click_rows
@@ -59,6 +60,8 @@ def insights_overview(request):
             "by_day_columns": 2 * len(channel_names) + 3 if len(channel_names) > 1 else 3,
             "by_channel": by_channel,
             "campaigns": campaigns,
+            "any_per_sent": any(not row.delivery_reported for row in campaigns),
+            "per_sent_why": PER_SENT_WHY,
             "by_day": by_day,
             "query_string": request.GET.urlencode(),
             "figures_as_of": freshness.words(shown.zone),
@@ -74,9 +77,19 @@ def insights_export(request):
     with reading_reports():
         campaigns = _campaigns(shown)
     rows = (
-        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate] for row in campaigns
+        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate, row.rate.per]
+        for row in campaigns
     )
-    header = ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
+    # click_rate_of: "delivered", or "sent" for a promotional sender's SMS, whose delivery is never reported
+    header = [
+        "campaign",
+        "channel",
+        "delivered",
+        "unique_click_count",
+        "total_click_count",
+        "click_rate_percent",
+        "click_rate_of",
+    ]
     return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
 
 

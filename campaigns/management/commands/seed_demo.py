@@ -86,8 +86,11 @@ class Command(BaseCommand):
             email="support@demo.test", defaults={"first_name": "Sam", "is_staff": True}
         )
         for user in (manager, support):
-            user.set_password(password)
-            user.save(update_fields=["password"])
+            # A new hash (a new salt) would change the session's auth hash and sign out every browser on each
+            # `make run`: the password is set only when it is not already this one.
+            if not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
         Membership.objects.get_or_create(user=manager, org=org)
         return org, manager
 

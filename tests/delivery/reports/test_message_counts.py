@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from campaigns.models import Campaign
 from delivery import services
 from delivery.models import Message, MessageCounts, Proof
-from delivery.reports.selectors import delivery_counts, messages_by_campaign
+from delivery.reports.selectors import HANDED_OVER, delivery_counts, messages_by_campaign
 from tests.factories import CampaignFactory, make_customers, make_messages
 
 STATUSES = [value for value, _ in Message.Status.choices]
@@ -76,10 +76,12 @@ def _play(org, template, steps):
         counts = delivery_counts(campaign_id=campaign.pk)
         assert counts.total == messages.count()
         assert counts.delivered == messages.filter(status="delivered").count()
-    assert messages_by_campaign(campaign_ids=ids) == {
+    totals = messages_by_campaign(campaign_ids=ids)
+    assert {pk: (total.messages, total.delivered, total.sent) for pk, total in totals.items()} == {
         campaign.pk: (
             Message.objects.filter(campaign=campaign).count(),
             Message.objects.filter(campaign=campaign, status="delivered").count(),
+            Message.objects.filter(campaign=campaign, status__in=HANDED_OVER).count(),
         )
         for campaign in campaigns
         if Message.objects.filter(campaign=campaign).exists()

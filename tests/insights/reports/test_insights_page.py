@@ -89,8 +89,16 @@ def test_csv_export_has_one_row_per_campaign(client, manager, template):
     response = client.get(reverse("insights:export"))
     rows = _csv(response)
     assert rows == [
-        ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"],
-        ["Diwali SMS", "sms", "2", "2", "4", "100.0"],
+        [
+            "campaign",
+            "channel",
+            "delivered",
+            "unique_click_count",
+            "total_click_count",
+            "click_rate_percent",
+            "click_rate_of",
+        ],
+        ["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"],
     ]
 
 

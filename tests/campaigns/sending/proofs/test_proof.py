@@ -102,7 +102,7 @@ def test_report_figures_are_unchanged_by_a_proof_and_its_click(
     # then every customer got their message, the manager's number included, and only those count
     assert delivery_counts(campaign_id=campaign.pk).total == 10
     assert Message.objects.filter(campaign=campaign, recipient=MY_NUMBER).count() == 1
-    assert messages_by_campaign(campaign_ids=[campaign.pk])[campaign.pk][0] == 10
+    assert messages_by_campaign(campaign_ids=[campaign.pk])[campaign.pk].messages == 10
     assert campaign_summaries(campaigns=[campaign])[campaign.pk].messages == 10
     assert Campaign.objects.get(pk=campaign.pk).credits_charged == 10
     # and a customer's click counts while the proof's does not
