@@ -17,7 +17,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 _RUN = """async (tags) => {
   const results = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return results.violations.map((v) => ({
-    id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1).join(" "))
+    id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1).map((line) => line.trim()).join("; "))
   }));
 }"""
 

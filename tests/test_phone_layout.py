@@ -31,7 +31,9 @@ from delivery.gateways.email import unsubscribe_token
 from delivery.models import GatewayConfig, Message
 from insights.api.keys import api_key_create
 from insights.webhooks.webhook_setup import click_webhook_create
-from tests.factories import HttpGatewayConfigFactory
+from tests.accessibility import axe_serve, axe_violations
+from tests.factories import PASSWORD as FACTORY_PASSWORD
+from tests.factories import HttpGatewayConfigFactory, create_campaign
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +48,6 @@ SKIPPED = {
     "api/v1/": "the reporting API answers JSON, not pages",
     "favicon.ico": "redirects to the icon, not a page",
     "healthz": "the load balancer's health check, plain text",
-    "s/<str:code>": "a short link redirects to the brand's site",
     "campaigns/<int:pk>/progress.json": "JSON read by the campaign page's progress bar",
     "campaigns/imports/<str:job_id>/skipped.csv": "a CSV download",
     "campaigns/segments/count/": "JSON read by the segment form",
@@ -322,28 +323,32 @@ _WIDE_ELEMENTS = """(limit) => {
 }"""
 
 
-def _too_wide_or_failing(page, path: str, shot: str) -> str | None:
-    """Open `path`; what is wrong with it at a phone's width (None: nothing)."""
+def _problems(page, path: str, shot: str, status: int = 200) -> list[str]:
+    """Open `path`; what is wrong with it at a phone's width: an error (a status other than `status` once redirects
+    are followed), more width than the screen, axe's findings."""
     response = page.goto(path)
     page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
-    if response is None or response.status >= 400:
-        return f"{path} answered {response.status if response else 'nothing'}"
+    if response is None or response.status != status:
+        return [f"{path} answered {response.status if response else 'nothing'}"]
+    problems = axe_violations(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE["width"]:
         wide = page.evaluate(_WIDE_ELEMENTS, PHONE["width"])
-        return f"{path} is {width} px wide: {', '.join(wide)}"
-    return None
+        problems.append(f"{path} is {width} px wide: {', '.join(wide)}")
+    return problems
 
 
 def _phone(chromium, live_server):
-    return chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    context = chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    axe_serve(context, live_server.url)
+    return context
 
 
-def _sign_in(context, email: str):
+def _sign_in(context, email: str, password: str = PASSWORD):
     page = context.new_page()
     page.goto(reverse("login"))
     page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     expect(page.locator("header")).to_contain_text(email)
     return page
@@ -376,7 +381,7 @@ def test_every_page_fits_a_phone_and_answers(transactional_db, live_server, chro
         page = _sign_in(context, email)
         for path in paths:
             visited.add(_route_of(path))
-            problems.append(_too_wide_or_failing(page, path, _shot_name(who, path, shots)))
+            problems.extend(_problems(page, path, _shot_name(who, path, shots)))
         if who == "support":  # who may reach every route
             for route in POST_ONLY:
                 path = "/" + re.sub(r"<int:\w+>", "1", re.sub(r"<str:\w+>", "x", route))
@@ -389,7 +394,11 @@ def test_every_page_fits_a_phone_and_answers(transactional_db, live_server, chro
     page = context.new_page()
     for path in _signed_out_pages(demo):
         visited.add(_route_of(path))
-        problems.append(_too_wide_or_failing(page, path, _shot_name("signed-out", path, shots)))
+        problems.extend(_problems(page, path, _shot_name("signed-out", path, shots)))
+    # a short link that does not exist gets the friendly "this link does not work" page
+    not_found = reverse("short-link", args=["NOSUCHCODE"])
+    visited.add(_route_of(not_found))
+    problems.extend(_problems(page, not_found, "signed-out-short-link-not-found", status=404))
     # the code page of two-step sign-in follows the password
     page.goto(reverse("login"))
     page.fill("#id_username", demo.two_step_user.email)
@@ -397,11 +406,85 @@ def test_every_page_fits_a_phone_and_answers(transactional_db, live_server, chro
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(reverse("two_step_sign_in")))
     visited.add(_route_of(reverse("two_step_sign_in")))
-    problems.append(_too_wide_or_failing(page, page.url, "signed-out-two-step-code"))
+    problems.extend(_problems(page, page.url, "signed-out-two-step-code"))
     context.close()
 
     # then every route was opened (or is skipped with a reason), and no page was wider than the screen or failed
     forgotten = sorted(set(_routes()) - visited - set(SKIPPED))
     assert not forgotten, f"Routes neither crawled nor skipped with a reason in {__name__}: {forgotten}"
-    problems = [problem for problem in problems if problem]
-    assert not problems, "Pages that do not fit a 360 px phone or failed:\n" + "\n".join(problems)
+    assert not problems, "Pages that do not fit a 360 px phone, failed or broke an axe rule:\n" + "\n".join(problems)
+
+
+def test_on_a_phone_the_header_is_a_menu_that_opens_and_closes_by_touch_and_keyboard(
+    transactional_db, live_server, chromium, manager
+):
+    # given a manager signed in on a phone
+    context = chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    page = _sign_in(context, manager.email, password=FACTORY_PASSWORD)
+    button, menu = page.locator(".site-header .menu-button"), page.locator("#site-menu")
+
+    # then the navigation is folded behind the Menu button, which says so
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # when they tap it, the navigation opens below the header, every link on its own line
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(menu).to_be_visible()
+    lefts = menu.locator(":scope > a").evaluate_all("links => links.map((a) => a.getBoundingClientRect().left)")
+    assert len(lefts) == 6 and len(set(lefts)) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # when they press Escape, it closes and the focus is back on the button; Enter opens it again, Tab reaches a link
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="Campaigns")).to_be_focused()
+
+    # when they follow a link, the next page starts with the menu folded again
+    menu.get_by_role("link", name="Insights").click()
+    expect(page.locator("h1")).to_contain_text("Insights")
+    expect(page.locator("#site-menu")).to_be_hidden()
+
+    # when the same page is on a laptop's screen, there is no Menu button and the navigation is shown
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator(".site-header .menu-button")).to_be_hidden()
+    expect(page.locator("#site-menu")).to_be_visible()
+    context.close()
+
+
+def test_a_wide_table_scrolls_inside_its_box_with_its_first_column_in_view(
+    transactional_db, live_server, chromium, manager, template
+):
+    # given campaigns in the list, on a phone
+    for name in ("Diwali sale", "New year sale"):
+        create_campaign(template, manager, name=name)
+    context = chromium.new_context(viewport=PHONE, base_url=live_server.url)
+    page = _sign_in(context, manager.email, password=FACTORY_PASSWORD)
+    box = page.locator(".table-scroll:has(table#campaigns)")
+    first = box.locator("tbody tr").first.locator("td").first
+    last = box.locator("tbody tr").first.locator("td").last
+
+    # then the table is wider than the screen, but only its box scrolls, not the page
+    assert box.evaluate("(e) => e.scrollWidth > e.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    start = {"first": first.bounding_box()["x"], "last": last.bounding_box()["x"]}
+
+    # when the box is scrolled to its end (by keyboard: it takes the focus)
+    box.focus()
+    expect(box).to_be_focused()
+    box.evaluate("(e) => e.scrollTo(e.scrollWidth, 0)")
+
+    # then the other columns have moved under the first, which stays where it was, in view
+    expect(first).to_contain_text("New year sale")
+    assert last.bounding_box()["x"] < start["last"]
+    assert first.bounding_box()["x"] == start["first"] >= 0
+    assert box.evaluate("(e) => e.scrollLeft") > 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS.parent / "phone-table-scrolled.png"))
+    context.close()
