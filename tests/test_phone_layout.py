@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -113,6 +114,7 @@ class Demo:
     draft: Campaign
     scheduled: Campaign
     recurring: Campaign
+    others: list[Campaign]
     message: Message
     email_message: Message
     customer_list: CustomerList
@@ -164,6 +166,32 @@ def _demo(settings) -> Demo:
         schedule="0 10 * * 1",
         audience_segment=segment,
     )
+    coupon_reminder = campaign_services.campaign_create(
+        org=org,
+        user=manager,
+        name="Coupon expires soon",
+        template=template,
+        slot_values=slots,
+        kind=Campaign.Kind.COUPON_REMINDER,
+        schedule="0 9 * * *",
+        coupon_days=3,
+    )
+    sending = campaign_services.campaign_create(
+        org=org, user=manager, name="Flash sale", template=template, slot_values=slots
+    )
+    Campaign.objects.filter(pk=sending.pk).update(
+        status=Campaign.Status.DISPATCHING, launched_at=timezone.now(), audience_size=len(customers)
+    )
+    retryable = campaign_services.resend_options(source=finished)
+    assert retryable, "the demo campaign has no outcome to resend"
+    resend = campaign_services.campaign_resend_create(
+        source=finished,
+        user=manager,
+        name="Order shipped (resend)",
+        template=template,
+        slot_values=finished.slot_values,
+        reasons=[retryable[0][0]],
+    )
     upload = ContentFile(
         b"mobile,name,external_id,city\n+919812345678,Kabir S.,CUST9001,Pune\nnot-a-number,Isha R.,CUST9002,Delhi\n",
         name="customers.csv",
@@ -188,6 +216,7 @@ def _demo(settings) -> Demo:
         draft=draft,
         scheduled=scheduled,
         recurring=recurring,
+        others=[coupon_reminder, sending, resend],
         message=Message.objects.filter(campaign=finished).exclude(sent_at=None).order_by("pk").first(),
         email_message=Message.objects.filter(campaign=email).order_by("pk").first(),
         customer_list=customer_list,
@@ -212,6 +241,7 @@ def _manager_pages(demo: Demo) -> list[str]:
         reverse("campaigns:detail", args=[draft]),
         reverse("campaigns:detail", args=[demo.scheduled.pk]),
         reverse("campaigns:detail", args=[demo.recurring.pk]),
+        *(reverse("campaigns:detail", args=[campaign.pk]) for campaign in demo.others),
         reverse("campaigns:edit", args=[draft]),
         reverse("campaigns:preview", args=[draft]),
         reverse("campaigns:resend", args=[finished]),
@@ -248,7 +278,7 @@ def _manager_pages(demo: Demo) -> list[str]:
         reverse("campaigns:credits"),
         reverse("insights:overview"),
         reverse("insights:compare")
-        + f"?campaigns={finished}&campaigns={Campaign.objects.get(org=demo.org, name=seed_demo.EMAIL_CAMPAIGN_NAME).pk}",
+        + f"?c={finished}&c={Campaign.objects.get(org=demo.org, name=seed_demo.EMAIL_CAMPAIGN_NAME).pk}",
         reverse("insights:api-keys"),
         reverse("insights:webhooks"),
         reverse("notifications:settings"),
@@ -269,7 +299,7 @@ def _support_pages(demo: Demo) -> list[str]:
         reverse("insights:overview"),
         reverse("support:orgs"),
         reverse("support:org", args=[demo.org.pk]),
-        reverse("support:message-lookup") + f"?q={demo.message.pk}",
+        reverse("support:message-lookup") + "?" + urlencode({"q": demo.message.customer.mobile}),
         reverse("support:gateway-new", args=[demo.org.pk, "http"]),
         reverse("support:gateway-new", args=[demo.org.pk, "smpp"]),
         reverse("support:gateway-new", args=[demo.org.pk, "email"]),
