@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.lifecycle import services as campaign_services
@@ -16,6 +17,8 @@ from campaigns.management.commands import seed_demo
 from campaigns.models import Campaign, User
 from delivery.models import Message
 from tests.accessibility import axe_serve, axe_violations
+from tests.factories import PASSWORD as FACTORY_PASSWORD
+from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +82,32 @@ def test_the_campaign_page_insights_the_preview_and_a_message_break_no_axe_rule(
 
     # then it found nothing
     assert not violations, "axe-core found:\n" + "\n".join(violations)
+
+
+def test_a_page_that_updates_itself_reloads_until_the_reader_stops_it(
+    transactional_db, live_server, chromium, manager, template
+):
+    # given a campaign that is sending, whose page follows it
+    campaign = CampaignFactory(template=template, name="Flash sale", status="dispatching", launched_at=timezone.now())
+    context = chromium.new_context(viewport=LAPTOP, base_url=live_server.url)
+    page = context.new_page()
+    page.goto(reverse("campaigns:detail", args=[campaign.pk]))
+    page.fill("#id_username", manager.email)
+    page.fill("#id_password", FACTORY_PASSWORD)
+    page.click("button[type=submit]")
+    live = page.locator("[data-reload-seconds]")
+
+    # then the page says it updates itself, and does (WCAG 2.2.1: no meta refresh, which nobody can stop)
+    expect(live).to_contain_text("This page updates itself every 5 seconds.")
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    with page.expect_navigation(timeout=60_000):
+        pass
+
+    # when the reader presses Stop updating, the page says so, keeps the focus there and stays as it is
+    page.get_by_role("button", name="Stop updating").click()
+    expect(page.locator("[data-reload-seconds]")).to_contain_text("Updates stopped")
+    expect(page.locator("[data-reload-seconds]")).to_be_focused()
+    page.evaluate("() => { window.stillTheSamePage = true; }")
+    page.wait_for_timeout(7_000)  # longer than the 5 seconds between reloads
+    assert page.evaluate("() => window.stillTheSamePage === true")
+    context.close()
