@@ -357,6 +357,9 @@ def _problems(page, path: str, shot: str, status: int = 200) -> list[str]:
     """Open `path`; what is wrong with it at a phone's width: an error (a status other than `status` once redirects
     are followed), more width than the screen, axe's findings."""
     response = page.goto(path)
+    stop = page.locator("[data-stop-updates]")
+    if stop.count():  # a page following work in progress: stopped, so it does not reload while it is checked
+        stop.click()
     page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
     if response is None or response.status != status:
         return [f"{path} answered {response.status if response else 'nothing'}"]
