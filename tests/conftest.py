@@ -1,3 +1,4 @@
+import contextlib
 import io
 import os
 import shutil
@@ -46,7 +47,13 @@ if REQUIRE_SERVICES:
 CHROMIUM = "/usr/bin/chromium"
 # A test that uses one of these fixtures (itself or through another fixture) needs a real service: it gets the
 # service's marker, so `-m "not postgres"` leaves it out and `-m postgres` runs exactly those that need PostgreSQL.
-SERVICE_MARKERS = {"postgres": "postgres", "redis_url": "redis", "rabbitmq_url": "rabbitmq", "browser_page": "browser"}
+SERVICE_MARKERS = {
+    "postgres": "postgres",
+    "redis_url": "redis",
+    "rabbitmq_url": "rabbitmq",
+    "browser_page": "browser",
+    "chromium": "browser",
+}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -130,22 +137,37 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 )
 
 
-@pytest.fixture
-def browser_page(monkeypatch):
-    """A page in the system Chromium, driven by Playwright (its own browser download does not exist here)."""
+@contextlib.contextmanager
+def chromium_running():
+    """The system Chromium, driven by Playwright (its own browser download does not exist here); closed after."""
     if not shutil.which(CHROMIUM):
         missing(f"Chromium at {CHROMIUM}")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are not async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are not async code.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def browser_page():
+    """A page in a Chromium of its own."""
+    with chromium_running() as browser:
         yield browser.new_page(accept_downloads=True)
-        browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One Chromium for the tests of a module, each opening its own contexts (pages with their own cookies)."""
+    with chromium_running() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")

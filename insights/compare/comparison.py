@@ -187,7 +187,8 @@ def _top_not_delivered(rows: list[dict]) -> ReasonShare | None:
     """The most frequent not-delivered reason (messages still waiting count as "pending", as on View Details)."""
     counts: dict[str, int] = {}
     for row in rows:
-        if row["status"] in GROUP_STATUSES[reasons.NOT_DELIVERED]:
+        # A counter row can hold 0 (its messages all moved on, e.g. every receipt came): it counts no reason.
+        if row["status"] in GROUP_STATUSES[reasons.NOT_DELIVERED] and row["count"]:
             code = _reason_code(row["status"], row["reason_code"])
             counts[code] = counts.get(code, 0) + row["count"]
     if not counts:

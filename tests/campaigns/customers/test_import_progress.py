@@ -136,7 +136,7 @@ def test_in_the_embedded_mode_the_upload_answers_before_the_import_runs(
 
     # then the progress page is there at once, before a row is imported
     assert 'data-status="queued"' in page or 'data-status="running"' in page
-    assert 'http-equiv="refresh"' in page and not Customer.objects.filter(org=org).exists()
+    assert "data-reload-seconds" in page and not Customer.objects.filter(org=org).exists()
     # and once the import runs, the page shows it finished
     go.set()
     background_threads.wait()

@@ -15,7 +15,14 @@ from insights.compare.comparison import campaigns_compare
 from linktrack.counts.campaign_clicks import click_timeline
 from linktrack.models import ShortLink
 from linktrack.redirect import short_links
-from tests.factories import CampaignFactory, CustomerListFactory, MembershipFactory, make_customers, store_click
+from tests.factories import (
+    CampaignFactory,
+    CustomerListFactory,
+    MembershipFactory,
+    make_customers,
+    make_messages,
+    store_click,
+)
 
 IST = ZoneInfo("Asia/Kolkata")
 SENT = datetime(2026, 11, 20, 10, 5, tzinfo=IST)
@@ -305,3 +312,23 @@ def test_an_id_beyond_any_campaign_is_a_404_not_an_error(client, manager, three)
     response = client.get(reverse("insights:compare"), {"c": [three[0].pk, "99999999999999999999999"]})
 
     assert response.status_code == 404
+
+
+def test_a_campaign_whose_messages_all_got_their_receipts_compares_without_a_reason_not_delivered(
+    client, manager, org, template
+):
+    # given two campaigns whose messages were sent, waited for their receipts and were then all delivered (the
+    # counters of messages waiting are left at 0, with when the first was sent)
+    customers = make_customers(org, 3)
+    campaigns = [CampaignFactory(template=template, name=name, status="dispatched") for name in ("Diwali", "Holi")]
+    for campaign in campaigns:
+        make_messages(
+            campaign, customers, channel="sms", status="sent", sent_at=datetime(2026, 11, 20, 10, 0, tzinfo=IST)
+        )
+    Message.objects.filter(campaign__in=campaigns).update(status="delivered")
+    client.force_login(manager)
+
+    # when they are compared, then the page shows them, every message delivered and no reason not delivered
+    page = _compare(client, *(campaign.pk for campaign in campaigns))
+    assert "Diwali" in page and "Holi" in page
+    assert all(row.top_not_delivered is None for row in campaigns_compare(campaigns=campaigns))
