@@ -204,6 +204,14 @@ class CampaignSalesFigures:
         return (self.revenue / recipients).quantize(Decimal("0.01")) if recipients else None
 
     @property
+    def groups(self) -> list[tuple[str, SalesGroup, str]]:
+        """The two groups with their names, as the pages list them."""
+        return [
+            ("Clicked before buying", self.clicked, "clicked"),
+            ("Delivered, did not click", self.not_clicked, "did_not_click"),
+        ]
+
+    @property
     def comparable(self) -> bool:
         return not (self.clicked.too_few or self.not_clicked.too_few)
 
