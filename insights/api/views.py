@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from campaigns.customers.attribution import campaign_sales
 from campaigns.lifecycle.filters import campaigns_matching
 from campaigns.lifecycle.selectors import CampaignSummary, campaign_summaries
 from campaigns.models import Campaign, Channel
@@ -240,6 +241,11 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
     delivery, why = _delivery(campaign)
     speed = delivery_speed(campaign=campaign)
     links = click_counts_by_link(campaign_id=campaign.pk)
+    sales = campaign_sales(
+        campaign_ids=[campaign.pk],
+        delivered={campaign.pk: summary.delivered},
+        clickers={campaign.pk: summary.clicks.unique},
+    )[campaign.pk]
     return JsonResponse(
         {
             **_campaign_figures(campaign, summary),
@@ -257,6 +263,9 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
                 }
                 for link in links
             ],
+            # Purchases attributed to it, per currency: those who clicked before buying and those delivered who did
+            # not click (campaigns.customers.attribution); a recurring campaign adds up its runs.
+            "sales": [figures.as_json() for figures in sales],
             # A recurring campaign sends through its runs: each has its own report at /api/v1/campaigns/<id>/.
             "runs": [_campaign_figures(run, run_summaries[run.pk]) for run in runs],
         }

@@ -60,16 +60,53 @@ def insights_overview(request):
     )
 
 
+SALES_HEADER = [
+    "buyers_who_clicked",
+    "conversion_rate_clicked_percent",
+    "revenue_clicked_inr",
+    "buyers_who_did_not_click",
+    "conversion_rate_not_clicked_percent",
+    "revenue_not_clicked_inr",
+    "revenue_per_recipient_inr",
+    "too_few_to_compare",
+]
+
+
+def _sales_cells(row) -> list:
+    sales = row.sales
+    if sales is None:
+        return [0, "", 0, 0, "", 0, "", ""]
+    clicked, other = sales.clicked, sales.not_clicked
+    return [
+        clicked.buyers,
+        clicked.conversion_rate if clicked.conversion_rate is not None else "",
+        clicked.revenue,
+        other.buyers,
+        other.conversion_rate if other.conversion_rate is not None else "",
+        other.revenue,
+        sales.revenue_per_recipient if sales.revenue_per_recipient is not None else "",
+        "yes" if not sales.comparable else "no",
+    ]
+
+
 @login_required
 def insights_export(request):
     """The campaign table as CSV, for spreadsheets, with the page's filters."""
     _, shown = _filter_form(request)
     channel = f"-{shown.channel}" if shown.channel else ""
     rows = (
-        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate]
+        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate, *_sales_cells(row)]
         for row in _campaigns(shown)
     )
-    header = ["campaign", "channel", "delivered", "unique_click_count", "total_click_count", "click_rate_percent"]
+    header = [
+        "campaign",
+        "channel",
+        "delivered",
+        "unique_click_count",
+        "total_click_count",
+        "click_rate_percent",
+        *SALES_HEADER,
+    ]
     return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
 
 
