@@ -37,7 +37,9 @@ class TransactionsStored:
 def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> TransactionsStored:
     """Create, update or leave each row's transaction, in a handful of queries; attribute the new and changed ones.
 
-    The caller counts the campaigns of the result again (campaign_sales_recount), once per import or API call."""
+    The caller counts the campaigns of the result again (campaign_sales_recount), once per import or API call: those
+    of every row, unchanged ones included, so that running again an import that was cut off before its end (which
+    counts them) leaves the counters right."""
     result = TransactionsStored()
     if not rows:
         return result
@@ -58,6 +60,8 @@ def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> 
             result.outcomes[row.line] = "created"
         elif (known.amount, known.currency) == (row.amount, row.currency):
             result.outcomes[row.line] = "unchanged"
+            # Counted again too: an import cut off before its end stored this row without counting its campaign.
+            result.campaigns.update(pk for pk in (known.message_campaign_id, known.click_campaign_id) if pk)
         else:
             if known.pk:
                 changes.append(
