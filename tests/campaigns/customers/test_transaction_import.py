@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from campaigns.customers.attribution import org_transactions_reattribute
+from campaigns.customers.attribution import campaign_sales_recount, org_transactions_reattribute
 from campaigns.customers.customer_import import import_customers
+from campaigns.customers.transaction_rows import TransactionRow
+from campaigns.customers.transactions import transactions_store
 from campaigns.models import Transaction, TransactionChange
 from tests.campaigns.customers.transactions_helpers import ist, reached, sales
 from tests.factories import CustomerFactory
@@ -146,3 +148,26 @@ def test_another_orgs_transactions_are_not_on_the_page_and_their_customers_are_n
     response = client.post(reverse("campaigns:transactions"), {"org": org.pk, "file": upload(FILE)})
     assert response.status_code == 400
     assert Transaction.objects.count() == 1
+
+
+def test_a_new_window_on_the_page_attributes_every_purchase_again(
+    client, org, manager, template, customer, django_capture_on_commit_callbacks
+):
+    campaign, _ = reached(template, customer, ist(2026, 11, 1, 10, 0))
+    path_rows = [TransactionRow(line=1, transaction_id="late", time=ist(2026, 11, 12, 10, 0), amount=Decimal(40),
+                                external_id="C1")]  # fmt: skip
+    campaign_sales_recount(transactions_store(org=org, rows=path_rows, source="import").campaigns)
+    assert sales(campaign)[2] == 0  # 11 days after: outside the 7-day window
+    client.force_login(manager)
+
+    with_typo = client.post(reverse("campaigns:attribution-window"), {"org": org.pk, "attribution_window_days": "0"})
+    assert with_typo.status_code == 400 and "Give at least 1 day." in with_typo.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("campaigns:attribution-window"), {"org": org.pk, "attribution_window_days": "14"}, follow=True
+        )
+
+    assert "now count within 14 days after a message" in response.content.decode()
+    assert "within 14 days after it was delivered" in response.content.decode()
+    assert sales(campaign) == (0, Decimal(0), 1, Decimal("40.00"))
