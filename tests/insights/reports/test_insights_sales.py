@@ -31,7 +31,7 @@ def _campaign_with_buyers(org, template, buyers: int, *, clicked: int):
     for message in messages[:clicked]:
         click(message, ist(2026, 11, 1, 10, 5))
     for number, customer in enumerate(customers[:buyers]):
-        buy(org, f"order-{number}", ist(2026, 11, 2, 10, 0), "100.00", external_id=customer.external_id)
+        buy(org, f"order-{campaign.pk}-{number}", ist(2026, 11, 2, 10, 0), "100.00", external_id=customer.external_id)
     return campaign
 
 
@@ -55,7 +55,7 @@ def test_pages_run_the_same_queries_whatever_the_number_of_transactions(
         elif page == "insights":
             counted.append(_queries(client, reverse("insights:overview"), period="all"))
         else:
-            counted.append(_queries(client, reverse("insights:compare"), ids=[campaign.pk, other.pk]))
+            counted.append(_queries(client, reverse("insights:compare"), c=[campaign.pk, other.pk]))
     assert counted[0] == counted[1]
 
 
@@ -73,6 +73,20 @@ def test_the_campaign_page_sets_clickers_against_the_others_and_marks_small_grou
     assert "100.0%" in clicked and "(too few to compare)" in clicked
     # 5 delivered, 1 clicked: 4 who did not click, 2 of whom bought
     assert '<td data-figure="buyers">2</td>' in others and "50.0%" in others
+
+
+def test_compare_sets_the_buyers_of_each_campaign_side_by_side(client, manager, org, template, email_template):
+    campaign = _campaign_with_buyers(org, template, 3, clicked=1)
+    other = _campaign_with_buyers(org, email_template, 1, clicked=0)
+    client.force_login(manager)
+
+    page = client.get(reverse("insights:compare"), {"c": [campaign.pk, other.pk]}).content.decode()
+
+    bought = page.split('<tr data-figure="bought_clicked">')[1].split("</tr>")[0]
+    assert "<td>1 of 1 (100.0%), too few to compare</td>" in bought
+    assert "<td>0 of 0 (–), too few to compare</td>" in bought  # nobody clicked the email
+    revenue = page.split('<tr data-figure="revenue">')[1].split("</tr>")[0]
+    assert "₹300.00" in revenue and "₹100.00" in revenue
 
 
 def test_insights_csv_and_the_api_give_the_sales_of_the_orgs_campaigns_only(
