@@ -20,7 +20,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from campaigns.base import clock
@@ -51,19 +64,29 @@ def _touches() -> QuerySet[Message]:
     touched_at = Case(
         When(status=Message.Status.DELIVERED, then=Coalesce("finished_at", "sent_at")), default=F("sent_at")
     )
+    # Sent before the purchase, and at most a receipt's wait before the window (a delivery after that is "no
+    # receipt"): bounds on sent_at that let the index on (customer, sent_at) read only the window's messages.
+    earliest_sent = ExpressionWrapper(
+        OuterRef("window_start") - timedelta(hours=settings.RECEIPT_WAIT_HOURS + 24), output_field=DateTimeField()
+    )
     return (
-        Message.objects.filter(customer_id=OuterRef("customer_id"), status__in=GOT)
+        Message.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            status__in=GOT,
+            sent_at__lte=OuterRef("time"),
+            sent_at__gte=earliest_sent,
+        )
         .annotate(touched_at=touched_at)
         .filter(touched_at__lte=OuterRef("time"), touched_at__gte=OuterRef("window_start"))
         .order_by("-touched_at", "-pk")
     )
 
 
-def transactions_attribute(transactions: QuerySet[Transaction]) -> set[int]:
+def transactions_attribute(transactions: QuerySet[Transaction], *, new: bool = False) -> set[int]:
     """Attribute `transactions` again (those of erased customers keep theirs); returns the campaigns whose
-    counters may have changed: those the transactions counted for before or count for now."""
+    counters may have changed: those the transactions counted for before (unless they are `new`) or count for now."""
     transactions = transactions.filter(customer__isnull=False)
-    before = _campaigns_of(transactions)
+    before = set() if new else _campaigns_of(transactions)
     touches = _touches()
     clicked_first = Click.objects.filter(
         message_id=OuterRef("pk"), is_bot=False, clicked_at__lte=OuterRef(OuterRef("time"))

@@ -86,11 +86,13 @@ def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> 
     result.updated = len(changed)
     result.unchanged = sum(1 for outcome in result.outcomes.values() if outcome == "unchanged")
     result.unmatched = sum(1 for row in new.values() if row.customer_id is None)
-    attributed = [row.pk for row in new.values() if row.customer_id] + [
-        row.pk for row in changed.values() if row.customer_id
-    ]
-    if attributed:
-        result.campaigns |= transactions_attribute(Transaction.objects.filter(pk__in=attributed))
+    created = [row.pk for row in new.values() if row.customer_id]
+    if created:
+        result.campaigns |= transactions_attribute(Transaction.objects.filter(pk__in=created), new=True)
+    if changed:
+        result.campaigns |= transactions_attribute(
+            Transaction.objects.filter(pk__in=[row.pk for row in changed.values()])
+        )
     # A changed amount of an erased customer's purchase still changes its campaign's revenue.
     for row in changed.values():
         result.campaigns.update(pk for pk in (row.message_campaign_id, row.click_campaign_id) if pk)
