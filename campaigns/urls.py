@@ -4,7 +4,7 @@ from django.urls import path
 
 from campaigns.accounts import team_views
 from campaigns.credits import views as credit_views
-from campaigns.customers import audience_views
+from campaigns.customers import audience_views, transaction_views
 from campaigns.customers import views as customer_views
 from campaigns.dlt import template_import_views, template_views
 from campaigns.lifecycle import views as campaign_views
@@ -49,6 +49,8 @@ urlpatterns = [
     path("customers/<int:pk>/subscription/", customer_views.customer_subscription, name="customer-subscription"),
     path("customers/<int:pk>/lists/", customer_views.customer_lists, name="customer-lists"),
     path("customers/<int:pk>/erase/", customer_views.customer_erase, name="customer-erase"),
+    path("transactions/", transaction_views.transactions_page, name="transactions"),
+    path("transactions/window/", transaction_views.attribution_window_change, name="attribution-window"),
     path("imports/<str:job_id>/", customer_views.import_progress, name="import-progress"),
     path("imports/<str:job_id>/skipped.csv", customer_views.import_skipped_export, name="import-skipped"),
     path("lists/", audience_views.list_index, name="list-index"),

@@ -79,6 +79,9 @@ class Message(TimeStamped):
             # A customer's messages, newest first (their page, erasure, finding a message), and how many they got
             # in the last days (the frequency cap): one index serves both.
             models.Index(fields=["customer", "created_at"], name="message_customer_created"),
+            # Attribution finds the messages that reached a customer in the days before a purchase
+            # (campaigns.customers.attribution).
+            models.Index(fields=["customer", "sent_at"], name="message_customer_sent"),
             # The no-receipt sweep finds messages waiting since before a cut-off.
             models.Index(fields=["sent_at"], condition=Q(status="sent"), name="message_waiting_sent_at"),
             # The preview lists a proof's messages; campaign messages (nearly all) are not in it.

@@ -22,6 +22,10 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)  # to the minute: not written on every call
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The write scope: may also send transactions in (POST /api/v1/transactions/). Keys read only by default.
+    can_write = models.BooleanField(
+        default=False, help_text="May also send transactions in; otherwise the key only reads."
+    )
 
     def __str__(self) -> str:
         return f"{self.name} (lt_{self.prefix}…)"

@@ -295,6 +295,13 @@ CELERY_BEAT_SCHEDULE["credit-alerts-send"] = {
     "task": "campaigns.tasks.credit_alerts_send_task",
     "schedule": 300.0,
 }
+# Purchases of the last RECEIPT_WAIT_HOURS are attributed again this often: a receipt (or its absence) or a late
+# click may change the campaign they count for (campaigns.customers.attribution).
+TRANSACTIONS_REATTRIBUTE_SECONDS = env.float("TRANSACTIONS_REATTRIBUTE_SECONDS", default=900.0)
+CELERY_BEAT_SCHEDULE["transactions-reattribute"] = {
+    "task": "campaigns.customers.tasks.transactions_reattribute_task",
+    "schedule": TRANSACTIONS_REATTRIBUTE_SECONDS,
+}
 
 # Uploaded customer / NDNC files wait here until the import task reads them (a volume shared by web and workers).
 IMPORT_FILES_DIR = env.path("IMPORT_FILES_DIR", default=BASE_DIR / "media" / "imports")

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection
 
-from campaigns.models import Campaign, Customer, User
+from campaigns.models import Campaign, CampaignSales, Customer, Transaction, TransactionChange, User
 from delivery.reports.delivery_times import delivery_speed
 from linktrack import checks
 from linktrack.counts.campaign_clicks import click_devices, click_timeline
@@ -231,3 +231,14 @@ def test_an_https_answer_carries_hsts_when_it_is_on(client, db, settings):
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     response = client.get("/healthz", secure=True)
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_seeded_demo_has_purchases_that_set_those_who_clicked_against_the_others(transactional_db):
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # a second seed finds every purchase unchanged
+    purchases = Transaction.objects.count()
+    sales = CampaignSales.objects.filter(campaign__name__endswith="(demo)")
+
+    assert purchases > 30 and Transaction.objects.values("transaction_id").distinct().count() == purchases
+    assert not TransactionChange.objects.exists()
+    assert sum(row.clicked_buyers for row in sales) > 0 and sum(row.other_buyers for row in sales) > 0

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.base.csv_imports import (
@@ -25,7 +24,10 @@ from campaigns.base.csv_imports import (
     RowError,
     import_in_batches,
 )
+from campaigns.customers.attribution import campaign_sales_recount
+from campaigns.customers.customer_matching import customer_match, remember, stored_customers
 from campaigns.customers.customer_rows import HEADER_ALIASES, CustomerRow, customer_columns_check, customer_row_parse
+from campaigns.customers.transactions import org_has_unmatched_transactions, transactions_match_customers
 from campaigns.models import Channel, Coupon, Customer, CustomerList, Org, Unsubscribe
 
 BATCH_SIZE = 1000
@@ -48,6 +50,8 @@ def import_customers(
     Raises ImportFileError when the file itself is unusable (nothing imported).
     """
     org = Org.objects.get(pk=org_id)
+    # Campaigns whose sales change because a transaction waiting for its customer found them (counted at the end).
+    campaigns: set[int] = set()
 
     def start(report: ImportReport, bad_row: BadRow) -> Callable[[list[CustomerRow]], None]:
         customer_list = None
@@ -56,11 +60,19 @@ def import_customers(
         started_at = timezone.now()
         # Only an org with an erased, unsubscribed customer has hashes to look new customers up in.
         erased_unsubscribes = Unsubscribe.objects.filter(customer__org=org).exclude(contact_hash="").exists()
+        waiting_transactions = org_has_unmatched_transactions(org)
         return lambda batch: _import_batch(
-            org, batch, customer_list, started_at, report, bad_row, erased_unsubscribes=erased_unsubscribes
+            org,
+            batch,
+            customer_list,
+            started_at,
+            report,
+            bad_row,
+            erased_unsubscribes=erased_unsubscribes,
+            waiting_transactions=campaigns if waiting_transactions else None,
         )
 
-    return import_in_batches(
+    report = import_in_batches(
         path=path,
         aliases=HEADER_ALIASES,
         check_columns=customer_columns_check,
@@ -71,6 +83,8 @@ def import_customers(
         on_progress=on_progress,
         on_row_error=on_row_error,
     )
+    campaign_sales_recount(campaigns)
+    return report
 
 
 @dataclass
@@ -94,14 +108,17 @@ def _import_batch(
     bad_row: BadRow,
     *,
     erased_unsubscribes: bool = False,
+    waiting_transactions: set[int] | None = None,
 ) -> None:
-    """Match, create and update one batch in a handful of queries."""
-    by_external_id, by_mobile, by_email = _stored_customers(org, rows)
+    """Match, create and update one batch in a handful of queries; with `waiting_transactions` (the org has
+    transactions waiting for their customer), match those to the batch's customers and add the campaigns whose
+    sales changed to it."""
+    by_external_id, by_mobile, by_email = stored_customers(org, rows)
     batch = _Batch()
     first_line: dict[int, int] = {}  # id(customer) -> line that brought it into this batch
     now = timezone.now()
     for row in rows:
-        customer = _match(row, by_external_id, by_mobile, by_email)
+        customer = customer_match(row, by_external_id, by_mobile, by_email)
         owner = by_mobile.get(row.mobile) if row.mobile else None
         if owner is not None and owner is not customer:
             who = owner.external_id or owner.name or owner.email or "another customer"
@@ -111,34 +128,14 @@ def _import_batch(
         if row.mobile and customer.mobile and row.mobile != customer.mobile:
             by_mobile.pop(customer.mobile, None)
         _apply(customer, row)
-        _remember(customer, by_external_id, by_mobile, by_email)
+        remember(customer, by_external_id, by_mobile, by_email)
         if row.coupon:
             batch.coupons[(id(customer), row.coupon[0])] = (customer, row.coupon[1])
         report.processed += 1
     _batch_store(org, batch, customer_list, report, now, erased_unsubscribes=erased_unsubscribes)
-
-
-def _stored_customers(org: Org, rows: list[CustomerRow]) -> tuple[dict, dict, dict]:
-    """The org's customers the rows may name, by external id, mobile and email."""
-    by_external_id: dict[str, Customer] = {}
-    by_mobile: dict[str, Customer] = {}
-    by_email: dict[str, Customer] = {}
-    # The "<> ''" lets PostgreSQL use the partial unique indexes on (org, external_id) and (org, mobile).
-    external_ids = {row.external_id for row in rows if row.external_id}
-    mobiles = {row.mobile for row in rows if row.mobile}
-    keys = (Q(external_id__in=external_ids) & ~Q(external_id="")) | (Q(mobile__in=mobiles) & ~Q(mobile=""))
-    found = set()
-    for customer in Customer.objects.filter(org=org).filter(keys).order_by("pk"):
-        _remember(customer, by_external_id, by_mobile, by_email)
-        found.add(customer.pk)
-    # Email is the last resort, looked up only for rows the keys above did not match.
-    emails = {
-        row.email for row in rows if row.email and row.external_id not in by_external_id and row.mobile not in by_mobile
-    }
-    if emails:
-        for customer in Customer.objects.filter(org=org, email__in=emails).exclude(pk__in=found).order_by("pk"):
-            _remember(customer, by_external_id, by_mobile, by_email)
-    return by_external_id, by_mobile, by_email
+    if waiting_transactions is not None:
+        customers = [*batch.to_create.values(), *batch.matched.values()]
+        waiting_transactions |= transactions_match_customers(org=org, customers=customers)
 
 
 def _row_customer(
@@ -229,32 +226,6 @@ def _unsubscribed_before_erasure(org: Org, customers: list[Customer]) -> list[tu
     for customer, channel in unsubscribed:
         setattr(customer, f"{channel}_subscribed", False)
     return unsubscribed
-
-
-def _remember(customer: Customer, by_external_id: dict, by_mobile: dict, by_email: dict) -> None:
-    if customer.external_id:
-        by_external_id[customer.external_id] = customer
-    if customer.mobile:
-        by_mobile[customer.mobile] = customer
-    if customer.email:
-        by_email.setdefault(customer.email, customer)
-
-
-def _match(row: CustomerRow, by_external_id: dict, by_mobile: dict, by_email: dict) -> Customer | None:
-    """External id first; else the mobile; else the email — never a customer with a different external id."""
-    if row.external_id and row.external_id in by_external_id:
-        return by_external_id[row.external_id]
-    candidate = by_mobile.get(row.mobile) if row.mobile else None
-    if candidate is not None:
-        return candidate if not (row.external_id and candidate.external_id) else None
-    candidate = by_email.get(row.email) if row.email else None
-    if (
-        candidate is not None
-        and not (row.external_id and candidate.external_id)
-        and not (row.mobile and candidate.mobile)
-    ):
-        return candidate
-    return None
 
 
 def _apply(customer: Customer, row: CustomerRow) -> None:

@@ -48,12 +48,12 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from campaigns.base.phone_numbers import MobileError, normalise_mobile
 from campaigns.customers.campaign_audience import campaign_audience
-from campaigns.models import Campaign, Channel, Coupon, Customer, CustomerList, Unsubscribe, User
+from campaigns.models import Campaign, Channel, Coupon, Customer, CustomerList, Transaction, Unsubscribe, User
 from delivery.models import ERASED_RECIPIENT, GatewayExchange, Message
 from linktrack.counts.devices import DEVICE_WORDS
 from linktrack.models import Click
@@ -74,6 +74,7 @@ class ErasureResult:
     clicks: int = 0  # clicks whose address and user agent were erased (still counted)
     coupons: int = 0
     lists: int = 0  # lists the customer was taken off
+    transactions: int = 0  # purchases no longer linked to them (still counted for their campaigns)
     unsubscribes_kept: tuple[str, ...] = field(default=())  # channels whose unsubscribe survives as a hash
 
     @property
@@ -90,8 +91,15 @@ class ErasureResult:
             f"Personal data erased: name, contacts and attributes, {_count(self.coupons, 'coupon')}, their place "
             f"on {_count(self.lists, 'list')}, the recipient and text of {_count(self.messages, 'message')} and "
             f"{_count(self.gateway_exchanges, 'gateway log entry', 'gateway log entries')}. Every campaign's figures "
-            f"are unchanged ({_count(self.clicks, 'click')} on their links still counted).{kept}"
+            f"are unchanged ({_count(self.clicks, 'click')} on their links still counted"
+            f"{self._transactions_in_words}).{kept}"
         )
+
+    @property
+    def _transactions_in_words(self) -> str:
+        if not self.transactions:
+            return ""
+        return f"; {_count(self.transactions, 'purchase')} no longer linked to them, still counted for their campaigns"
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,7 @@ def customer_erase(*, customer: Customer, user: User | None) -> ErasureResult:
     clicks = Click.objects.filter(message__customer_id=customer.pk).update(ip_hash="", user_agent=_device_kind())
     coupons, _ = Coupon.objects.filter(customer_id=customer.pk).delete()
     lists, _ = CustomerList.customers.through.objects.filter(customer_id=customer.pk).delete()
+    transactions = _unlink_transactions(customer)
 
     customer.name = customer.mobile = customer.email = customer.external_id = ""
     customer.attributes = {}
@@ -180,8 +189,20 @@ def customer_erase(*, customer: Customer, user: User | None) -> ErasureResult:
         clicks=clicks,
         coupons=coupons,
         lists=lists,
+        transactions=transactions,
         unsubscribes_kept=kept,
     )
+
+
+def _unlink_transactions(customer: Customer) -> int:
+    """Take the customer's purchases off them and drop what named them; their campaigns keep counting them (the
+    sales counters count buyers by `buyer_key`, which becomes a number that names no one: minus the lowest id of
+    these purchases) and they are never attributed again."""
+    purchases = Transaction.objects.filter(customer_id=customer.pk)
+    first = purchases.aggregate(first=Min("pk"))["first"]
+    if first is None:
+        return 0
+    return purchases.update(customer=None, customer_external_id="", mobile="", email="", buyer_key=-first)
 
 
 @dataclass(frozen=True)

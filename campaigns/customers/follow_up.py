@@ -1,4 +1,5 @@
-"""Follow-up lists: who clicked a campaign's links, or who got it and did not click, as a list to target next.
+"""Follow-up lists: who clicked a campaign's links, or who got it and did not click, and of those who clicked who
+bought and who did not, as a list to target next.
 
 Both are answered in SQL and inserted with one INSERT ... SELECT (customer_list_add_matching), so a campaign to a
 million recipients makes its list as fast as a small one. A recurring campaign counts all its runs.
@@ -8,21 +9,26 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from campaigns.customers.audience import customer_list_add_matching, customer_list_create
-from campaigns.models import Campaign, Customer, CustomerList
+from campaigns.models import Campaign, Customer, CustomerList, Transaction
 from delivery.models import Message
 from linktrack.models import ClickerDay
 
 CLICKED = "clicked"
 NOT_CLICKED = "not_clicked"
+CLICKED_BOUGHT = "clicked_bought"
+CLICKED_NOT_BOUGHT = "clicked_not_bought"
 FOLLOW_UPS = {
     CLICKED: "clicked a link",
     NOT_CLICKED: "got it and did not click",
+    CLICKED_BOUGHT: "clicked and bought",
+    CLICKED_NOT_BOUGHT: "clicked, did not buy",
 }
 
 
 def follow_up_customers(*, campaign: Campaign, who: str) -> QuerySet[Customer]:
     """The campaign's recipients who clicked (people, not link previews), or whose message was delivered and who
-    did not click."""
+    did not click; or of those who clicked, the ones who bought after clicking (a purchase attributed to the campaign
+    by the click rule, campaigns.customers.attribution) and the ones with no purchase counted for it."""
     if who not in FOLLOW_UPS:
         raise ValueError(f"unknown follow-up {who!r}")
     sent = Campaign.objects.filter(Q(pk=campaign.pk) | Q(parent_id=campaign.pk)).values("pk")
@@ -32,6 +38,14 @@ def follow_up_customers(*, campaign: Campaign, who: str) -> QuerySet[Customer]:
     customers = Customer.objects.filter(org_id=campaign.org_id)
     if who == CLICKED:
         return customers.filter(pk__in=clickers)
+    if who in (CLICKED_BOUGHT, CLICKED_NOT_BOUGHT):
+        purchases = Transaction.objects.filter(customer__isnull=False)
+        if who == CLICKED_BOUGHT:
+            return customers.filter(pk__in=clickers).filter(
+                pk__in=purchases.filter(click_campaign_id__in=sent).values("customer_id")
+            )
+        counted = purchases.filter(Q(click_campaign_id__in=sent) | Q(message_campaign_id__in=sent))
+        return customers.filter(pk__in=clickers).exclude(pk__in=counted.values("customer_id"))
     delivered = Message.objects.filter(campaign_id__in=sent, status=Message.Status.DELIVERED).values("customer_id")
     return customers.filter(pk__in=delivered).exclude(pk__in=clickers)
 

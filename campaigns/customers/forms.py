@@ -270,3 +270,38 @@ class CustomerBulkAddForm(forms.Form):
         self.fields["org"].queryset = orgs
         if len(orgs) > 1:
             self.fields["customer_list"].label_from_instance = lambda found: f"{found.name} ({found.org.name})"
+
+
+class TransactionImportForm(OrgFormMixin, forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: transaction_id, time, amount, and external_id, mobile or email of the customer; "
+        "optionally currency (INR when empty), store and channel.",
+    )
+
+    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_org(orgs)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        _check_csv(upload)
+        return upload
+
+
+class AttributionWindowForm(OrgFormMixin, forms.Form):
+    attribution_window_days = forms.IntegerField(
+        label="A purchase counts for a campaign within this many days after its message",
+        min_value=1,
+        max_value=90,
+        error_messages={
+            "required": "Give the number of days, from 1 to 90.",
+            "invalid": "Give a whole number of days, from 1 to 90.",
+            "min_value": "Give at least 1 day.",
+            "max_value": "Give at most 90 days.",
+        },
+    )
+
+    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_org(orgs)

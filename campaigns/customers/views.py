@@ -242,7 +242,7 @@ def customer_erase(request, pk: int):
 # --- Imports -----------------------------------------------------------------------------------------------------
 
 
-def _start_import(request, form, *, kind: str, check, task, options: dict):
+def start_import(request, form, *, kind: str, check, task, options: dict):
     """Save the upload, refuse an unusable file next to the form, else queue the import and show its progress."""
     org = form.cleaned_data["org"]
     job_id = import_job_create(
@@ -263,7 +263,7 @@ def _start_import(request, form, *, kind: str, check, task, options: dict):
 def customer_import(request):
     form = CustomerImportForm(request.POST or None, request.FILES or None, orgs=orgs_for_user(request.user))
     if request.method == "POST" and form.is_valid():
-        response = _start_import(
+        response = start_import(
             request,
             form,
             kind="customers",
@@ -330,7 +330,7 @@ def ndnc_register(request):
     orgs = orgs_for_user(request.user)
     form = NdncImportForm(request.POST or None, request.FILES or None, orgs=orgs)
     if request.method == "POST" and form.is_valid():
-        response = _start_import(request, form, kind="ndnc", check=check_ndnc_file, task=ndnc_import_task, options={})
+        response = start_import(request, form, kind="ndnc", check=check_ndnc_file, task=ndnc_import_task, options={})
         if response:
             return response
     entries = NdncEntry.objects.filter(org__in=orgs).select_related("org")

@@ -20,6 +20,7 @@ from campaigns.base.click_rates import PER_SENT_WHY, click_rate, no_delivery_rep
 from campaigns.base.forms import add_service_errors
 from campaigns.base.history import campaign_history, in_org_time
 from campaigns.base.schedules import next_runs, schedule_described
+from campaigns.customers.attribution import attribution_in_words, campaign_sales
 from campaigns.dlt import trai
 from campaigns.lifecycle import approval, services
 from campaigns.lifecycle.filters import CampaignFilterForm, campaigns_matching
@@ -261,6 +262,8 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
     clicks = click_counts(campaign_id=campaign.pk)
     runs = list(campaign.runs.order_by("-created_at")[:50]) if campaign.is_recurring else []
     run_summaries = campaign_summaries(campaigns=runs)
+    summary = campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None
+    delivered, clickers = (summary.delivered, summary.clicks.unique) if summary else (counts.delivered, clicks.unique)
     return render(
         request,
         "campaigns/detail.html",
@@ -282,7 +285,13 @@ def _campaign_page(request, campaign: Campaign, launch_form: LaunchForm | None =
             "timeline": click_timeline(campaign=campaign) if clicks.total else None,
             "devices": click_devices(campaign_id=campaign.pk) if clicks.total else [],
             "runs": [(run, run_summaries[run.pk]) for run in runs],
-            "summary": campaign_summaries(campaigns=[campaign])[campaign.pk] if campaign.is_recurring else None,
+            "summary": summary,
+            "sales": campaign_sales(
+                campaign_ids=[campaign.pk], delivered={campaign.pk: delivered}, clickers={campaign.pk: clickers}
+            )[campaign.pk]
+            if delivered
+            else [],
+            "attribution_rule": attribution_in_words(campaign.org),
             "delivery_speed": delivery_speed(campaign=campaign) if counts.delivered or campaign.is_recurring else None,
             "launch_form": launch_form if campaign.is_draft else None,
             "can_pause": campaign.can_pause or (campaign.status == Campaign.Status.DISPATCHED and counts.queued),

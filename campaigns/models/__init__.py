@@ -6,11 +6,13 @@ from campaigns.models.campaign import Campaign, CampaignEvent
 from campaigns.models.common import Channel, TimeStamped
 from campaigns.models.customers import Coupon, Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from campaigns.models.dlt import SenderId, Template, WhitelistedUrl
+from campaigns.models.transactions import CampaignSales, Transaction, TransactionChange
 
 __all__ = [
     "Authenticator",
     "Campaign",
     "CampaignEvent",
+    "CampaignSales",
     "Channel",
     "Coupon",
     "CreditTopUp",
@@ -24,6 +26,8 @@ __all__ = [
     "SenderId",
     "Template",
     "TimeStamped",
+    "Transaction",
+    "TransactionChange",
     "Unsubscribe",
     "User",
     "UserManager",

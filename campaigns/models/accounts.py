@@ -99,6 +99,13 @@ class Org(TimeStamped):
         help_text="Email the organisation's campaign managers when the credits fall below this. Empty: never.",
     )
     credits_alert_sent_at = models.DateTimeField(null=True, blank=True)
+    # Attribution (campaigns.customers.attribution): a purchase counts for a campaign when it comes within this many
+    # days (of the org's clock) after the campaign's message reached the customer.
+    attribution_window_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="A purchase counts for a campaign when it is made within this many days after its message.",
+    )
 
     class Meta:
         constraints = [

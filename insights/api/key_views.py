@@ -28,6 +28,12 @@ class ApiKeyForm(OrgChoiceForm):
         help_text="A name to recognise the key by, e.g. “Power BI dashboard”.",
         error_messages={"required": "Name the key, so that you know later what uses it."},
     )
+    can_write = forms.BooleanField(
+        label="May send transactions",
+        required=False,
+        help_text="Also lets your systems send what customers bought (POST /api/v1/transactions/). "
+        "Leave it unticked for a key that only reads figures.",
+    )
 
 
 @login_required
@@ -38,7 +44,10 @@ def api_key_list(request):
     created = raw_key = None
     if request.method == "POST" and form.is_valid():
         created, raw_key = api_keys.api_key_create(
-            org=form.cleaned_data["org"], user=request.user, name=form.cleaned_data["name"]
+            org=form.cleaned_data["org"],
+            user=request.user,
+            name=form.cleaned_data["name"],
+            can_write=form.cleaned_data["can_write"],
         )
         form = ApiKeyForm(orgs=orgs)
     keys = (

@@ -38,8 +38,9 @@ def is_well_formed(raw_key: str) -> bool:
 
 
 @transaction.atomic
-def api_key_create(*, org: Org, user: User, name: str) -> tuple[ApiKey, str]:
-    """A new key of `org`, and the key itself: the caller shows it once, it cannot be read again."""
+def api_key_create(*, org: Org, user: User, name: str, can_write: bool = False) -> tuple[ApiKey, str]:
+    """A new key of `org`, and the key itself: the caller shows it once, it cannot be read again. `can_write`: it
+    may also send transactions in."""
     raw_key = KEY_START + secrets.token_urlsafe(_KEY_BYTES)
     api_key = ApiKey(
         org=org,
@@ -47,6 +48,7 @@ def api_key_create(*, org: Org, user: User, name: str) -> tuple[ApiKey, str]:
         prefix=raw_key[len(KEY_START) : len(KEY_START) + PREFIX_LENGTH],
         key_hash=hash_of(raw_key),
         created_by=user,
+        can_write=can_write,
     )
     api_key.full_clean()
     api_key.save()

@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from insights.api import transactions
 from insights.api import views as api
 
 app_name = "api"
@@ -9,5 +10,6 @@ urlpatterns = [
     path("campaigns/", api.campaign_list, name="campaigns"),
     path("campaigns/<int:pk>/", api.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/clicks/", api.campaign_clicks, name="campaign-clicks"),
+    path("transactions/", transactions.transactions_receive, name="transactions"),
     re_path(r"^", api.no_such_endpoint),
 ]

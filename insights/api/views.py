@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from campaigns.customers.attribution import campaign_sales
 from campaigns.lifecycle.filters import campaigns_matching
 from campaigns.lifecycle.selectors import CampaignSummary, campaign_summaries
 from campaigns.models import Campaign, Channel
@@ -50,25 +51,32 @@ def _unauthorized(message: str, *, invalid_token: bool = True) -> JsonResponse:
     return response
 
 
-def api_view(view: Callable) -> Callable:
-    """GET only, a live API key, within the key's rate; the view gets the key after the request."""
+def api_view(view: Callable | None = None, *, method: str = "GET", writes: bool = False) -> Callable:
+    """`method` only (GET unless said), a live API key (with the write scope when the view `writes`), within the
+    key's rate; the view gets the key after the request."""
 
-    # The API reads no cookie, so a forged cross-site request gains nothing; exempt so that a POST gets the API's
-    # JSON 405 rather than the CSRF failure page.
-    @csrf_exempt
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-        response = _answer(view, request, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        return response
+    def decorate(view: Callable) -> Callable:
+        # The API reads no cookie, so a forged cross-site request gains nothing; exempt so that a wrong method gets
+        # the API's JSON 405 rather than the CSRF failure page.
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+            response = _answer(view, method, writes, request, *args, **kwargs)
+            response["Cache-Control"] = "no-store"
+            return response
 
-    return wrapped
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
-def _answer(view: Callable, request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    if request.method != "GET":
-        response = _error(405, f"The reporting API only reads: use GET, not {request.method}.")
-        response["Allow"] = "GET"
+def _answer(view: Callable, method: str, writes: bool, request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    if request.method != method:
+        if method == "GET":
+            response = _error(405, f"The reporting API only reads: use GET, not {request.method}.")
+        else:
+            response = _error(405, f"This endpoint takes {method}, not {request.method}.")
+        response["Allow"] = method
         return response
     scheme, _, raw_key = request.headers.get("Authorization", "").strip().partition(" ")
     if not scheme:
@@ -82,6 +90,12 @@ def _answer(view: Callable, request: HttpRequest, *args, **kwargs) -> JsonRespon
         return _unauthorized(
             "This API key is not valid: it is malformed, unknown or revoked. "
             "Create a key on the API keys page and send it whole."
+        )
+    if writes and not api_key.can_write:
+        return _error(
+            403,
+            "This API key only reads. Create a key that may also send transactions in (tick “May send "
+            "transactions” on the API keys page) and use it for this call.",
         )
     wait = rate_limit_wait(api_key)
     if wait:
@@ -99,7 +113,7 @@ def no_such_endpoint(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     response = _error(
         404,
         "No such endpoint. The reporting API has /api/v1/campaigns/, /api/v1/campaigns/<id>/ and "
-        "/api/v1/campaigns/<id>/clicks/ (each ends with a slash).",
+        "/api/v1/campaigns/<id>/clicks/, and takes transactions at /api/v1/transactions/ (each ends with a slash).",
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -240,6 +254,11 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
         delivery, why = _delivery(campaign)
         speed = delivery_speed(campaign=campaign)
         links = click_counts_by_link(campaign_id=campaign.pk)
+        sales = campaign_sales(
+            campaign_ids=[campaign.pk],
+            delivered={campaign.pk: summary.delivered},
+            clickers={campaign.pk: summary.clicks.unique},
+        )[campaign.pk]
     return _figures_answer(
         {
             **_campaign_figures(campaign, summary),
@@ -257,6 +276,9 @@ def campaign_detail(request: HttpRequest, api_key: ApiKey, pk: int) -> JsonRespo
                 }
                 for link in links
             ],
+            # Purchases attributed to it, per currency: those who clicked before buying and those delivered who did
+            # not click (campaigns.customers.attribution); a recurring campaign adds up its runs.
+            "sales": [figures.as_json() for figures in sales],
             # A recurring campaign sends through its runs: each has its own report at /api/v1/campaigns/<id>/.
             "runs": [_campaign_figures(run, run_summaries[run.pk]) for run in runs],
         },

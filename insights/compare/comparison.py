@@ -6,8 +6,9 @@ clicks and devices add up every run, and its timing is measured from each run's 
 the soonest after any run's sending; "half of the clicks within N hours" pools every run's clicks, each counted
 from its own run's sending), since runs go out days or weeks apart.
 
-Four queries whatever the number of campaigns: messages grouped by campaign, status and reason; click counts per
-campaign; clicks per campaign and user agent; clicks per campaign and minute. Everything else is done in Python on
+Five queries whatever the number of campaigns: messages grouped by campaign, status and reason; click counts per
+campaign; clicks per campaign and user agent; clicks per campaign and minute; the sales counters (purchases in INR
+attributed to each campaign, campaigns.customers.attribution). Everything else is done in Python on
 those grouped rows.
 """
 
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Min, Q, Sum
 
 from campaigns.base.click_rates import ClickRate, click_rate
+from campaigns.customers.attribution import CampaignSalesFigures, campaign_sales
 from campaigns.models import Campaign
 from delivery import reasons
 from delivery.models import Message, MessageCounts
@@ -55,6 +57,7 @@ class CampaignComparison:
     first_click_minutes: int | None  # from sending to the first click
     half_within_hours: int | None  # half of the clicks came within this many hours of sending
     phone_percent: float | None  # share of clicks from Android phones and iPhones / iPads; None without clicks
+    sales: CampaignSalesFigures | None  # purchases in INR attributed to it (campaigns.customers.attribution)
 
     @property
     def messages(self) -> int:
@@ -91,9 +94,15 @@ class CampaignComparison:
         """The rate in percent; None when nothing was delivered (per sent: nothing sent)."""
         return self.rate.percent
 
+    @property
+    def revenue_per_recipient(self) -> float | None:
+        if self.sales is None or self.sales.revenue_per_recipient is None:
+            return None
+        return float(self.sales.revenue_per_recipient)
+
 
 def campaigns_compare(*, campaigns: list[Campaign]) -> list[CampaignComparison]:
-    """The figures of each campaign, in the order given. Four queries whatever the number of campaigns.
+    """The figures of each campaign, in the order given. Five queries whatever the number of campaigns.
 
     The campaigns should come with their org, template and its sender, audience list and segment, and resent campaign
     loaded, and none should be a run of another one in the list (its figures would count twice).
@@ -107,6 +116,12 @@ def campaigns_compare(*, campaigns: list[Campaign]) -> list[CampaignComparison]:
     sent_at = _sent_at(messages)
     timings = _timings(ids, owners, sent_at, zones)
     no_clicks = ClickCounts(total=0, unique=0)
+    outcomes = {pk: _outcomes([row for row in messages if owners.owns(pk, row)]) for pk in ids}
+    sales = campaign_sales(
+        campaign_ids=ids,
+        delivered={pk: counts.delivered for pk, counts in outcomes.items()},
+        clickers={pk: clicks.get(pk, no_clicks).unique for pk in ids},
+    )
     comparisons = []
     for campaign in campaigns:
         rows = [row for row in messages if owners.owns(campaign.pk, row)]
@@ -121,12 +136,13 @@ def campaigns_compare(*, campaigns: list[Campaign]) -> list[CampaignComparison]:
                 audience=_audience(campaign),
                 template_name=campaign.template.name,
                 runs=len({row["campaign_id"] for row in rows if row["campaign__parent_id"] == campaign.pk}),
-                outcomes=_outcomes(rows),
+                outcomes=outcomes[campaign.pk],
                 top_not_delivered=_top_not_delivered(rows),
                 clicks=clicks.get(campaign.pk, no_clicks),
                 first_click_minutes=first_click,
                 half_within_hours=half_within,
                 phone_percent=phone_shares.get(campaign.pk),
+                sales=next((figures for figures in sales[campaign.pk] if figures.currency == "INR"), None),
             )
         )
     return comparisons
@@ -285,6 +301,7 @@ BEST_RULES = {
     "not_delivered_percent": LOWEST,
     "click_rate": HIGHEST,
     "first_click_minutes": LOWEST,
+    "revenue_per_recipient": HIGHEST,
 }
 
 

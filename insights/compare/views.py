@@ -133,6 +133,24 @@ def _kind(comparison: CampaignComparison) -> str:
     return comparison.kind
 
 
+def _bought(comparison: CampaignComparison, group: str) -> str:
+    """Buyers of a group (those who clicked, those who did not) of its recipients, with the conversion rate."""
+    sales = comparison.sales
+    if sales is None:
+        return "no purchases counted"
+    figures = getattr(sales, group)
+    rate = _percent(figures.conversion_rate)
+    shown = f"{_count(comparison, figures.buyers)} of {_count(comparison, figures.recipients)} ({rate})"
+    return f"{shown}, too few to compare" if figures.too_few else shown
+
+
+def _money(comparison: CampaignComparison, amount) -> str:
+    if amount is None:
+        return "–"
+    whole, _, paise = f"{amount:.2f}".partition(".")
+    return f"₹{_count(comparison, int(whole))}.{paise}"
+
+
 # One row per figure: its label, the figure's name (for marking the best value) and how a campaign's value reads.
 ROWS = [
     ("Channel", "channel", lambda c: c.channel),
@@ -156,6 +174,14 @@ ROWS = [
     ("First click", "first_click_minutes", lambda c: _minutes(c.first_click_minutes)),
     ("Half of the clicks", "half_within_hours", lambda c: _hours(c.half_within_hours)),
     ("Clicks from phones", "phone_percent", lambda c: _percent(c.phone_percent, "no clicks")),
+    ("Bought after clicking (of those who clicked)", "bought_clicked", lambda c: _bought(c, "clicked")),
+    ("Bought, did not click (of those delivered)", "bought_not_clicked", lambda c: _bought(c, "not_clicked")),
+    ("Revenue (INR)", "revenue", lambda c: _money(c, c.sales.revenue) if c.sales else "–"),
+    (
+        "Revenue per recipient (INR)",
+        "revenue_per_recipient",
+        lambda c: _money(c, c.sales.revenue_per_recipient) if c.sales else "–",
+    ),
 ]
 
 

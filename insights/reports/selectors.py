@@ -1,16 +1,17 @@
 """Insights by campaign: each campaign of an org with its delivered (and sent) messages and its clicks in a
 period."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from campaigns.base.click_rates import ClickRate, click_rate, delivery_reported
-from campaigns.models import Campaign
+from campaigns.customers.attribution import CampaignSalesFigures, campaign_sales
+from campaigns.models import Campaign, CampaignSales
 from delivery.models import Message, MessageCounts
-from linktrack.counts.click_counts import ClickCounts, click_counts_by_campaign
+from linktrack.counts.click_counts import ClickCounts, click_counts_by_campaign, click_counts_for_campaigns
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class CampaignInsight:
     clicks: ClickCounts
     sent: int = 0
     delivery_reported: bool = True
+    sales: CampaignSalesFigures | None = None  # purchases in INR attributed to it, of all time
 
     @property
     def rate(self) -> ClickRate:
@@ -53,8 +55,9 @@ def campaign_insights(
     the start of the first day; `until`, the end of the last).
 
     Four queries: clicks (totals and clickers) per campaign, delivered and sent messages per campaign (from the
-    message counters), and the campaigns. A campaign from a promotional sender, whose delivery is never reported,
-    is listed once it has sent messages.
+    message counters), and the campaigns; one more for the sales counters, and when some campaign has sales, three
+    for their sales and their clickers of all time (the groups the sales set side by side). A campaign from a
+    promotional sender, whose delivery is never reported, is listed once it has sent messages.
     """
     clicks = click_counts_by_campaign(org_id=org_id, first_day=first_day, last_day=last_day, channel=channel)
     campaigns = Campaign.objects.filter(org_id=org_id)
@@ -96,4 +99,27 @@ def campaign_insights(
                 delivery_reported=reported,
             )
         )
+    # The sales' groups are the recipients reached: delivered, or sent where delivery is never reported.
+    reached = {
+        insight.campaign_id: insight.delivered if insight.delivery_reported else insight.sent for insight in insights
+    }
+    insights = _with_sales(insights, reached)
     return sorted(insights, key=lambda insight: (-insight.clicks.unique, -insight.clicks.total, insight.name))
+
+
+def _with_sales(insights: list[CampaignInsight], reached: dict[int, int]) -> list[CampaignInsight]:
+    """Each campaign with its purchases in INR (campaigns.customers.attribution), of all time: its clickers of all
+    time and delivered messages are the groups, whatever the period of the clicks shown."""
+    ids = [insight.campaign_id for insight in insights]
+    sold = list(CampaignSales.objects.filter(campaign_id__in=ids).values_list("campaign_id", flat=True).distinct())
+    if not sold:
+        return insights
+    clickers = {pk: counts.unique for pk, counts in click_counts_for_campaigns(campaign_ids=sold).items()}
+    sales = campaign_sales(campaign_ids=sold, delivered=reached, clickers=clickers)
+    return [
+        replace(
+            insight,
+            sales=next((row for row in sales.get(insight.campaign_id, []) if row.currency == "INR"), None),
+        )
+        for insight in insights
+    ]

@@ -69,6 +69,35 @@ def insights_overview(request):
     )
 
 
+SALES_HEADER = [
+    "buyers_who_clicked",
+    "conversion_rate_clicked_percent",
+    "revenue_clicked_inr",
+    "buyers_who_did_not_click",
+    "conversion_rate_not_clicked_percent",
+    "revenue_not_clicked_inr",
+    "revenue_per_recipient_inr",
+    "too_few_to_compare",
+]
+
+
+def _sales_cells(row) -> list:
+    sales = row.sales
+    if sales is None:
+        return [0, "", 0, 0, "", 0, "", ""]
+    clicked, other = sales.clicked, sales.not_clicked
+    return [
+        clicked.buyers,
+        clicked.conversion_rate if clicked.conversion_rate is not None else "",
+        clicked.revenue,
+        other.buyers,
+        other.conversion_rate if other.conversion_rate is not None else "",
+        other.revenue,
+        sales.revenue_per_recipient if sales.revenue_per_recipient is not None else "",
+        "yes" if not sales.comparable else "no",
+    ]
+
+
 @login_required
 def insights_export(request):
     """The campaign table as CSV, for spreadsheets, with the page's filters."""
@@ -77,7 +106,16 @@ def insights_export(request):
     with reading_reports():
         campaigns = _campaigns(shown)
     rows = (
-        [row.name, row.channel, row.delivered, row.clicks.unique, row.clicks.total, row.click_rate, row.rate.per]
+        [
+            row.name,
+            row.channel,
+            row.delivered,
+            row.clicks.unique,
+            row.clicks.total,
+            row.click_rate,
+            row.rate.per,
+            *_sales_cells(row),
+        ]
         for row in campaigns
     )
     # click_rate_of: "delivered", or "sent" for a promotional sender's SMS, whose delivery is never reported
@@ -89,6 +127,7 @@ def insights_export(request):
         "total_click_count",
         "click_rate_percent",
         "click_rate_of",
+        *SALES_HEADER,
     ]
     return csv_download(header, rows, filename=f"insights-{shown.org.pk}-{shown.period_slug}{channel}.csv")
 

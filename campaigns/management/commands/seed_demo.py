@@ -1,8 +1,9 @@
-"""An idempotent demo: one org, two users, senders, templates, a DLT URL whitelist, 200 customers and two finished
-campaigns (SMS and email, so reports show both channels)."""
+"""An idempotent demo: one org, two users, senders, templates, a DLT URL whitelist, 200 customers, two finished
+campaigns (SMS and email, so reports show both channels) and purchases after them."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -10,6 +11,9 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from campaigns.customers.attribution import campaign_sales_recount
+from campaigns.customers.transaction_rows import TransactionRow
+from campaigns.customers.transactions import SOURCE_IMPORT, transactions_store
 from campaigns.dlt import trai
 from campaigns.lifecycle import services
 from campaigns.models import (
@@ -73,6 +77,7 @@ class Command(BaseCommand):
         self._finished_campaign(
             org, manager, templates["newsletter"], EMAIL_CAMPAIGN_NAME, [*slots, {"source": "url", "value": OFFERS_URL}]
         )
+        self._transactions(org)
         url = self._working_short_url(campaign)
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Campaign manager: manager@demo.test / {password}")
@@ -258,6 +263,48 @@ class Command(BaseCommand):
         Click.objects.bulk_update(clicks, ["clicked_at", "user_agent"])
         # The clicks moved in time after they were counted: count them again where they now are.
         linktrack_services.click_counters_build(org_id=campaign.org_id, everything=True)
+
+    def _transactions(self, org: Org) -> None:
+        """Purchases after the demo campaigns, so their pages set those who clicked against those who did not: most
+        who clicked bought within hours of their click, a fifth of the others after their message. Stored as the
+        import stores them (a second seed finds them all unchanged)."""
+        rng = random.Random(17)
+        now = timezone.now()
+        first_click: dict[int, datetime] = {}  # customer -> their first click by a person
+        for customer_id, clicked_at in (
+            Click.objects.filter(campaign__org=org, is_bot=False, message__isnull=False)
+            .order_by("clicked_at")
+            .values_list("message__customer_id", "clicked_at")
+        ):
+            first_click.setdefault(customer_id, clicked_at)
+        reached = (
+            Message.objects.filter(campaign__org=org, status=Message.Status.DELIVERED)
+            .order_by("customer_id", "finished_at")
+            .values_list("customer_id", "customer__external_id", "finished_at")
+        )
+        rows, seen = [], set()
+        for customer_id, external_id, delivered_at in reached:
+            if customer_id in seen:
+                continue
+            seen.add(customer_id)
+            clicked_at = first_click.get(customer_id)
+            if not rng.random() < (0.8 if clicked_at else 0.2):
+                continue
+            after = clicked_at or delivered_at
+            bought_at = min(after + timedelta(minutes=rng.randint(5, 20 * 60)), now)
+            rows.append(
+                TransactionRow(
+                    line=len(rows) + 1,
+                    transaction_id=f"DEMO-{customer_id:05d}",
+                    time=bought_at,
+                    amount=Decimal(rng.randrange(29900, 499900)) / 100,
+                    external_id=external_id,
+                    store="Online store" if rng.random() < 0.7 else "Bandra West",
+                    sales_channel="online",
+                )
+            )
+        stored = transactions_store(org=org, rows=rows, source=SOURCE_IMPORT)
+        campaign_sales_recount(stored.campaigns)
 
     def _working_short_url(self, campaign: Campaign) -> str:
         message = Message.objects.filter(campaign=campaign).exclude(body="").order_by("pk").first()

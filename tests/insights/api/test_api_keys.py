@@ -222,3 +222,14 @@ def test_the_admin_lists_keys_read_only_without_their_hash(client, org, manager)
     for page in (listing, change):
         assert api_key.key_hash not in page and raw_key not in page
     assert client.get(reverse("admin:insights_apikey_add")).status_code == 403
+
+
+def test_a_key_may_send_transactions_only_when_created_to(client, manager, org):
+    client.force_login(manager)
+    client.post(reverse("insights:api-keys"), {"org": org.pk, "name": "Reads"})
+    client.post(reverse("insights:api-keys"), {"org": org.pk, "name": "Shop", "can_write": "on"})
+
+    assert dict(ApiKey.objects.values_list("name", "can_write")) == {"Reads": False, "Shop": True}
+    page = client.get(reverse("insights:api-keys")).content.decode()
+    assert "<td data-scope>read, send transactions</td>" in page and "<td data-scope>read</td>" in page
+    assert "POST /api/v1/transactions/" in page

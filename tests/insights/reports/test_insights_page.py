@@ -88,18 +88,16 @@ def test_csv_export_has_one_row_per_campaign(client, manager, template):
     client.force_login(manager)
     response = client.get(reverse("insights:export"))
     rows = _csv(response)
-    assert rows == [
-        [
-            "campaign",
-            "channel",
-            "delivered",
-            "unique_click_count",
-            "total_click_count",
-            "click_rate_percent",
-            "click_rate_of",
-        ],
-        ["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"],
+    assert rows[0][:7] == [
+        "campaign",
+        "channel",
+        "delivered",
+        "unique_click_count",
+        "total_click_count",
+        "click_rate_percent",
+        "click_rate_of",
     ]
+    assert rows[1:] == [["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered", "0", "", "0", "0", "", "0", "", ""]]
 
 
 def test_another_orgs_insights_are_not_found(client, outsider, template):
@@ -165,8 +163,9 @@ def test_page_is_a_fixed_number_of_queries_whatever_the_days_and_clicks(
     params = {"period": "custom", "from": "2026-11-01", "to": "2026-12-31"}
 
     # session, user, the user's orgs, then from the click counters totals and clickers by channel, by campaign and
-    # by day and channel, delivered messages per campaign from the message counters, and the campaigns
-    with django_assert_num_queries(11):
+    # by day and channel, delivered messages per campaign from the message counters, the campaigns, and which of
+    # them have sales counters (none here)
+    with django_assert_num_queries(12):
         page = _page(client, **params)
 
     assert len(_day_rows(page)) == days

@@ -63,7 +63,7 @@ def test_export_carries_the_channel_and_period_and_names_them(client, manager, t
 
     response = client.get(reverse("insights:export"), params)
 
-    assert _csv(response)[1:] == [["Diwali email", "email", "1", "1", "2", "100.0", "delivered"]]
+    assert [row[:7] for row in _csv(response)[1:]] == [["Diwali email", "email", "1", "1", "2", "100.0", "delivered"]]
     assert response["Content-Disposition"] == (
         f'attachment; filename="insights-{two_channels.pk}-2026-11-11-to-2026-11-11-email.csv"'
     )
@@ -72,7 +72,7 @@ def test_export_carries_the_channel_and_period_and_names_them(client, manager, t
 def test_export_of_sms_leaves_email_campaigns_out(client, manager, two_channels):
     client.force_login(manager)
     response = client.get(reverse("insights:export"), {"period": "all", "channel": "sms"})
-    assert _csv(response)[1:] == [["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"]]
+    assert [row[:7] for row in _csv(response)[1:]] == [["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"]]
     assert response["Content-Disposition"].endswith(f'filename="insights-{two_channels.pk}-all-time-sms.csv"')
 
 
@@ -84,7 +84,9 @@ def test_export_link_on_the_page_carries_the_current_filters(client, manager, tw
 
     href = html.unescape(re.search(r'<a id="export" href="([^"]+)"', page).group(1))
     assert href == f"{reverse('insights:export')}?{urlencode(params)}"
-    assert _csv(client.get(href))[1:] == [["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"]]
+    assert [row[:7] for row in _csv(client.get(href))[1:]] == [
+        ["Diwali SMS", "sms", "2", "2", "4", "100.0", "delivered"]
+    ]
 
 
 def test_preset_period_file_name_gives_its_days(client, manager, org):

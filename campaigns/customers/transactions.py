@@ -1,0 +1,159 @@
+"""Transactions in: store a batch of purchases (from a CSV import or the API), matched to the org's customers and
+attributed to campaigns (campaigns.customers.attribution).
+
+Idempotent by transaction id: a transaction sent again changes nothing, unless its amount (or currency) is another,
+which updates it and records the change (TransactionChange). Nothing else of a stored transaction changes. A
+transaction whose customer is not known yet is kept with what it named (external id, mobile, email) and matched when
+a customer import brings that customer (`transactions_match_customers`).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.customers.attribution import transactions_attribute
+from campaigns.customers.customer_matching import customer_match, stored_customers
+from campaigns.customers.transaction_rows import TransactionRow, window_start
+from campaigns.models import Customer, Org, Transaction, TransactionChange
+
+SOURCE_IMPORT, SOURCE_API = "import", "api"
+
+
+@dataclass
+class TransactionsStored:
+    """What storing a batch did; `campaigns` are those whose sales counters must be counted again."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unmatched: int = 0  # stored, waiting for their customer
+    campaigns: set[int] = field(default_factory=set)
+    outcomes: dict[int, str] = field(default_factory=dict)  # line -> created, updated, unchanged
+
+
+@transaction.atomic
+def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> TransactionsStored:
+    """Create, update or leave each row's transaction, in a handful of queries; attribute the new and changed ones.
+
+    The caller counts the campaigns of the result again (campaign_sales_recount), once per import or API call: those
+    of every row, unchanged ones included, so that running again an import that was cut off before its end (which
+    counts them) leaves the counters right."""
+    result = TransactionsStored()
+    if not rows:
+        return result
+    by_external_id, by_mobile, by_email = stored_customers(org, rows)
+    stored = {
+        row.transaction_id: row
+        for row in Transaction.objects.filter(org=org, transaction_id__in={row.transaction_id for row in rows})
+    }
+    now = timezone.now()
+    new: dict[str, Transaction] = {}
+    changed: dict[str, Transaction] = {}
+    changes: list[TransactionChange] = []
+    for row in rows:
+        known = new.get(row.transaction_id) or stored.get(row.transaction_id)
+        if known is None:
+            customer = customer_match(row, by_external_id, by_mobile, by_email)
+            new[row.transaction_id] = _transaction(org, row, customer)
+            result.outcomes[row.line] = "created"
+        elif (known.amount, known.currency) == (row.amount, row.currency):
+            result.outcomes[row.line] = "unchanged"
+            # Counted again too: an import cut off before its end stored this row without counting its campaign.
+            result.campaigns.update(pk for pk in (known.message_campaign_id, known.click_campaign_id) if pk)
+        else:
+            if known.pk:
+                changes.append(
+                    TransactionChange(
+                        transaction=known,
+                        old_amount=known.amount,
+                        new_amount=row.amount,
+                        old_currency=known.currency,
+                        new_currency=row.currency,
+                        source=source,
+                    )
+                )
+                changed[row.transaction_id] = known
+                known.updated_at = now
+            known.amount, known.currency = row.amount, row.currency
+            result.outcomes[row.line] = "updated"
+    Transaction.objects.bulk_create(new.values())
+    if changed:
+        Transaction.objects.bulk_update(changed.values(), ["amount", "currency", "updated_at"])
+        TransactionChange.objects.bulk_create(changes)
+    result.created = len(new)
+    result.updated = len(changed)
+    result.unchanged = sum(1 for outcome in result.outcomes.values() if outcome == "unchanged")
+    result.unmatched = sum(1 for row in new.values() if row.customer_id is None)
+    created = [row.pk for row in new.values() if row.customer_id]
+    if created:
+        result.campaigns |= transactions_attribute(Transaction.objects.filter(pk__in=created), new=True)
+    if changed:
+        result.campaigns |= transactions_attribute(
+            Transaction.objects.filter(pk__in=[row.pk for row in changed.values()])
+        )
+    # A changed amount of an erased customer's purchase still changes its campaign's revenue.
+    for row in changed.values():
+        result.campaigns.update(pk for pk in (row.message_campaign_id, row.click_campaign_id) if pk)
+    return result
+
+
+def _transaction(org: Org, row: TransactionRow, customer: Customer | None) -> Transaction:
+    return Transaction(
+        org=org,
+        transaction_id=row.transaction_id,
+        customer=customer,
+        customer_external_id=row.external_id,
+        mobile=row.mobile,
+        email=row.email,
+        time=row.time,
+        window_start=window_start(row.time, org_timezone=org.timezone, days=org.attribution_window_days),
+        amount=row.amount,
+        currency=row.currency,
+        store=row.store,
+        sales_channel=row.sales_channel,
+    )
+
+
+def org_has_unmatched_transactions(org: Org) -> bool:
+    return _unmatched(org).exists()
+
+
+def _unmatched(org: Org):
+    # An erased customer's transactions have no customer either, and nothing left to match them by.
+    return Transaction.objects.filter(org=org, customer__isnull=True).filter(
+        ~Q(customer_external_id="") | ~Q(mobile="") | ~Q(email="")
+    )
+
+
+def transactions_match_customers(*, org: Org, customers: list[Customer]) -> set[int]:
+    """Give the transactions waiting for these customers (just imported) their customer, as the customer import
+    matches (external id, else mobile, else email) and attribute them; returns the campaigns to count again."""
+    external_ids = {customer.external_id for customer in customers if customer.external_id}
+    mobiles = {customer.mobile for customer in customers if customer.mobile}
+    emails = {customer.email for customer in customers if customer.email}
+    keys = Q(customer_external_id__in=external_ids) | Q(mobile__in=mobiles) | Q(email__in=emails)
+    waiting = list(_unmatched(org).filter(keys))
+    if not waiting:
+        return set()
+    by_external_id, by_mobile, by_email = stored_customers(org, [_Keys.of(row) for row in waiting])
+    matched = []
+    for row in waiting:
+        customer = customer_match(_Keys.of(row), by_external_id, by_mobile, by_email)
+        if customer is not None:
+            row.customer = customer
+            matched.append(row)
+    Transaction.objects.bulk_update(matched, ["customer"])
+    return transactions_attribute(Transaction.objects.filter(pk__in=[row.pk for row in matched]))
+
+
+@dataclass(frozen=True)
+class _Keys:
+    external_id: str
+    mobile: str
+    email: str
+
+    @classmethod
+    def of(cls, row: Transaction) -> "_Keys":
+        return cls(external_id=row.customer_external_id, mobile=row.mobile, email=row.email)
