@@ -62,6 +62,7 @@ SKIPPED = {
 # Routes that take only POST (a form's action elsewhere): the crawl checks that each answers GET with 405.
 POST_ONLY = [
     "accounts/logout/",
+    "campaigns/transactions/window/",
     "accounts/two-step/start/",
     "accounts/two-step/confirm/",
     "accounts/two-step/turn-off/",
@@ -262,6 +263,7 @@ def _manager_pages(demo: Demo) -> list[str]:
         reverse("campaigns:customer-erase", args=[demo.message.customer_id]),
         reverse("campaigns:customer-import"),
         reverse("campaigns:import-progress", args=[demo.import_id]),
+        reverse("campaigns:transactions"),
         reverse("campaigns:list-index"),
         reverse("campaigns:list-new"),
         reverse("campaigns:list-detail", args=[demo.customer_list.pk]),
