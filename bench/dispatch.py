@@ -118,9 +118,11 @@ def _arguments() -> argparse.Namespace:
 def _bench_campaign(args: argparse.Namespace):
     """A fresh org with link tracking on, N customers and a draft campaign to all of them."""
     from django.db import connection
+    from django.utils import timezone
 
     from campaigns.lifecycle import services
     from campaigns.models import Customer, Org, SenderId, Template, User
+    from delivery.bulk import copy_rows
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     org = Org.objects.create(name=f"Bench dispatch {stamp}", sms_link_tracking=True, credits=10**9)
@@ -136,10 +138,13 @@ def _bench_campaign(args: argparse.Namespace):
         body="Hi {#var#}, your order is on its way: {#var#} Offers for you: {#var#} - Acme",
     )
     started = time.perf_counter()
-    for start in range(0, args.customers, 10_000):
-        Customer.objects.bulk_create(
-            Customer(org=org, name=f"Cust {n}", mobile=f"+9190{n:08d}", external_id=f"B{n}")
-            for n in range(start, min(start + 10_000, args.customers))
+    for start in range(0, args.customers, 50_000):
+        # COPY rather than bulk_create: a million customers in seconds rather than minutes.
+        copy_rows(
+            Customer,
+            ("name", "mobile", "external_id"),
+            ((f"Cust {n}", f"+9190{n:08d}", f"B{n}") for n in range(start, min(start + 50_000, args.customers))),
+            shared={"org_id": org.pk, "created_at": timezone.now(), "updated_at": timezone.now()},
         )
     print(f"{args.customers} customers created in {time.perf_counter() - started:.1f} s")
     if not args.no_analyze:
