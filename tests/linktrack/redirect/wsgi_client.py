@@ -3,7 +3,7 @@ then Django), as gunicorn hands them over, rather than straight to Django's hand
 What it returns is what went on the wire: the status, the headers in their order, the body."""
 
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client
@@ -30,6 +30,7 @@ class WsgiClient(Client):
             answer.update(status=int(status.split(" ", 1)[0]), headers=headers)
 
         # As Django's test client: the test's transaction must survive the end of the request.
+        request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
         try:
             body = self.application(environ, start_response)
@@ -37,6 +38,7 @@ class WsgiClient(Client):
             if hasattr(body, "close"):
                 body.close()
         finally:
+            request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
         response = HttpResponse(content, status=answer["status"])
         for name in list(response.headers):
