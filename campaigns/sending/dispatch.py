@@ -265,11 +265,26 @@ class Dispatcher:
                 draft.pk = pk
             self.renderer.render(to_render)
             with transaction.atomic():
+                if self.capped:
+                    state = _locked_state(self.campaign.pk)
+                    if state[0] != Campaign.Status.DISPATCHING:
+                        return False
+                    self._store(drafts, to_render, state)
+                    messages_copy(self.campaign.pk, self.channel, drafts)
+                    return True
+                # Written before the campaign's and the org's rows are locked: a batch in another worker waits only
+                # for this one's charge and commit, not for its rows to be written. The few the credits cannot pay
+                # for are marked not sent after.
+                messages_copy(self.campaign.pk, self.channel, drafts)
                 state = _locked_state(self.campaign.pk)
                 if state[0] != Campaign.Status.DISPATCHING:
+                    transaction.set_rollback(True)
                     return False
-                self._store(drafts, to_render, state)
-                messages_copy(self.campaign.pk, self.channel, drafts)
+                unpaid = self._store(drafts, to_render, state)
+                if unpaid:
+                    among(Message.objects.all(), "pk", [d.pk for d in unpaid]).update(
+                        status=Message.Status.NOT_SENT, reason_code="out_of_credits", finished_at=unpaid[0].finished_at
+                    )
             return True
         with transaction.atomic():
             state = _locked_state(self.campaign.pk)
@@ -288,15 +303,16 @@ class Dispatcher:
             )
         return True
 
-    def _store(self, drafts: list[MessageDraft], to_render: list[MessageDraft], state: tuple) -> None:
+    def _store(self, drafts: list[MessageDraft], to_render: list[MessageDraft], state: tuple) -> list[MessageDraft]:
         """Charge the batch and queue what is to be sent (the caller writes the rows), in the batch's transaction
-        with the campaign's row locked."""
+        with the campaign's row locked. Returns the drafts the org's credits could not pay for (now not sent)."""
         # From here the org's row is locked: a batch of another campaign of the org waits, so the frequency cap
         # counts what that batch prepared, and credits are never overspent.
         org = _locked_org(self.campaign.org_id)
         if self.capped:
             self._apply_frequency_cap(org, to_render)
-        charged = _reserve_credits(org, [d for d in to_render if d.status == Message.Status.QUEUED])
+        payable = [d for d in to_render if d.status == Message.Status.QUEUED]
+        charged = _reserve_credits(org, payable)
         _batch_done(
             self.campaign,
             self.plan,
@@ -315,6 +331,7 @@ class Dispatcher:
         for start in range(0, len(queued_ids), self.send_task_size):
             chunk = queued_ids[start : start + self.send_task_size]
             transaction.on_commit(lambda chunk=chunk: messages_send_task.delay(chunk))
+        return [d for d in payable if d.status != Message.Status.QUEUED]
 
     def _drafts_for(self, customers: list[AudienceCustomer]) -> list[MessageDraft]:
         if self.coupon_date is not None:
