@@ -33,16 +33,22 @@ PHONE_UA = (
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=20, help="seconds of wrk per target (default 20)")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of wrk per target (default 30)")
     parser.add_argument("--rounds", type=int, default=1, help="project/floor runs, alternating (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--connections", type=int, default=16, help="wrk open connections (default 16)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk open connections (default 64)")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers for each app (default: CPUs)"
     )
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
     parser.add_argument("--port", type=int, default=8101, help="port of the project (default 8101)")
     parser.add_argument("--floor-port", type=int, default=8102, help="port of the floor app (default 8102)")
+    parser.add_argument(
+        "--django-port",
+        type=int,
+        default=8103,
+        help="port of the project's Django path alone, without the short-domain front (default 8103)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linktrack_bench"),
@@ -98,6 +104,8 @@ def main() -> int:
     if len(rounds) > 1:
         ratios = sorted(r["project"]["rps"] / r["floor"]["rps"] for r in rounds)
         print(f"median project / floor throughput over {len(rounds)} rounds: {ratios[len(ratios) // 2]:.2f}")
+        p99s = sorted(r["project"]["percentiles"][99] / r["floor"]["percentiles"][99] for r in rounds)
+        print(f"median project / floor p99 over {len(rounds)} rounds: {p99s[len(p99s) // 2]:.2f}")
     return 0
 
 
@@ -117,24 +125,52 @@ def run_rounds(args: argparse.Namespace, env: dict, run_id: str, code: str, stre
         # Both servers stay up and the runs alternate, so load that drifts during the run hits both alike.
         with (
             gunicorn("linktrack.wsgi:application", args, args.port, env),
+            gunicorn("linktrack.wsgi:django_application", args, args.django_port, env),
             gunicorn("bench.floor_app:application", args, args.floor_port, floor_env),
         ):
             check_redirect(args.port, path)
+            check_redirect(args.django_port, path)
             check_redirect(args.floor_port, path)
             for number in range(1, args.rounds + 1):
-                print(f"--- round {number} of {args.rounds}: project")
-                project = run_wrk(args, args.port, path)
-                print(f"--- round {number} of {args.rounds}: floor")
-                rounds.append({"project": project, "floor": run_wrk(args, args.floor_port, path)})
-        answered = sum(r["project"]["requests"] for r in rounds)
-        print(
-            f"project: {answered} requests answered by wrk, {stream.xlen(stream_key)} clicks on the stream "
-            f"(which also holds the warm-up click and those answered as wrk stopped)\n"
-        )
+                results = {}
+                for name, port in (("project", args.port), ("django", args.django_port), ("floor", args.floor_port)):
+                    print(f"--- round {number} of {args.rounds}: {name}")
+                    results[name] = run_wrk(args, port, path)
+                rounds.append(results)
+        check_clicks(args, rounds, stream, stream_key)
     finally:
         stream.delete(stream_key, floor_stream, floor_prefix + code)
 
     return rounds
+
+
+def check_clicks(args: argparse.Namespace, rounds: list[dict], stream, stream_key: str) -> None:
+    """Flush the stream as beat would, then compare what was stored and counted with the redirects wrk got."""
+    from campaigns.models import Campaign
+    from linktrack.counts.click_counts import click_counts
+    from linktrack.models import Click
+    from linktrack.redirect import clicks
+
+    campaign = Campaign.objects.get(name="Bench campaign", org__name="Bench brand")
+    stored_before = Click.objects.filter(campaign=campaign).count()
+    counted_before = click_counts(campaign_id=campaign.pk).total
+    on_stream = stream.xlen(stream_key)
+    started = time.perf_counter()
+    while clicks.clicks_flush():
+        pass
+    flushed_in = time.perf_counter() - started
+    stored = Click.objects.filter(campaign=campaign).count() - stored_before
+    counted = click_counts(campaign_id=campaign.pk).total - counted_before
+    answered = sum(r[name]["requests"] - r[name]["non_redirects"] for r in rounds for name in ("project", "django"))
+    # Two warm-up clicks, and at most one request per connection answered as wrk stopped and not counted by it.
+    slack = 2 + 2 * args.connections * len(rounds)
+    verdict = "ok" if stored == counted == on_stream and answered <= stored <= answered + slack else "WRONG"
+    print(
+        f"clicks: {answered} redirects answered to wrk (project and Django path), {on_stream} on the stream, "
+        f"{stored} stored and {counted} counted after the flush ({flushed_in:.1f} s, {on_stream / flushed_in:,.0f} "
+        f"clicks/s): {verdict} (each stored and counted once; the stream may hold up to {slack} more than wrk "
+        "counted: the warm-up clicks and those answered as wrk stopped)\n"
+    )
 
 
 def seed() -> str:
@@ -272,8 +308,12 @@ def print_results(results: dict) -> None:
         p = result["percentiles"]
         errors = f"{result['non_redirects']} not 3xx, socket errors: {result['socket_errors']}"
         print(f"{name:10}{result['rps']:>10.0f}{p[50]:>9.2f}{p[75]:>9.2f}{p[90]:>9.2f}{p[99]:>9.2f}  {errors}")
-    ratio = results["project"]["rps"] / results["floor"]["rps"]
-    print(f"project / floor throughput: {ratio:.2f} ({ratio:.0%} of the floor)\n")
+    floor = results["floor"]
+    for name in ("project", "django"):
+        ratio = results[name]["rps"] / floor["rps"]
+        p99 = results[name]["percentiles"][99] / floor["percentiles"][99]
+        print(f"{name} / floor: throughput {ratio:.2f}, p99 {p99:.2f}x (targets for the project: >= 0.80, <= 1.25x)")
+    print()
 
 
 if __name__ == "__main__":

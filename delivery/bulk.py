@@ -64,7 +64,8 @@ def copy_rows(
     buffer.seek(0)
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(fields[name].column) for name in names)}) FROM STDIN"
-    with connection.cursor() as cursor:
+    # Django turns the driver's errors into its own (IntegrityError...) for execute, not for copy_expert.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.copy_expert(sql, buffer)
 
 

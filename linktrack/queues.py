@@ -20,6 +20,7 @@ QUEUES = (DISPATCH, SEND, RECEIPTS, CLICKS, DEFAULT)
 
 TASK_QUEUES = {
     "campaigns.tasks.campaign_dispatch_task": DISPATCH,
+    "campaigns.sending.tasks.campaign_dispatch_batch_task": DISPATCH,
     "campaigns.tasks.campaigns_supervise_task": DISPATCH,
     "delivery.tasks.messages_send_task": SEND,
     "campaigns.tasks.proof_hand_over_task": SEND,

@@ -269,8 +269,8 @@ def running_web_server(**environment: str) -> Iterator[str]:
         SECRET_KEY=settings.SECRET_KEY,
         HASHIDS_SALT=settings.HASHIDS_SALT,
         ALLOWED_HOSTS="127.0.0.1",
-        **environment,
     )
+    env.update(environment)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "linktrack.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--threads", "4", "--log-level", "warning"],

@@ -92,6 +92,10 @@ class Campaign(TimeStamped):
     # Tries at preparing its messages since one last prepared a batch: each start counts one, a batch done sets it
     # back to 0. A dispatch that keeps failing (an error, a worker that dies) is paused after DISPATCH_MAX_TRIES.
     dispatch_tries = models.PositiveSmallIntegerField(default=0)
+    # Preparation runs as batch tasks that any worker takes (campaigns.sending.dispatch): the number of the latest
+    # plan of them, and how many of its batches are still to be done (plus one while the plan is being queued).
+    dispatch_plan = models.PositiveIntegerField(default=0)
+    dispatch_batches_left = models.PositiveIntegerField(default=0)
     # Credits taken from the org for this campaign's messages, and when what was not sent was given back.
     credits_charged = models.PositiveBigIntegerField(default=0)
     credits_settled_at = models.DateTimeField(null=True, blank=True)

@@ -107,10 +107,18 @@ class MessageDraft:
 def normalised_recipient(channel: str, customer: AudienceCustomer) -> str | None:
     """E.164 number or lower-cased address; None when missing or invalid."""
     if channel == Channel.EMAIL:
-        email = (customer.email or "").strip().lower()
-        local, _, domain = email.partition("@")
-        return email if local and "." in domain else None
-    mobile = (customer.mobile or "").strip()
+        return normalised_email(customer.email)
+    return normalised_mobile(customer.mobile)
+
+
+def normalised_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    local, _, domain = email.partition("@")
+    return email if local and "." in domain else None
+
+
+def normalised_mobile(mobile: str | None) -> str | None:
+    mobile = (mobile or "").strip()
     if _INDIAN_MOBILE.match(mobile):
         return mobile  # the common case, without the cost of a full parse
     if not mobile:

@@ -3,7 +3,7 @@ A task keeps the name it was queued under before the code moved, so a task waiti
 
 from celery import shared_task
 
-from campaigns.sending.dispatch import campaign_dispatch
+from campaigns.sending.dispatch import campaign_dispatch, campaign_dispatch_batch
 from campaigns.sending.test_hand_over import proof_hand_over
 
 
@@ -11,6 +11,13 @@ from campaigns.sending.test_hand_over import proof_hand_over
 def campaign_dispatch_task(campaign_id: int) -> None:
     # Safe to run twice: each batch locks the campaign and skips customers who already have a message.
     campaign_dispatch(campaign_id=campaign_id)
+
+
+@shared_task
+def campaign_dispatch_batch_task(campaign_id: int, plan: int, customer_ids: list[int]) -> None:
+    # Safe to run twice: the unique campaign-customer constraint refuses a second message; the batch then prepares
+    # only the customers still without one.
+    campaign_dispatch_batch(campaign_id=campaign_id, plan=plan, customer_ids=customer_ids)
 
 
 @shared_task(name="campaigns.tasks.proof_hand_over_task", acks_late=True)

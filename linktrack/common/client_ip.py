@@ -24,7 +24,11 @@ _FORWARDED_FOR = "HTTP_X_FORWARDED_FOR"
 
 def client_ip(request) -> str:
     """The client's address: see the module's docstring for what is trusted."""
-    meta = request.META
+    return client_ip_of(request.META)
+
+
+def client_ip_of(meta) -> str:
+    """client_ip of a request's META (or a WSGI environ: the same keys)."""
     header = settings.CLICK_CLIENT_IP_HEADER
     proxies = settings.TRUSTED_PROXY_COUNT or (1 if header else 0)
     if proxies:

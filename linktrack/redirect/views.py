@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from linktrack.common.client_ip import client_ip as _client_ip
 from linktrack.redirect.clicks import click_stream_at_risk
+from linktrack.redirect.front import RESOLUTION_KEY
 from linktrack.redirect.resolve import Problem, campaign_sender_name, click_redirect, link_resolve
 
 NO_STORE = "private, no-store"
@@ -18,7 +19,8 @@ NO_STORE = "private, no-store"
 @require_safe
 def short_link_redirect(request, code: str):
     """A click: 302 to the destination at once; the click is recorded off the database (Redis stream)."""
-    resolution = click_redirect(
+    # Resolved already (and the click appended) when the short-domain front (front.py) handed the page to Django.
+    resolution = request.META.get(RESOLUTION_KEY) or click_redirect(
         code=code,
         domain=getattr(request, "short_domain", ""),
         ip=_client_ip(request),

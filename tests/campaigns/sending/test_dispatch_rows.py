@@ -57,21 +57,20 @@ def test_a_slot_showing_a_customer_attribute_reads_each_customers_value(
     assert bodies == {"Pune fan": "Sale in: Pune. Acme", "Nowhere": "Sale in: . Acme"}
 
 
-def test_a_second_dispatcher_working_between_batches_never_makes_a_second_message(template, manager):
-    # given a campaign being dispatched, and the audience as its dispatcher read it before a second one started
+def test_a_batch_of_an_older_plan_never_makes_a_second_message(template, manager):
+    # given a campaign being dispatched, and a batch of customers 1 to 6 queued by a planner before a restart
     customers = make_customers(template.org, 6)
+    ids = [c.pk for c in customers]
     campaign = create_campaign(template, manager)
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
-    first = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
-    audience = list(first.audience())
-    assert first._dispatch_batch(audience[:2])
+    loaded = Campaign.objects.select_related("org", "template__sender")
+    assert Dispatcher(loaded.get(pk=campaign.pk), plan=1).prepare(ids[:2])
 
-    # when a second dispatcher prepares customers 3 and 4, then the first prepares 3 to 6 as it had read them
-    second = Dispatcher(Campaign.objects.select_related("org", "template__sender").get(pk=campaign.pk))
-    assert second._dispatch_batch(audience[2:4])
-    assert first._dispatch_batch(audience[2:])
+    # when the new plan's batch prepares customers 3 and 4, then the old batch runs with 3 to 6 as it was queued
+    assert Dispatcher(loaded.get(pk=campaign.pk), plan=2).prepare(ids[2:4])
+    assert Dispatcher(loaded.get(pk=campaign.pk), plan=1).prepare(ids[2:])
 
     # then every customer has one message, and only those messages were charged
     per_customer = Counter(Message.objects.filter(campaign=campaign).values_list("customer_id", flat=True))
-    assert per_customer == dict.fromkeys((c.pk for c in customers), 1)
+    assert per_customer == dict.fromkeys(ids, 1)
     assert Campaign.objects.get(pk=campaign.pk).credits_charged == 6

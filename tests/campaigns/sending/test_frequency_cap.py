@@ -194,7 +194,7 @@ def test_a_cap_set_while_a_campaign_is_prepared_applies_to_its_next_batch(
 
     # when the cap is set and the dispatcher then prepares its batch
     cap(org, 1)
-    dispatcher.run()
+    dispatcher.prepare([customer.pk for customer in people.values()])
 
     # then the cap holds asha back
     assert capped(campaign) == {"asha"}

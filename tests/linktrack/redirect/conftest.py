@@ -8,6 +8,7 @@ from linktrack.models import ShortLink
 from linktrack.redirect import clicks, short_domains
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import link_for
+from tests.linktrack.redirect.wsgi_client import WsgiClient
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +54,9 @@ def click_stream(settings, redis_url):
     stream = clicks._click_stream(redis_url)
     yield stream
     stream.delete(settings.CLICK_STREAM_KEY)
+
+
+@pytest.fixture
+def client():
+    """Every redirect test's requests go through the project's WSGI entry, the short-domain front included."""
+    return WsgiClient()

@@ -110,9 +110,9 @@ def test_while_redis_is_out_clicks_wait_for_it_once_then_go_without_it(
     assert Click.objects.count() == 32 and click_counts(campaign_id=link.campaign_id).total == 32
 
 
-def _get(base: str, path: str) -> http.client.HTTPResponse:
+def _get(base: str, path: str, host: str | None = None) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
-    connection.request("GET", path, headers={"User-Agent": PHONE_UA})
+    connection.request("GET", path, headers={"User-Agent": PHONE_UA, **({"Host": host} if host else {})})
     response = connection.getresponse()
     response.body = response.read().decode()
     connection.close()
