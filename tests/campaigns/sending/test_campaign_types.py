@@ -296,7 +296,7 @@ def test_recurring_without_schedule_is_refused_next_to_the_field(client, manager
         },
     )
     assert response.status_code == 200
-    assert "A recurring campaign needs a schedule." in response.content.decode()
+    assert "A recurring campaign needs a schedule: every day, week or month." in response.content.decode()
     assert not Campaign.objects.exists()
 
 
