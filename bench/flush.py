@@ -93,6 +93,8 @@ def run(flushers: int, count: int, link, messages: list[int]) -> None:
     stream = redis.Redis.from_url(settings.CLICK_STREAM_URL, decode_responses=True)
     key, go = f"bench:flush:{uuid.uuid4().hex}", f"bench:flush-go:{uuid.uuid4().hex}"
     append(stream, key, link, messages, count)
+    # What clicks waiting to be flushed cost Redis: the stream's memory per click (MEMORY USAGE samples every node).
+    waiting = stream.memory_usage(key, samples=0) / count
     clicks_before, counted_before = Click.objects.count(), DailyClicks.objects.aggregate(n=Sum("total"))["n"] or 0
     env = {**os.environ, "CLICK_STREAM_KEY": key}
     processes = [
@@ -113,7 +115,8 @@ def run(flushers: int, count: int, link, messages: list[int]) -> None:
     check = "ok" if stored == count and counted == people else f"WRONG: {stored} stored, {counted} counted"
     print(
         f"{flushers} flusher(s): {count:,} clicks in {seconds:.1f} s = {count / seconds:,.0f} clicks/s "
-        f"(batches of {settings.CLICK_FLUSH_BATCH}; {Click.objects.count():,} clicks in the table) {check}"
+        f"(batches of {settings.CLICK_FLUSH_BATCH}; {Click.objects.count():,} clicks in the table; waiting in Redis "
+        f"{waiting:.0f} bytes a click, {waiting * 1e6 / 2**20:,.0f} MiB a million) {check}"
     )
     stream.delete(key, go, go + ":ready")
 
