@@ -191,8 +191,9 @@ def _claim(message_ids: list[int]) -> list[Claimed]:
 def _outcomes_save(outcomes: list[Outcome], now) -> None:
     """Write each message's outcome of a send batch (and updated_at).
 
-    On PostgreSQL in one `UPDATE ... FROM (VALUES ...)` statement: Django's bulk_update builds a CASE expression
-    per row and field, which cost about 3 ms per message and dominated sending. Elsewhere bulk_update.
+    On PostgreSQL in one `UPDATE ... FROM unnest(...)` statement, each column given as one array: Django's
+    bulk_update builds a CASE expression per row and field (about 3 ms per message), and a VALUES list of seven
+    parameters per row cost the driver and the server's parser about 30 us per message. Elsewhere bulk_update.
     """
     if not outcomes:
         return
@@ -203,13 +204,13 @@ def _outcomes_save(outcomes: list[Outcome], now) -> None:
         )
         return
     table = connection.ops.quote_name(Message._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s, %s::timestamptz)"] * len(outcomes))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS m SET status = v.status, gateway_message_id = v.gateway_message_id, "
             "sent_at = v.sent_at, reason_code = v.reason_code, gateway_error = v.gateway_error, "
             "finished_at = v.finished_at, updated_at = %s "
-            f"FROM (VALUES {rows}) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], "
+            "%s::timestamptz[]) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
             "finished_at) WHERE m.id = v.id",
-            [now, *(value for outcome in outcomes for value in outcome)],
+            [now, *(list(column) for column in zip(*outcomes, strict=True))],
         )

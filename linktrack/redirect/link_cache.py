@@ -79,6 +79,30 @@ def cache_set_many(values: dict[str, str]) -> None:
         logger.warning("short link cache unavailable", exc_info=True)
 
 
+# Sets every key given to the same value with the same expiry: one command per chunk of a campaign's messages
+# (each a SET in a pipeline cost the client about 15 us per message to write and read back).
+_SET_SAME = "for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1], 'EX', ARGV[2]) end"
+
+
+def cache_set_same(keys: list[str], value: str) -> None:
+    """Give each of `keys` the same value (a campaign's messages all name their campaign)."""
+    url = settings.SHORT_LINK_CACHE_URL
+    try:
+        if not url:
+            cache.set_many(dict.fromkeys(keys, value), settings.SHORT_LINK_CACHE_SECONDS)
+            return
+        if not redis_usable(url):
+            return
+        client = redis_client(url)
+        for start in range(0, len(keys), _SET_CHUNK):
+            chunk = keys[start : start + _SET_CHUNK]
+            client.eval(_SET_SAME, len(chunk), *chunk, value, settings.SHORT_LINK_CACHE_SECONDS)
+    except Exception as error:
+        if isinstance(error, redis.RedisError):
+            redis_failed(url)
+        logger.warning("short link cache unavailable", exc_info=True)
+
+
 def _cache_delete_many(keys: list[str]) -> None:
     if not keys:
         return

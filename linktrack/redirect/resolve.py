@@ -180,12 +180,13 @@ def campaign_links_cache(*, campaign_id: int, message_ids: list[int]) -> None:
     """Put what the redirect reads into the link cache for messages about to go out: every link of their campaign
     and each message's campaign (its code's check). Their links then resolve without the database for
     SHORT_LINK_CACHE_SECONDS, an outage of it included. A cache that fails is logged; sending goes on."""
-    values = {link_cache.message_key(message_id): str(campaign_id) for message_id in message_ids}
+    values = {}
     for link in ShortLink.objects.select_related("campaign__template").filter(campaign_id=campaign_id):
         target = _target_of(link)
         if target is not None:
             values[link_cache.link_key(link.pk)] = json.dumps(asdict(target))
     link_cache.cache_set_many(values)
+    link_cache.cache_set_same([link_cache.message_key(message_id) for message_id in message_ids], str(campaign_id))
 
 
 def _load_message_campaign(message_id: int) -> int | None:

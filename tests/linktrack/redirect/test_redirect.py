@@ -5,10 +5,13 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache as django_cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import codes
+from linktrack.redirect import codes, link_cache
 from linktrack.redirect import resolve as redirect
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
@@ -220,3 +223,42 @@ def test_link_shared_without_a_recipient_redirects(client, link):
     response = client.get(path_for(link), HTTP_USER_AGENT=PHONE_UA)
     assert response.status_code == 302
     assert Click.objects.get().message is None
+
+
+@pytest.mark.redis
+def test_prepared_messages_are_cached_in_redis_and_their_clicks_read_nothing_from_the_database(
+    client, link, messages, click_stream, redis_url, settings, monkeypatch
+):
+    # given the link cache on Redis, written two keys per command so that the messages take several
+    settings.SHORT_LINK_CACHE_URL = redis_url
+    monkeypatch.setattr(link_cache, "_SET_CHUNK", 2)
+    cache = link_cache.cache_client()
+    cache.delete(*[link_cache.message_key(m.pk) for m in messages], link_cache.link_key(link.pk))
+
+    # when the campaign's messages are prepared
+    redirect.campaign_links_cache(campaign_id=link.campaign_id, message_ids=[m.pk for m in messages])
+
+    # then each message names its campaign for SHORT_LINK_CACHE_SECONDS, and no click of theirs reads a link or a
+    # message from the database
+    for message in messages:
+        key = link_cache.message_key(message.pk)
+        assert cache.get(key) == str(link.campaign_id)
+        assert settings.SHORT_LINK_CACHE_SECONDS - 5 < cache.ttl(key) <= settings.SHORT_LINK_CACHE_SECONDS
+    assert len(messages) > 2
+    with CaptureQueriesContext(connection) as queries:
+        responses = [client.get(path_for(link, m), HTTP_USER_AGENT=PHONE_UA) for m in messages]
+    assert [r.status_code for r in responses] == [302] * len(messages)
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "delivery_message" not in read and "linktrack_shortlink" not in read
+
+
+def test_prepared_messages_are_cached_in_djangos_cache_without_redis(client, link, messages, settings):
+    # given no Redis for the link cache (the embedded mode): Django's cache holds it
+    settings.SHORT_LINK_CACHE_URL = ""
+
+    # when the campaign's messages are prepared
+    redirect.campaign_links_cache(campaign_id=link.campaign_id, message_ids=[m.pk for m in messages])
+
+    # then each message names its campaign there
+    keys = [link_cache.message_key(m.pk) for m in messages]
+    assert django_cache.get_many(keys) == dict.fromkeys(keys, str(link.campaign_id))
