@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.customers.attribution import campaign_sales_recount, org_transactions_reattribute
@@ -171,3 +173,60 @@ def test_a_new_window_on_the_page_attributes_every_purchase_again(
     assert "now count within 14 days after a message" in response.content.decode()
     assert "within 14 days after it was delivered" in response.content.decode()
     assert sales(campaign) == (0, Decimal(0), 1, Decimal("40.00"))
+
+
+def test_a_number_named_again_is_matched_and_a_bad_one_reported_on_each_line(org, template, customer, tmp_path):
+    # given a file naming the customer's number twice, in two spellings, and a bad number twice
+    campaign, _ = reached(template, customer, ist(2026, 11, 1, 10, 0))
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "transaction_id,time,amount,mobile\n"
+        "T1,2026-11-02 10:00,10,98100 00001\n"
+        "T2,2026-11-02 11:00,20,+919810000001\n"
+        "T3,2026-11-02 12:00,30,12345\n"
+        "T4,2026-11-02 13:00,40,98100 00001\n"
+        "T5,2026-11-02 14:00,50,12345\n"
+    )
+    out = io.StringIO()
+    call_command("import_transactions", str(path), "--org", org.name, "--no-progress", stdout=out)
+
+    assert out.getvalue().count("mobile number “12345” is too short for a phone number") == 2
+    assert set(Transaction.objects.values_list("transaction_id", "customer")) == {
+        ("T1", customer.pk), ("T2", customer.pk), ("T4", customer.pk)
+    }  # fmt: skip
+    assert sales(campaign) == (0, Decimal(0), 1, Decimal("70.00"))
+
+
+def test_a_transaction_twice_in_one_batch_is_stored_once_with_its_last_amount(org, template, customer):
+    campaign, _ = reached(template, customer, ist(2026, 11, 1, 10, 0))
+    rows = [
+        TransactionRow(line=line, transaction_id="T1", time=ist(2026, 11, 2, 10, 0), amount=Decimal(amount),
+                       external_id="C1")
+        for line, amount in ((1, "10"), (2, "10"), (3, "25"))
+    ]  # fmt: skip
+    stored = transactions_store(org=org, rows=rows, source="import")
+    campaign_sales_recount(stored.campaigns)
+
+    assert stored.outcomes == {1: "created", 2: "unchanged", 3: "updated"}
+    assert (stored.created, stored.updated) == (1, 0)
+    assert Transaction.objects.get().amount == Decimal("25.00")
+    assert not TransactionChange.objects.exists()
+    assert sales(campaign) == (0, Decimal(0), 1, Decimal("25.00"))
+
+
+def test_storing_a_batch_takes_the_same_queries_whatever_its_size(
+    postgres, org, customer, django_assert_max_num_queries
+):
+    # (on PostgreSQL: SQLite takes a bulk insert a few dozen rows at a time)
+    def batch(first: int, count: int) -> list[TransactionRow]:
+        return [
+            TransactionRow(line=n, transaction_id=f"T{n}", time=ist(2026, 11, 2, 10, 0), amount=Decimal(n),
+                           external_id="C1" if n % 2 else "", mobile="" if n % 2 else f"+9198100{n:05d}")
+            for n in range(first, first + count)
+        ]  # fmt: skip
+
+    with CaptureQueriesContext(connection) as small:
+        transactions_store(org=org, rows=batch(0, 2), source="import")
+    with django_assert_max_num_queries(len(small)):
+        transactions_store(org=org, rows=batch(100, 500), source="import")
+    assert Transaction.objects.count() == 502
