@@ -92,6 +92,7 @@ def test_a_member_added_in_the_admin_records_who_added_them(client, org, manager
             "name": org.name,
             "timezone": org.timezone,
             "short_domain": "",
+            "attribution_window_days": org.attribution_window_days,
             f"{prefix}-TOTAL_FORMS": "2",
             f"{prefix}-INITIAL_FORMS": "1",
             f"{prefix}-MIN_NUM_FORMS": "0",
