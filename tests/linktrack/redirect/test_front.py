@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import clicks, codes
+from linktrack.redirect import click_flush, codes
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 from tests.linktrack.redirect.test_click_faults import _get, stream_redis  # noqa: F401  (a fixture)
@@ -140,6 +140,6 @@ def test_through_gunicorn_with_the_database_down_a_sent_link_redirects_and_anoth
     assert unavailable.status == 503 and unavailable.getheader("Retry-After") == "60"
     assert "Please try again in a minute" in unavailable.body
     # and once the database is back the flush stores the click, once
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
     assert Click.objects.filter(message=sent).count() == 1
     assert Campaign.objects.filter(pk=campaign.pk).exists()
