@@ -5,6 +5,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -85,8 +86,8 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     """The redirect's work: resolve a code and record the click, without a database write.
 
     When the click stream and the link cache share a Redis, reading the cached link and appending the click are
-    one pipelined round trip. The click is appended before the code is checked; the flush checks every click
-    again against the database and drops those of codes that did not resolve.
+    one command (link_cache.cached_with_click), one round trip. The click is appended before the code is checked;
+    the flush checks every click again against the database and drops those of codes that did not resolve.
     """
     decoded = codes.decode(code)
     if decoded is None:
@@ -94,17 +95,13 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     short_link_id, message_id = decoded
     event = click_event(short_link_id, message_id, domain=domain, ip=ip, user_agent=user_agent, method=method)
     keys = link_cache.keys_for(short_link_id, message_id)
-    client, recorded, cached = link_cache.cache_client(), False, {}
-    if client is not None and settings.CLICK_STREAM_URL == settings.SHORT_LINK_CACHE_URL:
-        if redis_usable(settings.SHORT_LINK_CACHE_URL):
+    url, recorded, cached = settings.SHORT_LINK_CACHE_URL, False, {}
+    if url and url == settings.CLICK_STREAM_URL:
+        if redis_usable(url):
             try:
-                pipe = client.pipeline(transaction=False)
-                pipe.mget(keys)
-                pipe.xadd(settings.CLICK_STREAM_KEY, event)
-                values, _ = pipe.execute()
-                cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
+                cached, recorded = link_cache.cached_with_click(url, keys, settings.CLICK_STREAM_KEY, event), True
             except redis.RedisError:
-                redis_failed(settings.SHORT_LINK_CACHE_URL)
+                redis_failed(url)
                 logger.warning(
                     "Redis unavailable on the redirect path: going without it for the next %s s",
                     settings.CLICK_STREAM_RETRY_SECONDS,
@@ -143,6 +140,8 @@ def _check_with_database(short_link_id: int, message_id: int, domain: str | None
     return Resolution(target=target, message_id=message_id)
 
 
+# Parsed once per process for each cached value: a campaign's clicks all read the same few links.
+@lru_cache(maxsize=1024)
 def _target_from_cache(value: str | None) -> LinkTarget | None:
     if not value:
         return None
