@@ -95,6 +95,20 @@ def test_the_front_answers_as_django_does_and_records_the_click_once(
         assert dict(front_answer[1])["Strict-Transport-Security"] == "max-age=3600"
 
 
+def test_a_changed_setting_reaches_the_fronts_next_click(settings, acme_on_own_domain, template, customers):
+    # given a click on a short domain answered by the front with frames refused
+    campaign = CampaignFactory(template=template)
+    code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
+    click = {"path": f"/{code}", "HTTP_HOST": "s.acme.test", "HTTP_USER_AGENT": PHONE_UA}
+    assert dict(WsgiClient().get(**click).wire_headers)["X-Frame-Options"] == "DENY"
+
+    # when the settings change, then the next click follows them
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    settings.SECURE_REFERRER_POLICY = "no-referrer"
+    headers = dict(WsgiClient().get(**click).wire_headers)
+    assert headers["X-Frame-Options"] == "SAMEORIGIN" and headers["Referrer-Policy"] == "no-referrer"
+
+
 def test_with_redis_down_a_click_on_a_short_domain_is_stored_at_once(settings, acme_on_own_domain, template, customers):
     # given the click stream and link cache on a Redis that is not there
     settings.CLICK_STREAM_URL = settings.SHORT_LINK_CACHE_URL = f"redis://127.0.0.1:{free_port()}/0"
