@@ -50,8 +50,8 @@ class ShortDomainFront:
 
     def __call__(self, environ, start_response):
         config = _front_settings()
-        host = _click_host(environ, config)
-        domain = host_short_domain(host) if host is not None else None
+        click = _click(environ, config)
+        domain = host_short_domain(click[1]) if click is not None else None
         if domain is None:
             return self.django_app(environ, start_response)
         # Django's request signals check and close database connections. A click answered from the link cache opens
@@ -60,7 +60,7 @@ class ShortDomainFront:
         if _database_open():
             signals.request_started.send(sender=self.__class__, environ=environ)
         resolution = click_redirect(
-            code=_CODE_PATH.fullmatch(environ["PATH_INFO"])[1],
+            code=click[0],
             domain=domain,
             ip=client_ip_of(environ),
             user_agent=environ.get("HTTP_USER_AGENT", ""),
@@ -118,12 +118,13 @@ def _database_open() -> bool:
     return any(connection.connection is not None for connection in connections.all(initialized_only=True))
 
 
-def _click_host(environ, config: _Settings) -> str | None:
-    """The host name (lower case, without port) of a GET or HEAD of a code's path, on a host Django accepts, where
-    Django would not redirect to https first; None for any other request."""
+def _click(environ, config: _Settings) -> tuple[str, str] | None:
+    """The code and the host name (lower case, without port) of a GET or HEAD of a code's path, on a host Django
+    accepts, where Django would not redirect to https first; None for any other request."""
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or RESOLUTION_KEY in environ:
         return None
-    if not _CODE_PATH.fullmatch(environ.get("PATH_INFO", "")):
+    path = _CODE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+    if path is None:
         return None
     if "HTTP_HOST" not in environ or (config.forwarded_host and "HTTP_X_FORWARDED_HOST" in environ):
         return None  # read by Django (request.get_host)
@@ -132,7 +133,7 @@ def _click_host(environ, config: _Settings) -> str | None:
         return None  # Django answers 400
     if config.ssl_redirect and not _is_secure(environ, config):
         return None
-    return host
+    return path[1], host
 
 
 def _location(resolution: Resolution) -> str | None:
@@ -155,8 +156,12 @@ def _is_secure(environ, config: _Settings) -> bool:
 
 def _redirect_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
     """The headers of the Django path's 302 after Content-Type and Location, in its order: the view's
-    Cache-Control, XFrameOptionsMiddleware's, then SecurityMiddleware's."""
-    headers = [("Cache-Control", NO_STORE), ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper())]
+    Cache-Control and Content-Length, XFrameOptionsMiddleware's, then SecurityMiddleware's."""
+    headers = [
+        ("Cache-Control", NO_STORE),
+        ("Content-Length", "0"),
+        ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()),
+    ]
     if settings.SECURE_HSTS_SECONDS and secure:
         hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
         if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:

@@ -5,12 +5,10 @@ cache (local memory in the embedded mode). Values are JSON in both.
 """
 
 import logging
-from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from redis.commands.core import Script
 
 from linktrack.models import ShortLink
 from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
@@ -51,28 +49,6 @@ def cache_get_many(keys: list[str]) -> dict:
             redis_failed(url)
         logger.warning("short link cache unavailable", exc_info=True)
         return {}
-
-
-# Read the cache keys (KEYS after the first) and append the click (ARGV: its fields and values) to the stream
-# (KEYS[1]), in one command: one round trip, and cheaper to send than a pipeline of MGET and XADD.
-_CACHED_WITH_CLICK = """
-local cached = redis.call('MGET', unpack(KEYS, 2))
-redis.call('XADD', KEYS[1], '*', unpack(ARGV))
-return cached
-"""
-
-
-@lru_cache(maxsize=4)
-def _cached_with_click_script(url: str) -> Script:
-    return redis_client(url).register_script(_CACHED_WITH_CLICK)
-
-
-def cached_with_click(url: str, keys: list[str], stream_key: str, event: dict) -> dict:
-    """The cached values of `keys` (those present) from the Redis at `url`, with `event` appended to its stream
-    `stream_key` in the same command. A Redis that lost the script (restarted) is sent it again."""
-    fields = [item for field in event.items() for item in field]
-    values = _cached_with_click_script(url)(keys=[stream_key, *keys], args=fields)
-    return {k: v for k, v in zip(keys, values, strict=True) if v is not None}
 
 
 def cache_set(key: str, value: str) -> None:

@@ -17,7 +17,7 @@ from django.utils.encoding import iri_to_uri
 from linktrack.models import ShortLink
 from linktrack.redirect import codes, link_cache
 from linktrack.redirect.clicks import click_append, click_event
-from linktrack.redirect.redis_clients import redis_failed, redis_usable
+from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     """The redirect's work: resolve a code and record the click, without a database write.
 
     When the click stream and the link cache share a Redis, reading the cached link and appending the click are
-    one command (link_cache.cached_with_click), one round trip. The click is appended before the code is checked;
-    the flush checks every click again against the database and drops those of codes that did not resolve.
+    one pipelined round trip. The click is appended before the code is checked; the flush checks every click
+    again against the database and drops those of codes that did not resolve.
     """
     decoded = codes.decode(code)
     if decoded is None:
@@ -99,7 +99,11 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     if url and url == settings.CLICK_STREAM_URL:
         if redis_usable(url):
             try:
-                cached, recorded = link_cache.cached_with_click(url, keys, settings.CLICK_STREAM_KEY, event), True
+                pipe = redis_client(url).pipeline(transaction=False)
+                pipe.mget(keys)
+                pipe.xadd(settings.CLICK_STREAM_KEY, event)
+                values, _ = pipe.execute()
+                cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
             except redis.RedisError:
                 redis_failed(url)
                 logger.warning(

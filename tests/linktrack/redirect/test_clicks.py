@@ -329,22 +329,6 @@ def test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_red
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
 
 
-def test_click_is_counted_when_redis_has_lost_the_redirects_script(client, link, messages, click_stream, settings):
-    # given a cached link, clicked once (the script that reads the cache and appends the click is loaded)
-    path = path_for(link, messages[0])
-    assert client.get(path, HTTP_USER_AGENT=PHONE_UA).status_code == 302
-
-    # when Redis forgets its scripts (as after a restart) and the next click comes
-    click_stream.script_flush()
-    response = client.get(path, HTTP_USER_AGENT=PHONE_UA)
-
-    # then it redirects, and both clicks are in the stream and stored once each
-    assert response.status_code == 302
-    assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
-    assert click_flush.clicks_flush() == 2
-    assert Click.objects.filter(message=messages[0]).count() == 2
-
-
 def test_agent_with_a_nul_character_does_not_block_its_batch(link, messages, click_stream, settings):
     # given a click whose agent holds a NUL character (PostgreSQL refuses those in text) and a normal one
     target = redirect.link_resolve(code=path_for(link, messages[0]).removeprefix("/s/"), domain="").target

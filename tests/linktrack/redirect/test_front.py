@@ -91,6 +91,7 @@ def test_the_front_answers_as_django_does_and_records_the_click_once(
     assert by_both[len(by_django) :] == by_django
     if case in ("click", "head", "link preview", "over https"):
         assert front_answer[0] == 302 and len(by_django) == 1
+        assert dict(front_answer[1])["Content-Length"] == "0"
     if case == "over https":
         assert dict(front_answer[1])["Strict-Transport-Security"] == "max-age=3600"
 
@@ -150,6 +151,7 @@ def test_through_gunicorn_with_the_database_down_a_sent_link_redirects_and_anoth
     assert redirected.getheader("Cache-Control") == "private, no-store"
     assert redirected.getheader("Referrer-Policy") == "same-origin"
     assert redirected.getheader("X-Frame-Options") == "DENY"
+    assert redirected.getheader("Content-Length") == "0" and redirected.getheader("Transfer-Encoding") is None
     # and the other gets the page asking to try again in a minute
     assert unavailable.status == 503 and unavailable.getheader("Retry-After") == "60"
     assert "Please try again in a minute" in unavailable.body
