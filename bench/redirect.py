@@ -149,14 +149,14 @@ def check_clicks(args: argparse.Namespace, rounds: list[dict], stream, stream_ke
     from campaigns.models import Campaign
     from linktrack.counts.click_counts import click_counts
     from linktrack.models import Click
-    from linktrack.redirect import clicks
+    from linktrack.redirect.click_flush import clicks_flush
 
     campaign = Campaign.objects.get(name="Bench campaign", org__name="Bench brand")
     stored_before = Click.objects.filter(campaign=campaign).count()
     counted_before = click_counts(campaign_id=campaign.pk).total
     on_stream = stream.xlen(stream_key)
     started = time.perf_counter()
-    while clicks.clicks_flush():
+    while clicks_flush():
         pass
     flushed_in = time.perf_counter() - started
     stored = Click.objects.filter(campaign=campaign).count() - stored_before

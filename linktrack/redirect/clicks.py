@@ -32,7 +32,7 @@ def _click_stream(url: str) -> redis.Redis:
 
 
 def hash_ip(ip: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hex()[:32]
 
 
 def new_event_id() -> str:

@@ -19,17 +19,21 @@ second time.
 """
 
 import re
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import setting_changed
 from django.db import connections
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import iri_to_uri
 
 from linktrack.common.client_ip import client_ip_of
 from linktrack.redirect.resolve import Resolution, click_redirect
-from linktrack.redirect.short_domains import request_short_domain
+from linktrack.redirect.short_domains import host_short_domain
 
 # What the short URLconf's code pattern matches that a code can be: letters and digits (see codes.py).
 _CODE_PATH = re.compile(r"/([0-9A-Za-z]+)/?")
@@ -45,10 +49,9 @@ class ShortDomainFront:
         self.django_app = django_app
 
     def __call__(self, environ, start_response):
-        if not _is_click(environ):
-            return self.django_app(environ, start_response)
-        host = environ["HTTP_HOST"]
-        domain = request_short_domain(host)
+        config = _front_settings()
+        click = _click(environ, config)
+        domain = host_short_domain(click[1]) if click is not None else None
         if domain is None:
             return self.django_app(environ, start_response)
         # Django's request signals check and close database connections. A click answered from the link cache opens
@@ -57,7 +60,7 @@ class ShortDomainFront:
         if _database_open():
             signals.request_started.send(sender=self.__class__, environ=environ)
         resolution = click_redirect(
-            code=_CODE_PATH.fullmatch(environ["PATH_INFO"])[1],
+            code=click[0],
             domain=domain,
             ip=client_ip_of(environ),
             user_agent=environ.get("HTTP_USER_AGENT", ""),
@@ -69,27 +72,68 @@ class ShortDomainFront:
             return self.django_app(environ, start_response)  # Django sends the signals of the request
         if _database_open():
             signals.request_finished.send(sender=self.__class__)
-        start_response("302 Found", _redirect_headers(iri_to_uri(location), secure=_is_secure(environ)))
+        secure = _is_secure(environ, config)
+        start_response(
+            "302 Found",
+            [
+                config.content_type,
+                ("Location", iri_to_uri(location)),
+                *(config.secure_headers if secure else config.headers),
+            ],
+        )
         return []
+
+
+class _Settings(NamedTuple):
+    """What the front reads of the settings, read once rather than on every click."""
+
+    allowed_hosts: list[str]
+    forwarded_host: bool  # USE_X_FORWARDED_HOST
+    ssl_redirect: bool  # SECURE_SSL_REDIRECT
+    proxy_ssl_header: tuple[str, str] | None
+    content_type: tuple[str, str]
+    headers: tuple[tuple[str, str], ...]  # the redirect's headers after its Location
+    secure_headers: tuple[tuple[str, str], ...]  # the same over https
+
+
+@lru_cache(maxsize=1)
+def _front_settings() -> _Settings:
+    return _Settings(
+        allowed_hosts=settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []),
+        forwarded_host=settings.USE_X_FORWARDED_HOST,
+        ssl_redirect=settings.SECURE_SSL_REDIRECT,
+        proxy_ssl_header=settings.SECURE_PROXY_SSL_HEADER,
+        content_type=("Content-Type", f"text/html; charset={settings.DEFAULT_CHARSET}"),
+        headers=_redirect_headers(secure=False),
+        secure_headers=_redirect_headers(secure=True),
+    )
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    _front_settings.cache_clear()  # the settings change in tests only
 
 
 def _database_open() -> bool:
     return any(connection.connection is not None for connection in connections.all(initialized_only=True))
 
 
-def _is_click(environ) -> bool:
-    """GET or HEAD of a code's path, on a host Django accepts, where Django would not redirect to https first."""
+def _click(environ, config: _Settings) -> tuple[str, str] | None:
+    """The code and the host name (lower case, without port) of a GET or HEAD of a code's path, on a host Django
+    accepts, where Django would not redirect to https first; None for any other request."""
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or RESOLUTION_KEY in environ:
-        return False
-    if not _CODE_PATH.fullmatch(environ.get("PATH_INFO", "")):
-        return False
-    if "HTTP_HOST" not in environ or (settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ):
-        return False  # read by Django (request.get_host)
-    domain, _ = split_domain_port(environ["HTTP_HOST"])
-    allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
-    if not domain or not validate_host(domain, allowed):
-        return False  # Django answers 400
-    return not (settings.SECURE_SSL_REDIRECT and not _is_secure(environ))
+        return None
+    path = _CODE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+    if path is None:
+        return None
+    if "HTTP_HOST" not in environ or (config.forwarded_host and "HTTP_X_FORWARDED_HOST" in environ):
+        return None  # read by Django (request.get_host)
+    host, _ = split_domain_port(environ["HTTP_HOST"])
+    if not host or not validate_host(host, config.allowed_hosts):
+        return None  # Django answers 400
+    if config.ssl_redirect and not _is_secure(environ, config):
+        return None
+    return path[1], host
 
 
 def _location(resolution: Resolution) -> str | None:
@@ -100,23 +144,22 @@ def _location(resolution: Resolution) -> str | None:
     return None
 
 
-def _is_secure(environ) -> bool:
+def _is_secure(environ, config: _Settings) -> bool:
     """As Django's request.is_secure()."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+    if config.proxy_ssl_header:
+        header, secure_value = config.proxy_ssl_header
         value = environ.get(header)
         if value is not None:
             return value.split(",", 1)[0].strip() == secure_value
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def _redirect_headers(location: str, *, secure: bool) -> list[tuple[str, str]]:
-    """The headers of the Django path's 302, in its order: HttpResponseRedirect's, the view's Cache-Control,
-    XFrameOptionsMiddleware's, then SecurityMiddleware's."""
+def _redirect_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers of the Django path's 302 after Content-Type and Location, in its order: the view's
+    Cache-Control and Content-Length, XFrameOptionsMiddleware's, then SecurityMiddleware's."""
     headers = [
-        ("Content-Type", f"text/html; charset={settings.DEFAULT_CHARSET}"),
-        ("Location", location),
         ("Cache-Control", NO_STORE),
+        ("Content-Length", "0"),
         ("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()),
     ]
     if settings.SECURE_HSTS_SECONDS and secure:
@@ -134,4 +177,4 @@ def _redirect_headers(location: str, *, secure: bool) -> list[tuple[str, str]]:
         headers.append(("Referrer-Policy", policy))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    return tuple(headers)

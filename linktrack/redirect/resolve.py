@@ -5,6 +5,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
@@ -16,7 +17,7 @@ from django.utils.encoding import iri_to_uri
 from linktrack.models import ShortLink
 from linktrack.redirect import codes, link_cache
 from linktrack.redirect.clicks import click_append, click_event
-from linktrack.redirect.redis_clients import redis_failed, redis_usable
+from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
 
 logger = logging.getLogger(__name__)
 
@@ -94,17 +95,17 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     short_link_id, message_id = decoded
     event = click_event(short_link_id, message_id, domain=domain, ip=ip, user_agent=user_agent, method=method)
     keys = link_cache.keys_for(short_link_id, message_id)
-    client, recorded, cached = link_cache.cache_client(), False, {}
-    if client is not None and settings.CLICK_STREAM_URL == settings.SHORT_LINK_CACHE_URL:
-        if redis_usable(settings.SHORT_LINK_CACHE_URL):
+    url, recorded, cached = settings.SHORT_LINK_CACHE_URL, False, {}
+    if url and url == settings.CLICK_STREAM_URL:
+        if redis_usable(url):
             try:
-                pipe = client.pipeline(transaction=False)
+                pipe = redis_client(url).pipeline(transaction=False)
                 pipe.mget(keys)
                 pipe.xadd(settings.CLICK_STREAM_KEY, event)
                 values, _ = pipe.execute()
                 cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
             except redis.RedisError:
-                redis_failed(settings.SHORT_LINK_CACHE_URL)
+                redis_failed(url)
                 logger.warning(
                     "Redis unavailable on the redirect path: going without it for the next %s s",
                     settings.CLICK_STREAM_RETRY_SECONDS,
@@ -143,6 +144,8 @@ def _check_with_database(short_link_id: int, message_id: int, domain: str | None
     return Resolution(target=target, message_id=message_id)
 
 
+# Parsed once per process for each cached value: a campaign's clicks all read the same few links.
+@lru_cache(maxsize=1024)
 def _target_from_cache(value: str | None) -> LinkTarget | None:
     if not value:
         return None

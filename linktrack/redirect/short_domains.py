@@ -83,7 +83,11 @@ def request_short_domain(host: str) -> str | None:
     """Which short domain a request's Host is: an org's host, "" for the deployment's own short host, or None
     when it is the app (where codes live under /s/). The app's own hosts are never a short domain, even one that
     links were minted on before that was refused: the app keeps its pages there."""
-    host, _ = split_domain_port(host)
+    return host_short_domain(split_domain_port(host)[0])
+
+
+def host_short_domain(host: str) -> str | None:
+    """request_short_domain of a host name without its port, in lower case (as split_domain_port gives it)."""
     if host in app_hosts():
         return None
     if host == _default_root_host():

@@ -36,6 +36,8 @@ def short_link_redirect(request, code: str):
     else:
         response = HttpResponseRedirect(resolution.target.destination)
     response["Cache-Control"] = NO_STORE
+    # An empty body said to be empty: the server need not frame it (chunked), and the client reads no further.
+    response["Content-Length"] = str(len(response.content))
     return response
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import clicks, codes
+from linktrack.redirect import click_flush, codes
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 from tests.linktrack.redirect.test_click_faults import _get, stream_redis  # noqa: F401  (a fixture)
@@ -91,8 +91,23 @@ def test_the_front_answers_as_django_does_and_records_the_click_once(
     assert by_both[len(by_django) :] == by_django
     if case in ("click", "head", "link preview", "over https"):
         assert front_answer[0] == 302 and len(by_django) == 1
+        assert dict(front_answer[1])["Content-Length"] == "0"
     if case == "over https":
         assert dict(front_answer[1])["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_a_changed_setting_reaches_the_fronts_next_click(settings, acme_on_own_domain, template, customers):
+    # given a click on a short domain answered by the front with frames refused
+    campaign = CampaignFactory(template=template)
+    code = codes.encode(link_for(campaign).pk, make_messages(campaign, customers[:1])[0].pk)
+    click = {"path": f"/{code}", "HTTP_HOST": "s.acme.test", "HTTP_USER_AGENT": PHONE_UA}
+    assert dict(WsgiClient().get(**click).wire_headers)["X-Frame-Options"] == "DENY"
+
+    # when the settings change, then the next click follows them
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    settings.SECURE_REFERRER_POLICY = "no-referrer"
+    headers = dict(WsgiClient().get(**click).wire_headers)
+    assert headers["X-Frame-Options"] == "SAMEORIGIN" and headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_with_redis_down_a_click_on_a_short_domain_is_stored_at_once(settings, acme_on_own_domain, template, customers):
@@ -136,10 +151,11 @@ def test_through_gunicorn_with_the_database_down_a_sent_link_redirects_and_anoth
     assert redirected.getheader("Cache-Control") == "private, no-store"
     assert redirected.getheader("Referrer-Policy") == "same-origin"
     assert redirected.getheader("X-Frame-Options") == "DENY"
+    assert redirected.getheader("Content-Length") == "0" and redirected.getheader("Transfer-Encoding") is None
     # and the other gets the page asking to try again in a minute
     assert unavailable.status == 503 and unavailable.getheader("Retry-After") == "60"
     assert "Please try again in a minute" in unavailable.body
     # and once the database is back the flush stores the click, once
-    clicks.clicks_flush()
+    click_flush.clicks_flush()
     assert Click.objects.filter(message=sent).count() == 1
     assert Campaign.objects.filter(pk=campaign.pk).exists()
