@@ -43,7 +43,20 @@ def _check_csv(upload) -> None:
         raise ValidationError("The file is empty.")
 
 
-class CustomerImportForm(OrgFormMixin, forms.Form):
+class CsvUploadForm(OrgFormMixin, forms.Form):
+    """A CSV file for one of the user's orgs; each import's form gives the file field its columns."""
+
+    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_org(orgs)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        _check_csv(upload)
+        return upload
+
+
+class CustomerImportForm(CsvUploadForm):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: mobile, email, name, external_id, optional coupon_code and coupon_expiry; "
@@ -56,31 +69,13 @@ class CustomerImportForm(OrgFormMixin, forms.Form):
         help_text="Optional. A new list is created if no list has this name.",
     )
 
-    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_org(orgs)
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        _check_csv(upload)
-        return upload
-
-
-class NdncImportForm(OrgFormMixin, forms.Form):
+class NdncImportForm(CsvUploadForm):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: mobile, and optionally categories (1,3 for those NCPR categories; 0, all or empty "
         "for fully blocked).",
     )
-
-    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_org(orgs)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        _check_csv(upload)
-        return upload
 
 
 class SubscriptionForm(forms.Form):
@@ -272,21 +267,12 @@ class CustomerBulkAddForm(forms.Form):
             self.fields["customer_list"].label_from_instance = lambda found: f"{found.name} ({found.org.name})"
 
 
-class TransactionImportForm(OrgFormMixin, forms.Form):
+class TransactionImportForm(CsvUploadForm):
     file = forms.FileField(
         label="CSV file",
         help_text="Columns: transaction_id, time, amount, and external_id, mobile or email of the customer; "
         "optionally currency (INR when empty), store and channel.",
     )
-
-    def __init__(self, *args, orgs: QuerySet[Org], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._setup_org(orgs)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        _check_csv(upload)
-        return upload
 
 
 class AttributionWindowForm(OrgFormMixin, forms.Form):
