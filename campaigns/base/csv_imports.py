@@ -8,11 +8,14 @@ any web process can show it.
 import csv
 import json
 import logging
+import queue
 import re
 import secrets
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
@@ -313,26 +316,90 @@ def import_in_batches(
             on_row_error(error)
 
     check_columns(read_header(path, aliases=aliases))
-    _, rows = read_rows(path, aliases=aliases, on_bad_row=bad_row)
     import_batch = start(report, bad_row)
     if on_progress:
         on_progress(report)  # the number of rows, before the first batch
-    batch: list[Row] = []
-    for csv_row in rows:
-        parsed = parse_row(csv_row, bad_row)
-        if parsed is not None:
-            batch.append(parsed)
-        if len(batch) >= batch_size:
-            import_batch(batch)
-            batch = []
+    batches = _parsed_batches(path, aliases=aliases, parse_row=parse_row, batch_size=batch_size)
+    with closing(_read_ahead(batches)) as ahead:
+        for batch, skipped in ahead:
+            for line, value, reason in skipped:
+                bad_row(line, value, reason)
+            if batch:
+                import_batch(batch)
             if on_progress:
                 on_progress(report)
-    if batch:
-        import_batch(batch)
     report.processed = max(report.processed, report.total_rows)
     if on_progress:
         on_progress(report)
     return report
+
+
+def _parsed_batches(
+    path: Path, *, aliases: dict[str, str], parse_row: Callable[[CsvRow, BadRow], Row | None], batch_size: int
+) -> Iterator[tuple[list[Row], list[tuple[int, str, str]]]]:
+    """The file's rows parsed, in batches, each with the rows skipped while reading it: (line, value, reason)."""
+    skipped: list[tuple[int, str, str]] = []
+
+    def skip(line: int, value: str, reason: str) -> None:
+        skipped.append((line, value, reason))
+
+    _, rows = read_rows(path, aliases=aliases, on_bad_row=skip)
+    batch: list[Row] = []
+    for csv_row in rows:
+        parsed = parse_row(csv_row, skip)
+        if parsed is not None:
+            batch.append(parsed)
+        if len(batch) >= batch_size:
+            yield batch, skipped[:]
+            batch = []
+            skipped.clear()
+    if batch or skipped:
+        yield batch, skipped[:]
+
+
+_END = object()
+
+
+def _read_ahead(items: Iterator) -> Iterator:
+    """`items`, made one ahead in another thread: the next batch is read and parsed (Python) while this one is
+    stored (the database, which lets the other thread run). Order and contents are the same; an error of the
+    reader is raised here; stopping early stops the reader."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not hand((item, None)):
+                    return
+            hand((_END, None))
+        except BaseException as error:  # handed to the importer, which raises it
+            hand((_END, error))
+        finally:
+            items.close()
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 # --- Background import jobs --------------------------------------------------------------------------------------

@@ -82,20 +82,31 @@ def _touches() -> QuerySet[Message]:
     )
 
 
-def transactions_attribute(transactions: QuerySet[Transaction], *, new: bool = False) -> set[int]:
-    """Attribute `transactions` again (those of erased customers keep theirs); returns the campaigns whose
-    counters may have changed: those the transactions counted for before (unless they are `new`) or count for now."""
-    transactions = transactions.filter(customer__isnull=False)
-    before = set() if new else _campaigns_of(transactions)
+def attribution() -> dict[str, Subquery]:
+    """The campaigns the outer row's purchase counts for (the row: a Transaction, or an IncomingTransaction on its
+    way in), as two expressions: `message_campaign` and `click_campaign`."""
     touches = _touches()
+    # A click of the message, after it was sent (which lets PostgreSQL read only the months of clicks from then on)
+    # and before the purchase.
     clicked_first = Click.objects.filter(
-        message_id=OuterRef("pk"), is_bot=False, clicked_at__lte=OuterRef(OuterRef("time"))
+        message_id=OuterRef("pk"),
+        is_bot=False,
+        clicked_at__gte=OuterRef("sent_at"),
+        clicked_at__lte=OuterRef(OuterRef("time")),
     )
-    transactions.update(
-        message_campaign=Subquery(touches.values("campaign_id")[:1]),
-        click_campaign=Subquery(touches.filter(Exists(clicked_first)).values("campaign_id")[:1]),
-        buyer_key=F("customer_id"),
-    )
+    return {
+        "message_campaign": Subquery(touches.values("campaign_id")[:1]),
+        "click_campaign": Subquery(touches.filter(Exists(clicked_first)).values("campaign_id")[:1]),
+    }
+
+
+def transactions_attribute(transactions: QuerySet[Transaction]) -> set[int]:
+    """Attribute `transactions` again (those of erased customers keep theirs); returns the campaigns whose
+    counters may have changed: those the transactions counted for before or count for now. (New transactions are
+    attributed as they are written: campaigns.customers.transactions.)"""
+    transactions = transactions.filter(customer__isnull=False)
+    before = _campaigns_of(transactions)
+    transactions.update(**attribution(), buyer_key=F("customer_id"))
     return before | _campaigns_of(transactions)
 
 

@@ -14,10 +14,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.customers.attribution import transactions_attribute
+from campaigns.customers.attribution import attribution, transactions_attribute
 from campaigns.customers.customer_matching import customer_match, stored_customers
 from campaigns.customers.transaction_rows import TransactionRow, window_start
-from campaigns.models import Customer, Org, Transaction, TransactionChange
+from campaigns.models import Customer, IncomingTransaction, Org, Transaction, TransactionChange
 from delivery.bulk import among, copy_rows
 
 SOURCE_IMPORT, SOURCE_API = "import", "api"
@@ -48,7 +48,7 @@ def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> 
     by_external_id, by_mobile, by_email = stored_customers(org, rows)
     stored = {
         row.transaction_id: row
-        for row in Transaction.objects.filter(org=org, transaction_id__in={row.transaction_id for row in rows})
+        for row in among(Transaction.objects.filter(org=org), "transaction_id", {row.transaction_id for row in rows})
     }
     now = timezone.now()
     new: dict[str, _New] = {}
@@ -86,24 +86,20 @@ def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> 
             known.updated_at = now
             known.amount, known.currency = row.amount, row.currency
             result.outcomes[row.line] = "updated"
-    created = _create(org, list(new.values()), now)
+    result.campaigns |= _create(org, list(new.values()), now)
     if changed:
         Transaction.objects.bulk_update(changed.values(), ["amount", "currency", "updated_at"])
         TransactionChange.objects.bulk_create(changes)
+        result.campaigns |= transactions_attribute(
+            Transaction.objects.filter(pk__in=[row.pk for row in changed.values()])
+        )
+        # A changed amount of an erased customer's purchase still changes its campaign's revenue.
+        for row in changed.values():
+            result.campaigns.update(pk for pk in (row.message_campaign_id, row.click_campaign_id) if pk)
     result.created = len(new)
     result.updated = len(changed)
     result.unchanged = sum(1 for outcome in result.outcomes.values() if outcome == "unchanged")
     result.unmatched = sum(1 for item in new.values() if item.customer_id is None)
-    matched = [pk for pk, item in zip(created, new.values(), strict=True) if item.customer_id]
-    if matched:
-        result.campaigns |= transactions_attribute(among(Transaction.objects.all(), "pk", matched), new=True)
-    if changed:
-        result.campaigns |= transactions_attribute(
-            Transaction.objects.filter(pk__in=[row.pk for row in changed.values()])
-        )
-    # A changed amount of an erased customer's purchase still changes its campaign's revenue.
-    for row in changed.values():
-        result.campaigns.update(pk for pk in (row.message_campaign_id, row.click_campaign_id) if pk)
     return result
 
 
@@ -115,11 +111,10 @@ class _New:
     customer_id: int | None
 
 
-_COLUMNS = (
-    "id",
+_INCOMING_COLUMNS = (
+    "line",
     "transaction_id",
     "customer_id",
-    "buyer_key",
     "customer_external_id",
     "mobile",
     "email",
@@ -132,53 +127,74 @@ _COLUMNS = (
 )
 
 
-def _create(org: Org, new: list[_New], now: datetime) -> list[int]:
-    """Write the new transactions; returns their ids, in order. On PostgreSQL the ids are taken from the sequence
-    and the rows written in one COPY (bulk_create builds a model and its SQL per row, several times the cost)."""
+def _create(org: Org, new: list[_New], now: datetime) -> set[int]:
+    """Write the new transactions with their attribution, each row once; returns the campaigns they count for.
+
+    The rows go first to a temporary table of this database session (on PostgreSQL by COPY, a fraction of the cost
+    of an INSERT of many values), then one INSERT … SELECT writes them, attribution's campaigns found by the same
+    expressions that attribute stored transactions again (campaigns.customers.attribution)."""
     if not new:
-        return []
-    ids = _new_ids(len(new)) if connection.vendor == "postgresql" else [None] * len(new)
-    rows = []
-    for pk, item in zip(ids, new, strict=True):
-        row = item.row
-        rows.append(
-            (
-                pk,
-                row.transaction_id,
-                item.customer_id,
-                item.customer_id,
-                row.external_id,
-                row.mobile,
-                row.email,
-                row.time,
-                window_start(row.time, org_timezone=org.timezone, days=org.attribution_window_days),
-                row.amount,
-                row.currency,
-                row.store,
-                row.sales_channel,
-            )
+        return set()
+    rows = [
+        (
+            item.row.line,
+            item.row.transaction_id,
+            item.customer_id,
+            item.row.external_id,
+            item.row.mobile,
+            item.row.email,
+            item.row.time,
+            window_start(item.row.time, org_timezone=org.timezone, days=org.attribution_window_days),
+            item.row.amount,
+            item.row.currency,
+            item.row.store,
+            item.row.sales_channel,
         )
-    if connection.vendor == "postgresql":
-        copy_rows(
-            Transaction,
-            _COLUMNS,
-            [(*row[:9], str(row[9]), *row[10:]) for row in rows],
-            shared={"org_id": org.pk, "created_at": now, "updated_at": now},
-        )
-        return ids
-    created = Transaction.objects.bulk_create(
-        [Transaction(org=org, created_at=now, updated_at=now, **dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+        for item in new
+    ]
+    _incoming_fill(rows)
+    attributed = (
+        IncomingTransaction.objects.annotate(**attribution())
+        .values(*_INCOMING_COLUMNS[1:], "message_campaign", "click_campaign")
+        .order_by()
     )
-    return [row.pk for row in created]
-
-
-def _new_ids(count: int) -> list[int]:
+    select, params = attributed.query.sql_with_params()
+    copied = ", ".join(f"incoming.{_quote(name)}" for name in _INCOMING_COLUMNS[1:])
+    written_at = Transaction._meta.get_field("created_at").get_db_prep_value(now, connection)
+    sql = (
+        f"INSERT INTO {_quote(Transaction._meta.db_table)} (org_id, created_at, updated_at, buyer_key, "
+        f"{', '.join(_quote(name) for name in _INCOMING_COLUMNS[1:])}, message_campaign_id, click_campaign_id) "
+        f"SELECT %s, %s, %s, incoming.customer_id, {copied}, incoming.message_campaign, incoming.click_campaign "
+        f"FROM ({select}) incoming RETURNING message_campaign_id, click_campaign_id"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Transaction._meta.db_table, count],
+        cursor.execute(sql, [org.pk, written_at, written_at, *params])
+        campaigns = {pk for pair in cursor.fetchall() for pk in pair if pk}
+        cursor.execute(f"DELETE FROM {_quote(IncomingTransaction._meta.db_table)}")  # no personal data left there
+    return campaigns
+
+
+def _incoming_fill(rows: list[tuple]) -> None:
+    """This session's temporary table of incoming transactions (made if need be; empty between uses), filled."""
+    table = _quote(IncomingTransaction._meta.db_table)
+    columns = ", ".join(
+        f"{_quote(field.column)} {field.db_type(connection)}" for field in IncomingTransaction._meta.concrete_fields
+    )
+    # On PostgreSQL also truncated at every commit: autovacuum never reads temporary tables, so the rows deleted
+    # after each use would pile up.
+    emptied = " ON COMMIT DELETE ROWS" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns}){emptied}")
+    if connection.vendor == "postgresql":
+        copy_rows(IncomingTransaction, _INCOMING_COLUMNS, [(*row[:8], str(row[8]), *row[9:]) for row in rows])
+    else:
+        IncomingTransaction.objects.bulk_create(
+            IncomingTransaction(**dict(zip(_INCOMING_COLUMNS, row, strict=True))) for row in rows
         )
-        return [row[0] for row in cursor.fetchall()]
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
 
 
 def org_has_unmatched_transactions(org: Org) -> bool:

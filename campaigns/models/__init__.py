@@ -6,7 +6,7 @@ from campaigns.models.campaign import Campaign, CampaignEvent
 from campaigns.models.common import Channel, TimeStamped
 from campaigns.models.customers import Coupon, Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from campaigns.models.dlt import SenderId, Template, WhitelistedUrl
-from campaigns.models.transactions import CampaignSales, Transaction, TransactionChange
+from campaigns.models.transactions import CampaignSales, IncomingTransaction, Transaction, TransactionChange
 
 __all__ = [
     "Authenticator",
@@ -18,6 +18,7 @@ __all__ = [
     "CreditTopUp",
     "Customer",
     "CustomerList",
+    "IncomingTransaction",
     "Membership",
     "NdncEntry",
     "Org",

@@ -36,12 +36,17 @@ class Transaction(TimeStamped):
     currency = models.CharField(max_length=3, default="INR")
     store = models.CharField(max_length=100, blank=True)
     sales_channel = models.CharField(max_length=50, blank=True, help_text="Where it was bought: online, app, store …")
+    # What attribution found, written with each row (an import writes a million): no constraint in the database,
+    # whose check would cost a lookup per row and key; deleting a campaign still sets them to null (Django's
+    # on_delete), and a campaign is found from a message that references it.
     message_campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     click_campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     # Who bought, as the sales counters count buyers: the customer's id, or once their personal data is erased a
     # number that names no one (so the counters stay as they were).
     buyer_key = models.BigIntegerField(null=True, blank=True)
@@ -78,6 +83,32 @@ class Transaction(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.transaction_id}: {self.currency} {self.amount}"
+
+
+class IncomingTransaction(models.Model):
+    """A batch's new transactions on their way in: a temporary table of the database session (campaigns.customers.
+    transactions creates it), from which one INSERT … SELECT writes them with their attribution, so each row is
+    written once. Not managed by migrations: it lives only in the session that fills it."""
+
+    line = models.IntegerField(primary_key=True)  # the CSV line, or the item's position in an API batch
+    transaction_id = models.CharField(max_length=100)
+    customer_id = models.BigIntegerField(null=True)
+    customer_external_id = models.CharField(max_length=100)
+    mobile = models.CharField(max_length=20)
+    email = models.CharField(max_length=254)
+    time = models.DateTimeField()
+    window_start = models.DateTimeField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    store = models.CharField(max_length=100)
+    sales_channel = models.CharField(max_length=50)
+
+    class Meta:
+        managed = False
+        db_table = "incoming_transaction"
+
+    def __str__(self) -> str:
+        return f"incoming {self.transaction_id}"
 
 
 class TransactionChange(models.Model):

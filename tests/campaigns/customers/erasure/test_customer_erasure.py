@@ -43,6 +43,8 @@ def _rows_mentioning(text: str) -> list[str]:
     """Every row of every table that holds `text`, as "<model>: <row>"."""
     found = []
     for model in apps.get_models():
+        if not model._meta.managed:
+            continue  # a database session's temporary table, emptied after each use
         for row in model.objects.values_list():
             if text.lower() in str(row).lower():
                 found.append(f"{model._meta.label}: {row}")
