@@ -4,7 +4,7 @@ The rule, as the pages say it: a purchase counts for a campaign when the custome
 or sent where delivery is unknown) and bought within the org's window of N days after that: from the moment the
 message was delivered (or sent) until the end of the Nth day after that day, on the org's clock. It is a *click*
 conversion when the customer clicked a link of that message before buying. Last touch: a purchase counts for at most
-one campaign per rule, the one of the latest message before it (for the click rule, the latest one they clicked).
+one campaign per rule, the one of the latest message sent before it (for the click rule, the latest one they clicked).
 
 Each transaction keeps what attribution found (`message_campaign`, `click_campaign`) and each campaign its counters
 (CampaignSales), rewritten from its transactions whenever they change: when transactions arrive or change, when a
@@ -51,7 +51,7 @@ ATTRIBUTION_IN_WORDS = (
     "it was delivered (or sent, where delivery is unknown): until the end of the {days}th day after that day, on "
     "your organisation's clock. It counts as bought after a click when the customer clicked a link of that "
     "message before buying. Last touch: a purchase counts for one campaign only, the one of the latest message "
-    "before it (and, after a click, of the latest message they clicked)."
+    "sent before it (and, after a click, of the latest one they clicked)."
 )
 
 
@@ -60,7 +60,7 @@ def attribution_in_words(org: Org) -> str:
 
 
 def _touches() -> QuerySet[Message]:
-    """The messages that reached the outer transaction's customer within its window, latest first."""
+    """The messages that reached the outer transaction's customer within its window, latest sent first."""
     touched_at = Case(
         When(status=Message.Status.DELIVERED, then=Coalesce("finished_at", "sent_at")), default=F("sent_at")
     )
@@ -78,7 +78,10 @@ def _touches() -> QuerySet[Message]:
         )
         .annotate(touched_at=touched_at)
         .filter(touched_at__lte=OuterRef("time"), touched_at__gte=OuterRef("window_start"))
-        .order_by("-touched_at", "-pk")
+        # Latest sent first: the order of the index on (customer, sent_at), so PostgreSQL reads the customer's
+        # messages from the purchase backwards and stops at the first that counts (two messages sent to one
+        # customer in the same microsecond: either).
+        .order_by("-sent_at")
     )
 
 

@@ -45,7 +45,7 @@ def transactions_store(*, org: Org, rows: list[TransactionRow], source: str) -> 
     result = TransactionsStored()
     if not rows:
         return result
-    by_external_id, by_mobile, by_email = stored_customers(org, rows)
+    by_external_id, by_mobile, by_email = stored_customers(org, rows, keys_only=True)
     stored = {
         row.transaction_id: row
         for row in among(Transaction.objects.filter(org=org), "transaction_id", {row.transaction_id for row in rows})
@@ -218,12 +218,12 @@ def transactions_match_customers(*, org: Org, customers: list[Customer]) -> set[
     waiting = list(_unmatched(org).filter(keys))
     if not waiting:
         return set()
-    by_external_id, by_mobile, by_email = stored_customers(org, [_Keys.of(row) for row in waiting])
+    by_external_id, by_mobile, by_email = stored_customers(org, [_Keys.of(row) for row in waiting], keys_only=True)
     matched = []
     for row in waiting:
         customer = customer_match(_Keys.of(row), by_external_id, by_mobile, by_email)
         if customer is not None:
-            row.customer = customer
+            row.customer_id = customer.pk
             matched.append(row)
     Transaction.objects.bulk_update(matched, ["customer"])
     return transactions_attribute(Transaction.objects.filter(pk__in=[row.pk for row in matched]))
