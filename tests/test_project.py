@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection
 
+from campaigns.customers.attribution import MIN_BUYERS_TO_COMPARE
 from campaigns.models import Campaign, CampaignSales, Customer, Transaction, TransactionChange, User
 from delivery.reports.delivery_times import delivery_speed
 from linktrack import checks
@@ -242,3 +243,5 @@ def test_seeded_demo_has_purchases_that_set_those_who_clicked_against_the_others
     assert purchases > 30 and Transaction.objects.values("transaction_id").distinct().count() == purchases
     assert not TransactionChange.objects.exists()
     assert sum(row.clicked_buyers for row in sales) > 0 and sum(row.other_buyers for row in sales) > 0
+    # and a demo campaign has enough buyers in both groups for its page to compare them (not "too few to compare")
+    assert any(min(row.clicked_buyers, row.other_buyers) >= MIN_BUYERS_TO_COMPARE for row in sales)

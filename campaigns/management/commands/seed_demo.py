@@ -215,7 +215,7 @@ class Command(BaseCommand):
     def _clicks(self, campaign: Campaign) -> None:
         rng = random.Random(7)
         delivered = list(Message.objects.filter(campaign=campaign, status=Message.Status.DELIVERED).order_by("pk"))
-        for message in rng.sample(delivered, k=min(40, len(delivered))):
+        for message in rng.sample(delivered, k=min(60, len(delivered))):
             resolved = linktrack_services.resolve(_code_in(message.body))
             target, message_id = resolved
             for user_agent in [PREVIEW_UA] + [PHONE_UA] * rng.randint(1, 3):
