@@ -1,6 +1,7 @@
 """Tests that need a real service carry its marker (from the fixtures they use, tests/conftest.py), so CI can run
 them apart (`-m postgres`) and a run without the services can leave them out (`-m "not postgres and not redis"`)."""
 
+import json
 import subprocess
 import sys
 
@@ -70,19 +71,33 @@ KNOWN = {
 }
 
 
-def _collected_names(marker: str) -> set[str]:
-    """The names of the tests `pytest -m <marker>` selects (parameters left out)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", marker, "tests"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return {line.split("::")[-1].split("[")[0] for line in result.stdout.splitlines() if "::" in line}
+# Collects the suite once (the markers are given at collection, tests/conftest.py) and prints each test's markers.
+_LISTING = """
+import json, pytest
+
+class Listing:
+    def pytest_collection_finish(self, session):
+        self.markers = {item.nodeid: sorted({mark.name for mark in item.iter_markers()}) for item in session.items}
+
+listing = Listing()
+code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "tests"], plugins=[listing])
+print("MARKERS " + json.dumps(listing.markers if code == 0 else None))
+"""
+
+
+@pytest.fixture(scope="module")
+def markers_by_test() -> dict[str, list[str]]:
+    """Each collected test's markers, by node id."""
+    result = subprocess.run([sys.executable, "-c", _LISTING], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    listing = [line for line in result.stdout.splitlines() if line.startswith("MARKERS ")]
+    assert result.returncode == 0 and listing, result.stdout + result.stderr
+    found = json.loads(listing[-1].removeprefix("MARKERS "))
+    assert found, result.stdout + result.stderr
+    return found
 
 
 @pytest.mark.parametrize("marker", sorted(KNOWN))
-def test_every_test_known_to_need_a_service_carries_its_marker(marker):
-    assert KNOWN[marker] <= _collected_names(marker)
+def test_every_test_known_to_need_a_service_carries_its_marker(marker, markers_by_test):
+    # (`pytest -m <marker>` selects exactly the tests that carry it.)
+    carrying = {node.split("::")[-1].split("[")[0] for node, names in markers_by_test.items() if marker in names}
+    assert KNOWN[marker] <= carrying
