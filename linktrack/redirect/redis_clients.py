@@ -4,6 +4,7 @@ per-process pause after a failure that keeps an outage from slowing every click.
 import time
 from functools import lru_cache
 
+import hiredis
 import redis
 from django.conf import settings
 from redis.backoff import NoBackoff
@@ -18,6 +19,23 @@ def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
+
+
+def round_trip(client: redis.Redis, *commands: tuple) -> list:
+    """The replies to `commands`, sent in one write and read back in order, as a pipeline without a transaction does;
+    without the pipeline's own bookkeeping, which cost a click about a fifth of its CPU. Any error closes the
+    connection, so no reply is left unread for the next command on it."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        # redis-py packs commands with hiredis too when it is installed (it is a dependency of this project)
+        connection.send_packed_command([b"".join(hiredis.pack_command(command) for command in commands)])
+        return [connection.read_response() for _ in commands]
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
 
 
 # When each Redis failed last (time.monotonic()), per URL; read and written without a lock: a race costs one more try.
