@@ -18,11 +18,6 @@ def _codec(salt: str, alphabet: str, min_length: int) -> Hashids:
     return Hashids(salt=salt, min_length=min_length, alphabet=alphabet)
 
 
-@lru_cache(maxsize=4)
-def _single_case(alphabet: str) -> bool:
-    return alphabet == alphabet.upper()
-
-
 class PairEncoder:
     """The hashids encoding of exactly two numbers, same output as `Hashids.encode(a, b)`, about 5x faster.
 
@@ -37,6 +32,9 @@ class PairEncoder:
         alphabet, salt = codec._alphabet, codec._salt
         self._separators, self._guards, self._min_length = codec._separators, codec._guards, codec._min_length
         self._length = len(alphabet)
+        # A code typed by hand or lowercased by an app still means the same link when the alphabet has one case.
+        characters = alphabet + self._separators + self._guards
+        self.single_case = characters == characters.upper()
         # Padding to min_length adds at least one alphabet length per round, after a guard on each side.
         rounds = self._min_length // max(2 * (self._length // 2), 1) + 1
         self._tables = []
@@ -142,10 +140,8 @@ def decode(code: str) -> tuple[int, int] | None:
     """(short link id, message id) for a code this system minted, else None. Never raises."""
     if not code or len(code) > MAX_CODE_LENGTH or not code.isascii():
         return None
-    if _single_case(settings.SHORT_CODE_ALPHABET):
-        # A code typed by hand or lowercased by an app still means the same link when the alphabet has one case.
-        code = code.upper()
-    numbers = pair_encoder().decode(code)
+    encoder = pair_encoder()
+    numbers = encoder.decode(code.upper() if encoder.single_case else code)
     # Ids are 64-bit in the database; a larger number cannot be ours and would fail a query.
     if numbers is None or max(numbers) >= 2**63:
         return None
