@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from hashids import Hashids, _reorder
 
 MAX_CODE_LENGTH = 40
@@ -127,9 +129,15 @@ def _pair_encoder(salt: str, alphabet: str, min_length: int) -> PairEncoder:
     return PairEncoder(_codec(salt, alphabet, min_length))
 
 
+@lru_cache(maxsize=1)
 def pair_encoder() -> PairEncoder:
-    """The encoder of the current settings; a caller minting many codes keeps it rather than reading settings per code."""
+    """The encoder of the current settings (read once: each click decodes a code)."""
     return _pair_encoder(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH)
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    pair_encoder.cache_clear()  # the settings change in tests only
 
 
 def encode(short_link_id: int, message_id: int | None) -> str:
