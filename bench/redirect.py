@@ -124,18 +124,18 @@ def run_rounds(args: argparse.Namespace, env: dict, run_id: str, code: str, stre
     try:
         # Both servers stay up and the runs alternate, so load that drifts during the run hits both alike.
         with (
-            gunicorn("linktrack.wsgi:application", args, args.port, env),
-            gunicorn("linktrack.wsgi:django_application", args, args.django_port, env),
-            gunicorn("bench.floor_app:application", args, args.floor_port, floor_env),
+            gunicorn("linktrack.wsgi:application", args, args.port, env) as project,
+            gunicorn("linktrack.wsgi:django_application", args, args.django_port, env) as django_path,
+            gunicorn("bench.floor_app:application", args, args.floor_port, floor_env) as floor,
         ):
             check_redirect(args.port, path)
             check_redirect(args.django_port, path)
             check_redirect(args.floor_port, path)
             for number in range(1, args.rounds + 1):
                 results = {}
-                for name, port in (("project", args.port), ("django", args.django_port), ("floor", args.floor_port)):
+                for name, server in (("project", project), ("django", django_path), ("floor", floor)):
                     print(f"--- round {number} of {args.rounds}: {name}")
-                    results[name] = run_wrk(args, port, path)
+                    results[name] = run_wrk(args, server, path)
                 rounds.append(results)
         check_clicks(args, rounds, stream, stream_key)
     finally:
@@ -243,6 +243,20 @@ class gunicorn:
         self.__exit__()
         sys.exit(f"gunicorn did not start on port {self.port}")
 
+    def workers_cpu(self) -> float | None:
+        """CPU seconds (user and system) its workers have used so far, as Linux counts them; None elsewhere."""
+        try:
+            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as children:
+                workers = children.read().split()
+            seconds = 0.0
+            for worker in workers:
+                with open(f"/proc/{worker}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return seconds
+        except OSError:
+            return None
+
     def __exit__(self, *exc):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -262,7 +276,8 @@ def check_redirect(port: int, path: str) -> None:
         sys.exit(f"port {port}{path} answered {response.status} {location!r}, not a redirect to {DESTINATION}")
 
 
-def run_wrk(args: argparse.Namespace, port: int, path: str) -> dict:
+def run_wrk(args: argparse.Namespace, server: gunicorn, path: str) -> dict:
+    """wrk against a server; also the CPU its workers used per request, steadier than requests/s on a shared machine."""
     command = [
         "wrk",
         "--latency",
@@ -276,11 +291,16 @@ def run_wrk(args: argparse.Namespace, port: int, path: str) -> dict:
         f"Host: {SHORT_DOMAIN}",
         "-H",
         f"User-Agent: {PHONE_UA}",
-        f"http://127.0.0.1:{port}{path}",
+        f"http://127.0.0.1:{server.port}{path}",
     ]
+    cpu_before = server.workers_cpu()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu_after = server.workers_cpu()
     print(output)
-    return parse_wrk(output)
+    result = parse_wrk(output)
+    if cpu_before is not None and cpu_after is not None and result["requests"]:
+        result["worker_us"] = (cpu_after - cpu_before) / result["requests"] * 1e6
+    return result
 
 
 def parse_wrk(output: str) -> dict:
@@ -303,16 +323,25 @@ def parse_wrk(output: str) -> dict:
 
 
 def print_results(results: dict) -> None:
-    print(f"{'':10}{'req/s':>10}{'p50 ms':>9}{'p75 ms':>9}{'p90 ms':>9}{'p99 ms':>9}  errors")
+    print(f"{'':10}{'req/s':>10}{'p50 ms':>9}{'p75 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'worker us/req':>15}  errors")
     for name, result in results.items():
         p = result["percentiles"]
         errors = f"{result['non_redirects']} not 3xx, socket errors: {result['socket_errors']}"
-        print(f"{name:10}{result['rps']:>10.0f}{p[50]:>9.2f}{p[75]:>9.2f}{p[90]:>9.2f}{p[99]:>9.2f}  {errors}")
+        worker = f"{result['worker_us']:.0f}" if "worker_us" in result else "-"
+        print(
+            f"{name:10}{result['rps']:>10.0f}{p[50]:>9.2f}{p[75]:>9.2f}{p[90]:>9.2f}{p[99]:>9.2f}{worker:>15}  {errors}"
+        )
     floor = results["floor"]
     for name in ("project", "django"):
         ratio = results[name]["rps"] / floor["rps"]
         p99 = results[name]["percentiles"][99] / floor["percentiles"][99]
-        print(f"{name} / floor: throughput {ratio:.2f}, p99 {p99:.2f}x (targets for the project: >= 0.80, <= 1.25x)")
+        worker = ""
+        if "worker_us" in results[name] and "worker_us" in floor:
+            worker = f", worker CPU per request {results[name]['worker_us'] / floor['worker_us']:.2f}x"
+        print(
+            f"{name} / floor: throughput {ratio:.2f}, p99 {p99:.2f}x{worker} "
+            "(targets for the project: >= 0.80, <= 1.25x)"
+        )
     print()
 
 

@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from hashids import Hashids, _reorder
 
 MAX_CODE_LENGTH = 40
@@ -16,11 +18,6 @@ MAX_CODE_LENGTH = 40
 @lru_cache(maxsize=4)
 def _codec(salt: str, alphabet: str, min_length: int) -> Hashids:
     return Hashids(salt=salt, min_length=min_length, alphabet=alphabet)
-
-
-@lru_cache(maxsize=4)
-def _single_case(alphabet: str) -> bool:
-    return alphabet == alphabet.upper()
 
 
 class PairEncoder:
@@ -37,6 +34,9 @@ class PairEncoder:
         alphabet, salt = codec._alphabet, codec._salt
         self._separators, self._guards, self._min_length = codec._separators, codec._guards, codec._min_length
         self._length = len(alphabet)
+        # A code typed by hand or lowercased by an app still means the same link when the alphabet has one case.
+        characters = alphabet + self._separators + self._guards
+        self.single_case = characters == characters.upper()
         # Padding to min_length adds at least one alphabet length per round, after a guard on each side.
         rounds = self._min_length // max(2 * (self._length // 2), 1) + 1
         self._tables = []
@@ -129,9 +129,15 @@ def _pair_encoder(salt: str, alphabet: str, min_length: int) -> PairEncoder:
     return PairEncoder(_codec(salt, alphabet, min_length))
 
 
+@lru_cache(maxsize=1)
 def pair_encoder() -> PairEncoder:
-    """The encoder of the current settings; a caller minting many codes keeps it rather than reading settings per code."""
+    """The encoder of the current settings (read once: each click decodes a code)."""
     return _pair_encoder(settings.HASHIDS_SALT, settings.SHORT_CODE_ALPHABET, settings.SHORT_CODE_MIN_LENGTH)
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    pair_encoder.cache_clear()  # the settings change in tests only
 
 
 def encode(short_link_id: int, message_id: int | None) -> str:
@@ -142,10 +148,8 @@ def decode(code: str) -> tuple[int, int] | None:
     """(short link id, message id) for a code this system minted, else None. Never raises."""
     if not code or len(code) > MAX_CODE_LENGTH or not code.isascii():
         return None
-    if _single_case(settings.SHORT_CODE_ALPHABET):
-        # A code typed by hand or lowercased by an app still means the same link when the alphabet has one case.
-        code = code.upper()
-    numbers = pair_encoder().decode(code)
+    encoder = pair_encoder()
+    numbers = encoder.decode(code.upper() if encoder.single_case else code)
     # Ids are 64-bit in the database; a larger number cannot be ours and would fail a query.
     if numbers is None or max(numbers) >= 2**63:
         return None

@@ -19,6 +19,7 @@ second time.
 """
 
 import re
+import threading
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import setting_changed
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import iri_to_uri
@@ -56,8 +58,11 @@ class ShortDomainFront:
             return self.django_app(environ, start_response)
         # Django's request signals check and close database connections. A click answered from the link cache opens
         # none, and with CONN_MAX_AGE 0 none is left open by a request, so they are sent when one is open (about a
-        # tenth of the front's work otherwise).
-        if _database_open():
+        # tenth of the front's work otherwise). None can be open at the end that was not open at the start unless
+        # the click opened one (the link or message not cached, Redis down).
+        _this_thread.opened_connection = False
+        open_at_start = _database_open()
+        if open_at_start:
             signals.request_started.send(sender=self.__class__, environ=environ)
         resolution = click_redirect(
             code=click[0],
@@ -70,14 +75,14 @@ class ShortDomainFront:
         if location is None:
             environ[RESOLUTION_KEY] = resolution
             return self.django_app(environ, start_response)  # Django sends the signals of the request
-        if _database_open():
+        if (open_at_start or _this_thread.opened_connection) and _database_open():
             signals.request_finished.send(sender=self.__class__)
         secure = _is_secure(environ, config)
         start_response(
             "302 Found",
             [
                 config.content_type,
-                ("Location", iri_to_uri(location)),
+                ("Location", _uri(location)),
                 *(config.secure_headers if secure else config.headers),
             ],
         )
@@ -112,10 +117,24 @@ def _front_settings() -> _Settings:
 @receiver(setting_changed)
 def _settings_changed(**kwargs) -> None:
     _front_settings.cache_clear()  # the settings change in tests only
+    _accepted_host.cache_clear()
 
 
 def _database_open() -> bool:
     return any(connection.connection is not None for connection in connections.all(initialized_only=True))
+
+
+# Whether the click being answered in this thread opened a database connection (connections are per thread).
+_this_thread = threading.local()
+
+
+@receiver(connection_created)
+def _connection_opened(**kwargs) -> None:
+    _this_thread.opened_connection = True
+
+
+# A campaign's clicks go to a few destinations: each made a URI once (Django's redirect does the same to its Location).
+_uri = lru_cache(maxsize=1024)(iri_to_uri)
 
 
 def _click(environ, config: _Settings) -> tuple[str, str] | None:
@@ -128,12 +147,22 @@ def _click(environ, config: _Settings) -> tuple[str, str] | None:
         return None
     if "HTTP_HOST" not in environ or (config.forwarded_host and "HTTP_X_FORWARDED_HOST" in environ):
         return None  # read by Django (request.get_host)
-    host, _ = split_domain_port(environ["HTTP_HOST"])
-    if not host or not validate_host(host, config.allowed_hosts):
+    host = _accepted_host(environ["HTTP_HOST"])
+    if host is None:
         return None  # Django answers 400
     if config.ssl_redirect and not _is_secure(environ, config):
         return None
     return path[1], host
+
+
+# Clicks come on a few hosts; a Host header of any other value costs a miss, and the cache stays this small.
+@lru_cache(maxsize=256)
+def _accepted_host(http_host: str) -> str | None:
+    """The host name of a Host header (lower case, without port) when Django accepts it (ALLOWED_HOSTS), else None."""
+    host, _ = split_domain_port(http_host)
+    if not host or not validate_host(host, _front_settings().allowed_hosts):
+        return None
+    return host
 
 
 def _location(resolution: Resolution) -> str | None:

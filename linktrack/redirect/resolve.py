@@ -17,7 +17,7 @@ from django.utils.encoding import iri_to_uri
 from linktrack.models import ShortLink
 from linktrack.redirect import codes, link_cache
 from linktrack.redirect.clicks import click_append, click_event
-from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable
+from linktrack.redirect.redis_clients import redis_client, redis_failed, redis_usable, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +99,11 @@ def click_redirect(*, code: str, domain: str, ip: str, user_agent: str, method: 
     if url and url == settings.CLICK_STREAM_URL:
         if redis_usable(url):
             try:
-                pipe = redis_client(url).pipeline(transaction=False)
-                pipe.mget(keys)
-                pipe.xadd(settings.CLICK_STREAM_KEY, event)
-                values, _ = pipe.execute()
+                values, _ = round_trip(
+                    redis_client(url),
+                    ("MGET", *keys),
+                    ("XADD", settings.CLICK_STREAM_KEY, "*", *[item for field in event.items() for item in field]),
+                )
                 cached, recorded = {k: v for k, v in zip(keys, values, strict=True) if v is not None}, True
             except redis.RedisError:
                 redis_failed(url)

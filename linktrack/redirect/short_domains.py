@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 
 from linktrack.common.absolute_urls import app_hosts
@@ -88,13 +90,25 @@ def request_short_domain(host: str) -> str | None:
 
 def host_short_domain(host: str) -> str | None:
     """request_short_domain of a host name without its port, in lower case (as split_domain_port gives it)."""
-    if host in app_hosts():
+    own_hosts, root_host = _routing_hosts()
+    if host in own_hosts:
         return None
-    if host == _default_root_host():
+    if host == root_host:
         return ""
     if host in short_domains():
         return host
     return None
+
+
+@lru_cache(maxsize=1)
+def _routing_hosts() -> tuple[frozenset[str], str | None]:
+    """The app's own hosts and the deployment's short host, from the settings: read once rather than per request."""
+    return app_hosts(), _default_root_host()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    _routing_hosts.cache_clear()  # the settings change in tests only
 
 
 def short_domain_problems(*, domain: str) -> list[str]:

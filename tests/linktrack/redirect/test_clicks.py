@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from linktrack import tasks
 from linktrack.models import Click, DailyClicks, ShortLink
-from linktrack.redirect import click_flush, clicks, codes
+from linktrack.redirect import click_flush, clicks, codes, redis_clients
 from linktrack.redirect import resolve as redirect
 from tests.at_once import run_at_once
 from tests.factories import CampaignFactory, make_messages
@@ -327,6 +327,26 @@ def test_cached_click_costs_one_redis_round_trip_when_stream_and_cache_share_red
     assert response.status_code == 302
     assert len(round_trips) == 1
     assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
+
+
+def test_a_click_after_redis_closed_the_redirects_connection_still_goes_to_the_stream(
+    client, link, messages, click_stream, settings
+):
+    # given a click answered (the redirect's connection to Redis open), then Redis closing that connection
+    path = path_for(link, messages[0])
+    client.get(path, HTTP_USER_AGENT=PHONE_UA)
+    connection = redis_clients._this_thread.held[1]
+    connection.send_command("CLIENT", "ID")
+    click_stream.client_kill_filter(_id=connection.read_response())
+
+    # when the next click comes
+    response = client.get(path, HTTP_USER_AGENT=PHONE_UA)
+
+    # then it went to the stream on a new connection: not stored directly, Redis not given up on
+    assert response.status_code == 302
+    assert click_stream.xlen(settings.CLICK_STREAM_KEY) == 2
+    assert not Click.objects.exists()
+    assert redis_clients.redis_usable(settings.CLICK_STREAM_URL)
 
 
 def test_agent_with_a_nul_character_does_not_block_its_batch(link, messages, click_stream, settings):

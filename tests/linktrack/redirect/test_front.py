@@ -4,13 +4,17 @@ answers is what the Django path answers, byte for byte, with the same click reco
 from datetime import timedelta
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from delivery.models import Message
 from linktrack.models import Click, ShortLink
-from linktrack.redirect import click_flush, codes
+from linktrack.redirect import click_flush, codes, link_cache
+from linktrack.redirect.front import ShortDomainFront
+from linktrack.redirect.short_domains import short_domains
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
 from tests.linktrack.redirect.test_click_faults import _get, stream_redis  # noqa: F401  (a fixture)
@@ -123,6 +127,35 @@ def test_with_redis_down_a_click_on_a_short_domain_is_stored_at_once(settings, a
     # then it redirects, and the click is stored in the database there and then
     assert response.status_code == 302
     assert Click.objects.get().message == message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_click_that_opened_a_database_connection_closes_it_at_its_end(acme_on_own_domain, template, customers):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("an in-memory SQLite database is never closed")
+    # given a link not in the link cache, the short domains just read, and no database connection open
+    campaign = CampaignFactory(template=template)
+    link = link_for(campaign)
+    code = codes.encode(link.pk, make_messages(campaign, customers[:1])[0].pk)
+    link_cache.short_link_forget(short_link_id=link.pk)
+    short_domains()
+    connection.close()
+
+    # when a phone opens it through the project's WSGI entry, which reads the link from the database
+    answer = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": f"/{code}",
+        "HTTP_HOST": "s.acme.test",
+        "HTTP_USER_AGENT": PHONE_UA,
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+    }
+    ShortDomainFront(WSGIHandler())(environ, lambda status, headers, exc_info=None: answer.append(status))
+
+    # then it redirected, and the connection it opened was closed as at the end of any request (CONN_MAX_AGE 0)
+    assert answer == ["302 Found"]
+    assert connection.connection is None
 
 
 def test_through_gunicorn_with_the_database_down_a_sent_link_redirects_and_another_asks_to_try_again(
