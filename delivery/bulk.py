@@ -16,13 +16,17 @@ from django.db.models import F, Lookup, Model, QuerySet
 
 
 class AnyOf(Lookup):
-    """`<column> = ANY(%s)`: the values go to PostgreSQL as one array parameter."""
+    """`<column> = ANY(%s)`: the values go to PostgreSQL as one array parameter (ids and texts as one array literal,
+    see array_text)."""
 
     lookup_name = "any_of"
     prepare_rhs = False  # the list is the parameter, not a value of the field
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        if all(type(value) in (int, str) for value in self.rhs):
+            array_type = self.lhs.output_field.cast_db_type(connection)
+            return f"{lhs} = ANY(%s::{array_type}[])", (*lhs_params, array_text(self.rhs))
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
@@ -35,6 +39,25 @@ def among(queryset: QuerySet, field: str, values: Iterable) -> QuerySet:
     if connection.vendor != "postgresql":
         return queryset.filter(**{f"{field}__in": values})
     return queryset.filter(AnyOf(F(field), list(values)))
+
+
+def array_text(values: Iterable) -> str:
+    """A PostgreSQL array literal of plain values (None, str, int, datetime), to pass as one `%s::<type>[]`
+    parameter: the driver then quotes one string rather than each value on its own (about 2 us per text or time
+    value, as much for a batch of outcomes as the rest of its statement)."""
+    return "{" + ",".join([_array_element(value) for value in values]) + "}"
+
+
+def _array_element(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime):
+        return '"' + value.isoformat() + '"'
+    raise TypeError(f"no array text for a {type(value).__name__}")
 
 
 def copy_rows(

@@ -69,7 +69,11 @@ class ParsedTemplate:
 
     def matches(self, message: str, max_length: int | None = None) -> bool:
         """True when the operator's scrubber would accept `message` for this template."""
-        return _matcher(self, max_length or settings.DLT_VARIABLE_MAX_LENGTH).fullmatch(message) is not None
+        return self.matcher(max_length).fullmatch(message) is not None
+
+    def matcher(self, max_length: int | None = None) -> re.Pattern:
+        """The pattern of `matches`, for a caller matching many messages."""
+        return _matcher(self, max_length or settings.DLT_VARIABLE_MAX_LENGTH)
 
 
 def parse_template(body: str) -> ParsedTemplate:

@@ -122,18 +122,114 @@ def render_sms(
             rewritten = rewrite_links(value, short_url_for) if tracking else _checked(value)
         except LinkError as error:
             raise RenderRefused(LINK_REFUSED_REASON, f"Variable {number}: {error}.") from error
-        problem = slot_value_problem(kind, rewritten, max_length)
-        if problem:
-            raise RenderRefused(SMS_REFUSED_REASON, f"Variable {number} ('{rewritten}'): {problem}.")
-        filled.append(rewritten)
+        filled.append(_fitting(number, kind, rewritten, max_length))
+    return _whole_message(parsed, filled, parsed.matcher(max_length), _double_spaces(parsed))
+
+
+def _fitting(number: int, kind: str, value: str, max_length: int | None) -> str:
+    """`value` when it fits the number-th variable, of this kind; else RenderRefused."""
+    problem = slot_value_problem(kind, value, max_length)
+    if problem:
+        raise RenderRefused(SMS_REFUSED_REASON, f"Variable {number} ('{value}'): {problem}.")
+    return value
+
+
+def _whole_message(parsed: ParsedTemplate, filled: list[str], matcher: re.Pattern, double_spaces: int) -> str:
+    """The template filled with checked values, matched against the template (`matcher`, of parsed.matcher) as an
+    operator's scrubber would, and with no more double spaces than its fixed text has (`double_spaces`)."""
     body = parsed.render(filled)
-    if not parsed.matches(body, max_length):
+    if matcher.fullmatch(body) is None:
         raise RenderRefused(SMS_REFUSED_REASON, "The message does not match its DLT template.")
-    if body.count("  ") > sum(fixed.count("  ") for fixed in parsed.fixed):
+    if body.count("  ") > double_spaces:
         raise RenderRefused(
             SMS_REFUSED_REASON, "The message has two spaces in a row where the template has one; operators reject it."
         )
     return body
+
+
+def _double_spaces(parsed: ParsedTemplate) -> int:
+    return sum(fixed.count("  ") for fixed in parsed.fixed)
+
+
+class SmsCampaignRendering:
+    """render_sms for every recipient of one campaign, with what is the same for all of them done once.
+
+    A text or link slot holds the same value in every message: its links are found once, and per message only the
+    short URLs are put in their places. A customer field is read and its links found per message. Every value,
+    the same ones included, is then checked against its variable and the whole message against the template, as
+    render_sms checks them, so a message refused there is refused here for the same reason.
+    """
+
+    def __init__(self, *, parsed: ParsedTemplate, slot_values: list[dict], tracking: bool, max_length: int | None):
+        self.parsed = parsed
+        self.tracking = tracking
+        self.max_length = max_length
+        self._matcher, self._double_spaces = parsed.matcher(max_length), _double_spaces(parsed)
+        # Per slot: (number, kind, the slot when it is a customer field, else the value's links or LinkError).
+        self._slots = []
+        for number, (kind, slot) in enumerate(zip(parsed.slots, slot_values, strict=True), start=1):
+            if slot.get("source") == "field":
+                self._slots.append((number, kind, slot, None))
+                continue
+            value = slot.get("value", "")
+            try:
+                same = _LinkedText(value, find_links(value))
+            except LinkError as error:
+                same = error
+            self._slots.append((number, kind, None, same))
+
+    def destinations(self, customers: list[Customer]) -> set[str]:
+        """The link destinations of these customers' messages (before they are rendered: their short links are
+        minted first); a value whose link cannot be sent adds nothing (it is refused when rendered)."""
+        destinations = set()
+        fields = []
+        for _, _, field, same in self._slots:
+            if field:
+                fields.append(field)
+            elif not isinstance(same, LinkError):
+                destinations.update(link.destination for link in same.links)
+        for customer in customers:
+            for field in fields:
+                try:
+                    destinations.update(link.destination for link in find_links(slot_value(field, customer)))
+                except LinkError:
+                    continue
+        return destinations
+
+    def render(self, customer: Customer, short_url_for: Callable[[str], str]) -> str:
+        """This customer's message, or RenderRefused (as render_sms)."""
+        filled = []
+        for number, kind, field, same in self._slots:
+            try:
+                if field:
+                    value = slot_value(field, customer)
+                    rewritten = rewrite_links(value, short_url_for) if self.tracking else _checked(value)
+                elif isinstance(same, LinkError):
+                    raise same
+                else:
+                    rewritten = same.rewritten(short_url_for) if self.tracking else same.text
+            except LinkError as error:
+                raise RenderRefused(LINK_REFUSED_REASON, f"Variable {number}: {error}.") from error
+            filled.append(_fitting(number, kind, rewritten, self.max_length))
+        return _whole_message(self.parsed, filled, self._matcher, self._double_spaces)
+
+
+class _LinkedText:
+    """A text with its links found: rewritten by putting each link's short URL in its place (as rewrite_links)."""
+
+    def __init__(self, text: str, links: list):
+        self.text = text
+        self.links = links
+        starts = [0, *(link.end for link in links)]
+        self._pieces = [
+            (text[start : link.start], link.destination) for start, link in zip(starts[:-1], links, strict=True)
+        ]
+        self._tail = text[starts[-1] :]
+
+    def rewritten(self, short_url_for: Callable[[str], str]) -> str:
+        if not self._pieces:
+            return self.text
+        return "".join([before + short_url_for(destination) for before, destination in self._pieces]) + self._tail
 
 
 def _checked(value: str) -> str:

@@ -1,5 +1,6 @@
 """SMS length arithmetic: encoding, characters, segments and credits (GSM 03.38 and UCS-2)."""
 
+import re
 from dataclasses import dataclass
 
 # GSM 03.38 basic character set (one septet each) and the extension table (escape + char: two septets).
@@ -9,6 +10,9 @@ GSM7_BASIC = set(
 )
 GSM7_EXTENSION = set("\f^{}\\[~]|€")
 GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
+# Any character outside the basic set: a text without one is one septet per character, which one scan of the text
+# tells (building the set of its characters cost several times more, for every message of a campaign).
+_OUTSIDE_GSM7_BASIC = re.compile("[^" + "".join(re.escape(char) for char in sorted(GSM7_BASIC)) + "]")
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -23,8 +27,11 @@ class SmsLength:
 
 
 def sms_length(text: str) -> SmsLength:
-    chars = set(text)
-    if chars <= GSM7_ALL:
+    if not _OUTSIDE_GSM7_BASIC.search(text):
+        units = len(text)
+        single, part = 160, 153
+        encoding = GSM7
+    elif (chars := set(text)) <= GSM7_ALL:
         units = len(text) + sum(text.count(char) for char in chars & GSM7_EXTENSION)
         single, part = 160, 153
         encoding = GSM7

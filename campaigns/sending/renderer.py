@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from campaigns.dlt.link_finding import LinkError, find_links
+from campaigns.dlt.link_finding import LinkError
 from campaigns.dlt.parsing import TemplateError, parse_template
 from campaigns.dlt.rendering import (
     LINK_REFUSED_REASON,
     RenderRefused,
+    SmsCampaignRendering,
     absolute_url,
     email_destinations,
     fill_email,
-    render_sms,
     rewrite_email,
     slot_value,
 )
@@ -38,6 +38,7 @@ class MessageRenderer:
         self.max_length = settings.DLT_VARIABLE_MAX_LENGTH
         self.short_link_base = short_link_base(org=campaign.org)
         self.encoder = pair_encoder()
+        self._encoders: dict[str, Callable[[int], str]] = {}  # the code encoder of each minted link
 
     def render(self, messages: list["Message"]) -> None:
         """Sets body (and subject, html_body for email) and segments, or marks the message not sent.
@@ -45,21 +46,21 @@ class MessageRenderer:
         Dispatch passes its own lighter records of messages: anything with `pk`, `customer`, the content fields and
         `mark_not_sent` will do.
         """
-        values_by_message = {m.pk: [slot_value(s, m.customer) for s in self.campaign.slot_values] for m in messages}
         if self.campaign.template.channel == Channel.EMAIL:
+            values_by_message = {m.pk: [slot_value(s, m.customer) for s in self.campaign.slot_values] for m in messages}
             self._render_email(messages, values_by_message)
             return
+        sms = SmsCampaignRendering(
+            parsed=self.template,
+            slot_values=self.campaign.slot_values,
+            tracking=self.tracking,
+            max_length=self.max_length,
+        )
         if self.tracking:
-            self._mint(_slot_destinations(values_by_message.values()))
+            self._mint(sms.destinations([m.customer for m in messages]))
         for message in messages:
             try:
-                message.body = render_sms(
-                    parsed=self.template,
-                    values=values_by_message[message.pk],
-                    tracking=self.tracking,
-                    short_url_for=self._short_url_for(message.pk),
-                    max_length=self.max_length,
-                )
+                message.body = sms.render(message.customer, self._short_url_for(message.pk))
             except RenderRefused as refused:
                 message.mark_not_sent(refused.reason_code)
                 continue
@@ -99,11 +100,12 @@ class MessageRenderer:
             message.segments = 1
 
     def _short_url_for(self, message_id: int) -> Callable[[str], str]:
-        """linktrack's short_url for this message, with the org's link base and the code encoder looked up once."""
-        base, encode, link_ids = self.short_link_base, self.encoder.encode, self.short_link_ids
+        """linktrack's short_url for this message, with the org's link base looked up once and each link's encoder
+        made once."""
+        base, encoders = self.short_link_base, self._encoders
 
         def short_url_for(destination: str) -> str:
-            return base + encode(link_ids[destination], message_id)
+            return base + encoders[destination](message_id)
 
         return short_url_for
 
@@ -111,14 +113,5 @@ class MessageRenderer:
         new = {d for d in destinations if not self.short_link_ids.get(d)}
         if new:
             self.short_link_ids.update(short_links_for(campaign=self.campaign, destinations=new))
-
-
-def _slot_destinations(all_values: Iterable[list[str]]) -> set[str]:
-    destinations = set()
-    for values in all_values:
-        for value in values:
-            try:
-                destinations.update(link.destination for link in find_links(value))
-            except LinkError:
-                continue  # refused when the message is rendered
-    return destinations
+        for destination in new:
+            self._encoders[destination] = self.encoder.encoder_for(self.short_link_ids[destination])

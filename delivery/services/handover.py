@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 
 from campaigns.models import Campaign
-from delivery.bulk import among
+from delivery.bulk import among, array_text
 from delivery.gateways import (
     Exchange,
     OutgoingMessage,
@@ -172,9 +172,11 @@ def _unclaim(messages: list[Claimed]) -> None:
 
 
 def _claim(message_ids: list[int]) -> list[Claimed]:
+    """Claim the queued messages among `message_ids` (queued -> submitting), skipping rows another worker holds
+    locked, and read what sending needs of them, in id order."""
+    if connection.vendor == "postgresql":
+        return _claim_returning(message_ids)
     with transaction.atomic():
-        # Found by id alone, the status checked here: given the status too, PostgreSQL without fresh statistics
-        # (a first large campaign) walked the campaign's whole status index for each batch.
         rows = (
             among(Message.with_proofs.select_for_update(skip_locked=True, of=("self",)), "id", message_ids)
             .order_by("pk")
@@ -188,12 +190,36 @@ def _claim(message_ids: list[int]) -> list[Claimed]:
     return messages
 
 
+def _claim_returning(message_ids: list[int]) -> list[Claimed]:
+    """_claim in one statement: the rows locked (in id order, skipping locked ones) and moved to submitting by an
+    `UPDATE ... RETURNING`, rather than read by a SELECT ... FOR UPDATE and moved by a second statement.
+
+    The rows are found by id alone, the status checked on the locked row: given the status too, PostgreSQL without
+    fresh statistics (a first large campaign) walked the campaign's whole status index for each batch. The locked
+    ids reach the UPDATE as one array, not as a join, for the same reason: joined, the planner took the few rows it
+    expected to be queued as the outer side and read the locked ones again for each."""
+    quote = connection.ops.quote_name
+    table = quote(Message._meta.db_table)
+    fields = [Message._meta.pk if name == "pk" else Message._meta.get_field(name) for name in Claimed._fields]
+    returned = ", ".join(f"m.{quote(field.column)}" for field in fields)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH locked AS (SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} AS m SET status = %s, updated_at = %s "
+            f"WHERE m.id = ANY(ARRAY(SELECT id FROM locked)) AND m.status = %s RETURNING {returned}",
+            [array_text(message_ids), Message.Status.SUBMITTING, clock.now(), Message.Status.QUEUED],
+        )
+        rows = cursor.fetchall()
+    return sorted(Claimed._make(row) for row in rows)
+
+
 def _outcomes_save(outcomes: list[Outcome], now) -> None:
     """Write each message's outcome of a send batch (and updated_at).
 
-    On PostgreSQL in one `UPDATE ... FROM unnest(...)` statement, each column given as one array: Django's
-    bulk_update builds a CASE expression per row and field (about 3 ms per message), and a VALUES list of seven
-    parameters per row cost the driver and the server's parser about 30 us per message. Elsewhere bulk_update.
+    On PostgreSQL in one `UPDATE ... FROM unnest(...)` statement, each column given as one array (written as one
+    array literal, see array_text): Django's bulk_update builds a CASE expression per row and field (about 3 ms per
+    message), and a VALUES list of seven parameters per row cost the driver and the server's parser about 30 us per
+    message. Elsewhere bulk_update.
     """
     if not outcomes:
         return
@@ -212,5 +238,5 @@ def _outcomes_save(outcomes: list[Outcome], now) -> None:
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], "
             "%s::timestamptz[]) AS v (id, status, gateway_message_id, sent_at, reason_code, gateway_error, "
             "finished_at) WHERE m.id = v.id",
-            [now, *(list(column) for column in zip(*outcomes, strict=True))],
+            [now, *(array_text(column) for column in zip(*outcomes, strict=True))],
         )

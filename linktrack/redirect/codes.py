@@ -5,6 +5,7 @@ Message id 0 means "no recipient" (a link shared outside a campaign message).
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
@@ -83,6 +84,30 @@ class PairEncoder:
         if len(encoded) >= self._min_length:
             return encoded
         return self._padded(encoded, values_hash, padding)
+
+    def encoder_for(self, first_number: int) -> Callable[[int], str]:
+        """`encode(first_number, n)` as a function of n, for minting many codes of one short link: the first number's
+        part of a code depends only on it and the lottery character, so it is worked out once per lottery here
+        rather than once per code."""
+        if type(first_number) is not int or first_number < 0:
+            return lambda second_number: self.encode(first_number, second_number)
+        length, separators, min_length, padded = self._length, self._separators, self._min_length, self._padded
+        heads = []
+        for lottery, first_alphabet, second_alphabet, padding in self._tables:
+            first = _hash(first_number, first_alphabet, length)
+            separator = separators[(first_number % ord(first[0])) % len(separators)]
+            heads.append((lottery + first + separator, second_alphabet, padding))
+        first_hash = first_number % 100
+
+        def encode(second_number: int) -> str:
+            if type(second_number) is not int or second_number < 0:
+                return self.encode(first_number, second_number)
+            values_hash = first_hash + second_number % 101
+            head, second_alphabet, padding = heads[values_hash % length]
+            encoded = head + _hash(second_number, second_alphabet, length)
+            return encoded if len(encoded) >= min_length else padded(encoded, values_hash, padding)
+
+        return encode
 
     def _padded(self, encoded: str, values_hash: int, padding: tuple[str, ...]) -> str:
         """hashids' _ensure_length, with the successive alphabets it pads with computed once per lottery."""

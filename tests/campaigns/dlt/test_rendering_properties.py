@@ -5,10 +5,11 @@ TemplateError): never another exception, which would stop a whole campaign."""
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from campaigns.dlt.link_finding import LinkError
+from campaigns.dlt.link_finding import LinkError, find_links
 from campaigns.dlt.parsing import SLOT_KINDS, TemplateError, parse_template
 from campaigns.dlt.rendering import (
     RenderRefused,
+    SmsCampaignRendering,
     campaign_problems,
     email_destinations,
     email_template_field_problems,
@@ -73,6 +74,59 @@ def test_an_sms_is_rendered_or_refused_with_a_reason(body, values, tracking):
         assert refused.reason_code and str(refused)
         return
     assert parsed.matches(message, 30)
+
+
+def _outcome(render):
+    try:
+        return render()
+    except RenderRefused as refused:
+        return (refused.reason_code, str(refused))
+
+
+@FAST
+@given(
+    body=BODIES,
+    slots=st.lists(st.tuples(st.sampled_from(["text", "url", "field"]), VALUES), max_size=6),
+    name=VALUES,
+    tracking=st.booleans(),
+)
+@example(body="Hi {#var#}, {#var#}", slots=[("field", ""), ("url", "javascript:x")], name="Asha  B", tracking=True)
+@example(body="Hi {#var#} {#url#}", slots=[("text", "www.acme.in a.in/x"), ("url", "x")], name="", tracking=True)
+def test_a_campaigns_sms_is_rendered_or_refused_exactly_as_render_sms_renders_or_refuses_it(
+    body, slots, name, tracking
+):
+    # given a template, a campaign's values (fixed text, links, the customer's name with a fallback) and a
+    # customer whose name holds anything
+    try:
+        parsed = parse_template(body)
+    except TemplateError:
+        return
+    slots = (slots + [("text", "")] * len(parsed.slots))[: len(parsed.slots)]
+    slot_values = [
+        {"source": "field", "value": "name", "fallback": value}
+        if source == "field"
+        else {"source": source, "value": value}
+        for source, value in slots
+    ]
+    customer = Customer(name=name, mobile="+919876543210")
+    values = [slot_value(slot, customer) for slot in slot_values]
+
+    def short_url_for(destination):
+        return f"{SHORT}{len(destination) % 10}"
+
+    # when the campaign's rendering renders it, then the message (or the refusal, reason and words) is render_sms's
+    rendering = SmsCampaignRendering(parsed=parsed, slot_values=slot_values, tracking=tracking, max_length=30)
+    assert _outcome(lambda: rendering.render(customer, short_url_for)) == _outcome(
+        lambda: render_sms(parsed=parsed, values=values, tracking=tracking, short_url_for=short_url_for, max_length=30)
+    )
+    # and the destinations to mint are those of every value whose links can be sent
+    destinations = set()
+    for value in values:
+        try:
+            destinations.update(link.destination for link in find_links(value))
+        except LinkError:
+            continue
+    assert rendering.destinations([customer]) == destinations
 
 
 @FAST

@@ -1,8 +1,10 @@
 """SMS length: GSM-7 septets (extension characters count 2), UCS-2 in UTF-16 units, segments as gateways split."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from campaigns.dlt.sms_length import GSM7, UCS2, sms_length
+from campaigns.dlt.sms_length import GSM7, GSM7_BASIC, GSM7_EXTENSION, UCS2, sms_length
 
 
 @pytest.mark.parametrize(
@@ -41,3 +43,24 @@ def test_an_escape_pair_is_never_split_across_parts():
 def test_a_surrogate_pair_is_never_split_across_parts():
     assert sms_length("क" * 66 + "😀" + "क" * 65).segments == 2
     assert sms_length("क" * 66 + "😀" + "क" * 66).segments == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        st.one_of(
+            st.sampled_from(sorted(GSM7_BASIC)),
+            st.sampled_from(sorted(GSM7_EXTENSION)),
+            st.characters(exclude_categories=["Cs"]),
+        ),
+        max_size=400,
+    )
+)
+def test_the_units_are_septets_for_gsm7_text_and_utf16_units_for_the_rest(text):
+    # whatever the text mixes (basic characters, escapes, any other character), the units are counted as defined
+    if set(text) <= GSM7_BASIC | GSM7_EXTENSION:
+        expected = (GSM7, len(text) + sum(char in GSM7_EXTENSION for char in text))
+    else:
+        expected = (UCS2, len(text.encode("utf-16-le")) // 2)
+    length = sms_length(text)
+    assert (length.encoding, length.units) == expected

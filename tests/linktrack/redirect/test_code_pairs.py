@@ -81,3 +81,20 @@ def test_the_pair_decoder_reads_what_hashids_reads_and_nothing_else(salt, alphab
     for text in inputs:
         expected = reference.decode(text)
         assert fast.decode(text) == (expected if len(expected) == 2 else None), text
+
+
+@pytest.mark.parametrize(("salt", "alphabet", "min_length"), CONFIGURATIONS)
+def test_a_links_encoder_mints_the_codes_of_the_pair_encoder(salt, alphabet, min_length):
+    # given the pair encoder and, for a few short links, the encoder made for each link
+    fast = codes.PairEncoder(Hashids(salt=salt, min_length=min_length, alphabet=alphabet))
+    rng = random.Random(f"links:{salt}:{min_length}")
+    links = [0, 1, 99, 100, 101, 2**63 - 1, *(a for a, _ in random_pairs(rng, 20))]
+    messages = [0, 1, 100, 101, 2**63 - 1, *range(1000, 1400), *(b for _, b in random_pairs(rng, 300))]
+
+    # when each link's encoder encodes many message ids, then each code is the pair encoder's for that pair
+    for link in links:
+        encode = fast.encoder_for(link)
+        for message in messages:
+            assert encode(message) == fast.encode(link, message), (link, message)
+    assert fast.encoder_for(-1)(5) == fast.encode(-1, 5) == ""
+    assert fast.encoder_for(5)(-1) == ""
