@@ -2,7 +2,7 @@
 Imports no other app and nothing else of campaigns; every app may import it (always from `campaigns.models`)."""
 
 from campaigns.models.accounts import Authenticator, CreditTopUp, Membership, Org, RecoveryCode, User, UserManager
-from campaigns.models.campaign import Campaign, CampaignEvent
+from campaigns.models.campaign import Campaign, CampaignEvent, DispatchBatchDone
 from campaigns.models.common import Channel, TimeStamped
 from campaigns.models.customers import Coupon, Customer, CustomerList, NdncEntry, Segment, Unsubscribe
 from campaigns.models.dlt import SenderId, Template, WhitelistedUrl
@@ -18,6 +18,7 @@ __all__ = [
     "CreditTopUp",
     "Customer",
     "CustomerList",
+    "DispatchBatchDone",
     "IncomingTransaction",
     "Membership",
     "NdncEntry",

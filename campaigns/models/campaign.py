@@ -195,6 +195,25 @@ class Campaign(TimeStamped):
         )
 
 
+class DispatchBatchDone(models.Model):
+    """A batch of a campaign's dispatch plan that has counted itself done (Campaign.dispatch_batches_left). A broker
+    may hand a batch task out twice (redelivered after a worker died before its acknowledgement left, though its
+    work had committed): the second run finds its row here and does not count down again, which would mark the
+    campaign prepared with its last batch still to do."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    plan = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()  # the batch's place in its plan, from 1
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "plan", "number"], name="dispatchbatchdone_unique_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id}, plan {self.plan}, batch {self.number}"
+
+
 class CampaignEvent(models.Model):
     """One thing that happened to a campaign: who did it (None: linktrack itself) and, in words, what and why.
 

@@ -23,7 +23,7 @@ from campaigns.base.history import campaign_event_record
 from campaigns.customers.audience import ndnc_blocked_mobiles
 from campaigns.customers.campaign_audience import campaign_audience, coupon_expiry_date
 from campaigns.dlt.rendering import CUSTOMER_FIELDS, with_coupon_values
-from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Customer, Org
+from campaigns.models import Campaign, CampaignEvent, Channel, Coupon, Customer, DispatchBatchDone, Org
 from campaigns.sending.duplicate_recipients import duplicate_recipients
 from campaigns.sending.holds import campaign_hold
 from campaigns.sending.message_drafts import (
@@ -75,13 +75,13 @@ def campaign_dispatch(*, campaign_id: int) -> None:
         _count_failure(campaign, error)
 
 
-def campaign_dispatch_batch(*, campaign_id: int, plan: int, customer_ids: list[int]) -> None:
-    """Prepare one batch of a campaign's plan: check, render, charge, store and queue for sending."""
+def campaign_dispatch_batch(*, campaign_id: int, plan: int, customer_ids: list[int], number: int = 0) -> None:
+    """Prepare batch `number` of a campaign's plan: check, render, charge, store and queue for sending."""
     campaign = Campaign.objects.select_related("org", "template__sender", "resend_of").get(pk=campaign_id)
     if campaign.status != Campaign.Status.DISPATCHING:
         return  # paused, cancelled or held meanwhile
     try:
-        Dispatcher(campaign, plan=plan).prepare(customer_ids)
+        Dispatcher(campaign, plan=plan, batch=number).prepare(customer_ids)
     except Exception as error:
         logger.exception("campaign %s: preparing a batch of its messages failed", campaign_id)
         _count_failure(campaign, error)
@@ -167,7 +167,9 @@ class DispatchPlanner:
         )
         promotional = _is_promotional(campaign)
         wanted = (pk for pk in ids if pk not in skipped)
+        number = 0
         while batch := list(islice(wanted, self.batch_size)):
+            number += 1
             if promotional and _hold_for_window(campaign):
                 return
             counted = Campaign.objects.filter(
@@ -175,7 +177,7 @@ class DispatchPlanner:
             ).update(dispatch_batches_left=F("dispatch_batches_left") + 1, heartbeat_at=clock.now())
             if not counted:
                 return  # paused, cancelled, held or planned again meanwhile
-            _batch_task().delay(campaign.pk, plan, batch)
+            _batch_task().delay(campaign.pk, plan, batch, number)
         with transaction.atomic():
             _batch_done(campaign, plan, _locked_state(campaign.pk))
 
@@ -193,10 +195,17 @@ def _locked_state(campaign_id: int) -> tuple:
     return state.values_list("status", "dispatch_plan", "dispatch_batches_left").first() or (None, None, 0)
 
 
-def _batch_done(campaign: Campaign, plan: int, state: tuple, **changes) -> None:
-    """Count one batch (or the planner's own share) of `plan` done, saving `changes` on the campaign in the same
-    statement; the last one marks the campaign prepared. In the caller's transaction, with the `state` it locked."""
+def _batch_done(campaign: Campaign, plan: int, state: tuple, batch: int = 0, **changes) -> None:
+    """Count batch `batch` (0: the planner's own share) of `plan` done, once however often it runs, saving `changes`
+    on the campaign in the same statement; the last one marks the campaign prepared. In the caller's transaction,
+    with the `state` it locked (which orders the runs of one batch too)."""
     status, current_plan, left = state
+    if batch and current_plan == plan and left:
+        done = DispatchBatchDone.objects.filter(campaign_id=campaign.pk, plan=plan, number=batch)
+        if done.exists():
+            left = 0  # counted by an earlier run of this batch
+        else:
+            DispatchBatchDone.objects.create(campaign_id=campaign.pk, plan=plan, number=batch)
     last = status == Campaign.Status.DISPATCHING and current_plan == plan and left == 1
     if current_plan == plan and left:
         changes["dispatch_batches_left"] = left - 1
@@ -215,9 +224,9 @@ def _batch_done(campaign: Campaign, plan: int, state: tuple, **changes) -> None:
 class Dispatcher:
     """Prepares one batch of a campaign's customers (given by id): checks each, renders, charges and stores them."""
 
-    def __init__(self, campaign: Campaign, *, plan: int = 0):
+    def __init__(self, campaign: Campaign, *, plan: int = 0, batch: int = 0):
         self.campaign = campaign
-        self.plan = plan
+        self.plan, self.batch = plan, batch
         self.channel = campaign.template.channel
         sender = campaign.template.sender
         self.promotional = _is_promotional(campaign)
@@ -317,6 +326,7 @@ class Dispatcher:
             self.campaign,
             self.plan,
             state,
+            self.batch,
             credits_charged=F("credits_charged") + charged,
             heartbeat_at=clock.now(),
             dispatch_tries=0,

@@ -14,10 +14,10 @@ def campaign_dispatch_task(campaign_id: int) -> None:
 
 
 @shared_task
-def campaign_dispatch_batch_task(campaign_id: int, plan: int, customer_ids: list[int]) -> None:
+def campaign_dispatch_batch_task(campaign_id: int, plan: int, customer_ids: list[int], number: int = 0) -> None:
     # Safe to run twice: the unique campaign-customer constraint refuses a second message; the batch then prepares
-    # only the customers still without one.
-    campaign_dispatch_batch(campaign_id=campaign_id, plan=plan, customer_ids=customer_ids)
+    # only the customers still without one, and counts itself done only once.
+    campaign_dispatch_batch(campaign_id=campaign_id, plan=plan, customer_ids=customer_ids, number=number)
 
 
 @shared_task(name="campaigns.tasks.proof_hand_over_task", acks_late=True)

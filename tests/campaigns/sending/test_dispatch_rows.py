@@ -1,8 +1,10 @@
 """What dispatch writes for each message is exactly what was rendered, whatever characters the text holds."""
 
 from collections import Counter
+from types import SimpleNamespace
 
 from campaigns.models import Campaign, Customer
+from campaigns.sending import dispatch
 from campaigns.sending.dispatch import Dispatcher
 from delivery.models import Message
 from linktrack.models import ShortLink
@@ -74,3 +76,36 @@ def test_a_batch_of_an_older_plan_never_makes_a_second_message(template, manager
     per_customer = Counter(Message.objects.filter(campaign=campaign).values_list("customer_id", flat=True))
     assert per_customer == dict.fromkeys(ids, 1)
     assert Campaign.objects.get(pk=campaign.pk).credits_charged == 6
+
+
+def test_a_batch_run_twice_counts_once_and_the_campaign_waits_for_its_last_batch(
+    template, manager, settings, monkeypatch
+):
+    # given a campaign of 6 planned in batches of 2, the batch tasks kept in a queue of the test's own
+    settings.DISPATCH_BATCH_SIZE = 2
+    make_customers(template.org, 6)
+    campaign = create_campaign(template, manager)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DISPATCHING)
+    queued: list[tuple] = []
+    monkeypatch.setattr(dispatch, "_batch_task", lambda: SimpleNamespace(delay=lambda *task: queued.append(task)))
+    dispatch.campaign_dispatch(campaign_id=campaign.pk)
+    assert [number for *_, number in queued] == [1, 2, 3]
+
+    def run(task):
+        campaign_id, plan, customer_ids, number = task
+        dispatch.campaign_dispatch_batch(campaign_id=campaign_id, plan=plan, customer_ids=customer_ids, number=number)
+
+    # when the first batch runs, and runs again (a broker handing it out twice: a worker died after its work
+    # committed, before its acknowledgement left), then the second
+    run(queued[0])
+    run(queued[0])
+    run(queued[1])
+
+    # then the campaign still waits for its third batch
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.dispatch_batches_left) == (Campaign.Status.DISPATCHING, 1)
+    # and once that has run every customer has a message and the campaign is prepared
+    run(queued[2])
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DISPATCHED
+    assert Message.objects.filter(campaign=campaign).count() == 6 and campaign.credits_charged == 6
