@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import create_database
+from common import add_service_arguments, create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHORT_DOMAIN = "s.bench.test"
@@ -49,16 +49,7 @@ def parse_args() -> argparse.Namespace:
         default=8103,
         help="port of the project's Django path alone, without the short-domain front (default 8103)",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linktrack_bench"),
-        help="PostgreSQL database for the bench data, created if missing (env BENCH_DATABASE_URL)",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        help="Redis for cache and click stream (env BENCH_REDIS_URL); only keys of this run are written",
-    )
+    add_service_arguments(parser)
     return parser.parse_args()
 
 
