@@ -4,6 +4,7 @@ SIGSTOP, stopped, started again) and the project under gunicorn with DEBUG off a
 import http.client
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -119,16 +120,29 @@ def _get(base: str, path: str, host: str | None = None) -> http.client.HTTPRespo
     return response
 
 
+@pytest.fixture
+def sent_and_never_sent(send_campaign, template, customers) -> SimpleNamespace:
+    """A campaign whose messages were prepared (its links cached then), its first message and link; and a link of
+    another campaign that never went out, with its message."""
+    campaign = send_campaign()
+    other = CampaignFactory(template=template)
+    return SimpleNamespace(
+        campaign=campaign,
+        sent=Message.objects.filter(campaign=campaign).order_by("pk").first(),
+        sent_link=ShortLink.objects.get(campaign=campaign),
+        unsent_link=link_for(other, "https://acme.test/never-sent"),
+        unsent=make_messages(other, customers[:1])[0],
+    )
+
+
 def test_with_the_database_down_a_sent_link_redirects_and_another_asks_to_try_again(
-    settings, stream_redis, send_campaign, template, customers
+    settings, stream_redis, sent_and_never_sent
 ):
     # given a campaign whose messages were prepared (its links cached then), and a link that never went out
-    campaign = send_campaign()
-    sent = Message.objects.filter(campaign=campaign).order_by("pk").first()
-    sent_link = ShortLink.objects.get(campaign=campaign)
-    other = CampaignFactory(template=template)
-    unsent_link = link_for(other, "https://acme.test/never-sent")
-    unsent = make_messages(other, customers[:1])[0]
+    links = sent_and_never_sent
+    campaign, sent, sent_link, unsent_link, unsent = (
+        links.campaign, links.sent, links.sent_link, links.unsent_link, links.unsent
+    )  # fmt: skip
 
     # when the app runs with its database gone (nothing listens on its port)
     gone = f"postgres://postgres@127.0.0.1:{free_port()}/gone"

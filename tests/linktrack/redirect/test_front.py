@@ -10,14 +10,13 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from delivery.models import Message
 from linktrack.models import Click, ShortLink
 from linktrack.redirect import click_flush, codes, link_cache
 from linktrack.redirect.front import ShortDomainFront
 from linktrack.redirect.short_domains import short_domains
 from tests.factories import CampaignFactory, make_messages
 from tests.linktrack.helpers import PHONE_UA, link_for, path_for
-from tests.linktrack.redirect.test_click_faults import _get, stream_redis  # noqa: F401  (a fixture)
+from tests.linktrack.redirect.test_click_faults import _get, sent_and_never_sent, stream_redis  # noqa: F401  (fixtures)
 from tests.linktrack.redirect.wsgi_client import WsgiClient
 from tests.local_peers import free_port, running_web_server
 
@@ -160,17 +159,13 @@ def test_a_click_that_opened_a_database_connection_closes_it_at_its_end(acme_on_
 
 def test_through_gunicorn_with_the_database_down_a_sent_link_redirects_and_another_asks_to_try_again(
     stream_redis,  # noqa: F811
-    send_campaign,
-    template,
-    customers,
+    sent_and_never_sent,  # noqa: F811
 ):
     # given a campaign whose messages were prepared (its links cached then), and a link that never went out
-    campaign = send_campaign()
-    sent = Message.objects.filter(campaign=campaign).order_by("pk").first()
-    sent_link = ShortLink.objects.get(campaign=campaign)
-    other = CampaignFactory(template=template)
-    unsent_link = link_for(other, "https://acme.test/never-sent")
-    unsent = make_messages(other, customers[:1])[0]
+    links = sent_and_never_sent
+    campaign, sent, sent_link, unsent_link, unsent = (
+        links.campaign, links.sent, links.sent_link, links.unsent_link, links.unsent
+    )  # fmt: skip
 
     # when gunicorn serves the deployment's short host (codes at its root) with its database gone
     gone = f"postgres://postgres@127.0.0.1:{free_port()}/gone"
